@@ -1,0 +1,42 @@
+//! Sigstore wire formats and transparency-log mathematics, defined once and shared by the `gitsign`
+//! client and the `gitsign-devstack` services.
+//!
+//! What this crate owns:
+//! - [`merkle`]: RFC 6962 / RFC 9162 tree hashing, proof generation over a store of subtree hashes,
+//!   and proof verification;
+//! - [`checkpoint`]: Rekor checkpoints in the signed-note format;
+//! - [`rekor`], [`fulcio`], [`trust`]: the JSON bodies of the Rekor v1 and Fulcio v2 APIs, and the
+//!   trusted-root / signing-config / client-trust-config documents;
+//! - [`keys`]: public keys as Sigstore names them (log IDs, key hints) and signature checks;
+//! - [`sct`]: RFC 6962 signed certificate timestamps (the signed structure and the list encoding);
+//! - [`oid`]: the X.509 object identifiers of the Fulcio certificate profile.
+#![forbid(unsafe_code)]
+
+pub mod checkpoint;
+pub mod fulcio;
+pub mod keys;
+pub mod merkle;
+pub mod oid;
+pub mod rekor;
+pub mod sct;
+pub mod trust;
+
+/// Standard base64 (with padding), the encoding of every byte field in these JSON documents.
+pub fn b64(bytes: impl AsRef<[u8]>) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Decodes standard base64 (with padding).
+pub fn unb64(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(text.trim())
+}
+
+/// SHA-256 of `data`.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
+}
