@@ -1,1 +1,135 @@
-fn main() {}
+//! `gitsign-devstack`: the command line of the local Sigstore.
+#![forbid(unsafe_code)]
+
+use clap::{Args, Parser, Subcommand};
+use gitsign_devstack::oidc::Subject;
+use gitsign_devstack::{Devstack, Options, state};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// A local Sigstore — Fulcio-compatible CA, Rekor-compatible log, OIDC issuer — on loopback.
+#[derive(Parser)]
+#[command(name = "gitsign-devstack", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct StateArg {
+    /// State directory: keys, CA, and the log's database (made on first use, mode 0700).
+    #[arg(long, value_name = "DIR", default_value_os_t = default_state())]
+    state: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the services in the foreground; writes DIR/env.sh, trusted_root.json and
+    /// trust_config.json when ready. Stop with Ctrl-C.
+    Up {
+        #[command(flatten)]
+        state: StateArg,
+        /// Port on 127.0.0.1 (default: the last run's port if free, else any).
+        #[arg(long, conflicts_with = "listen")]
+        port: Option<u16>,
+        /// Loopback address and port to listen on.
+        #[arg(long, value_name = "ADDR:PORT")]
+        listen: Option<SocketAddr>,
+    },
+    /// Print the shell exports that point gitsign at the devstack of DIR.
+    Env {
+        #[command(flatten)]
+        state: StateArg,
+    },
+    /// Print an identity token from the devstack's issuer (audience `sigstore`).
+    Token {
+        #[command(flatten)]
+        state: StateArg,
+        /// Email to sign as.
+        #[arg(long, required_unless_present = "sub", conflicts_with = "sub")]
+        email: Option<String>,
+        /// Subject of an email-less, CI-style token (must be a URI, e.g. https://ci.example/job/1).
+        #[arg(long)]
+        sub: Option<String>,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 600)]
+        ttl: u64,
+    },
+}
+
+fn default_state() -> PathBuf {
+    directories::BaseDirs::new()
+        .map(|d| d.state_dir().unwrap_or(d.data_local_dir()).join("gitsign-devstack"))
+        .unwrap_or_else(|| PathBuf::from(".gitsign-devstack"))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(t) => t,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+fn up(state: PathBuf, port: Option<u16>, listen: Option<SocketAddr>) -> Result<(), String> {
+    let listen = listen.or(port.map(|p| SocketAddr::from((Ipv4Addr::LOCALHOST, p))));
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    rt.block_on(async {
+        let devstack = Devstack::open(&Options { state_dir: state, listen }).await.map_err(|e| e.to_string())?;
+        let dir = devstack.state_dir().display().to_string();
+        eprintln!("gitsign-devstack serving {} (state {dir})", devstack.urls().base);
+        eprintln!("  Fulcio {}  Rekor {}  OIDC issuer {}", devstack.urls().fulcio, devstack.urls().rekor, devstack.urls().issuer);
+        eprintln!("  point a shell at it: . {dir}/env.sh   (Ctrl-C stops it)");
+        println!("ready {}", devstack.urls().base);
+        devstack.serve(shutdown_signal()).await.map_err(|e| e.to_string())
+    })
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Up { state, port, listen } => up(state.state, port, listen),
+        Command::Env { state } => {
+            let path = state::env_path(&state.state);
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                format!("{}: {e}; is a devstack running? start one with `gitsign-devstack up --state {}`", path.display(), state.state.display())
+            })?;
+            print!("{text}");
+            Ok(())
+        }
+        Command::Token { state, email, sub, ttl } => {
+            let issuer = state::load_issuer(&state.state).map_err(|e| e.to_string())?;
+            let subject = match (email, sub) {
+                (Some(e), _) => Subject::Email(e),
+                (None, Some(s)) => Subject::Sub(s),
+                (None, None) => return Err("give --email or --sub".into()),
+            };
+            let token = issuer.mint(&subject, None, Duration::from_secs(ttl)).map_err(|e| e.to_string())?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gitsign-devstack: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SigningCertRequest {
-    /// The identity token.
-    pub credentials: Credentials,
+    /// The identity token; clients may instead send it as `Authorization: Bearer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Credentials>,
     /// A public key with proof of possession...
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key_request: Option<PublicKeyRequest>,

@@ -1,0 +1,415 @@
+//! The devstack's Rekor v1: hashedrekord 0.0.1 entries, validated before they are logged, in an
+//! RFC 6962 tree with inclusion and consistency proofs, signed checkpoints and signed entry
+//! timestamps; search by email, public key and artifact hash.
+
+use crate::server::Services;
+use crate::store::{AppendError, Appended, NewEntry, Store, StoreError};
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use gitsign_protocol::checkpoint::{Checkpoint, NoteSignature, SignedCheckpoint};
+use gitsign_protocol::keys::PublicKey;
+use gitsign_protocol::merkle::Hash;
+use gitsign_protocol::rekor::{
+    self as wire, ConsistencyProof, ErrorBody, HashedRekord, InclusionProof, LogEntries, LogEntry, LogInfo, SearchIndex, SearchLogQuery,
+    Verification,
+};
+use gitsign_protocol::{b64, unb64};
+use rcgen::{KeyPair, PublicKeyData, SigningKey};
+use serde::Deserialize;
+use std::sync::{Arc, Mutex};
+
+/// A refusal or failure, answered as Rekor does: status and `{code, message}`.
+#[derive(Debug, thiserror::Error)]
+pub enum RekorError {
+    /// Malformed or invalid input (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Nothing there (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The entry is logged already (409), at this UUID.
+    #[error("an equivalent entry already exists in the transparency log with UUID {uuid}")]
+    Conflict {
+        /// UUID of the logged entry.
+        uuid: String,
+    },
+    /// The server failed (500).
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for RekorError {
+    fn from(e: StoreError) -> Self {
+        RekorError::Internal(e.to_string())
+    }
+}
+
+impl IntoResponse for RekorError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            RekorError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            RekorError::NotFound(_) => StatusCode::NOT_FOUND,
+            RekorError::Conflict { .. } => StatusCode::CONFLICT,
+            RekorError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let body = Json(ErrorBody { code: status.as_u16(), message: self.to_string() });
+        match &self {
+            RekorError::Conflict { uuid } => (status, [(header::LOCATION, format!("/api/v1/log/entries/{uuid}"))], body).into_response(),
+            _ => (status, body).into_response(),
+        }
+    }
+}
+
+/// The log's signing identity and its cached tree head.
+pub struct Log {
+    key: KeyPair,
+    log_id_hex: String,
+    tree_id: u64,
+    origin: String,
+    head: Mutex<Option<(u64, Hash, String)>>,
+}
+
+impl std::fmt::Debug for Log {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Log").field("log_id", &self.log_id_hex).field("origin", &self.origin).finish_non_exhaustive()
+    }
+}
+
+/// Name the log signs its checkpoints with.
+pub const LOG_NAME: &str = "gitsign-devstack";
+
+impl Log {
+    /// The log signing with `key`, with the given tree ID.
+    pub fn new(key: KeyPair, tree_id: u64) -> Self {
+        let log_id_hex = hex::encode(gitsign_protocol::sha256(&key.subject_public_key_info()));
+        Log { key, log_id_hex, tree_id, origin: format!("{LOG_NAME} - {tree_id}"), head: Mutex::new(None) }
+    }
+
+    /// The log's DER public key.
+    pub fn public_key_der(&self) -> Vec<u8> {
+        self.key.subject_public_key_info()
+    }
+
+    /// Hex log ID.
+    pub fn log_id_hex(&self) -> &str {
+        &self.log_id_hex
+    }
+
+    /// Root hash and signed checkpoint of the tree of `size` entries (signed once per size).
+    fn head(&self, store: &Store, size: u64) -> Result<(Hash, String), RekorError> {
+        let mut cache = self.head.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((s, root, text)) = cache.as_ref() {
+            if *s == size {
+                return Ok((*root, text.clone()));
+            }
+        }
+        let root = store.root(size)?;
+        let checkpoint = Checkpoint { origin: self.origin.clone(), size, root, extra: vec![] };
+        let signature = self.key.sign(checkpoint.to_note().as_bytes()).map_err(|e| RekorError::Internal(format!("signing the checkpoint: {e}")))?;
+        let id = gitsign_protocol::sha256(&self.key.subject_public_key_info());
+        let signed = SignedCheckpoint {
+            checkpoint,
+            signatures: vec![NoteSignature { name: LOG_NAME.into(), key_hint: [id[0], id[1], id[2], id[3]], signature }],
+        };
+        let text = signed.to_text();
+        *cache = Some((size, root, text.clone()));
+        Ok((root, text))
+    }
+
+    /// The API form of entry `index`, with its proof against the current tree head.
+    pub fn entry(&self, store: &Store, index: u64) -> Result<(String, LogEntry), RekorError> {
+        let stored = store.entry(index)?.ok_or_else(|| RekorError::NotFound(format!("no entry at log index {index}")))?;
+        let size = store.tree_size()?;
+        let (root, checkpoint) = self.head(store, size)?;
+        let hashes = store.inclusion_proof(index, size)?.iter().map(hex::encode).collect();
+        let uuid = wire::entry_uuid(&stored.body);
+        let entry = LogEntry {
+            body: b64(&stored.body),
+            integrated_time: stored.integrated_time,
+            log_id: self.log_id_hex.clone(),
+            log_index: index,
+            verification: Some(Verification {
+                inclusion_proof: Some(InclusionProof { log_index: index, root_hash: hex::encode(root), tree_size: size, hashes, checkpoint }),
+                signed_entry_timestamp: Some(b64(&stored.set_signature)),
+            }),
+        };
+        Ok((uuid, entry))
+    }
+
+    /// Validates and logs a proposed entry (the JSON request body).
+    pub fn create(&self, store: &Mutex<Store>, request: &[u8]) -> Result<(String, LogEntry), RekorError> {
+        let validated = validate(request)?;
+        let integrated_time = time::OffsetDateTime::now_utc().unix_timestamp();
+        let new = NewEntry { body: validated.body, integrated_time, search_keys: validated.search_keys };
+        let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+        let outcome = store
+            .append(std::slice::from_ref(&new), |index, e| {
+                let payload = wire::set_payload(&b64(&e.body), e.integrated_time, &self.log_id_hex, index);
+                self.key.sign(&payload)
+            })
+            .map_err(|e| match e {
+                AppendError::Store(s) => RekorError::from(s),
+                AppendError::Sign(s) => RekorError::Internal(format!("signing the entry timestamp: {s}")),
+            })?;
+        match outcome.first() {
+            Some(Appended::New(index)) => self.entry(&store, *index),
+            Some(Appended::Duplicate(_)) => Err(RekorError::Conflict { uuid: wire::entry_uuid(&new.body) }),
+            None => Err(RekorError::Internal("append returned nothing".into())),
+        }
+    }
+
+    /// `GET /api/v1/log`.
+    pub fn info(&self, store: &Store) -> Result<LogInfo, RekorError> {
+        let size = store.tree_size()?;
+        let (root, checkpoint) = self.head(store, size)?;
+        Ok(LogInfo { root_hash: hex::encode(root), tree_size: size, signed_tree_head: checkpoint, tree_id: self.tree_id.to_string(), inactive_shards: vec![] })
+    }
+}
+
+/// A proposed entry that passed validation.
+#[derive(Debug)]
+pub struct Validated {
+    /// Canonical JSON body to log.
+    pub body: Vec<u8>,
+    /// Search keys.
+    pub search_keys: Vec<String>,
+}
+
+/// Checks a proposed entry: its kind, its fields, and that the signature verifies over the digest
+/// with the given key. Returns the canonical body and its search keys.
+pub fn validate(request: &[u8]) -> Result<Validated, RekorError> {
+    let bad = RekorError::BadRequest;
+    let value: serde_json::Value = serde_json::from_slice(request).map_err(|e| bad(format!("the request body is not JSON: {e}")))?;
+    let kind = value.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+    let version = value.get("apiVersion").and_then(|k| k.as_str()).unwrap_or("");
+    if kind != wire::HASHEDREKORD || version != wire::HASHEDREKORD_VERSION {
+        return Err(bad(format!(
+            "entry kind {kind:?} version {version:?} is not supported: this log accepts only hashedrekord 0.0.1"
+        )));
+    }
+    let mut entry: HashedRekord = serde_json::from_value(value).map_err(|e| bad(format!("malformed hashedrekord entry: {e}")))?;
+    let hash = &mut entry.spec.data.hash;
+    if hash.algorithm != "sha256" {
+        return Err(bad(format!("data.hash.algorithm {:?} is not supported: use sha256", hash.algorithm)));
+    }
+    hash.value = hash.value.to_ascii_lowercase();
+    let digest: [u8; 32] = hex::decode(&hash.value)
+        .ok()
+        .and_then(|d| d.try_into().ok())
+        .ok_or_else(|| bad("data.hash.value must be 64 hex digits".into()))?;
+    let signature = unb64(&entry.spec.signature.content).map_err(|_| bad("signature.content is not base64".into()))?;
+    let pem = unb64(&entry.spec.signature.public_key.content).map_err(|_| bad("signature.publicKey.content is not base64".into()))?;
+    let (key, cert) = PublicKey::from_pem_cert_or_key(&pem).map_err(|e| bad(format!("signature.publicKey.content: {e}")))?;
+    key.verify_sha256_prehashed(&digest, &signature)
+        .map_err(|_| bad("the signature does not verify over data.hash with the given public key".into()))?;
+    let mut search_keys = vec![format!("sha256:{}", entry.spec.data.hash.value), format!("key:{}", hex::encode(key.key_id()))];
+    if let Some(der) = cert {
+        if let Ok((_, c)) = x509_parser::parse_x509_certificate(&der) {
+            if let Ok(Some(san)) = c.subject_alternative_name() {
+                for name in &san.value.general_names {
+                    if let x509_parser::extensions::GeneralName::RFC822Name(email) = name {
+                        search_keys.push(format!("email:{}", email.to_ascii_lowercase()));
+                    }
+                }
+            }
+        }
+    }
+    Ok(Validated { body: entry.canonical_json(), search_keys })
+}
+
+type Shared = Arc<Services>;
+
+/// Routes of the Rekor v1 API.
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/api/v1/log", get(log_info))
+        .route("/api/v1/log/publicKey", get(public_key))
+        .route("/api/v1/log/proof", get(consistency))
+        .route("/api/v1/log/entries", post(create_entry).get(entry_by_index))
+        .route("/api/v1/log/entries/retrieve", post(retrieve_entries))
+        .route("/api/v1/log/entries/{uuid}", get(entry_by_uuid))
+        .route("/api/v1/index/retrieve", post(search_index))
+}
+
+/// Runs blocking database work off the async threads.
+async fn blocking<T: Send + 'static>(
+    s: Shared,
+    f: impl FnOnce(&Services) -> Result<T, RekorError> + Send + 'static,
+) -> Result<T, RekorError> {
+    tokio::task::spawn_blocking(move || f(&s)).await.map_err(|e| RekorError::Internal(format!("worker failed: {e}")))?
+}
+
+fn one(uuid: String, entry: LogEntry) -> LogEntries {
+    LogEntries::from([(uuid, entry)])
+}
+
+async fn create_entry(State(s): State<Shared>, body: axum::body::Bytes) -> Result<Response, RekorError> {
+    let (uuid, entry) = blocking(s, move |s| s.log.create(s.store(), &body)).await?;
+    let location = format!("/api/v1/log/entries/{uuid}");
+    Ok((StatusCode::CREATED, [(header::LOCATION, location), (header::ETAG, uuid.clone())], Json(one(uuid, entry))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IndexQuery {
+    log_index: Option<String>,
+}
+
+async fn entry_by_index(State(s): State<Shared>, Query(q): Query<IndexQuery>) -> Result<Json<LogEntries>, RekorError> {
+    let index: u64 = q
+        .log_index
+        .as_deref()
+        .and_then(|i| i.parse().ok())
+        .ok_or_else(|| RekorError::BadRequest("logIndex must be a non-negative integer".into()))?;
+    let (uuid, entry) = blocking(s, move |s| s.log.entry(&s.lock_store(), index)).await?;
+    Ok(Json(one(uuid, entry)))
+}
+
+fn parse_uuid(text: &str) -> Option<Hash> {
+    // An entry ID is a 16-hex-digit tree ID followed by the 64-hex-digit UUID.
+    let hex_uuid = match text.len() {
+        64 => text,
+        80 => &text[16..],
+        _ => return None,
+    };
+    hex::decode(hex_uuid).ok()?.try_into().ok()
+}
+
+fn lookup_uuid(s: &Services, text: &str) -> Result<Option<(String, LogEntry)>, RekorError> {
+    let uuid = parse_uuid(text).ok_or_else(|| RekorError::BadRequest(format!("{text:?} is not an entry UUID (64 hex digits)")))?;
+    let store = s.lock_store();
+    match store.index_of(&uuid)? {
+        Some(index) => s.log.entry(&store, index).map(Some),
+        None => Ok(None),
+    }
+}
+
+async fn entry_by_uuid(State(s): State<Shared>, Path(uuid): Path<String>) -> Result<Json<LogEntries>, RekorError> {
+    let (id, entry) = blocking(s, move |s| {
+        lookup_uuid(s, &uuid)?.ok_or_else(|| RekorError::NotFound(format!("no entry with UUID {uuid}")))
+    })
+    .await?;
+    Ok(Json(one(id, entry)))
+}
+
+async fn retrieve_entries(State(s): State<Shared>, body: axum::body::Bytes) -> Result<Json<Vec<LogEntries>>, RekorError> {
+    let query: SearchLogQuery = serde_json::from_slice(&body).map_err(|e| RekorError::BadRequest(format!("malformed search query: {e}")))?;
+    let out = blocking(s, move |s| {
+        let mut out = Vec::new();
+        for uuid in query.entry_uuids.iter().flatten() {
+            if let Some((id, e)) = lookup_uuid(s, uuid)? {
+                out.push(one(id, e));
+            }
+        }
+        for index in query.log_indexes.iter().flatten() {
+            match s.log.entry(&s.lock_store(), *index) {
+                Ok((id, e)) => out.push(one(id, e)),
+                Err(RekorError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        for proposed in query.entries.iter().flatten() {
+            let body = serde_json::to_vec(proposed).map_err(|e| RekorError::BadRequest(e.to_string()))?;
+            let validated = validate(&body)?;
+            if let Some((id, e)) = lookup_uuid(s, &wire::entry_uuid(&validated.body))? {
+                out.push(one(id, e));
+            }
+        }
+        Ok(out)
+    })
+    .await?;
+    Ok(Json(out))
+}
+
+async fn search_index(State(s): State<Shared>, body: axum::body::Bytes) -> Result<Json<Vec<String>>, RekorError> {
+    let query: SearchIndex = serde_json::from_slice(&body).map_err(|e| RekorError::BadRequest(format!("malformed search: {e}")))?;
+    let mut keys = Vec::new();
+    if let Some(email) = &query.email {
+        keys.push(format!("email:{}", email.to_ascii_lowercase()));
+    }
+    if let Some(hash) = &query.hash {
+        let hex = hash.strip_prefix("sha256:").unwrap_or(hash).to_ascii_lowercase();
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(RekorError::BadRequest("hash must be sha256:<64 hex digits>".into()));
+        }
+        keys.push(format!("sha256:{hex}"));
+    }
+    if let Some(pk) = &query.public_key {
+        if pk.format != "x509" {
+            return Err(RekorError::BadRequest(format!("publicKey.format {:?} is not supported: use x509", pk.format)));
+        }
+        let pem = pk.content.as_deref().and_then(|c| unb64(c).ok()).ok_or_else(|| RekorError::BadRequest("publicKey.content must be base64 of a PEM key or certificate".into()))?;
+        let (key, _) = PublicKey::from_pem_cert_or_key(&pem).map_err(|e| RekorError::BadRequest(format!("publicKey.content: {e}")))?;
+        keys.push(format!("key:{}", hex::encode(key.key_id())));
+    }
+    if keys.is_empty() {
+        return Err(RekorError::BadRequest("search needs at least one of email, publicKey, hash".into()));
+    }
+    let union = query.operator.as_deref() == Some("or");
+    let uuids = blocking(s, move |s| {
+        let store = s.lock_store();
+        let mut sets = keys.iter().map(|k| store.search(k)).collect::<Result<Vec<_>, _>>()?.into_iter();
+        let mut result = sets.next().unwrap_or_default();
+        for set in sets {
+            if union {
+                result.extend(set);
+                result.sort_unstable();
+                result.dedup();
+            } else {
+                result.retain(|i| set.binary_search(i).is_ok());
+            }
+        }
+        result
+            .into_iter()
+            .map(|i| {
+                let e = store.entry(i)?.ok_or_else(|| RekorError::Internal(format!("index names missing entry {i}")))?;
+                Ok(wire::entry_uuid(&e.body))
+            })
+            .collect::<Result<Vec<_>, RekorError>>()
+    })
+    .await?;
+    Ok(Json(uuids))
+}
+
+async fn log_info(State(s): State<Shared>) -> Result<Json<LogInfo>, RekorError> {
+    Ok(Json(blocking(s, |s| s.log.info(&s.lock_store())).await?))
+}
+
+async fn public_key(State(s): State<Shared>) -> Response {
+    let pem = gitsign_protocol::keys::pem_encode("PUBLIC KEY", &s.log.public_key_der());
+    ([(header::CONTENT_TYPE, "application/x-pem-file")], pem).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProofQuery {
+    first_size: Option<String>,
+    last_size: Option<String>,
+}
+
+async fn consistency(State(s): State<Shared>, Query(q): Query<ProofQuery>) -> Result<Json<ConsistencyProof>, RekorError> {
+    let parse = |v: Option<&str>, name: &str| -> Result<u64, RekorError> {
+        v.unwrap_or("").parse().map_err(|_| RekorError::BadRequest(format!("{name} must be a positive integer")))
+    };
+    let first = match q.first_size.as_deref() {
+        None => 1,
+        v => parse(v, "firstSize")?,
+    };
+    let last = parse(q.last_size.as_deref(), "lastSize")?;
+    let proof = blocking(s, move |s| {
+        let store = s.lock_store();
+        let size = store.tree_size()?;
+        if first < 1 || first > last || last > size {
+            return Err(RekorError::BadRequest(format!(
+                "need 1 <= firstSize ({first}) <= lastSize ({last}) <= tree size ({size})"
+            )));
+        }
+        let hashes = store.consistency_proof(first, last)?.iter().map(hex::encode).collect();
+        Ok(ConsistencyProof { root_hash: hex::encode(store.root(last)?), hashes })
+    })
+    .await?;
+    Ok(Json(proof))
+}

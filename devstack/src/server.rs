@@ -1,0 +1,261 @@
+//! Putting the devstack together: open the state, bind loopback, route Fulcio, Rekor, the OIDC
+//! issuer and the web page on one port, write the client files once ready, and serve until told
+//! to stop — in the foreground ([`Devstack::serve`]) or on a thread of its own ([`Running`], for
+//! tests and the demo).
+
+use crate::ca::Ca;
+use crate::oidc::OidcIssuer;
+use crate::rekor::Log;
+use crate::state::{self, Keys, StateDir, StateError};
+use crate::store::Store;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// A failure to start or run the devstack.
+#[derive(Debug, thiserror::Error)]
+pub enum DevstackError {
+    /// The state directory could not be used.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The listen address is not loopback.
+    #[error("refusing to listen on {0}: the devstack serves loopback addresses only (127.0.0.0/8, ::1)")]
+    NotLoopback(SocketAddr),
+    /// Binding failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// Address.
+        addr: SocketAddr,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The HTTP server failed.
+    #[error("the HTTP server failed: {0}")]
+    Serve(std::io::Error),
+    /// The stored keys do not make a working CA or issuer.
+    #[error("the stored keys are unusable: {0}")]
+    Keys(String),
+}
+
+/// Where the services answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Urls {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// Fulcio base URL.
+    pub fulcio: String,
+    /// Rekor base URL.
+    pub rekor: String,
+    /// OIDC issuer URL.
+    pub issuer: String,
+}
+
+impl Urls {
+    fn new(addr: SocketAddr) -> Self {
+        let base = format!("http://{addr}");
+        Urls { fulcio: base.clone(), rekor: base.clone(), issuer: format!("{base}/oauth2"), base }
+    }
+}
+
+/// Everything the handlers share.
+#[derive(Debug)]
+pub struct Services {
+    store: Mutex<Store>,
+    /// The CA.
+    pub ca: Ca,
+    /// The log's signer.
+    pub log: Log,
+    /// The issuer.
+    pub oidc: Arc<OidcIssuer>,
+    /// Where the services answer.
+    pub urls: Urls,
+    /// The trusted root, as written to the state directory.
+    pub trusted_root_json: Vec<u8>,
+}
+
+impl Services {
+    /// The database (a panic elsewhere while holding it leaves committed state intact, so the
+    /// guard is taken over rather than propagated).
+    pub fn lock_store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The database mutex itself.
+    pub fn store(&self) -> &Mutex<Store> {
+        &self.store
+    }
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The state directory.
+    pub state_dir: PathBuf,
+    /// Listen address; default: the last run's address if free, else an ephemeral port on
+    /// 127.0.0.1.
+    pub listen: Option<SocketAddr>,
+}
+
+/// A devstack bound to its port, ready to serve.
+#[derive(Debug)]
+pub struct Devstack {
+    listener: tokio::net::TcpListener,
+    services: Arc<Services>,
+    state: StateDir,
+}
+
+async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, DevstackError> {
+    if !addr.ip().is_loopback() {
+        return Err(DevstackError::NotLoopback(addr));
+    }
+    tokio::net::TcpListener::bind(addr).await.map_err(|source| DevstackError::Bind { addr, source })
+}
+
+impl Devstack {
+    /// Opens the state (making it on the first start), binds, and writes the client files.
+    pub async fn open(options: &Options) -> Result<Devstack, DevstackError> {
+        let state = StateDir::open(&options.state_dir)?;
+        // A stale env.sh would tell a waiting script the services are up before they are.
+        let env = state::env_path(state.path());
+        if env.exists() {
+            std::fs::remove_file(&env).map_err(|source| StateError::Io { path: env.clone(), source })?;
+        }
+        let store = state.store()?;
+        let keys = Keys::load_or_create(&store)?;
+        let previous = store.meta("listen").map_err(StateError::from)?.and_then(|a| String::from_utf8(a).ok()).and_then(|a| a.parse::<SocketAddr>().ok());
+        let listener = match (options.listen, previous) {
+            (Some(addr), _) => bind(addr).await?,
+            (None, Some(addr)) => match bind(addr).await {
+                Ok(l) => l,
+                Err(_) => bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?,
+            },
+            (None, None) => bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?,
+        };
+        let addr = listener.local_addr().map_err(DevstackError::Serve)?;
+        let urls = Urls::new(addr);
+        store.set_meta("listen", addr.to_string().as_bytes()).map_err(StateError::from)?;
+        store.set_meta("issuer_url", urls.issuer.as_bytes()).map_err(StateError::from)?;
+        let trusted_root_json = state::write_client_files(state.path(), &urls, &keys)?;
+        let Keys { intermediate, root_der, intermediate_der, rekor, ctlog, oidc, tree_id, .. } = keys;
+        let ca = Ca::new(root_der, intermediate_der, intermediate, ctlog).map_err(|e| DevstackError::Keys(e.to_string()))?;
+        let oidc = OidcIssuer::new(urls.issuer.clone(), oidc).ok_or_else(|| DevstackError::Keys("the issuer key is not RSA".into()))?;
+        let services = Services { store: Mutex::new(store), ca, log: Log::new(rekor, tree_id), oidc: Arc::new(oidc), urls, trusted_root_json };
+        Ok(Devstack { listener, services: Arc::new(services), state })
+    }
+
+    /// Where the services answer.
+    pub fn urls(&self) -> &Urls {
+        &self.services.urls
+    }
+
+    /// The state directory.
+    pub fn state_dir(&self) -> &Path {
+        self.state.path()
+    }
+
+    /// The routes.
+    pub fn router(services: Arc<Services>) -> Router {
+        let oidc = services.oidc.clone();
+        Router::new()
+            .route("/", get(crate::web::index))
+            .route("/trusted_root.json", get(trusted_root))
+            .merge(crate::fulcio::routes())
+            .merge(crate::rekor::routes())
+            .with_state(services)
+            .nest("/oauth2", crate::oidc::routes(oidc))
+            .fallback(|| async {
+                (StatusCode::NOT_FOUND, Json(serde_json::json!({"code": 404, "message": "no such endpoint on gitsign-devstack"})))
+            })
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), DevstackError> {
+        let app = Self::router(self.services.clone());
+        let result = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await.map_err(DevstackError::Serve);
+        drop(self.state);
+        result
+    }
+}
+
+async fn trusted_root(axum::extract::State(s): axum::extract::State<Arc<Services>>) -> axum::response::Response {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], s.trusted_root_json.clone()).into_response()
+}
+
+/// A devstack serving on a thread of its own; stopped when dropped.
+#[derive(Debug)]
+pub struct Running {
+    urls: Urls,
+    state_dir: PathBuf,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<Result<(), DevstackError>>>,
+}
+
+impl Running {
+    /// Starts a devstack on a background thread and returns once it is ready.
+    pub fn start(options: Options) -> Result<Running, DevstackError> {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || -> Result<(), DevstackError> {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(DevstackError::Serve)?;
+            rt.block_on(async move {
+                match Devstack::open(&options).await {
+                    Ok(d) => {
+                        let _ = ready_tx.send(Ok((d.urls().clone(), d.state_dir().to_path_buf())));
+                        d.serve(async move {
+                            let _ = stop_rx.await;
+                        })
+                        .await
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        Ok(())
+                    }
+                }
+            })
+        });
+        match ready_rx.recv() {
+            Ok(Ok((urls, state_dir))) => Ok(Running { urls, state_dir, stop: Some(stop_tx), thread: Some(thread) }),
+            Ok(Err(e)) => Err(e),
+            Err(_) => match thread.join() {
+                Ok(Err(e)) => Err(e),
+                _ => Err(DevstackError::Serve(std::io::Error::other("the devstack thread stopped before it was ready"))),
+            },
+        }
+    }
+
+    /// Where the services answer.
+    pub fn urls(&self) -> &Urls {
+        &self.urls
+    }
+
+    /// The state directory.
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+
+    /// Stops the services and waits for them.
+    pub fn stop(mut self) -> Result<(), DevstackError> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> Result<(), DevstackError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.thread.take().map(|t| t.join()) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(DevstackError::Serve(std::io::Error::other("the devstack thread panicked"))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}

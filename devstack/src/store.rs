@@ -1,0 +1,289 @@
+//! The devstack's database: one SQLite file per state directory holding the service keys and CA
+//! certificates (`meta`), issued-certificate serials, and the whole transparency log — entries, the
+//! hashes of every complete Merkle subtree, and the search index.
+//!
+//! Every append is one transaction committed with `synchronous=FULL` before the caller answers, so
+//! an acknowledged entry survives a killed process. An append writes O(log n) rows and a proof
+//! reads O(log n) rows (see [`gitsign_protocol::merkle`]).
+
+use gitsign_protocol::merkle::{self, Hash, SubtreeStore};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use std::path::{Path, PathBuf};
+
+/// A failure of the database.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The file could not be opened or set up.
+    #[error("cannot open the state database {path}: {source}")]
+    Open {
+        /// Database path.
+        path: PathBuf,
+        /// Cause.
+        source: rusqlite::Error,
+    },
+    /// A query failed.
+    #[error("state database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    /// A row holds something the devstack never writes.
+    #[error("state database is corrupt: {0}")]
+    Corrupt(String),
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
+    PRIMARY KEY (level, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS entries (log_index INTEGER PRIMARY KEY, uuid BLOB NOT NULL UNIQUE,
+    body BLOB NOT NULL, integrated_time INTEGER NOT NULL, set_signature BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS search (key TEXT NOT NULL, log_index INTEGER NOT NULL,
+    PRIMARY KEY (key, log_index)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS certificates (serial BLOB PRIMARY KEY, issued_at INTEGER NOT NULL,
+    identity TEXT NOT NULL, issuer TEXT NOT NULL) WITHOUT ROWID;
+";
+
+/// An entry to append.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    /// Canonical JSON body.
+    pub body: Vec<u8>,
+    /// Seconds since the epoch.
+    pub integrated_time: i64,
+    /// Search keys (`sha256:<hex>`, `email:<addr>`, `key:<hex>`).
+    pub search_keys: Vec<String>,
+}
+
+/// A logged entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEntry {
+    /// Position in the log.
+    pub log_index: u64,
+    /// Canonical JSON body.
+    pub body: Vec<u8>,
+    /// Seconds since the epoch.
+    pub integrated_time: i64,
+    /// Signed entry timestamp.
+    pub set_signature: Vec<u8>,
+}
+
+/// What an append did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Appended {
+    /// The entry is new, at this index.
+    New(u64),
+    /// An equal body was logged before, at this index.
+    Duplicate(u64),
+}
+
+/// The database.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+}
+
+struct Nodes<'a>(&'a Connection);
+
+impl SubtreeStore for Nodes<'_> {
+    type Error = StoreError;
+    fn subtree(&self, level: u32, index: u64) -> Result<Hash> {
+        let mut stmt = self.0.prepare_cached("SELECT hash FROM nodes WHERE level = ?1 AND idx = ?2")?;
+        let blob: Option<Vec<u8>> = stmt.query_row(params![level, index as i64], |r| r.get(0)).optional()?;
+        let blob = blob.ok_or_else(|| StoreError::Corrupt(format!("missing tree node ({level}, {index})")))?;
+        Hash::try_from(blob.as_slice()).map_err(|_| StoreError::Corrupt(format!("tree node ({level}, {index}) is not 32 bytes")))
+    }
+}
+
+fn to_u64(v: i64) -> Result<u64> {
+    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative index {v}")))
+}
+
+impl Store {
+    /// Opens (creating if needed) the database for reading and writing.
+    pub fn open(path: &Path) -> Result<Self> {
+        let open = || -> rusqlite::Result<Connection> {
+            let conn = Connection::open(path)?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.busy_timeout(std::time::Duration::from_secs(5))?;
+            conn.execute_batch(SCHEMA)?;
+            Ok(conn)
+        };
+        let conn = open().map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+        Ok(Store { conn })
+    }
+
+    /// Opens an existing database read-only (for `token` and `env` beside a running devstack).
+    pub fn open_read_only(path: &Path) -> Result<Self> {
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .and_then(|c| c.busy_timeout(std::time::Duration::from_secs(5)).map(|()| c))
+            .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+        Ok(Store { conn })
+    }
+
+    /// A value of the `meta` table.
+    pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    /// Sets a value of the `meta` table.
+    pub fn set_meta(&self, key: &str, value: &[u8]) -> Result<()> {
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", params![key, value])?;
+        Ok(())
+    }
+
+    /// Records an issued certificate's serial; false if the serial was issued before.
+    pub fn record_certificate(&self, serial: &[u8], issued_at: i64, identity: &str, issuer: &str) -> Result<bool> {
+        let n = self.conn.execute(
+            "INSERT OR IGNORE INTO certificates (serial, issued_at, identity, issuer) VALUES (?1, ?2, ?3, ?4)",
+            params![serial, issued_at, identity, issuer],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Number of certificates issued.
+    pub fn certificates_issued(&self) -> Result<u64> {
+        to_u64(self.conn.query_row("SELECT COUNT(*) FROM certificates", [], |r| r.get(0))?)
+    }
+
+    /// Number of entries in the log.
+    pub fn tree_size(&self) -> Result<u64> {
+        tree_size(&self.conn)
+    }
+
+    /// Root hash of the tree of the first `size` entries.
+    pub fn root(&self, size: u64) -> Result<Hash> {
+        merkle::root(&Nodes(&self.conn), size)
+    }
+
+    /// Audit path of entry `index` in the tree of `size` entries.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>> {
+        merkle::inclusion_proof(&Nodes(&self.conn), index, size)
+    }
+
+    /// Consistency proof between two tree sizes.
+    pub fn consistency_proof(&self, first: u64, second: u64) -> Result<Vec<Hash>> {
+        merkle::consistency_proof(&Nodes(&self.conn), first, second)
+    }
+
+    /// Appends entries in one transaction (one disk sync for all of them). `sign_set` makes the
+    /// signed entry timestamp of an entry given its index. Bodies already in the log, or repeated
+    /// within `entries`, are not appended again.
+    pub fn append<E>(
+        &mut self,
+        entries: &[NewEntry],
+        mut sign_set: impl FnMut(u64, &NewEntry) -> std::result::Result<Vec<u8>, E>,
+    ) -> std::result::Result<Vec<Appended>, AppendError<E>> {
+        let tx = self.conn.transaction().map_err(StoreError::from)?;
+        let mut size = tree_size(&tx)?;
+        let mut out = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let leaf = merkle::leaf_hash(&entry.body);
+            let existing: Option<i64> = tx
+                .prepare_cached("SELECT log_index FROM entries WHERE uuid = ?1")
+                .and_then(|mut s| s.query_row([&leaf[..]], |r| r.get(0)).optional())
+                .map_err(StoreError::from)?;
+            if let Some(index) = existing {
+                out.push(Appended::Duplicate(to_u64(index)?));
+                continue;
+            }
+            let set = sign_set(size, entry).map_err(AppendError::Sign)?;
+            let nodes = merkle::append_nodes(&Nodes(&tx), size, leaf)?;
+            {
+                let mut put = tx.prepare_cached("INSERT INTO nodes (level, idx, hash) VALUES (?1, ?2, ?3)").map_err(StoreError::from)?;
+                for (level, idx, hash) in nodes {
+                    put.execute(params![level, idx as i64, &hash[..]]).map_err(StoreError::from)?;
+                }
+                tx.prepare_cached(
+                    "INSERT INTO entries (log_index, uuid, body, integrated_time, set_signature) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .and_then(|mut s| s.execute(params![size as i64, &leaf[..], &entry.body, entry.integrated_time, set]))
+                .map_err(StoreError::from)?;
+                let mut index = tx.prepare_cached("INSERT OR IGNORE INTO search (key, log_index) VALUES (?1, ?2)").map_err(StoreError::from)?;
+                for key in &entry.search_keys {
+                    index.execute(params![key, size as i64]).map_err(StoreError::from)?;
+                }
+            }
+            out.push(Appended::New(size));
+            size += 1;
+        }
+        tx.commit().map_err(StoreError::from)?;
+        Ok(out)
+    }
+
+    /// The entry at `index`.
+    pub fn entry(&self, index: u64) -> Result<Option<StoredEntry>> {
+        let row = self
+            .conn
+            .prepare_cached("SELECT body, integrated_time, set_signature FROM entries WHERE log_index = ?1")?
+            .query_row([index as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        Ok(row.map(|(body, integrated_time, set_signature)| StoredEntry { log_index: index, body, integrated_time, set_signature }))
+    }
+
+    /// Index of the entry with this UUID (leaf hash).
+    pub fn index_of(&self, uuid: &Hash) -> Result<Option<u64>> {
+        let v: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT log_index FROM entries WHERE uuid = ?1")?
+            .query_row([&uuid[..]], |r| r.get(0))
+            .optional()?;
+        v.map(to_u64).transpose()
+    }
+
+    /// Indexes of entries under a search key, ascending.
+    pub fn search(&self, key: &str) -> Result<Vec<u64>> {
+        let mut stmt = self.conn.prepare_cached("SELECT log_index FROM search WHERE key = ?1 ORDER BY log_index LIMIT 10000")?;
+        let rows = stmt.query_map([key], |r| r.get::<_, i64>(0))?;
+        rows.map(|r| to_u64(r?)).collect()
+    }
+}
+
+fn tree_size(conn: &Connection) -> Result<u64> {
+    let v: i64 = conn.query_row("SELECT COALESCE(MAX(log_index) + 1, 0) FROM entries", [], |r| r.get(0))?;
+    to_u64(v)
+}
+
+/// Failure of an append.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError<E> {
+    /// The database failed; nothing was appended.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Signing the entry timestamp failed; nothing was appended.
+    #[error("signing the entry timestamp failed")]
+    Sign(E),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appends_survive_reopening_and_duplicates_are_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let entry = |i: u32| NewEntry { body: i.to_be_bytes().to_vec(), integrated_time: 1, search_keys: vec![format!("k:{}", i % 2)] };
+        let ok = |_: u64, _: &NewEntry| Ok::<_, ()>(vec![1]);
+        let root = {
+            let mut store = Store::open(&path).unwrap();
+            for i in 0..10 {
+                assert_eq!(store.append(&[entry(i)], ok).unwrap(), vec![Appended::New(i as u64)]);
+            }
+            assert_eq!(store.append(&[entry(3)], ok).unwrap(), vec![Appended::Duplicate(3)]);
+            store.root(10).unwrap()
+        };
+        let mut store = Store::open(&path).unwrap();
+        assert_eq!(store.tree_size().unwrap(), 10);
+        assert_eq!(store.root(10).unwrap(), root);
+        assert_eq!(store.append(&[entry(10), entry(10)], ok).unwrap(), vec![Appended::New(10), Appended::Duplicate(10)]);
+        assert_eq!(store.search("k:1").unwrap(), vec![1, 3, 5, 7, 9]);
+        let leaf = merkle::leaf_hash(&entry(4).body);
+        assert_eq!(store.index_of(&leaf).unwrap(), Some(4));
+        let proof = store.inclusion_proof(4, 11).unwrap();
+        merkle::verify_inclusion(4, 11, &leaf, &proof, &store.root(11).unwrap()).unwrap();
+        // A failed signature appends nothing.
+        assert!(store.append(&[entry(11)], |_, _| Err::<Vec<u8>, _>("no")).is_err());
+        assert_eq!(store.tree_size().unwrap(), 11);
+    }
+}
