@@ -246,11 +246,17 @@ impl OidcIssuer {
             email,
             nonce,
         };
+        self.sign_claims(&claims)
+    }
+
+    /// Signs any claims as an RS256 JWT with the issuer's key (tests use it to make tokens that
+    /// are expired, or for another audience).
+    pub fn sign_claims(&self, claims: &Claims) -> Result<String, SignError> {
         let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": self.kid});
         let signing_input = format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap_or_default())
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap_or_default())
         );
         let sig = self.key.sign(signing_input.as_bytes())?;
         Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig)))
@@ -262,6 +268,13 @@ impl OidcIssuer {
         let header = jsonwebtoken::decode_header(token).map_err(|e| TokenError::Malformed(e.to_string()))?;
         if header.alg != jsonwebtoken::Algorithm::RS256 {
             return Err(TokenError::Algorithm { found: format!("{:?}", header.alg) });
+        }
+        // The issuer is checked before the signature so that a token from another issuer is named
+        // as such, not as a bad signature.
+        let unverified = jsonwebtoken::dangerous::insecure_decode_claims::<serde_json::Value>(token).map_err(|e| TokenError::Malformed(e.to_string()))?;
+        let claimed_issuer = unverified.get("iss").and_then(|i| i.as_str()).unwrap_or_default();
+        if claimed_issuer != self.url {
+            return Err(TokenError::Issuer { found: claimed_issuer.to_string(), expected: self.url.clone() });
         }
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
         validation.set_audience(&[CLIENT_ID]);
@@ -275,10 +288,7 @@ impl OidcIssuer {
                 TokenError::Expired { exp, now: now_secs() }
             }
             ErrorKind::InvalidAudience => TokenError::Audience { expected: CLIENT_ID.into() },
-            ErrorKind::InvalidIssuer => TokenError::Issuer {
-                found: jsonwebtoken::dangerous::insecure_decode_claims::<Claims>(token).map(|c| c.iss).unwrap_or_default(),
-                expected: self.url.clone(),
-            },
+            ErrorKind::InvalidIssuer => TokenError::Issuer { found: claimed_issuer.to_string(), expected: self.url.clone() },
             _ => TokenError::Malformed(e.to_string()),
         })?;
         let claims = data.claims;

@@ -94,7 +94,7 @@ pub struct SearchIndex {
     /// `sha256:<hex>` (or bare hex) of the signed artifact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
-    /// `and` or `or` (default `and`... Rekor's default is `or`).
+    /// `and` (intersection, the default here) or `or` (union).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator: Option<String>,
 }
@@ -115,7 +115,7 @@ pub struct SearchPublicKey {
 #[serde(rename_all = "camelCase")]
 pub struct SearchLogQuery {
     /// Entry UUIDs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "entryUUIDs", default, skip_serializing_if = "Option::is_none")]
     pub entry_uuids: Option<Vec<String>>,
     /// Log indexes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
