@@ -121,7 +121,12 @@ fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
 
 impl Ca {
     /// Assembles the CA from its stored parts.
-    pub fn new(root_der: Vec<u8>, intermediate_der: Vec<u8>, intermediate_key: KeyPair, ct_key: KeyPair) -> Result<Self, CaError> {
+    pub fn new(
+        root_der: Vec<u8>,
+        intermediate_der: Vec<u8>,
+        intermediate_key: KeyPair,
+        ct_key: KeyPair,
+    ) -> Result<Self, CaError> {
         let issuer = Issuer::from_ca_cert_der(&intermediate_der.as_slice().into(), intermediate_key)?;
         let issuer_key_hash = sha256(issuer.key().subject_public_key_info().as_slice());
         let ct_log_id = sha256(&ct_key.subject_public_key_info());
@@ -145,7 +150,13 @@ impl Ca {
 
     /// Issues a leaf certificate for `spki_der` naming `san`, issued by `oidc_issuer`, valid from
     /// `now` for [`LEAF_LIFETIME`]. Returns the DER and the serial.
-    pub fn issue(&self, spki_der: &[u8], san: &San, oidc_issuer: &str, now: OffsetDateTime) -> Result<(Vec<u8>, Vec<u8>), CaError> {
+    pub fn issue(
+        &self,
+        spki_der: &[u8],
+        san: &San,
+        oidc_issuer: &str,
+        now: OffsetDateTime,
+    ) -> Result<(Vec<u8>, Vec<u8>), CaError> {
         let key = SubjectPublicKeyInfo::from_der(spki_der).map_err(|_| CaError::BadPublicKey)?;
         let mut params = CertificateParams::default();
         params.distinguished_name = DistinguishedName::new();
@@ -168,7 +179,9 @@ impl Ca {
             CustomExtension::from_oid_content(oid::ISSUER_V1, oidc_issuer.as_bytes().to_vec()),
             CustomExtension::from_oid_content(oid::ISSUER_V2, der_tlv(0x0c, oidc_issuer.as_bytes())),
         ];
-        params.custom_extensions.insert(0, CustomExtension::from_oid_content(&[2, 5, 29, 14], der_tlv(0x04, &params.key_identifier(&key))));
+        params
+            .custom_extensions
+            .insert(0, CustomExtension::from_oid_content(&[2, 5, 29, 14], der_tlv(0x04, &params.key_identifier(&key))));
         for ext in &mut params.custom_extensions {
             ext.set_criticality(false);
         }
@@ -212,7 +225,9 @@ mod tests {
         let (root, int) = make_ca_certificates(&root_key, &int_key, now).unwrap();
         let ct_spki = ct_key.subject_public_key_info();
         let ca = Ca::new(root, int.clone(), int_key, ct_key).unwrap();
-        let (der, _) = ca.issue(&leaf_key.subject_public_key_info(), &San::Email("a@example.com".into()), "http://issuer", now).unwrap();
+        let (der, _) = ca
+            .issue(&leaf_key.subject_public_key_info(), &San::Email("a@example.com".into()), "http://issuer", now)
+            .unwrap();
         let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
         assert!(cert.subject().iter().next().is_none(), "subject must be empty");
         let san = cert.subject_alternative_name().unwrap().unwrap();

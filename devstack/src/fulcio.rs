@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use gitsign_protocol::fulcio::{
-    CertificateChain, Configuration, EmbeddedSct, ErrorBody, IssuerConfig, SigningCertRequest, SigningCertificate, TrustBundle,
+    CertificateChain, Configuration, EmbeddedSct, ErrorBody, IssuerConfig, SigningCertRequest, SigningCertificate,
+    TrustBundle,
 };
 use gitsign_protocol::keys::{PublicKey, pem_encode};
 use gitsign_protocol::unb64;
@@ -71,7 +72,8 @@ fn csr_key(pem_or_der: &[u8]) -> Result<Vec<u8>, FulcioError> {
         Ok((_, pem)) => return Err(bad(format!("PEM block is {:?}, expected CERTIFICATE REQUEST", pem.label))),
         Err(_) => pem_or_der.to_vec(),
     };
-    let (_, csr) = x509_parser::certification_request::X509CertificationRequest::from_der(&der).map_err(|e| bad(e.to_string()))?;
+    let (_, csr) =
+        x509_parser::certification_request::X509CertificationRequest::from_der(&der).map_err(|e| bad(e.to_string()))?;
     let info = &csr.certification_request_info;
     let key = PublicKey::from_spki_der(info.subject_pki.raw).map_err(|e| bad(e.to_string()))?;
     key.verify(info.raw, &csr.signature_value.data)
@@ -80,10 +82,13 @@ fn csr_key(pem_or_der: &[u8]) -> Result<Vec<u8>, FulcioError> {
 }
 
 fn issue(s: &Services, bearer: Option<String>, body: &[u8]) -> Result<SigningCertificate, FulcioError> {
-    let req: SigningCertRequest =
-        serde_json::from_slice(body).map_err(|e| FulcioError::InvalidArgument(format!("the request body is not a signing-certificate request: {e}")))?;
+    let req: SigningCertRequest = serde_json::from_slice(body).map_err(|e| {
+        FulcioError::InvalidArgument(format!("the request body is not a signing-certificate request: {e}"))
+    })?;
     let token = req.credentials.map(|c| c.oidc_identity_token).or(bearer).ok_or_else(|| {
-        FulcioError::Unauthenticated(TokenError::Malformed("no identity token: send credentials.oidcIdentityToken or Authorization: Bearer".into()))
+        FulcioError::Unauthenticated(TokenError::Malformed(
+            "no identity token: send credentials.oidcIdentityToken or Authorization: Bearer".into(),
+        ))
     })?;
     let claims = s.oidc.verify(&token)?;
     let (san, challenge) = match &claims.email {
@@ -99,21 +104,34 @@ fn issue(s: &Services, bearer: Option<String>, body: &[u8]) -> Result<SigningCer
     let spki = match (&req.public_key_request, &req.certificate_signing_request) {
         (Some(pkr), None) => {
             let pem = pkr.public_key.content.as_bytes();
-            let (key, cert) = PublicKey::from_pem_cert_or_key(pem).map_err(|e| FulcioError::InvalidArgument(format!("publicKey.content: {e}")))?;
+            let (key, cert) = PublicKey::from_pem_cert_or_key(pem)
+                .map_err(|e| FulcioError::InvalidArgument(format!("publicKey.content: {e}")))?;
             if cert.is_some() {
-                return Err(FulcioError::InvalidArgument("publicKey.content must be a PUBLIC KEY, not a certificate".into()));
+                return Err(FulcioError::InvalidArgument(
+                    "publicKey.content must be a PUBLIC KEY, not a certificate".into(),
+                ));
             }
-            let proof = unb64(&pkr.proof_of_possession).map_err(|_| FulcioError::InvalidArgument("proofOfPossession is not base64".into()))?;
+            let proof = unb64(&pkr.proof_of_possession)
+                .map_err(|_| FulcioError::InvalidArgument("proofOfPossession is not base64".into()))?;
             key.verify(challenge.as_bytes(), &proof).map_err(|_| {
-                FulcioError::ProofOfPossession(format!("expected a signature over the token's subject {challenge:?} made with the requested key"))
+                FulcioError::ProofOfPossession(format!(
+                    "expected a signature over the token's subject {challenge:?} made with the requested key"
+                ))
             })?;
             key.spki_der().to_vec()
         }
-        (None, Some(csr)) => csr_key(&unb64(csr).map_err(|_| FulcioError::InvalidArgument("certificateSigningRequest is not base64".into()))?)?,
-        _ => return Err(FulcioError::InvalidArgument("give exactly one of publicKeyRequest and certificateSigningRequest".into())),
+        (None, Some(csr)) => csr_key(
+            &unb64(csr).map_err(|_| FulcioError::InvalidArgument("certificateSigningRequest is not base64".into()))?,
+        )?,
+        _ => {
+            return Err(FulcioError::InvalidArgument(
+                "give exactly one of publicKeyRequest and certificateSigningRequest".into(),
+            ));
+        }
     };
     let now = time::OffsetDateTime::now_utc();
-    let (leaf, serial) = s.ca.issue(&spki, &san, s.oidc.url(), now).map_err(|e| FulcioError::InvalidArgument(e.to_string()))?;
+    let (leaf, serial) =
+        s.ca.issue(&spki, &san, s.oidc.url(), now).map_err(|e| FulcioError::InvalidArgument(e.to_string()))?;
     let fresh = s
         .lock_store()
         .record_certificate(&serial, now.unix_timestamp(), san.as_str(), s.oidc.url())
@@ -124,34 +142,51 @@ fn issue(s: &Services, bearer: Option<String>, body: &[u8]) -> Result<SigningCer
     Ok(SigningCertificate {
         signed_certificate_embedded_sct: Some(EmbeddedSct {
             chain: CertificateChain {
-                certificates: vec![pem_encode("CERTIFICATE", &leaf), pem_encode("CERTIFICATE", s.ca.intermediate_der()), pem_encode("CERTIFICATE", s.ca.root_der())],
+                certificates: vec![
+                    pem_encode("CERTIFICATE", &leaf),
+                    pem_encode("CERTIFICATE", s.ca.intermediate_der()),
+                    pem_encode("CERTIFICATE", s.ca.root_der()),
+                ],
             },
         }),
         signed_certificate_detached_sct: None,
     })
 }
 
-async fn signing_cert(State(s): State<Shared>, headers: axum::http::HeaderMap, body: axum::body::Bytes) -> Result<Response, FulcioError> {
+async fn signing_cert(
+    State(s): State<Shared>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, FulcioError> {
     let bearer = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| t.trim().to_string());
-    let cert = tokio::task::spawn_blocking(move || issue(&s, bearer, &body)).await.map_err(|e| FulcioError::Internal(e.to_string()))??;
+    let cert = tokio::task::spawn_blocking(move || issue(&s, bearer, &body))
+        .await
+        .map_err(|e| FulcioError::Internal(e.to_string()))??;
     Ok((StatusCode::CREATED, Json(cert)).into_response())
 }
 
 async fn trust_bundle(State(s): State<Shared>) -> Json<TrustBundle> {
     Json(TrustBundle {
         chains: vec![CertificateChain {
-            certificates: vec![pem_encode("CERTIFICATE", s.ca.intermediate_der()), pem_encode("CERTIFICATE", s.ca.root_der())],
+            certificates: vec![
+                pem_encode("CERTIFICATE", s.ca.intermediate_der()),
+                pem_encode("CERTIFICATE", s.ca.root_der()),
+            ],
         }],
     })
 }
 
 async fn configuration(State(s): State<Shared>) -> Json<Configuration> {
     Json(Configuration {
-        issuers: vec![IssuerConfig { issuer_url: s.oidc.url().to_string(), audience: crate::oidc::CLIENT_ID.into(), challenge_claim: "email".into() }],
+        issuers: vec![IssuerConfig {
+            issuer_url: s.oidc.url().to_string(),
+            audience: crate::oidc::CLIENT_ID.into(),
+            challenge_claim: "email".into(),
+        }],
     })
 }
 

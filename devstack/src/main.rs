@@ -87,12 +87,20 @@ async fn shutdown_signal() {
 
 fn up(state: PathBuf, port: Option<u16>, listen: Option<SocketAddr>) -> Result<(), String> {
     let listen = listen.or(port.map(|p| SocketAddr::from((Ipv4Addr::LOCALHOST, p))));
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     rt.block_on(async {
         let devstack = Devstack::open(&Options { state_dir: state, listen }).await.map_err(|e| e.to_string())?;
         let dir = devstack.state_dir().display().to_string();
         eprintln!("gitsign-devstack serving {} (state {dir})", devstack.urls().base);
-        eprintln!("  Fulcio {}  Rekor {}  OIDC issuer {}", devstack.urls().fulcio, devstack.urls().rekor, devstack.urls().issuer);
+        eprintln!(
+            "  Fulcio {}  Rekor {}  OIDC issuer {}",
+            devstack.urls().fulcio,
+            devstack.urls().rekor,
+            devstack.urls().issuer
+        );
         eprintln!("  point a shell at it: . {dir}/env.sh   (Ctrl-C stops it)");
         println!("ready {}", devstack.urls().base);
         devstack.serve(shutdown_signal()).await.map_err(|e| e.to_string())
@@ -105,7 +113,11 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Env { state } => {
             let path = state::env_path(&state.state);
             let text = std::fs::read_to_string(&path).map_err(|e| {
-                format!("{}: {e}; is a devstack running? start one with `gitsign-devstack up --state {}`", path.display(), state.state.display())
+                format!(
+                    "{}: {e}; is a devstack running? start one with `gitsign-devstack up --state {}`",
+                    path.display(),
+                    state.state.display()
+                )
             })?;
             print!("{text}");
             Ok(())

@@ -3,7 +3,7 @@
 //! and RS256 ID tokens. The "login" is a form where a person types the email to sign as: this is
 //! a test issuer, and says so on every page.
 
-use crate::web::{html_page, html_escape};
+use crate::web::{html_escape, html_page};
 use axum::extract::{Form, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -51,7 +51,11 @@ pub struct Claims {
 
 impl std::fmt::Debug for Claims {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Claims").field("iss", &self.iss).field("sub", &self.sub).field("email", &self.email).finish_non_exhaustive()
+        f.debug_struct("Claims")
+            .field("iss", &self.iss)
+            .field("sub", &self.sub)
+            .field("email", &self.email)
+            .finish_non_exhaustive()
     }
 }
 
@@ -271,7 +275,8 @@ impl OidcIssuer {
         }
         // The issuer is checked before the signature so that a token from another issuer is named
         // as such, not as a bad signature.
-        let unverified = jsonwebtoken::dangerous::insecure_decode_claims::<serde_json::Value>(token).map_err(|e| TokenError::Malformed(e.to_string()))?;
+        let unverified = jsonwebtoken::dangerous::insecure_decode_claims::<serde_json::Value>(token)
+            .map_err(|e| TokenError::Malformed(e.to_string()))?;
         let claimed_issuer = unverified.get("iss").and_then(|i| i.as_str()).unwrap_or_default();
         if claimed_issuer != self.url {
             return Err(TokenError::Issuer { found: claimed_issuer.to_string(), expected: self.url.clone() });
@@ -288,14 +293,16 @@ impl OidcIssuer {
                 TokenError::Expired { exp, now: now_secs() }
             }
             ErrorKind::InvalidAudience => TokenError::Audience { expected: CLIENT_ID.into() },
-            ErrorKind::InvalidIssuer => TokenError::Issuer { found: claimed_issuer.to_string(), expected: self.url.clone() },
+            ErrorKind::InvalidIssuer => {
+                TokenError::Issuer { found: claimed_issuer.to_string(), expected: self.url.clone() }
+            }
             _ => TokenError::Malformed(e.to_string()),
         })?;
         let claims = data.claims;
-        if let Some(email) = &claims.email {
-            if claims.email_verified != Some(true) {
-                return Err(TokenError::EmailNotVerified { email: email.clone() });
-            }
+        if let Some(email) = &claims.email
+            && claims.email_verified != Some(true)
+        {
+            return Err(TokenError::EmailNotVerified { email: email.clone() });
         }
         Ok(claims)
     }
@@ -390,10 +397,16 @@ fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> Response {
 async fn authorize(State(iss): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
     let get = |k: &str| q.get(k).map(String::as_str);
     if get("client_id") != Some(CLIENT_ID) {
-        return error_page(StatusCode::BAD_REQUEST, &format!("unknown client_id {:?}; this issuer knows only {CLIENT_ID:?}", get("client_id").unwrap_or("")));
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            &format!("unknown client_id {:?}; this issuer knows only {CLIENT_ID:?}", get("client_id").unwrap_or("")),
+        );
     }
     let Some(redirect_uri) = get("redirect_uri").filter(|u| loopback_redirect(u)) else {
-        return error_page(StatusCode::BAD_REQUEST, "redirect_uri must be an http:// URL on a loopback address (127.0.0.1, [::1], localhost) or the out-of-band URN");
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "redirect_uri must be an http:// URL on a loopback address (127.0.0.1, [::1], localhost) or the out-of-band URN",
+        );
     };
     let state = get("state").map(str::to_string);
     let fail = |desc: &str| {
@@ -450,7 +463,10 @@ struct LoginForm {
 async fn login(State(iss): State<Shared>, Form(form): Form<LoginForm>) -> Response {
     let email = form.email.trim().to_ascii_lowercase();
     let Some(req) = iss.lock().requests.remove(&form.request) else {
-        return error_page(StatusCode::BAD_REQUEST, "this sign-in request is unknown or expired; start the sign-in again");
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "this sign-in request is unknown or expired; start the sign-in again",
+        );
     };
     if !valid_email(&email) {
         let mut p = vec![("error", "access_denied"), ("error_description", "not an email address")];
@@ -471,7 +487,11 @@ async fn login(State(iss): State<Shared>, Form(form): Form<LoginForm>) -> Respon
         },
     );
     if req.redirect_uri == OOB_URI {
-        return html_page("Signed in", &format!("<p>Paste this code into your terminal:</p><pre>{}</pre>", html_escape(&code))).into_response();
+        return html_page(
+            "Signed in",
+            &format!("<p>Paste this code into your terminal:</p><pre>{}</pre>", html_escape(&code)),
+        )
+        .into_response();
     }
     let mut p = vec![("code", code.as_str())];
     if let Some(s) = &req.state {
@@ -481,7 +501,12 @@ async fn login(State(iss): State<Shared>, Form(form): Form<LoginForm>) -> Respon
 }
 
 fn token_error(status: StatusCode, error: &str, description: &str) -> Response {
-    (status, [(header::CACHE_CONTROL, "no-store")], Json(serde_json::json!({"error": error, "error_description": description}))).into_response()
+    (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(serde_json::json!({"error": error, "error_description": description})),
+    )
+        .into_response()
 }
 
 fn token_response(iss: &OidcIssuer, subject: &Subject, nonce: Option<String>) -> Response {
@@ -512,14 +537,22 @@ async fn token(State(iss): State<Shared>, Form(f): Form<HashMap<String, String>>
                 return token_error(StatusCode::BAD_REQUEST, "invalid_grant", "the code is unknown, used or expired");
             };
             if get("redirect_uri") != Some(issued.redirect_uri.as_str()) {
-                return token_error(StatusCode::BAD_REQUEST, "invalid_grant", "redirect_uri differs from the authorization request");
+                return token_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "redirect_uri differs from the authorization request",
+                );
             }
             let Some(verifier) = get("code_verifier") else {
                 return token_error(StatusCode::BAD_REQUEST, "invalid_request", "code_verifier is required (PKCE)");
             };
             let computed = URL_SAFE_NO_PAD.encode(gitsign_protocol::sha256(verifier.as_bytes()));
             if computed != issued.code_challenge {
-                return token_error(StatusCode::BAD_REQUEST, "invalid_grant", "code_verifier does not match the code_challenge");
+                return token_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "code_verifier does not match the code_challenge",
+                );
             }
             token_response(&iss, &Subject::Email(issued.email), issued.nonce)
         }
@@ -533,7 +566,9 @@ async fn token(State(iss): State<Shared>, Form(f): Form<HashMap<String, String>>
                 match p.devices.get_mut(device_code) {
                     None => Err(("expired_token", "the device code is unknown or expired; start again")),
                     Some(grant) => {
-                        let too_fast = grant.last_poll.is_some_and(|t| t.elapsed() < Duration::from_millis(DEVICE_INTERVAL * 1000 / 2));
+                        let too_fast = grant
+                            .last_poll
+                            .is_some_and(|t| t.elapsed() < Duration::from_millis(DEVICE_INTERVAL * 1000 / 2));
                         grant.last_poll = Some(Instant::now());
                         match &grant.state {
                             DeviceState::Approved(email) => Ok(email.clone()),
@@ -552,7 +587,11 @@ async fn token(State(iss): State<Shared>, Form(f): Form<HashMap<String, String>>
                 Err((error, description)) => token_error(StatusCode::BAD_REQUEST, error, description),
             }
         }
-        other => token_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", &format!("grant_type {:?} is not supported", other.unwrap_or(""))),
+        other => token_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            &format!("grant_type {:?} is not supported", other.unwrap_or("")),
+        ),
     }
 }
 
@@ -575,7 +614,15 @@ async fn device_code(State(iss): State<Shared>, Form(f): Form<HashMap<String, St
     {
         let mut p = iss.lock();
         p.expire();
-        p.devices.insert(device.clone(), DeviceGrant { user_code: user.clone(), state: DeviceState::Pending, created: Instant::now(), last_poll: None });
+        p.devices.insert(
+            device.clone(),
+            DeviceGrant {
+                user_code: user.clone(),
+                state: DeviceState::Pending,
+                created: Instant::now(),
+                last_poll: None,
+            },
+        );
     }
     let verification_uri = format!("{}/device", iss.url);
     Json(serde_json::json!({
@@ -629,7 +676,8 @@ async fn device_approve(State(iss): State<Shared>, Form(form): Form<DeviceForm>)
         }
         Some(grant) => {
             grant.state = DeviceState::Approved(email);
-            html_page("Signed in", "<p>Signed in. Return to your terminal; you can close this page.</p>").into_response()
+            html_page("Signed in", "<p>Signed in. Return to your terminal; you can close this page.</p>")
+                .into_response()
         }
         None => error_page(StatusCode::BAD_REQUEST, "that code is unknown, used or expired"),
     }

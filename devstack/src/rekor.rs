@@ -13,8 +13,8 @@ use gitsign_protocol::checkpoint::{Checkpoint, NoteSignature, SignedCheckpoint};
 use gitsign_protocol::keys::PublicKey;
 use gitsign_protocol::merkle::Hash;
 use gitsign_protocol::rekor::{
-    self as wire, ConsistencyProof, ErrorBody, HashedRekord, InclusionProof, LogEntries, LogEntry, LogInfo, SearchIndex, SearchLogQuery,
-    Verification,
+    self as wire, ConsistencyProof, ErrorBody, HashedRekord, InclusionProof, LogEntries, LogEntry, LogInfo,
+    SearchIndex, SearchLogQuery, Verification,
 };
 use gitsign_protocol::{b64, unb64};
 use rcgen::{KeyPair, PublicKeyData, SigningKey};
@@ -57,7 +57,9 @@ impl IntoResponse for RekorError {
         };
         let body = Json(ErrorBody { code: status.as_u16(), message: self.to_string() });
         match &self {
-            RekorError::Conflict { uuid } => (status, [(header::LOCATION, format!("/api/v1/log/entries/{uuid}"))], body).into_response(),
+            RekorError::Conflict { uuid } => {
+                (status, [(header::LOCATION, format!("/api/v1/log/entries/{uuid}"))], body).into_response()
+            }
             _ => (status, body).into_response(),
         }
     }
@@ -101,18 +103,25 @@ impl Log {
     /// Root hash and signed checkpoint of the tree of `size` entries (signed once per size).
     fn head(&self, store: &Store, size: u64) -> Result<(Hash, String), RekorError> {
         let mut cache = self.head.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((s, root, text)) = cache.as_ref() {
-            if *s == size {
-                return Ok((*root, text.clone()));
-            }
+        if let Some((s, root, text)) = cache.as_ref()
+            && *s == size
+        {
+            return Ok((*root, text.clone()));
         }
         let root = store.root(size)?;
         let checkpoint = Checkpoint { origin: self.origin.clone(), size, root, extra: vec![] };
-        let signature = self.key.sign(checkpoint.to_note().as_bytes()).map_err(|e| RekorError::Internal(format!("signing the checkpoint: {e}")))?;
+        let signature = self
+            .key
+            .sign(checkpoint.to_note().as_bytes())
+            .map_err(|e| RekorError::Internal(format!("signing the checkpoint: {e}")))?;
         let id = gitsign_protocol::sha256(&self.key.subject_public_key_info());
         let signed = SignedCheckpoint {
             checkpoint,
-            signatures: vec![NoteSignature { name: LOG_NAME.into(), key_hint: [id[0], id[1], id[2], id[3]], signature }],
+            signatures: vec![NoteSignature {
+                name: LOG_NAME.into(),
+                key_hint: [id[0], id[1], id[2], id[3]],
+                signature,
+            }],
         };
         let text = signed.to_text();
         *cache = Some((size, root, text.clone()));
@@ -121,7 +130,8 @@ impl Log {
 
     /// The API form of entry `index`, with its proof against the current tree head.
     pub fn entry(&self, store: &Store, index: u64) -> Result<(String, LogEntry), RekorError> {
-        let stored = store.entry(index)?.ok_or_else(|| RekorError::NotFound(format!("no entry at log index {index}")))?;
+        let stored =
+            store.entry(index)?.ok_or_else(|| RekorError::NotFound(format!("no entry at log index {index}")))?;
         let size = store.tree_size()?;
         let (root, checkpoint) = self.head(store, size)?;
         let hashes = store.inclusion_proof(index, size)?.iter().map(hex::encode).collect();
@@ -132,7 +142,13 @@ impl Log {
             log_id: self.log_id_hex.clone(),
             log_index: index,
             verification: Some(Verification {
-                inclusion_proof: Some(InclusionProof { log_index: index, root_hash: hex::encode(root), tree_size: size, hashes, checkpoint }),
+                inclusion_proof: Some(InclusionProof {
+                    log_index: index,
+                    root_hash: hex::encode(root),
+                    tree_size: size,
+                    hashes,
+                    checkpoint,
+                }),
                 signed_entry_timestamp: Some(b64(&stored.set_signature)),
             }),
         };
@@ -165,7 +181,13 @@ impl Log {
     pub fn info(&self, store: &Store) -> Result<LogInfo, RekorError> {
         let size = store.tree_size()?;
         let (root, checkpoint) = self.head(store, size)?;
-        Ok(LogInfo { root_hash: hex::encode(root), tree_size: size, signed_tree_head: checkpoint, tree_id: self.tree_id.to_string(), inactive_shards: vec![] })
+        Ok(LogInfo {
+            root_hash: hex::encode(root),
+            tree_size: size,
+            signed_tree_head: checkpoint,
+            tree_id: self.tree_id.to_string(),
+            inactive_shards: vec![],
+        })
     }
 }
 
@@ -182,7 +204,8 @@ pub struct Validated {
 /// with the given key. Returns the canonical body and its search keys.
 pub fn validate(request: &[u8]) -> Result<Validated, RekorError> {
     let bad = RekorError::BadRequest;
-    let value: serde_json::Value = serde_json::from_slice(request).map_err(|e| bad(format!("the request body is not JSON: {e}")))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(request).map_err(|e| bad(format!("the request body is not JSON: {e}")))?;
     let kind = value.get("kind").and_then(|k| k.as_str()).unwrap_or("");
     let version = value.get("apiVersion").and_then(|k| k.as_str()).unwrap_or("");
     if kind != wire::HASHEDREKORD || version != wire::HASHEDREKORD_VERSION {
@@ -190,7 +213,8 @@ pub fn validate(request: &[u8]) -> Result<Validated, RekorError> {
             "entry kind {kind:?} version {version:?} is not supported: this log accepts only hashedrekord 0.0.1"
         )));
     }
-    let mut entry: HashedRekord = serde_json::from_value(value).map_err(|e| bad(format!("malformed hashedrekord entry: {e}")))?;
+    let mut entry: HashedRekord =
+        serde_json::from_value(value).map_err(|e| bad(format!("malformed hashedrekord entry: {e}")))?;
     let hash = &mut entry.spec.data.hash;
     if hash.algorithm != "sha256" {
         return Err(bad(format!("data.hash.algorithm {:?} is not supported: use sha256", hash.algorithm)));
@@ -201,19 +225,21 @@ pub fn validate(request: &[u8]) -> Result<Validated, RekorError> {
         .and_then(|d| d.try_into().ok())
         .ok_or_else(|| bad("data.hash.value must be 64 hex digits".into()))?;
     let signature = unb64(&entry.spec.signature.content).map_err(|_| bad("signature.content is not base64".into()))?;
-    let pem = unb64(&entry.spec.signature.public_key.content).map_err(|_| bad("signature.publicKey.content is not base64".into()))?;
-    let (key, cert) = PublicKey::from_pem_cert_or_key(&pem).map_err(|e| bad(format!("signature.publicKey.content: {e}")))?;
+    let pem = unb64(&entry.spec.signature.public_key.content)
+        .map_err(|_| bad("signature.publicKey.content is not base64".into()))?;
+    let (key, cert) =
+        PublicKey::from_pem_cert_or_key(&pem).map_err(|e| bad(format!("signature.publicKey.content: {e}")))?;
     key.verify_sha256_prehashed(&digest, &signature)
         .map_err(|_| bad("the signature does not verify over data.hash with the given public key".into()))?;
-    let mut search_keys = vec![format!("sha256:{}", entry.spec.data.hash.value), format!("key:{}", hex::encode(key.key_id()))];
-    if let Some(der) = cert {
-        if let Ok((_, c)) = x509_parser::parse_x509_certificate(&der) {
-            if let Ok(Some(san)) = c.subject_alternative_name() {
-                for name in &san.value.general_names {
-                    if let x509_parser::extensions::GeneralName::RFC822Name(email) = name {
-                        search_keys.push(format!("email:{}", email.to_ascii_lowercase()));
-                    }
-                }
+    let mut search_keys =
+        vec![format!("sha256:{}", entry.spec.data.hash.value), format!("key:{}", hex::encode(key.key_id()))];
+    if let Some(der) = cert
+        && let Ok((_, c)) = x509_parser::parse_x509_certificate(&der)
+        && let Ok(Some(san)) = c.subject_alternative_name()
+    {
+        for name in &san.value.general_names {
+            if let x509_parser::extensions::GeneralName::RFC822Name(email) = name {
+                search_keys.push(format!("email:{}", email.to_ascii_lowercase()));
             }
         }
     }
@@ -249,7 +275,8 @@ fn one(uuid: String, entry: LogEntry) -> LogEntries {
 async fn create_entry(State(s): State<Shared>, body: axum::body::Bytes) -> Result<Response, RekorError> {
     let (uuid, entry) = blocking(s, move |s| s.log.create(s.store(), &body)).await?;
     let location = format!("/api/v1/log/entries/{uuid}");
-    Ok((StatusCode::CREATED, [(header::LOCATION, location), (header::ETAG, uuid.clone())], Json(one(uuid, entry))).into_response())
+    Ok((StatusCode::CREATED, [(header::LOCATION, location), (header::ETAG, uuid.clone())], Json(one(uuid, entry)))
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -279,7 +306,8 @@ fn parse_uuid(text: &str) -> Option<Hash> {
 }
 
 fn lookup_uuid(s: &Services, text: &str) -> Result<Option<(String, LogEntry)>, RekorError> {
-    let uuid = parse_uuid(text).ok_or_else(|| RekorError::BadRequest(format!("{text:?} is not an entry UUID (64 hex digits)")))?;
+    let uuid = parse_uuid(text)
+        .ok_or_else(|| RekorError::BadRequest(format!("{text:?} is not an entry UUID (64 hex digits)")))?;
     let store = s.lock_store();
     match store.index_of(&uuid)? {
         Some(index) => s.log.entry(&store, index).map(Some),
@@ -295,8 +323,12 @@ async fn entry_by_uuid(State(s): State<Shared>, Path(uuid): Path<String>) -> Res
     Ok(Json(one(id, entry)))
 }
 
-async fn retrieve_entries(State(s): State<Shared>, body: axum::body::Bytes) -> Result<Json<Vec<LogEntries>>, RekorError> {
-    let query: SearchLogQuery = serde_json::from_slice(&body).map_err(|e| RekorError::BadRequest(format!("malformed search query: {e}")))?;
+async fn retrieve_entries(
+    State(s): State<Shared>,
+    body: axum::body::Bytes,
+) -> Result<Json<Vec<LogEntries>>, RekorError> {
+    let query: SearchLogQuery =
+        serde_json::from_slice(&body).map_err(|e| RekorError::BadRequest(format!("malformed search query: {e}")))?;
     let out = blocking(s, move |s| {
         let mut out = Vec::new();
         for uuid in query.entry_uuids.iter().flatten() {
@@ -325,7 +357,8 @@ async fn retrieve_entries(State(s): State<Shared>, body: axum::body::Bytes) -> R
 }
 
 async fn search_index(State(s): State<Shared>, body: axum::body::Bytes) -> Result<Json<Vec<String>>, RekorError> {
-    let query: SearchIndex = serde_json::from_slice(&body).map_err(|e| RekorError::BadRequest(format!("malformed search: {e}")))?;
+    let query: SearchIndex =
+        serde_json::from_slice(&body).map_err(|e| RekorError::BadRequest(format!("malformed search: {e}")))?;
     let mut keys = Vec::new();
     if let Some(email) = &query.email {
         keys.push(format!("email:{}", email.to_ascii_lowercase()));
@@ -341,8 +374,11 @@ async fn search_index(State(s): State<Shared>, body: axum::body::Bytes) -> Resul
         if pk.format != "x509" {
             return Err(RekorError::BadRequest(format!("publicKey.format {:?} is not supported: use x509", pk.format)));
         }
-        let pem = pk.content.as_deref().and_then(|c| unb64(c).ok()).ok_or_else(|| RekorError::BadRequest("publicKey.content must be base64 of a PEM key or certificate".into()))?;
-        let (key, _) = PublicKey::from_pem_cert_or_key(&pem).map_err(|e| RekorError::BadRequest(format!("publicKey.content: {e}")))?;
+        let pem = pk.content.as_deref().and_then(|c| unb64(c).ok()).ok_or_else(|| {
+            RekorError::BadRequest("publicKey.content must be base64 of a PEM key or certificate".into())
+        })?;
+        let (key, _) = PublicKey::from_pem_cert_or_key(&pem)
+            .map_err(|e| RekorError::BadRequest(format!("publicKey.content: {e}")))?;
         keys.push(format!("key:{}", hex::encode(key.key_id())));
     }
     if keys.is_empty() {
@@ -365,7 +401,8 @@ async fn search_index(State(s): State<Shared>, body: axum::body::Bytes) -> Resul
         result
             .into_iter()
             .map(|i| {
-                let e = store.entry(i)?.ok_or_else(|| RekorError::Internal(format!("index names missing entry {i}")))?;
+                let e =
+                    store.entry(i)?.ok_or_else(|| RekorError::Internal(format!("index names missing entry {i}")))?;
                 Ok(wire::entry_uuid(&e.body))
             })
             .collect::<Result<Vec<_>, RekorError>>()
@@ -390,7 +427,10 @@ struct ProofQuery {
     last_size: Option<String>,
 }
 
-async fn consistency(State(s): State<Shared>, Query(q): Query<ProofQuery>) -> Result<Json<ConsistencyProof>, RekorError> {
+async fn consistency(
+    State(s): State<Shared>,
+    Query(q): Query<ProofQuery>,
+) -> Result<Json<ConsistencyProof>, RekorError> {
     let parse = |v: Option<&str>, name: &str| -> Result<u64, RekorError> {
         v.unwrap_or("").parse().map_err(|_| RekorError::BadRequest(format!("{name} must be a positive integer")))
     };

@@ -126,7 +126,11 @@ impl Devstack {
         }
         let store = state.store()?;
         let keys = Keys::load_or_create(&store)?;
-        let previous = store.meta("listen").map_err(StateError::from)?.and_then(|a| String::from_utf8(a).ok()).and_then(|a| a.parse::<SocketAddr>().ok());
+        let previous = store
+            .meta("listen")
+            .map_err(StateError::from)?
+            .and_then(|a| String::from_utf8(a).ok())
+            .and_then(|a| a.parse::<SocketAddr>().ok());
         let listener = match (options.listen, previous) {
             (Some(addr), _) => bind(addr).await?,
             (None, Some(addr)) => match bind(addr).await {
@@ -141,9 +145,18 @@ impl Devstack {
         store.set_meta("issuer_url", urls.issuer.as_bytes()).map_err(StateError::from)?;
         let trusted_root_json = state::write_client_files(state.path(), &urls, &keys)?;
         let Keys { intermediate, root_der, intermediate_der, rekor, ctlog, oidc, tree_id, .. } = keys;
-        let ca = Ca::new(root_der, intermediate_der, intermediate, ctlog).map_err(|e| DevstackError::Keys(e.to_string()))?;
-        let oidc = OidcIssuer::new(urls.issuer.clone(), oidc).ok_or_else(|| DevstackError::Keys("the issuer key is not RSA".into()))?;
-        let services = Services { store: Mutex::new(store), ca, log: Log::new(rekor, tree_id), oidc: Arc::new(oidc), urls, trusted_root_json };
+        let ca =
+            Ca::new(root_der, intermediate_der, intermediate, ctlog).map_err(|e| DevstackError::Keys(e.to_string()))?;
+        let oidc = OidcIssuer::new(urls.issuer.clone(), oidc)
+            .ok_or_else(|| DevstackError::Keys("the issuer key is not RSA".into()))?;
+        let services = Services {
+            store: Mutex::new(store),
+            ca,
+            log: Log::new(rekor, tree_id),
+            oidc: Arc::new(oidc),
+            urls,
+            trusted_root_json,
+        };
         Ok(Devstack { listener, services: Arc::new(services), state })
     }
 
@@ -168,14 +181,21 @@ impl Devstack {
             .with_state(services)
             .nest("/oauth2", crate::oidc::routes(oidc))
             .fallback(|| async {
-                (StatusCode::NOT_FOUND, Json(serde_json::json!({"code": 404, "message": "no such endpoint on gitsign-devstack"})))
+                (
+                    StatusCode::NOT_FOUND,
+                    Json(serde_json::json!({"code": 404, "message": "no such endpoint on gitsign-devstack"})),
+                )
             })
     }
 
     /// Serves until `shutdown` completes.
-    pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), DevstackError> {
+    pub async fn serve(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), DevstackError> {
         let app = Self::router(self.services.clone());
-        let result = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await.map_err(DevstackError::Serve);
+        let result =
+            axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await.map_err(DevstackError::Serve);
         drop(self.state);
         result
     }
@@ -200,7 +220,11 @@ impl Running {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || -> Result<(), DevstackError> {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(DevstackError::Serve)?;
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .map_err(DevstackError::Serve)?;
             rt.block_on(async move {
                 match Devstack::open(&options).await {
                     Ok(d) => {
@@ -222,7 +246,9 @@ impl Running {
             Ok(Err(e)) => Err(e),
             Err(_) => match thread.join() {
                 Ok(Err(e)) => Err(e),
-                _ => Err(DevstackError::Serve(std::io::Error::other("the devstack thread stopped before it was ready"))),
+                _ => {
+                    Err(DevstackError::Serve(std::io::Error::other("the devstack thread stopped before it was ready")))
+                }
             },
         }
     }

@@ -5,8 +5,8 @@
 use crate::ca::{self, CaError};
 use crate::store::{Store, StoreError};
 use gitsign_protocol::trust::{
-    self, CertChain, CertificateAuthority, ClientTrustConfig, LogId, RawCertificate, Service, ServiceConfiguration, SigningConfig, Subject,
-    TimeRange, TransparencyLog, TrustedPublicKey, TrustedRoot,
+    self, CertChain, CertificateAuthority, ClientTrustConfig, LogId, RawCertificate, Service, ServiceConfiguration,
+    SigningConfig, Subject, TimeRange, TransparencyLog, TrustedPublicKey, TrustedRoot,
 };
 use gitsign_protocol::{b64, sha256};
 use rcgen::{KeyPair, PKCS_ECDSA_P256_SHA256, PKCS_RSA_SHA256, PublicKeyData, RsaKeySize, SignatureAlgorithm};
@@ -151,9 +151,15 @@ pub struct Keys {
     pub tree_id: u64,
 }
 
-fn load_key(store: &Store, name: &'static str, alg: &'static SignatureAlgorithm) -> Result<Option<KeyPair>, StateError> {
+fn load_key(
+    store: &Store,
+    name: &'static str,
+    alg: &'static SignatureAlgorithm,
+) -> Result<Option<KeyPair>, StateError> {
     let Some(der) = store.meta(name)? else { return Ok(None) };
-    KeyPair::from_pkcs8_der_and_sign_algo(&der.as_slice().into(), alg).map(Some).map_err(|source| StateError::Key { name, source })
+    KeyPair::from_pkcs8_der_and_sign_algo(&der.as_slice().into(), alg)
+        .map(Some)
+        .map_err(|source| StateError::Key { name, source })
 }
 
 /// Reads only the issuer's key and URL (what `token` needs beside a running devstack).
@@ -163,21 +169,29 @@ pub fn load_issuer(dir: &Path) -> Result<crate::oidc::OidcIssuer, StateError> {
         return Err(StateError::NotInitialized(dir.to_path_buf()));
     }
     let store = Store::open_read_only(&db)?;
-    let key = load_key(&store, "key.oidc", &PKCS_RSA_SHA256)?.ok_or_else(|| StateError::NotInitialized(dir.to_path_buf()))?;
-    let url = store.meta("issuer_url")?.and_then(|u| String::from_utf8(u).ok()).ok_or_else(|| StateError::NotInitialized(dir.to_path_buf()))?;
-    crate::oidc::OidcIssuer::new(url, key).ok_or(StateError::Key { name: "key.oidc", source: rcgen::Error::KeyGenerationUnavailable })
+    let key =
+        load_key(&store, "key.oidc", &PKCS_RSA_SHA256)?.ok_or_else(|| StateError::NotInitialized(dir.to_path_buf()))?;
+    let url = store
+        .meta("issuer_url")?
+        .and_then(|u| String::from_utf8(u).ok())
+        .ok_or_else(|| StateError::NotInitialized(dir.to_path_buf()))?;
+    crate::oidc::OidcIssuer::new(url, key)
+        .ok_or(StateError::Key { name: "key.oidc", source: rcgen::Error::KeyGenerationUnavailable })
 }
 
 impl Keys {
     /// Loads the keys, making them on the first start.
     pub fn load_or_create(store: &Store) -> Result<Keys, StateError> {
         if store.meta("created")?.is_none() {
-            let gen_ec = |name| KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(|source| StateError::Key { name, source });
+            let gen_ec = |name| {
+                KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(|source| StateError::Key { name, source })
+            };
             let now = OffsetDateTime::now_utc();
             let root = gen_ec("key.root")?;
             let intermediate = gen_ec("key.intermediate")?;
             let (root_der, intermediate_der) = ca::make_ca_certificates(&root, &intermediate, now)?;
-            let oidc = KeyPair::generate_rsa_for(&PKCS_RSA_SHA256, RsaKeySize::_2048).map_err(|source| StateError::Key { name: "key.oidc", source })?;
+            let oidc = KeyPair::generate_rsa_for(&PKCS_RSA_SHA256, RsaKeySize::_2048)
+                .map_err(|source| StateError::Key { name: "key.oidc", source })?;
             let mut tree_id = [0u8; 8];
             let _ = aws_lc_rs::rand::fill(&mut tree_id);
             let tree_id = u64::from_be_bytes(tree_id) >> 1;
@@ -196,15 +210,20 @@ impl Keys {
                 store.set_meta(name, &value)?;
             }
         }
-        let need = |name: &'static str, v: Option<Vec<u8>>| v.ok_or_else(|| StateError::Store(StoreError::Corrupt(format!("missing {name}"))));
+        let need = |name: &'static str, v: Option<Vec<u8>>| {
+            v.ok_or_else(|| StateError::Store(StoreError::Corrupt(format!("missing {name}"))))
+        };
         let number = |name: &'static str| -> Result<i64, StateError> {
             let raw = need(name, store.meta(name)?)?;
-            String::from_utf8_lossy(&raw).parse().map_err(|_| StateError::Store(StoreError::Corrupt(format!("{name} is not a number"))))
+            String::from_utf8_lossy(&raw)
+                .parse()
+                .map_err(|_| StateError::Store(StoreError::Corrupt(format!("{name} is not a number"))))
         };
         let key = |name: &'static str, alg| -> Result<KeyPair, StateError> {
             load_key(store, name, alg)?.ok_or_else(|| StateError::Store(StoreError::Corrupt(format!("missing {name}"))))
         };
-        let created = OffsetDateTime::from_unix_timestamp(number("created")?).map_err(|_| StateError::Store(StoreError::Corrupt("created is out of range".into())))?;
+        let created = OffsetDateTime::from_unix_timestamp(number("created")?)
+            .map_err(|_| StateError::Store(StoreError::Corrupt("created is out of range".into())))?;
         Ok(Keys {
             intermediate: key("key.intermediate", &PKCS_ECDSA_P256_SHA256)?,
             root_der: need("cert.root", store.meta("cert.root")?)?,
@@ -225,7 +244,11 @@ fn log_entry(url: &str, spki: &[u8], start: OffsetDateTime) -> TransparencyLog {
     TransparencyLog {
         base_url: url.to_string(),
         hash_algorithm: "SHA2_256".into(),
-        public_key: TrustedPublicKey { raw_bytes: b64(spki), key_details: "PKIX_ECDSA_P256_SHA_256".into(), valid_for: TimeRange { start, end: None } },
+        public_key: TrustedPublicKey {
+            raw_bytes: b64(spki),
+            key_details: "PKIX_ECDSA_P256_SHA_256".into(),
+            valid_for: TimeRange { start, end: None },
+        },
         log_id: LogId { key_id: b64(sha256(spki)) },
     }
 }
@@ -240,7 +263,10 @@ pub fn trusted_root(urls: &crate::server::Urls, keys: &Keys) -> TrustedRoot {
             subject: Subject { organization: OPERATOR.into(), common_name: "gitsign-devstack".into() },
             uri: urls.fulcio.clone(),
             cert_chain: CertChain {
-                certificates: vec![RawCertificate { raw_bytes: b64(&keys.intermediate_der) }, RawCertificate { raw_bytes: b64(&keys.root_der) }],
+                certificates: vec![
+                    RawCertificate { raw_bytes: b64(&keys.intermediate_der) },
+                    RawCertificate { raw_bytes: b64(&keys.root_der) },
+                ],
             },
             valid_for: TimeRange { start, end: None },
         }],
@@ -251,7 +277,12 @@ pub fn trusted_root(urls: &crate::server::Urls, keys: &Keys) -> TrustedRoot {
 
 /// The client trust config (trusted root + signing config v0.2) of a devstack.
 pub fn trust_config(urls: &crate::server::Urls, root: TrustedRoot, start: OffsetDateTime) -> ClientTrustConfig {
-    let service = |url: &str| Service { url: url.to_string(), major_api_version: 1, valid_for: TimeRange { start, end: None }, operator: OPERATOR.into() };
+    let service = |url: &str| Service {
+        url: url.to_string(),
+        major_api_version: 1,
+        valid_for: TimeRange { start, end: None },
+        operator: OPERATOR.into(),
+    };
     ClientTrustConfig {
         media_type: trust::CLIENT_TRUST_CONFIG_MEDIA_TYPE.into(),
         trusted_root: root,

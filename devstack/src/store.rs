@@ -90,7 +90,8 @@ impl SubtreeStore for Nodes<'_> {
         let mut stmt = self.0.prepare_cached("SELECT hash FROM nodes WHERE level = ?1 AND idx = ?2")?;
         let blob: Option<Vec<u8>> = stmt.query_row(params![level, index as i64], |r| r.get(0)).optional()?;
         let blob = blob.ok_or_else(|| StoreError::Corrupt(format!("missing tree node ({level}, {index})")))?;
-        Hash::try_from(blob.as_slice()).map_err(|_| StoreError::Corrupt(format!("tree node ({level}, {index}) is not 32 bytes")))
+        Hash::try_from(blob.as_slice())
+            .map_err(|_| StoreError::Corrupt(format!("tree node ({level}, {index}) is not 32 bytes")))
     }
 }
 
@@ -115,9 +116,10 @@ impl Store {
 
     /// Opens an existing database read-only (for `token` and `env` beside a running devstack).
     pub fn open_read_only(path: &Path) -> Result<Self> {
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-            .and_then(|c| c.busy_timeout(std::time::Duration::from_secs(5)).map(|()| c))
-            .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .and_then(|c| c.busy_timeout(std::time::Duration::from_secs(5)).map(|()| c))
+                .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
         Ok(Store { conn })
     }
 
@@ -190,7 +192,9 @@ impl Store {
             let set = sign_set(size, entry).map_err(AppendError::Sign)?;
             let nodes = merkle::append_nodes(&Nodes(&tx), size, leaf)?;
             {
-                let mut put = tx.prepare_cached("INSERT INTO nodes (level, idx, hash) VALUES (?1, ?2, ?3)").map_err(StoreError::from)?;
+                let mut put = tx
+                    .prepare_cached("INSERT INTO nodes (level, idx, hash) VALUES (?1, ?2, ?3)")
+                    .map_err(StoreError::from)?;
                 for (level, idx, hash) in nodes {
                     put.execute(params![level, idx as i64, &hash[..]]).map_err(StoreError::from)?;
                 }
@@ -199,7 +203,9 @@ impl Store {
                 )
                 .and_then(|mut s| s.execute(params![size as i64, &leaf[..], &entry.body, entry.integrated_time, set]))
                 .map_err(StoreError::from)?;
-                let mut index = tx.prepare_cached("INSERT OR IGNORE INTO search (key, log_index) VALUES (?1, ?2)").map_err(StoreError::from)?;
+                let mut index = tx
+                    .prepare_cached("INSERT OR IGNORE INTO search (key, log_index) VALUES (?1, ?2)")
+                    .map_err(StoreError::from)?;
                 for key in &entry.search_keys {
                     index.execute(params![key, size as i64]).map_err(StoreError::from)?;
                 }
@@ -218,7 +224,12 @@ impl Store {
             .prepare_cached("SELECT body, integrated_time, set_signature FROM entries WHERE log_index = ?1")?
             .query_row([index as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
-        Ok(row.map(|(body, integrated_time, set_signature)| StoredEntry { log_index: index, body, integrated_time, set_signature }))
+        Ok(row.map(|(body, integrated_time, set_signature)| StoredEntry {
+            log_index: index,
+            body,
+            integrated_time,
+            set_signature,
+        }))
     }
 
     /// Index of the entry with this UUID (leaf hash).
@@ -233,7 +244,8 @@ impl Store {
 
     /// Indexes of entries under a search key, ascending.
     pub fn search(&self, key: &str) -> Result<Vec<u64>> {
-        let mut stmt = self.conn.prepare_cached("SELECT log_index FROM search WHERE key = ?1 ORDER BY log_index LIMIT 10000")?;
+        let mut stmt =
+            self.conn.prepare_cached("SELECT log_index FROM search WHERE key = ?1 ORDER BY log_index LIMIT 10000")?;
         let rows = stmt.query_map([key], |r| r.get::<_, i64>(0))?;
         rows.map(|r| to_u64(r?)).collect()
     }
@@ -263,7 +275,11 @@ mod tests {
     fn appends_survive_reopening_and_duplicates_are_found() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.db");
-        let entry = |i: u32| NewEntry { body: i.to_be_bytes().to_vec(), integrated_time: 1, search_keys: vec![format!("k:{}", i % 2)] };
+        let entry = |i: u32| NewEntry {
+            body: i.to_be_bytes().to_vec(),
+            integrated_time: 1,
+            search_keys: vec![format!("k:{}", i % 2)],
+        };
         let ok = |_: u64, _: &NewEntry| Ok::<_, ()>(vec![1]);
         let root = {
             let mut store = Store::open(&path).unwrap();
@@ -276,7 +292,10 @@ mod tests {
         let mut store = Store::open(&path).unwrap();
         assert_eq!(store.tree_size().unwrap(), 10);
         assert_eq!(store.root(10).unwrap(), root);
-        assert_eq!(store.append(&[entry(10), entry(10)], ok).unwrap(), vec![Appended::New(10), Appended::Duplicate(10)]);
+        assert_eq!(
+            store.append(&[entry(10), entry(10)], ok).unwrap(),
+            vec![Appended::New(10), Appended::Duplicate(10)]
+        );
         assert_eq!(store.search("k:1").unwrap(), vec![1, 3, 5, 7, 9]);
         let leaf = merkle::leaf_hash(&entry(4).body);
         assert_eq!(store.index_of(&leaf).unwrap(), Some(4));

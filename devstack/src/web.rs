@@ -42,7 +42,8 @@ pub async fn index(State(s): State<Arc<Services>>) -> Html<String> {
         store.tree_size().ok()
     };
     let u = &s.urls;
-    let row = |k: &str, v: &str| format!("<tr><td>{}</td><td><code>{}</code></td></tr>", html_escape(k), html_escape(v));
+    let row =
+        |k: &str, v: &str| format!("<tr><td>{}</td><td><code>{}</code></td></tr>", html_escape(k), html_escape(v));
     let body = format!(
         "<table>{}{}{}{}</table><p>Trusted root: <a href=\"/trusted_root.json\">trusted_root.json</a>. \
          Try the <a href=\"{}/auth?client_id=sigstore&amp;redirect_uri=urn:ietf:wg:oauth:2.0:oob&amp;response_type=code&amp;scope=openid+email&amp;code_challenge_method=S256&amp;code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\">sign-in page</a>.</p>",

@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use gitsign_devstack::oidc::{Claims, CLIENT_ID, Subject};
+use gitsign_devstack::oidc::{CLIENT_ID, Claims, Subject};
 use rcgen::{CertificateParams, DistinguishedName, PublicKeyData};
 use std::time::Duration;
 
@@ -55,9 +55,11 @@ fn issues_fulcio_profile_certificates_for_email_and_sub_tokens() {
         .unwrap();
     assert_eq!(resp.status(), 201, "{}", resp.text().unwrap());
 
-    let bundle: serde_json::Value = client().get(format!("{}/api/v2/trustBundle", running.urls().fulcio)).send().unwrap().json().unwrap();
+    let bundle: serde_json::Value =
+        client().get(format!("{}/api/v2/trustBundle", running.urls().fulcio)).send().unwrap().json().unwrap();
     assert_eq!(bundle["chains"][0]["certificates"][0].as_str().unwrap(), chain[1]);
-    let config: serde_json::Value = client().get(format!("{}/api/v2/configuration", running.urls().fulcio)).send().unwrap().json().unwrap();
+    let config: serde_json::Value =
+        client().get(format!("{}/api/v2/configuration", running.urls().fulcio)).send().unwrap().json().unwrap();
     assert_eq!(config["issuers"][0]["issuerUrl"], running.urls().issuer.as_str());
 }
 
@@ -102,13 +104,23 @@ fn refuses_expired_foreign_unsigned_and_unverified_tokens() {
         rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048).unwrap(),
     )
     .unwrap();
-    refused(&running, &forged.sign_claims(&claims(now + 100, CLIENT_ID)).unwrap(), "alice@example.com", 401, "signature");
+    refused(
+        &running,
+        &forged.sign_claims(&claims(now + 100, CLIENT_ID)).unwrap(),
+        "alice@example.com",
+        401,
+        "signature",
+    );
     drop(other_running);
 
     // Unsigned (alg none) and garbage.
     use base64::Engine as _;
     let b64u = |v: &serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
-    let unsigned = format!("{}.{}.", b64u(&serde_json::json!({"alg": "none"})), b64u(&serde_json::to_value(claims(now + 100, CLIENT_ID).sub).unwrap()));
+    let unsigned = format!(
+        "{}.{}.",
+        b64u(&serde_json::json!({"alg": "none"})),
+        b64u(&serde_json::to_value(claims(now + 100, CLIENT_ID).sub).unwrap())
+    );
     refused(&running, &unsigned, "alice@example.com", 401, "");
     refused(&running, "not-a-jwt", "alice@example.com", 401, "not a JWT");
 

@@ -17,7 +17,8 @@ fn up(dir: &std::path::Path) -> (Child, String) {
         .unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base = line.trim().strip_prefix("ready ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_string();
+    let base =
+        line.trim().strip_prefix("ready ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_string();
     (child, base)
 }
 
@@ -39,10 +40,15 @@ fn sigkill_loses_no_acknowledged_entry() {
         "publicKeyRequest": {"publicKey": {"content": gitsign_protocol::keys::pem_encode("PUBLIC KEY", &rcgen::PublicKeyData::subject_public_key_info(&key))},
                              "proofOfPossession": gitsign_protocol::b64(pop)}
     });
-    let v: serde_json::Value = client().post(format!("{base}/api/v2/signingCert")).json(&body).send().unwrap().json().unwrap();
+    let v: serde_json::Value =
+        client().post(format!("{base}/api/v2/signingCert")).json(&body).send().unwrap().json().unwrap();
     let cert = v["signedCertificateEmbeddedSct"]["chain"]["certificates"][0].as_str().unwrap().to_string();
     for i in 0..20u8 {
-        let resp = client().post(format!("{base}/api/v1/log/entries")).json(&hashedrekord(&[i; 3], &key, &cert)).send().unwrap();
+        let resp = client()
+            .post(format!("{base}/api/v1/log/entries"))
+            .json(&hashedrekord(&[i; 3], &key, &cert))
+            .send()
+            .unwrap();
         assert_eq!(resp.status(), 201);
     }
     let before: LogInfo = client().get(format!("{base}/api/v1/log")).send().unwrap().json().unwrap();

@@ -7,8 +7,8 @@ mod common;
 use common::*;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreDeviceAuthorizationResponse, CoreProviderMetadata};
 use openidconnect::{
-    AuthorizationCode, ClientId, CsrfToken, DeviceAuthorizationUrl, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl,
-    Scope, TokenResponse,
+    AuthorizationCode, ClientId, CsrfToken, DeviceAuthorizationUrl, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
 };
 use std::time::Duration;
 
@@ -59,14 +59,23 @@ fn authorization_code_with_pkce_gives_a_token_fulcio_accepts() {
     let page = c.get(auth_url.as_str()).send().unwrap();
     assert_eq!(page.status(), 200);
     let request = form_field(&page.text().unwrap(), "request");
-    let resp = c.post(format!("{issuer_url}/auth/login")).form(&[("request", request.as_str()), ("email", "Carol@Example.com")]).send().unwrap();
+    let resp = c
+        .post(format!("{issuer_url}/auth/login"))
+        .form(&[("request", request.as_str()), ("email", "Carol@Example.com")])
+        .send()
+        .unwrap();
     assert_eq!(resp.status(), 303);
     let location = resp.headers()["location"].to_str().unwrap().to_string();
     assert!(location.starts_with(redirect), "{location}");
     assert_eq!(query_param(&location, "state").as_deref(), Some(csrf.secret().as_str()));
     let code = query_param(&location, "code").unwrap();
 
-    let tokens = oidc.exchange_code(AuthorizationCode::new(code.clone())).unwrap().set_pkce_verifier(verifier).request(&http).unwrap();
+    let tokens = oidc
+        .exchange_code(AuthorizationCode::new(code.clone()))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request(&http)
+        .unwrap();
     assert!(!tokens.access_token().secret().is_empty());
     let id_token = tokens.id_token().unwrap();
     let claims = id_token.claims(&oidc.id_token_verifier(), &nonce).unwrap();
@@ -98,7 +107,10 @@ fn pkce_and_loopback_redirects_are_enforced() {
     assert_eq!(query_param(&location, "error").as_deref(), Some("invalid_request"));
     assert_eq!(query_param(&location, "state").as_deref(), Some("s1"));
     // plain PKCE is refused too.
-    let resp = auth("&code_challenge_method=plain&code_challenge=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "http://127.0.0.1:4444/cb");
+    let resp = auth(
+        "&code_challenge_method=plain&code_challenge=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "http://127.0.0.1:4444/cb",
+    );
     assert_eq!(query_param(resp.headers()["location"].to_str().unwrap(), "error").as_deref(), Some("invalid_request"));
     // A non-loopback redirect is never followed.
     let s256 = "&code_challenge_method=S256&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
@@ -108,7 +120,11 @@ fn pkce_and_loopback_redirects_are_enforced() {
     }
     // A wrong code_verifier is refused at the token endpoint.
     let page = auth(s256, "http://127.0.0.1:4444/cb").text().unwrap();
-    let resp = c.post(format!("{issuer}/auth/login")).form(&[("request", form_field(&page, "request").as_str()), ("email", "d@example.com")]).send().unwrap();
+    let resp = c
+        .post(format!("{issuer}/auth/login"))
+        .form(&[("request", form_field(&page, "request").as_str()), ("email", "d@example.com")])
+        .send()
+        .unwrap();
     let code = query_param(resp.headers()["location"].to_str().unwrap(), "code").unwrap();
     let resp = c
         .post(format!("{issuer}/token"))
@@ -145,10 +161,18 @@ fn device_flow_gives_a_token_fulcio_accepts() {
         let c = client();
         let page = c.get(&complete).send().unwrap().text().unwrap();
         assert!(page.contains(&user_code));
-        let resp = c.post(&details_uri(&complete)).form(&[("user_code", user_code.as_str()), ("email", "dave@example.com")]).send().unwrap();
+        let resp = c
+            .post(details_uri(&complete))
+            .form(&[("user_code", user_code.as_str()), ("email", "dave@example.com")])
+            .send()
+            .unwrap();
         assert_eq!(resp.status(), 200);
     });
-    let tokens = oidc.exchange_device_access_token(&details).unwrap().request(&http, std::thread::sleep, Some(Duration::from_secs(30))).unwrap();
+    let tokens = oidc
+        .exchange_device_access_token(&details)
+        .unwrap()
+        .request(&http, std::thread::sleep, Some(Duration::from_secs(30)))
+        .unwrap();
     person.join().unwrap();
     let id_token = tokens.id_token().unwrap();
     let claims = id_token.claims(&oidc.id_token_verifier(), |_: Option<&Nonce>| Ok(())).unwrap();

@@ -81,12 +81,17 @@ fn logs_verifiable_entries_and_keeps_them_across_restarts() {
         assert_eq!(got.len(), 3);
 
         // Search by email, hash and public key.
-        let search = |q: serde_json::Value| -> Vec<String> { c.post(format!("{base}/api/v1/index/retrieve")).json(&q).send().unwrap().json().unwrap() };
+        let search = |q: serde_json::Value| -> Vec<String> {
+            c.post(format!("{base}/api/v1/index/retrieve")).json(&q).send().unwrap().json().unwrap()
+        };
         assert_eq!(search(serde_json::json!({"email": "Alice@example.com"})).len(), 5);
         let digest = hex::encode(gitsign_protocol::sha256(&[4; 10]));
         assert_eq!(search(serde_json::json!({"hash": format!("sha256:{digest}")})), vec![uuids[4].clone()]);
         let pk = gitsign_protocol::b64(&chain[0]);
-        assert_eq!(search(serde_json::json!({"publicKey": {"format": "x509", "content": pk}, "hash": digest})), vec![uuids[4].clone()]);
+        assert_eq!(
+            search(serde_json::json!({"publicKey": {"format": "x509", "content": pk}, "hash": digest})),
+            vec![uuids[4].clone()]
+        );
         assert!(search(serde_json::json!({"email": "nobody@example.com"})).is_empty());
 
         let info: LogInfo = c.get(format!("{base}/api/v1/log")).send().unwrap().json().unwrap();
@@ -111,7 +116,8 @@ fn logs_verifiable_entries_and_keeps_them_across_restarts() {
     let (_, old) = only(c.get(format!("{base}/api/v1/log/entries/{}", uuids[0])).send().unwrap().json().unwrap());
     verify_entry(dir.path(), &old);
     assert_eq!(old.verification.unwrap().inclusion_proof.unwrap().tree_size, 6);
-    let proof: ConsistencyProof = c.get(format!("{base}/api/v1/log/proof?firstSize=5&lastSize=6")).send().unwrap().json().unwrap();
+    let proof: ConsistencyProof =
+        c.get(format!("{base}/api/v1/log/proof?firstSize=5&lastSize=6")).send().unwrap().json().unwrap();
     let hashes: Vec<Hash> = proof.hashes.iter().map(|x| h(x)).collect();
     merkle::verify_consistency(5, 6, &h(&info_before.root_hash), &h(&proof.root_hash), &hashes).unwrap();
     assert_eq!(c.get(format!("{base}/api/v1/log/proof?firstSize=7&lastSize=6")).send().unwrap().status(), 400);
@@ -124,7 +130,11 @@ fn refuses_bad_entries_with_rekor_errors() {
     let key = ec_key();
     let chain = cert_for(&running, "alice@example.com", &key);
     let check = |body: &str, needle: &str| {
-        let resp = client().post(format!("{}/api/v1/log/entries", running.urls().rekor)).body(body.to_string()).send().unwrap();
+        let resp = client()
+            .post(format!("{}/api/v1/log/entries", running.urls().rekor))
+            .body(body.to_string())
+            .send()
+            .unwrap();
         assert_eq!(resp.status(), 400, "{body}");
         let err: serde_json::Value = resp.json().unwrap();
         assert_eq!(err["code"], 400);

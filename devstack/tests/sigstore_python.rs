@@ -59,14 +59,32 @@ fn sigstore_python_signs_and_verifies_offline() {
     let token = token(dir, "erin@example.com");
     assert!(ok(&sigstore(&cli, dir, &["sign", "--identity-token", &token, "--bundle", b, f])), "sign");
     let verify = |file: &str, identity: &str, issuer: &str| {
-        sigstore(&cli, dir, &["verify", "identity", "--offline", "--bundle", b, "--cert-identity", identity, "--cert-oidc-issuer", issuer, file])
+        sigstore(
+            &cli,
+            dir,
+            &[
+                "verify",
+                "identity",
+                "--offline",
+                "--bundle",
+                b,
+                "--cert-identity",
+                identity,
+                "--cert-oidc-issuer",
+                issuer,
+                file,
+            ],
+        )
     };
     assert!(ok(&verify(f, "erin@example.com", &issuer)), "verify");
     assert!(!verify(f, "mallory@example.com", &issuer).status.success(), "another identity must fail");
     assert!(!verify(f, "erin@example.com", "https://accounts.example").status.success(), "another issuer must fail");
     let tampered = work.path().join("tampered.txt");
     std::fs::write(&tampered, b"signed by sigstore-python against gitsign-devstack!\n").unwrap();
-    assert!(!verify(tampered.to_str().unwrap(), "erin@example.com", &issuer).status.success(), "a tampered file must fail");
+    assert!(
+        !verify(tampered.to_str().unwrap(), "erin@example.com", &issuer).status.success(),
+        "a tampered file must fail"
+    );
 
     // After a restart the same trust config still verifies, and signing goes on.
     running.stop().unwrap();
@@ -77,8 +95,15 @@ fn sigstore_python_signs_and_verifies_offline() {
     let sub = "https://ci.example/pipelines/7";
     let ci_token = common::issuer(dir).mint(&Subject::Sub(sub.into()), None, Duration::from_secs(300)).unwrap();
     let s = second.to_str().unwrap();
-    assert!(ok(&sigstore(&cli, dir, &["sign", "--identity-token", &ci_token, "--bundle", s, f])), "sign with a sub-only token");
-    let out = sigstore(&cli, dir, &["verify", "identity", "--offline", "--bundle", s, "--cert-identity", sub, "--cert-oidc-issuer", &issuer, f]);
+    assert!(
+        ok(&sigstore(&cli, dir, &["sign", "--identity-token", &ci_token, "--bundle", s, f])),
+        "sign with a sub-only token"
+    );
+    let out = sigstore(
+        &cli,
+        dir,
+        &["verify", "identity", "--offline", "--bundle", s, "--cert-identity", sub, "--cert-oidc-issuer", &issuer, f],
+    );
     assert!(ok(&out), "verify the sub-only signature");
     let bundle: serde_json::Value = serde_json::from_slice(&std::fs::read(&second).unwrap()).unwrap();
     assert_eq!(bundle["verificationMaterial"]["tlogEntries"][0]["logIndex"], "1", "the log grew on after the restart");

@@ -99,7 +99,8 @@ impl SignedCheckpoint {
         }
         let mut signatures = Vec::new();
         for line in sigs.lines() {
-            let rest = line.strip_prefix("\u{2014} ").ok_or(CheckpointError::Malformed("signature line without em dash"))?;
+            let rest =
+                line.strip_prefix("\u{2014} ").ok_or(CheckpointError::Malformed("signature line without em dash"))?;
             let (name, sig) = rest.split_once(' ').ok_or(CheckpointError::Malformed("signature line without name"))?;
             let bytes = crate::unb64(sig).map_err(|_| CheckpointError::Malformed("signature is not base64"))?;
             if bytes.len() < 5 {

@@ -82,8 +82,8 @@ impl std::fmt::Debug for PublicKey {
 impl PublicKey {
     /// Parses a DER `SubjectPublicKeyInfo`.
     pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
-        let (rest, spki) = x509_parser::x509::SubjectPublicKeyInfo::from_der(der)
-            .map_err(|e| KeyError::Spki(e.to_string()))?;
+        let (rest, spki) =
+            x509_parser::x509::SubjectPublicKeyInfo::from_der(der).map_err(|e| KeyError::Spki(e.to_string()))?;
         if !rest.is_empty() {
             return Err(KeyError::Spki(format!("{} trailing bytes", rest.len())));
         }
@@ -113,8 +113,7 @@ impl PublicKey {
     /// Reads the key of a PEM certificate or a PEM public key (the two forms a hashedrekord's
     /// `publicKey.content` may hold). Returns the certificate's DER too when there is one.
     pub fn from_pem_cert_or_key(pem: &[u8]) -> Result<(Self, Option<Vec<u8>>), KeyError> {
-        let (_, block) =
-            x509_parser::pem::parse_x509_pem(pem).map_err(|e| KeyError::Pem(e.to_string()))?;
+        let (_, block) = x509_parser::pem::parse_x509_pem(pem).map_err(|e| KeyError::Pem(e.to_string()))?;
         match block.label.as_str() {
             "CERTIFICATE" => {
                 let cert = block.parse_x509().map_err(|e| KeyError::Pem(e.to_string()))?;
@@ -153,9 +152,7 @@ impl PublicKey {
 
     /// Verifies `signature` (ASN.1 DER for ECDSA) over `message`.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), KeyError> {
-        UnparsedPublicKey::new(self.kind.algorithm(), &self.raw)
-            .verify(message, signature)
-            .map_err(|_| self.bad())
+        UnparsedPublicKey::new(self.kind.algorithm(), &self.raw).verify(message, signature).map_err(|_| self.bad())
     }
 
     /// Verifies an ECDSA `signature` made over a message whose SHA-256 is `digest` (hashedrekord).
@@ -168,8 +165,8 @@ impl PublicKey {
                 return Err(KeyError::Unsupported("Ed25519 over a prehashed SHA-256 digest".into()));
             }
         };
-        let digest = aws_lc_rs::digest::Digest::import_less_safe(digest, &aws_lc_rs::digest::SHA256)
-            .map_err(|_| self.bad())?;
+        let digest =
+            aws_lc_rs::digest::Digest::import_less_safe(digest, &aws_lc_rs::digest::SHA256).map_err(|_| self.bad())?;
         UnparsedPublicKey::new(alg, &self.raw).verify_digest(&digest, signature).map_err(|_| self.bad())
     }
 

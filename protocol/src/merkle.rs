@@ -43,11 +43,7 @@ pub trait SubtreeStore {
 }
 
 /// The nodes that appending leaf number `n` (0-based) with hash `leaf` completes, bottom-up.
-pub fn append_nodes<S: SubtreeStore>(
-    store: &S,
-    n: u64,
-    leaf: Hash,
-) -> Result<Vec<(u32, u64, Hash)>, S::Error> {
+pub fn append_nodes<S: SubtreeStore>(store: &S, n: u64, leaf: Hash) -> Result<Vec<(u32, u64, Hash)>, S::Error> {
     let mut out = vec![(0, n, leaf)];
     let (mut hash, mut index, mut level) = (leaf, n, 0u32);
     while index & 1 == 1 {
@@ -73,7 +69,7 @@ pub fn range_hash<S: SubtreeStore>(store: &S, start: u64, end: u64) -> Result<Ha
     if size == 0 {
         return Ok(empty_root());
     }
-    if size.is_power_of_two() && start % size == 0 {
+    if size.is_power_of_two() && start.is_multiple_of(size) {
         return store.subtree(size.trailing_zeros(), start / size);
     }
     let k = split_point(size);
@@ -89,11 +85,7 @@ pub fn root<S: SubtreeStore>(store: &S, size: u64) -> Result<Hash, S::Error> {
 
 /// Audit path of leaf `index` in the tree of `size` leaves, leaf side first (RFC 6962 §2.1.1).
 /// The caller checks `index < size`.
-pub fn inclusion_proof<S: SubtreeStore>(
-    store: &S,
-    index: u64,
-    size: u64,
-) -> Result<Vec<Hash>, S::Error> {
+pub fn inclusion_proof<S: SubtreeStore>(store: &S, index: u64, size: u64) -> Result<Vec<Hash>, S::Error> {
     let mut path = Vec::new();
     let (mut start, mut end) = (0u64, size);
     while end - start > 1 {
@@ -112,11 +104,7 @@ pub fn inclusion_proof<S: SubtreeStore>(
 
 /// Consistency proof between the trees of `first` and `second` leaves (RFC 6962 §2.1.2), with
 /// `0 < first <= second`; empty when they are equal.
-pub fn consistency_proof<S: SubtreeStore>(
-    store: &S,
-    first: u64,
-    second: u64,
-) -> Result<Vec<Hash>, S::Error> {
+pub fn consistency_proof<S: SubtreeStore>(store: &S, first: u64, second: u64) -> Result<Vec<Hash>, S::Error> {
     let mut proof = Vec::new();
     let (mut m, mut start, mut end, mut whole) = (first, 0u64, second, true);
     loop {
@@ -192,13 +180,7 @@ fn inclusion_len(index: u64, size: u64) -> usize {
 
 /// Checks that `leaf` is leaf `index` of the tree of `size` leaves whose root is `root`
 /// (RFC 9162 §2.1.3.2).
-pub fn verify_inclusion(
-    index: u64,
-    size: u64,
-    leaf: &Hash,
-    proof: &[Hash],
-    root: &Hash,
-) -> Result<(), ProofError> {
+pub fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root: &Hash) -> Result<(), ProofError> {
     if index >= size {
         return Err(ProofError::IndexOutOfRange { index, size });
     }
@@ -245,11 +227,7 @@ pub fn verify_consistency(
         if !proof.is_empty() {
             return Err(ProofError::WrongLength { expected: 0, found: proof.len() });
         }
-        return if first == 0 || first_root == second_root {
-            Ok(())
-        } else {
-            Err(mismatch(second_root, first_root))
-        };
+        return if first == 0 || first_root == second_root { Ok(()) } else { Err(mismatch(second_root, first_root)) };
     }
     let mut path: Vec<Hash> = Vec::with_capacity(proof.len() + 1);
     if first.is_power_of_two() {
@@ -366,9 +344,6 @@ mod tests {
 
     #[test]
     fn known_empty_root() {
-        assert_eq!(
-            hex::encode(empty_root()),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
+        assert_eq!(hex::encode(empty_root()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     }
 }

@@ -265,6 +265,11 @@ mod tests {
     fn hashedrekord_canonical_form() {
         let e = HashedRekord::new(&[0; 32], b"sig", "pem");
         let json = String::from_utf8(e.canonical_json()).unwrap();
-        assert!(json.starts_with(r#"{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{"data":{"hash":{"algorithm":"sha256""#), "{json}");
+        assert!(
+            json.starts_with(
+                r#"{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{"data":{"hash":{"algorithm":"sha256""#
+            ),
+            "{json}"
+        );
     }
 }

@@ -127,7 +127,14 @@ mod tests {
 
     #[test]
     fn list_round_trips() {
-        let sct = Sct { log_id: [7; 32], timestamp_ms: 1, extensions: vec![], hash_alg: 4, sig_alg: 3, signature: vec![1, 2, 3] };
+        let sct = Sct {
+            log_id: [7; 32],
+            timestamp_ms: 1,
+            extensions: vec![],
+            hash_alg: 4,
+            sig_alg: 3,
+            signature: vec![1, 2, 3],
+        };
         let list = encode_list(&[sct.clone(), sct.clone()]);
         assert_eq!(decode_list(&list).unwrap(), vec![sct.clone(), sct]);
         assert!(decode_list(&list[..list.len() - 1]).is_err());
