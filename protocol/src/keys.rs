@@ -187,3 +187,24 @@ pub fn pem_encode(label: &str, der: &[u8]) -> String {
     out.push_str(&format!("-----END {label}-----\n"));
     out
 }
+
+/// Signature algorithms of X.509 certificates, by OID.
+const ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
+const ECDSA_SHA384: &str = "1.2.840.10045.4.3.3";
+const RSA_SHA256: &str = "1.2.840.113549.1.1.11";
+
+impl PublicKey {
+    /// Verifies a certificate signature made with the algorithm `sig_alg_oid` (dotted).
+    pub fn verify_x509(&self, sig_alg_oid: &str, message: &[u8], signature: &[u8]) -> Result<(), KeyError> {
+        let alg: &'static dyn VerificationAlgorithm = match (self.kind, sig_alg_oid) {
+            (KeyKind::EcdsaP256, ECDSA_SHA256) => &signature::ECDSA_P256_SHA256_ASN1,
+            (KeyKind::EcdsaP256, ECDSA_SHA384) => &signature::ECDSA_P256_SHA384_ASN1,
+            (KeyKind::EcdsaP384, ECDSA_SHA384) => &signature::ECDSA_P384_SHA384_ASN1,
+            (KeyKind::EcdsaP384, ECDSA_SHA256) => &signature::ECDSA_P384_SHA256_ASN1,
+            (KeyKind::Rsa, RSA_SHA256) => &signature::RSA_PKCS1_2048_8192_SHA256,
+            (KeyKind::Ed25519, "1.3.101.112") => &signature::ED25519,
+            (kind, oid) => return Err(KeyError::Unsupported(format!("signature algorithm {oid} with a {kind:?} key"))),
+        };
+        UnparsedPublicKey::new(alg, &self.raw).verify(message, signature).map_err(|_| self.bad())
+    }
+}

@@ -1,0 +1,426 @@
+//! Getting an identity token, in the Go gitsign's order: `SIGSTORE_ID_TOKEN`; GitHub Actions'
+//! ambient token; the configured `tokenProvider`; else the browser flow (authorization code with
+//! PKCE on a loopback listener, state and nonce checked) — or the device flow for terminals
+//! without a browser. Tokens are never logged.
+
+use crate::config::{Config, Env, TokenProvider};
+use crate::net::{Http, NetError};
+use crate::ui::Ui;
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreDeviceAuthorizationResponse, CoreProviderMetadata};
+use openidconnect::{
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, DeviceAuthorizationUrl, IssuerUrl, Nonce, PkceCodeChallenge,
+    RedirectUrl, Scope, TokenResponse,
+};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+/// Why no token could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    /// A request failed.
+    #[error(transparent)]
+    Net(#[from] NetError),
+    /// The issuer's answers do not make a working OIDC provider.
+    #[error("the OIDC issuer {issuer}: {detail}")]
+    Provider {
+        /// Issuer URL.
+        issuer: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The login did not complete.
+    #[error("login: {0}")]
+    Login(String),
+    /// No time left.
+    #[error("login: no answer from the browser within {0:?}; run the commit again")]
+    TimedOut(Duration),
+    /// A token that cannot be used.
+    #[error("the identity token is unusable: {0}")]
+    BadToken(String),
+}
+
+/// An identity token and the subject Fulcio's proof of possession must sign.
+#[derive(Clone)]
+pub struct Token {
+    /// The raw JWT.
+    pub raw: String,
+    /// `email` if the token has one, else `sub`.
+    pub subject: String,
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Token").field("subject", &self.subject).finish_non_exhaustive()
+    }
+}
+
+impl Token {
+    /// Reads the subject from an (unverified: Fulcio verifies it) JWT.
+    pub fn new(raw: String) -> Result<Self, IdentityError> {
+        use base64::Engine as _;
+        let raw = raw.trim().to_string();
+        let payload = raw.split('.').nth(1).ok_or_else(|| IdentityError::BadToken("not a JWT".into()))?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload.trim_end_matches('='))
+            .map_err(|_| IdentityError::BadToken("the JWT payload is not base64url".into()))?;
+        let claims: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|_| IdentityError::BadToken("the JWT payload is not JSON".into()))?;
+        let subject = claims
+            .get("email")
+            .and_then(|e| e.as_str())
+            .or_else(|| claims.get("sub").and_then(|s| s.as_str()))
+            .ok_or_else(|| IdentityError::BadToken("it has neither an email nor a sub claim".into()))?
+            .to_string();
+        Ok(Token { raw, subject })
+    }
+}
+
+/// Gets a token.
+pub fn get_token(config: &Config, env: &Env, http: &Http, ui: &mut Ui) -> Result<Token, IdentityError> {
+    if let Some(t) = env.get("SIGSTORE_ID_TOKEN").filter(|t| !t.trim().is_empty()) {
+        return Token::new(t.clone());
+    }
+    let github = env.get("ACTIONS_ID_TOKEN_REQUEST_URL").zip(env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"));
+    match (&config.token_provider, github) {
+        (Some(TokenProvider::GithubActions) | None, Some((url, bearer))) => return github_actions(http, url, bearer),
+        (Some(TokenProvider::GithubActions), None) => {
+            return Err(IdentityError::Login(
+                "tokenProvider is github-actions but ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN are not set (does the job have `permissions: id-token: write`?)".into(),
+            ));
+        }
+        _ => {}
+    }
+    let provider = Provider::discover(config, http)?;
+    match config.token_provider {
+        Some(TokenProvider::Device) => provider.device(ui),
+        _ => provider.browser(config, ui),
+    }
+}
+
+fn github_actions(http: &Http, url: &str, bearer: &str) -> Result<Token, IdentityError> {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let full = format!("{url}{sep}audience=sigstore");
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        value: String,
+    }
+    let a: Answer = http.json(
+        "getting the GitHub Actions identity token",
+        http.client().get(&full).bearer_auth(bearer),
+        url,
+        "a GitHub Actions token",
+    )?;
+    Token::new(a.value)
+}
+
+/// Adapts the shared HTTP client to the OIDC library.
+fn oidc_http(
+    http: &Http,
+) -> impl Fn(openidconnect::HttpRequest) -> Result<openidconnect::HttpResponse, std::io::Error> + '_ {
+    move |req: openidconnect::HttpRequest| {
+        let resp = http
+            .client()
+            .request(req.method().clone(), req.uri().to_string())
+            .headers(req.headers().clone())
+            .body(req.body().clone())
+            .send()
+            .map_err(std::io::Error::other)?;
+        let mut out = openidconnect::http::Response::builder().status(resp.status());
+        for (k, v) in resp.headers() {
+            out = out.header(k, v);
+        }
+        out.body(resp.bytes().map_err(std::io::Error::other)?.to_vec()).map_err(std::io::Error::other)
+    }
+}
+
+struct Provider<'a> {
+    http: &'a Http,
+    issuer: String,
+    metadata: CoreProviderMetadata,
+    client_id: String,
+    secret: Option<String>,
+    connector_id: Option<String>,
+    timeout: Duration,
+}
+
+const LOGIN_TIMEOUT: Duration = Duration::from_secs(300);
+
+impl<'a> Provider<'a> {
+    fn discover(config: &Config, http: &'a Http) -> Result<Self, IdentityError> {
+        let issuer_url = IssuerUrl::new(config.issuer.clone()).map_err(|e| IdentityError::Provider {
+            issuer: config.issuer.clone(),
+            detail: format!("not a URL: {e}"),
+        })?;
+        let metadata =
+            CoreProviderMetadata::discover(&issuer_url, &oidc_http(http)).map_err(|e| IdentityError::Provider {
+                issuer: config.issuer.clone(),
+                detail: format!("discovery failed ({}): {e}", describe_chain(&e)),
+            })?;
+        let secret = match &config.client_secret_file {
+            None => None,
+            Some(p) => Some(
+                std::fs::read_to_string(p)
+                    .map_err(|e| {
+                        IdentityError::Login(format!("cannot read the client secret file {}: {e}", p.display()))
+                    })?
+                    .trim()
+                    .to_string(),
+            ),
+        };
+        Ok(Provider {
+            http,
+            issuer: config.issuer.clone(),
+            metadata,
+            client_id: config.client_id.clone(),
+            secret,
+            connector_id: config.connector_id.clone(),
+            timeout: LOGIN_TIMEOUT,
+        })
+    }
+
+    fn provider_err(&self, detail: impl std::fmt::Display) -> IdentityError {
+        IdentityError::Provider { issuer: self.issuer.clone(), detail: detail.to_string() }
+    }
+
+    fn client(
+        &self,
+    ) -> openidconnect::core::CoreClient<
+        openidconnect::EndpointSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointMaybeSet,
+        openidconnect::EndpointMaybeSet,
+    > {
+        CoreClient::from_provider_metadata(
+            self.metadata.clone(),
+            ClientId::new(self.client_id.clone()),
+            self.secret.clone().map(ClientSecret::new),
+        )
+    }
+
+    /// Checks an ID token's signature, issuer, audience, expiry and nonce; returns it raw.
+    fn check_id_token(
+        &self,
+        id_token: &openidconnect::core::CoreIdToken,
+        nonce: Option<&Nonce>,
+    ) -> Result<Token, IdentityError> {
+        let client = self.client();
+        let verifier = client.id_token_verifier();
+        let result = match nonce {
+            Some(n) => id_token.claims(&verifier, n).map(|_| ()),
+            None => id_token.claims(&verifier, |_: Option<&Nonce>| Ok(())).map(|_| ()),
+        };
+        result.map_err(|e| self.provider_err(format!("its ID token does not verify: {e}")))?;
+        Token::new(id_token.to_string())
+    }
+
+    fn browser(&self, config: &Config, ui: &mut Ui) -> Result<Token, IdentityError> {
+        let (listener, redirect) = match &config.redirect_url {
+            Some(url) => {
+                let parsed = url::Url::parse(url)
+                    .map_err(|e| IdentityError::Login(format!("redirectURL {url:?} is not a URL: {e}")))?;
+                let port = parsed.port().unwrap_or(0);
+                let host = parsed.host_str().unwrap_or("127.0.0.1").to_string();
+                let bind = if host == "localhost" { "127.0.0.1".to_string() } else { host };
+                let l = TcpListener::bind((bind.as_str(), port))
+                    .map_err(|e| IdentityError::Login(format!("cannot listen for the login callback on {url}: {e}")))?;
+                let actual = l.local_addr().map_err(|e| IdentityError::Login(e.to_string()))?.port();
+                let mut redirect = parsed.clone();
+                let _ = redirect.set_port(Some(actual));
+                (l, redirect.to_string())
+            }
+            None => {
+                let l = TcpListener::bind("127.0.0.1:0").map_err(|e| {
+                    IdentityError::Login(format!("cannot listen on a loopback port for the login callback: {e}"))
+                })?;
+                let port = l.local_addr().map_err(|e| IdentityError::Login(e.to_string()))?.port();
+                (l, format!("http://localhost:{port}/auth/callback"))
+            }
+        };
+        let client = self
+            .client()
+            .set_redirect_uri(RedirectUrl::new(redirect.clone()).map_err(|e| IdentityError::Login(e.to_string()))?);
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut request = client
+            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+            .add_scope(Scope::new("email".into()))
+            .set_pkce_challenge(challenge);
+        if let Some(c) = &self.connector_id {
+            request = request.add_extra_param("connector_id", c.clone());
+        }
+        let (auth_url, state, nonce) = request.url();
+        ui.say(&format!("Your browser will open to sign in. If it does not, open this URL:\n\n  {auth_url}\n"));
+        if let Some(opener) = &config.url_opener {
+            open_with(opener, auth_url.as_str(), ui);
+        } else {
+            open_default(auth_url.as_str(), ui);
+        }
+        let code = wait_for_code(&listener, state.secret(), self.timeout, config.autoclose)?;
+        let token_url_err = |e: openidconnect::ConfigurationError| self.provider_err(format!("no token endpoint: {e}"));
+        let tokens = client
+            .exchange_code(AuthorizationCode::new(code))
+            .map_err(token_url_err)?
+            .set_pkce_verifier(verifier)
+            .request(&oidc_http(self.http))
+            .map_err(|e| self.provider_err(format!("the code exchange failed: {e} ({})", describe_chain(&e))))?;
+        let id_token = tokens.id_token().ok_or_else(|| self.provider_err("its token answer has no id_token"))?;
+        self.check_id_token(id_token, Some(&nonce))
+    }
+
+    fn device(&self, ui: &mut Ui) -> Result<Token, IdentityError> {
+        let endpoint = device_endpoint(self.http, &self.issuer)?;
+        let client = self
+            .client()
+            .set_device_authorization_url(DeviceAuthorizationUrl::new(endpoint).map_err(|e| self.provider_err(e))?);
+        let details: CoreDeviceAuthorizationResponse = client
+            .exchange_device_code()
+            .add_scope(Scope::new("email".into()))
+            .request(&oidc_http(self.http))
+            .map_err(|e| {
+                self.provider_err(format!("the device authorization request failed: {e} ({})", describe_chain(&e)))
+            })?;
+        let uri = details
+            .verification_uri_complete()
+            .map(|u| u.secret().to_string())
+            .unwrap_or_else(|| details.verification_uri().to_string());
+        ui.say(&format!("To sign in, open {uri}\nand enter the code {}\n", details.user_code().secret()));
+        let tokens = client
+            .exchange_device_access_token(&details)
+            .map_err(|e| self.provider_err(format!("no token endpoint: {e}")))?
+            .request(&oidc_http(self.http), std::thread::sleep, Some(self.timeout))
+            .map_err(|e| {
+                IdentityError::Login(format!("the device login did not complete: {e} ({})", describe_chain(&e)))
+            })?;
+        let id_token = tokens.id_token().ok_or_else(|| self.provider_err("its token answer has no id_token"))?;
+        self.check_id_token(id_token, None)
+    }
+}
+
+fn describe_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = Vec::new();
+    let mut source = e.source();
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    if parts.is_empty() { "no further detail".into() } else { parts.join(": ") }
+}
+
+/// The device authorization endpoint from the discovery document (the OIDC library does not read it).
+fn device_endpoint(http: &Http, issuer: &str) -> Result<String, IdentityError> {
+    let url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
+    let doc: serde_json::Value =
+        http.json("reading the OIDC discovery document", http.client().get(&url), &url, "an OIDC discovery document")?;
+    doc.get("device_authorization_endpoint").and_then(|v| v.as_str()).map(str::to_string).ok_or_else(|| {
+        IdentityError::Provider {
+            issuer: issuer.to_string(),
+            detail: "it offers no device flow (no device_authorization_endpoint); use the browser flow".into(),
+        }
+    })
+}
+
+fn open_with(template: &str, url: &str, ui: &mut Ui) {
+    let command = template.replace("{{.URL}}", url);
+    let mut parts = command.split_whitespace();
+    let Some(program) = parts.next() else { return };
+    if let Err(e) = std::process::Command::new(program)
+        .args(parts)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+    {
+        ui.say(&format!("could not run the urlOpener {program:?}: {e}"));
+    }
+}
+
+fn open_default(url: &str, ui: &mut Ui) {
+    let program = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(windows) {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    if std::process::Command::new(program)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .is_err()
+    {
+        ui.say("(no browser could be started; open the URL above by hand)");
+    }
+}
+
+const PAGE_DONE: &str = "<!doctype html><meta charset=utf-8><title>gitsign</title><body style=\"font:16px system-ui;margin:3em\"><h1>Signed in</h1><p>gitsign has your token; you can close this page.</p>";
+
+/// Waits for the browser's redirect on `listener`, checks `state`, answers with a page, returns the code.
+fn wait_for_code(
+    listener: &TcpListener,
+    state: &str,
+    timeout: Duration,
+    autoclose: bool,
+) -> Result<String, IdentityError> {
+    let deadline = Instant::now() + timeout;
+    listener.set_nonblocking(true).map_err(|e| IdentityError::Login(e.to_string()))?;
+    loop {
+        let (mut stream, _) = match listener.accept() {
+            Ok(s) => s,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if Instant::now() >= deadline {
+                    return Err(IdentityError::TimedOut(timeout));
+                }
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+            Err(e) => return Err(IdentityError::Login(format!("the login callback listener failed: {e}"))),
+        };
+        let _ = stream.set_nonblocking(false);
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+        let mut line = String::new();
+        if BufReader::new(&stream).read_line(&mut line).is_err() {
+            continue;
+        }
+        let target = line.split_whitespace().nth(1).unwrap_or("");
+        let Ok(url) = url::Url::parse(&format!("http://localhost{target}")) else { continue };
+        if !url.path().ends_with("/callback") && url.path() != "/" {
+            let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            continue;
+        }
+        let param = |k: &str| url.query_pairs().find(|(n, _)| n == k).map(|(_, v)| v.into_owned());
+        let respond = |stream: &mut std::net::TcpStream, status: &str, body: &str| {
+            let body = if autoclose && status.starts_with("200") {
+                format!("{body}<script>setTimeout(()=>window.close(),3000)</script>")
+            } else {
+                body.to_string()
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        };
+        if let Some(err) = param("error") {
+            let desc = param("error_description").unwrap_or_default();
+            respond(&mut stream, "400 Bad Request", "<h1>Sign-in failed</h1><p>Return to your terminal.</p>");
+            return Err(IdentityError::Login(format!("the issuer refused the sign-in: {err} {desc}")));
+        }
+        if param("state").as_deref() != Some(state) {
+            respond(
+                &mut stream,
+                "400 Bad Request",
+                "<h1>Unexpected sign-in answer</h1><p>Its state does not match; it was ignored.</p>",
+            );
+            continue;
+        }
+        let Some(code) = param("code") else {
+            respond(&mut stream, "400 Bad Request", "<h1>No code</h1>");
+            continue;
+        };
+        respond(&mut stream, "200 OK", PAGE_DONE);
+        return Ok(code);
+    }
+}

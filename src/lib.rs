@@ -1,0 +1,253 @@
+//! gitsign: keyless Git signing with Sigstore — the program git runs as `gpg.x509.program`.
+//!
+//! Modules: [`gpg`] (git's command line and status lines), [`config`] (typed settings from git
+//! config and the environment), [`identity`] (OIDC tokens), [`net`] (Fulcio and Rekor calls),
+//! [`signature`] (the CMS format), [`tlog`] (the embedded log entry), [`sign`] and [`verify`],
+//! [`ui`] (messages for the person).
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod gpg;
+pub mod identity;
+pub mod net;
+pub mod sign;
+pub mod signature;
+pub mod tlog;
+pub mod ui;
+pub mod verify;
+
+use config::{Config, Env};
+use gpg::GpgCommand;
+use std::ffi::OsString;
+use std::io::{Read, Write};
+
+/// Standard streams, passed in so tests can use buffers.
+#[allow(missing_debug_implementations)]
+pub struct Io<'a> {
+    /// The payload to sign or verify.
+    pub stdin: &'a mut dyn Read,
+    /// The signature (signing) or status lines (verifying with --status-fd=1).
+    pub stdout: &'a mut dyn Write,
+    /// Diagnostics for git to show.
+    pub stderr: &'a mut dyn Write,
+}
+
+/// Runs gitsign with `args` (without the program name); returns the exit code.
+pub fn run(args: &[OsString], env: &Env, io: Io<'_>) -> i32 {
+    let first = args.first().map(|a| a.to_string_lossy().into_owned());
+    match first.as_deref() {
+        Some("version" | "--version") => return version(env, io.stdout),
+        Some("help" | "--help" | "-h") => {
+            let _ = writeln!(io.stdout, "{HELP}");
+            return 0;
+        }
+        _ => {}
+    }
+    match gpg::parse(args) {
+        Ok(Some(GpgCommand::Sign { status_fd, .. })) => run_sign(status_fd, env, io),
+        Ok(Some(GpgCommand::Verify { status_fd, signature, data })) => {
+            run_verify(status_fd, &signature, data.as_deref(), env, io)
+        }
+        Ok(None) => {
+            let _ = writeln!(io.stderr, "{HELP}");
+            2
+        }
+        Err(e) => {
+            let _ = writeln!(io.stderr, "gitsign: {e}");
+            2
+        }
+    }
+}
+
+const HELP: &str = "gitsign: keyless Git signing with Sigstore.
+
+Configure git to use it:
+  git config gpg.format x509
+  git config gpg.x509.program gitsign
+  git config commit.gpgsign true
+
+Commands:
+  gitsign version        print the version and the effective configuration
+  (git runs gitsign --status-fd=N -bsau KEY to sign, --status-fd=N --verify SIG - to verify)";
+
+fn load_config(env: &Env) -> Result<Config, config::ConfigError> {
+    Config::resolve(&config::read_git_config()?, env)
+}
+
+fn version(env: &Env, out: &mut dyn Write) -> i32 {
+    let _ = writeln!(out, "gitsign {}", env!("CARGO_PKG_VERSION"));
+    match load_config(env) {
+        Ok(c) => {
+            let _ = writeln!(out, "effective configuration (environment over git config):");
+            for (k, v) in c.describe() {
+                let _ = writeln!(out, "  {k:<15} {v}");
+            }
+            0
+        }
+        Err(e) => {
+            let _ = writeln!(out, "configuration error: {e}");
+            1
+        }
+    }
+}
+
+fn run_sign(status_fd: Option<i32>, env: &Env, io: Io<'_>) -> i32 {
+    let mut payload = Vec::new();
+    if let Err(e) = io.stdin.read_to_end(&mut payload) {
+        let _ = writeln!(io.stderr, "gitsign: cannot read the data to sign from stdin: {e}");
+        return 1;
+    }
+    let mut ui = ui::Ui::terminal();
+    let result = load_config(env).map_err(sign::SignError::from).and_then(|c| sign::sign(&payload, &c, env, &mut ui));
+    match result {
+        Ok(signed) => {
+            if let Err(e) = io.stdout.write_all(signed.armored.as_bytes()).and_then(|()| io.stdout.flush()) {
+                let _ = writeln!(io.stderr, "gitsign: cannot write the signature: {e}");
+                return 1;
+            }
+            let status = format!(
+                "\n[GNUPG:] BEGIN_SIGNING\n[GNUPG:] SIG_CREATED D 19 8 00 {} {}\n",
+                signed.time, signed.fingerprint
+            );
+            if let Err(e) = gpg::write_status(status_fd, io.stdout, io.stderr, &status) {
+                let _ = writeln!(io.stderr, "gitsign: cannot write the status to fd {status_fd:?}: {e}");
+                return 1;
+            }
+            let _ = writeln!(io.stderr, "gitsign: signed as {} (log index {})", signed.identity, signed.log_index);
+            0
+        }
+        Err(e) => {
+            let _ = writeln!(io.stderr, "gitsign: signing failed: {e}");
+            1
+        }
+    }
+}
+
+/// The committer's email in a commit or tagger's in a tag payload.
+fn committer_email(payload: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(payload);
+    let line =
+        text.lines().take_while(|l| !l.is_empty()).find(|l| l.starts_with("committer ") || l.starts_with("tagger "))?;
+    let start = line.find('<')? + 1;
+    let end = line[start..].find('>')? + start;
+    Some(line[start..end].to_string())
+}
+
+fn policy(config: &Config, payload: &[u8]) -> Result<(verify::Policy, bool), String> {
+    use verify::Matcher;
+    let identity = match (&config.certificate_identity, &config.certificate_identity_regexp, config.match_committer) {
+        (Some(i), _, _) => Some(Matcher::Exact(i.clone())),
+        (None, Some(r), _) => Some(Matcher::regex(r).map_err(|e| format!("gitsign.certificateIdentityRegexp: {e}"))?),
+        (None, None, true) => {
+            Some(Matcher::Exact(committer_email(payload).ok_or("matchCommitter is set but the data has no committer")?))
+        }
+        (None, None, false) => None,
+    };
+    let issuer = match (&config.certificate_oidc_issuer, &config.certificate_oidc_issuer_regexp) {
+        (Some(i), _) => Some(Matcher::Exact(i.clone())),
+        (None, Some(r)) => Some(Matcher::regex(r).map_err(|e| format!("gitsign.certificateOidcIssuerRegexp: {e}"))?),
+        (None, None) => None,
+    };
+    let checked = identity.is_some() || issuer.is_some();
+    Ok((verify::Policy { identity, issuer }, checked))
+}
+
+fn run_verify(
+    status_fd: Option<i32>,
+    sig_path: &std::path::Path,
+    data: Option<&std::path::Path>,
+    env: &Env,
+    io: Io<'_>,
+) -> i32 {
+    let Io { stdin, stdout, stderr } = io;
+    let mut payload = Vec::new();
+    let read = match data {
+        Some(p) => std::fs::read(p).map(|b| payload = b),
+        None => stdin.read_to_end(&mut payload).map(|_| ()),
+    };
+    let errsig = |stdout: &mut dyn Write, stderr: &mut dyn Write, why: String| {
+        let _ = gpg::write_status(
+            status_fd,
+            stdout,
+            stderr,
+            "\n[GNUPG:] NEWSIG\n[GNUPG:] ERRSIG 0000000000000000 19 8 00 0 9\n",
+        );
+        let _ = writeln!(stderr, "gitsign: cannot check the signature: {why}");
+        1
+    };
+    if let Err(e) = read {
+        return errsig(stdout, stderr, format!("cannot read the signed data: {e}"));
+    }
+    let parsed = match std::fs::read(sig_path)
+        .map_err(|e| format!("{}: {e}", sig_path.display()))
+        .and_then(|b| signature::dearmor(&b).map_err(|e| e.to_string()))
+        .and_then(|der| signature::parse(&der).map_err(|e| e.to_string()))
+    {
+        Ok(p) => p,
+        Err(e) => return errsig(stdout, stderr, e),
+    };
+    let config = match load_config(env) {
+        Ok(c) => c,
+        Err(e) => return errsig(stdout, stderr, e.to_string()),
+    };
+    let trust = match sign::load_trust(&config) {
+        Ok(t) => t,
+        Err(e) => return errsig(stdout, stderr, e.to_string()),
+    };
+    let (policy, checked) = match policy(&config, &payload) {
+        Ok(p) => p,
+        Err(e) => return errsig(stdout, stderr, e),
+    };
+    match verify::verify(&trust, &payload, &parsed, &policy) {
+        Ok(v) => {
+            let status = format!(
+                "\n[GNUPG:] NEWSIG\n[GNUPG:] GOODSIG {fpr} {id}\n[GNUPG:] VALIDSIG {fpr} {date} {time}\n[GNUPG:] TRUST_FULLY 0 shell\n",
+                fpr = v.fingerprint,
+                id = v.identity,
+                date = v.integrated_time.date(),
+                time = v.integrated_time.unix_timestamp(),
+            );
+            let _ = gpg::write_status(status_fd, stdout, stderr, &status);
+            let _ = writeln!(
+                stderr,
+                "gitsign: Good signature from [{}]({}), logged at index {} on {}",
+                v.identity,
+                v.issuer.as_deref().unwrap_or("unknown issuer"),
+                v.log_index,
+                v.integrated_time
+            );
+            if !checked {
+                let _ = writeln!(
+                    stderr,
+                    "gitsign: note: no identity policy is configured (gitsign.certificateIdentity[Regexp], \
+                     gitsign.certificateOidcIssuer[Regexp] or gitsign.matchCommitter), so WHO signed was not checked"
+                );
+            }
+            0
+        }
+        Err(e) => {
+            let fpr = hex::encode(aws_lc_rs::digest::digest(
+                &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
+                &parsed.signer_cert,
+            ))
+            .to_ascii_uppercase();
+            let _ = gpg::write_status(
+                status_fd,
+                stdout,
+                stderr,
+                &format!("\n[GNUPG:] NEWSIG\n[GNUPG:] BADSIG {fpr} gitsign\n"),
+            );
+            let _ = writeln!(stderr, "gitsign: BAD signature: {e}");
+            1
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn committer() {
+        let c = b"tree 1\nauthor A <a@x> 1 +0000\ncommitter C <c@x> 1 +0000\n\nmsg committer <z@z>\n";
+        assert_eq!(super::committer_email(c).as_deref(), Some("c@x"));
+    }
+}

@@ -1,0 +1,203 @@
+//! The network side of signing: one HTTP client with bounded timeouts, and the Fulcio and Rekor
+//! calls gitsign makes. Every failure names the step, the URL and what came back.
+
+use gitsign_protocol::fulcio::{Credentials, PublicKeyPem, PublicKeyRequest, SigningCertRequest, SigningCertificate};
+use gitsign_protocol::rekor::{HashedRekord, LogEntries, LogEntry};
+use std::time::Duration;
+
+/// A failed request.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    /// No connection, or it broke.
+    #[error("{step}: cannot reach {url}: {detail}; check the URL and that the service is up")]
+    Unreachable {
+        /// What gitsign was doing.
+        step: &'static str,
+        /// Where.
+        url: String,
+        /// The transport's account.
+        detail: String,
+    },
+    /// No answer in time.
+    #[error("{step}: {url} did not answer within {}s; raise gitsign.timeout (GITSIGN_TIMEOUT) if it is just slow", timeout.as_secs())]
+    Timeout {
+        /// What gitsign was doing.
+        step: &'static str,
+        /// Where.
+        url: String,
+        /// The limit.
+        timeout: Duration,
+    },
+    /// An error status.
+    #[error("{step}: {url} answered HTTP {status}: {message}")]
+    Status {
+        /// What gitsign was doing.
+        step: &'static str,
+        /// Where.
+        url: String,
+        /// HTTP status.
+        status: u16,
+        /// The service's message.
+        message: String,
+    },
+    /// A success status with a body that is not what the API defines.
+    #[error("{step}: {url} answered something that is not {expected}: {detail}")]
+    Garbage {
+        /// What gitsign was doing.
+        step: &'static str,
+        /// Where.
+        url: String,
+        /// What was expected.
+        expected: &'static str,
+        /// Why it did not parse.
+        detail: String,
+    },
+}
+
+/// The HTTP client.
+#[derive(Debug, Clone)]
+pub struct Http {
+    client: reqwest::blocking::Client,
+    timeout: Duration,
+}
+
+fn message_of(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.get("message")
+                .or_else(|| v.get("error_description"))
+                .or_else(|| v.get("error"))
+                .and_then(|m| m.as_str())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| body.chars().take(300).collect())
+}
+
+impl Http {
+    /// A client whose every request ends within `timeout`.
+    pub fn new(timeout: Duration) -> Result<Self, NetError> {
+        let client = reqwest::blocking::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("gitsign/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| NetError::Unreachable {
+                step: "setting up HTTP",
+                url: String::new(),
+                detail: e.to_string(),
+            })?;
+        Ok(Http { client, timeout })
+    }
+
+    /// The underlying client (for the OIDC library).
+    pub fn client(&self) -> &reqwest::blocking::Client {
+        &self.client
+    }
+
+    fn fail(&self, step: &'static str, url: &str, e: reqwest::Error) -> NetError {
+        if e.is_timeout() {
+            NetError::Timeout { step, url: url.to_string(), timeout: self.timeout }
+        } else {
+            let mut detail = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                detail = format!("{detail}: {s}");
+                source = s.source();
+            }
+            NetError::Unreachable { step, url: url.to_string(), detail }
+        }
+    }
+
+    /// Sends a request and parses a JSON answer.
+    pub fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        step: &'static str,
+        request: reqwest::blocking::RequestBuilder,
+        url: &str,
+        expected: &'static str,
+    ) -> Result<T, NetError> {
+        let resp = request.send().map_err(|e| self.fail(step, url, e))?;
+        let status = resp.status();
+        let body = resp.text().map_err(|e| self.fail(step, url, e))?;
+        if !status.is_success() {
+            return Err(NetError::Status {
+                step,
+                url: url.to_string(),
+                status: status.as_u16(),
+                message: message_of(&body),
+            });
+        }
+        serde_json::from_str(&body).map_err(|e| NetError::Garbage {
+            step,
+            url: url.to_string(),
+            expected,
+            detail: e.to_string(),
+        })
+    }
+
+    /// Fulcio: a certificate chain (DER, leaf first) for `spki_der`, proving possession with
+    /// `proof` (a signature over the token's subject).
+    pub fn signing_certificate(
+        &self,
+        fulcio: &str,
+        token: &str,
+        public_key_pem: &str,
+        proof: &[u8],
+    ) -> Result<Vec<Vec<u8>>, NetError> {
+        let url = format!("{}/api/v2/signingCert", fulcio.trim_end_matches('/'));
+        let body = SigningCertRequest {
+            credentials: Some(Credentials { oidc_identity_token: token.to_string() }),
+            public_key_request: Some(PublicKeyRequest {
+                public_key: PublicKeyPem { algorithm: Some("ECDSA".into()), content: public_key_pem.to_string() },
+                proof_of_possession: gitsign_protocol::b64(proof),
+            }),
+            certificate_signing_request: None,
+        };
+        const STEP: &str = "getting a certificate from Fulcio";
+        let answer: SigningCertificate =
+            self.json(STEP, self.client.post(&url).json(&body), &url, "a Fulcio signing certificate")?;
+        let garbage = |detail: &str| NetError::Garbage {
+            step: STEP,
+            url: url.clone(),
+            expected: "a certificate chain",
+            detail: detail.to_string(),
+        };
+        let chain = answer
+            .signed_certificate_embedded_sct
+            .ok_or_else(|| garbage("no signedCertificateEmbeddedSct"))?
+            .chain
+            .certificates;
+        let ders: Vec<Vec<u8>> = chain
+            .iter()
+            .map(|pem| pem_to_der(pem, "CERTIFICATE").ok_or_else(|| garbage("a certificate is not PEM")))
+            .collect::<Result<_, _>>()?;
+        if ders.is_empty() {
+            return Err(garbage("the chain is empty"));
+        }
+        Ok(ders)
+    }
+
+    /// Rekor: logs a hashedrekord and returns the entry with its proofs.
+    pub fn log_entry(&self, rekor: &str, entry: &HashedRekord) -> Result<LogEntry, NetError> {
+        let url = format!("{}/api/v1/log/entries", rekor.trim_end_matches('/'));
+        const STEP: &str = "recording the signature in Rekor";
+        let entries: LogEntries = self.json(STEP, self.client.post(&url).json(entry), &url, "a Rekor log entry")?;
+        entries.into_values().next().ok_or_else(|| NetError::Garbage {
+            step: STEP,
+            url,
+            expected: "a Rekor log entry",
+            detail: "no entry".into(),
+        })
+    }
+}
+
+/// The DER inside the first PEM block labelled `label`.
+pub fn pem_to_der(pem: &str, label: &str) -> Option<Vec<u8>> {
+    let begin = format!("-----BEGIN {label}-----");
+    let start = pem.find(&begin)? + begin.len();
+    let stop = pem[start..].find("-----END")? + start;
+    let body: String = pem[start..stop].chars().filter(|c| !c.is_whitespace()).collect();
+    gitsign_protocol::unb64(&body).ok()
+}

@@ -1,0 +1,163 @@
+//! Signing one payload: identity token, ephemeral P-256 key (memory only), Fulcio certificate,
+//! detached CMS, Rekor entry embedded in the signature — and, before anything is handed to git,
+//! a full verification of the result against the configured trust root, so a signature that
+//! would not verify is never written.
+
+use crate::config::{Config, Env, RekorMode};
+use crate::identity::{self, IdentityError};
+use crate::net::{Http, NetError};
+use crate::signature::{self, SignatureError};
+use crate::tlog::{IncompleteEntry, TransparencyLogEntry};
+use crate::ui::Ui;
+use crate::verify::{self, Policy, TrustRoot, VerifyError};
+use aws_lc_rs::encoding::AsDer as _;
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair as _};
+use gitsign_protocol::keys::pem_encode;
+use gitsign_protocol::rekor::HashedRekord;
+use gitsign_protocol::sha256;
+use prost::Message as _;
+
+/// Why signing stopped. Each names the step.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    /// Configuration.
+    #[error("configuration: {0}")]
+    Config(#[from] crate::config::ConfigError),
+    /// The identity token.
+    #[error("getting an identity token: {0}")]
+    Identity(#[from] IdentityError),
+    /// The ephemeral key.
+    #[error("making the ephemeral key: {0}")]
+    Key(String),
+    /// Fulcio or Rekor.
+    #[error(transparent)]
+    Net(#[from] NetError),
+    /// Fulcio's certificate is unusable.
+    #[error("Fulcio's certificate: {0}")]
+    Certificate(String),
+    /// The CMS.
+    #[error("writing the signature: {0}")]
+    Signature(#[from] SignatureError),
+    /// Rekor's answer.
+    #[error("Rekor ({url}): {source}")]
+    Entry {
+        /// Rekor URL.
+        url: String,
+        /// What was missing.
+        source: IncompleteEntry,
+    },
+    /// The trust root could not be loaded.
+    #[error("loading the trust root: {0}")]
+    Trust(VerifyError),
+    /// The finished signature does not verify.
+    #[error(
+        "the new signature does not verify against {trust} ({source}); nothing was signed. If {fulcio} and {rekor} are a private \
+         deployment or the devstack, set gitsign.trustedRoot (GITSIGN_TRUSTED_ROOT) to its trusted_root.json"
+    )]
+    SelfCheck {
+        /// Trust root used.
+        trust: String,
+        /// Fulcio URL.
+        fulcio: String,
+        /// Rekor URL.
+        rekor: String,
+        /// Why.
+        source: VerifyError,
+    },
+    /// A mode not supported yet.
+    #[error("{0}")]
+    Unsupported(&'static str),
+}
+
+/// A finished signature.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    /// PEM `SIGNED MESSAGE`.
+    pub armored: String,
+    /// Hex SHA-1 of the certificate (gpg's fingerprint field).
+    pub fingerprint: String,
+    /// Unix time of signing.
+    pub time: i64,
+    /// The signer's identity.
+    pub identity: String,
+    /// Log index of the Rekor entry.
+    pub log_index: i64,
+}
+
+/// Loads the trust root the configuration names (the embedded public-good one by default).
+pub fn load_trust(config: &Config) -> Result<TrustRoot, VerifyError> {
+    let mut trust = match &config.trusted_root {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| VerifyError::TrustRoot(format!("{}: {e}", path.display())))?;
+            TrustRoot::from_json(&bytes, &path.display().to_string())?
+        }
+        None => TrustRoot::public_good()?,
+    };
+    for pem in [&config.fulcio_root, &config.root_file].into_iter().flatten() {
+        let bytes = std::fs::read(pem).map_err(|e| VerifyError::TrustRoot(format!("{}: {e}", pem.display())))?;
+        trust.add_pem_roots(&bytes)?;
+    }
+    Ok(trust)
+}
+
+/// Signs `payload`.
+pub fn sign(payload: &[u8], config: &Config, env: &Env, ui: &mut Ui) -> Result<Signed, SignError> {
+    if config.rekor_mode == RekorMode::Online {
+        return Err(SignError::Unsupported(
+            "rekorMode=online is not supported yet by this gitsign; use the default offline mode (the log entry is embedded in the signature)",
+        ));
+    }
+    let trust = load_trust(config).map_err(SignError::Trust)?;
+    let http = Http::new(config.timeout)?;
+    let token = identity::get_token(config, env, &http, ui)?;
+
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
+        .map_err(|e| SignError::Key(e.to_string()))?;
+    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref())
+        .map_err(|e| SignError::Key(e.to_string()))?;
+    drop(pkcs8);
+    let spki = key.public_key().as_der().map_err(|e| SignError::Key(e.to_string()))?;
+    let proof = key.sign(&rng, token.subject.as_bytes()).map_err(|e| SignError::Key(e.to_string()))?;
+    let chain =
+        http.signing_certificate(&config.fulcio, &token.raw, &pem_encode("PUBLIC KEY", spki.as_ref()), proof.as_ref())?;
+    let leaf = &chain[0];
+    {
+        use x509_parser::prelude::FromDer as _;
+        let (_, cert) = x509_parser::certificate::X509Certificate::from_der(leaf)
+            .map_err(|e| SignError::Certificate(e.to_string()))?;
+        if cert.public_key().raw != spki.as_ref() {
+            return Err(SignError::Certificate(format!("{} certified another key than the one sent", config.fulcio)));
+        }
+    }
+
+    let now = time::OffsetDateTime::now_utc();
+    let utc =
+        der::asn1::UtcTime::from_unix_duration(std::time::Duration::from_secs(now.unix_timestamp().max(0) as u64))
+            .map_err(SignatureError::from)?;
+    let (attrs, attrs_der) = signature::signed_attributes(&sha256(payload), utc)?;
+    let sig = key.sign(&rng, &attrs_der).map_err(|e| SignError::Key(e.to_string()))?;
+    drop(key);
+
+    let entry = HashedRekord::new(&sha256(&attrs_der), sig.as_ref(), &pem_encode("CERTIFICATE", leaf));
+    let logged = http.log_entry(&config.rekor, &entry)?;
+    let tlog = TransparencyLogEntry::from_rekor(&logged, "hashedrekord", "0.0.1")
+        .map_err(|source| SignError::Entry { url: config.rekor.clone(), source })?;
+    let der = signature::assemble(leaf, attrs, sig.as_ref(), Some(&tlog.encode_to_vec()))?;
+
+    let verified = verify::verify(&trust, payload, &signature::parse(&der)?, &Policy::default()).map_err(|source| {
+        SignError::SelfCheck {
+            trust: trust.name().to_string(),
+            fulcio: config.fulcio.clone(),
+            rekor: config.rekor.clone(),
+            source,
+        }
+    })?;
+    Ok(Signed {
+        armored: signature::armor(&der),
+        fingerprint: verified.fingerprint,
+        time: now.unix_timestamp(),
+        identity: verified.identity,
+        log_index: verified.log_index,
+    })
+}

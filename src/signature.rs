@@ -1,0 +1,216 @@
+//! The signature format: a detached CMS SignedData in PEM with the label `SIGNED MESSAGE`, laid
+//! out byte for byte as the Go gitsign writes it — SignedData v1, SHA-256, id-data with no
+//! content, the leaf certificate, one SignerInfo v1 (issuer and serial) with the signed
+//! attributes contentType, signingTime and messageDigest, an ECDSA-SHA256 signature over their
+//! DER SET, and optionally the transparency-log entry as unsigned attribute 1.3.6.1.4.1.57264.3.1.
+
+use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
+use cms::content_info::{CmsVersion, ContentInfo};
+use cms::signed_data::{
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
+};
+use der::asn1::{Any, ObjectIdentifier, OctetString, SetOfVec, UtcTime};
+use der::{Decode, Encode};
+use x509_cert::Certificate;
+use x509_cert::attr::Attribute;
+use x509_cert::spki::AlgorithmIdentifierOwned;
+
+/// PEM label of a gitsign signature.
+pub const PEM_LABEL: &str = "SIGNED MESSAGE";
+
+const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
+const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
+const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
+const ID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+const ID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
+const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+const ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+/// gitsign's transparency-log entry attribute.
+pub const ID_TLOG_ENTRY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.3.1");
+
+/// Why a signature could not be made or read.
+#[derive(Debug, thiserror::Error)]
+pub enum SignatureError {
+    /// DER encoding or decoding failed.
+    #[error("malformed signature: {0}")]
+    Der(#[from] der::Error),
+    /// Not PEM `SIGNED MESSAGE`.
+    #[error("the signature is not a PEM block labelled {PEM_LABEL:?}")]
+    NotArmored,
+    /// Structurally valid CMS that is not a gitsign signature.
+    #[error("not a gitsign signature: {0}")]
+    Unexpected(String),
+}
+
+fn alg(oid: ObjectIdentifier) -> AlgorithmIdentifierOwned {
+    AlgorithmIdentifierOwned { oid, parameters: None }
+}
+
+fn attribute(oid: ObjectIdentifier, value: Any) -> Result<Attribute, SignatureError> {
+    let mut values = SetOfVec::new();
+    values.insert(value)?;
+    Ok(Attribute { oid, values })
+}
+
+/// The signed attributes over `digest` (SHA-256 of the payload) at `signing_time`, and their
+/// DER encoding as a SET — the bytes that are signed.
+pub fn signed_attributes(
+    digest: &[u8; 32],
+    signing_time: UtcTime,
+) -> Result<(SetOfVec<Attribute>, Vec<u8>), SignatureError> {
+    let mut attrs = SetOfVec::new();
+    attrs.insert(attribute(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?)?;
+    attrs.insert(attribute(ID_SIGNING_TIME, Any::encode_from(&signing_time)?)?)?;
+    attrs.insert(attribute(ID_MESSAGE_DIGEST, Any::encode_from(&OctetString::new(digest.to_vec())?)?)?)?;
+    let der = attrs.to_der()?;
+    Ok((attrs, der))
+}
+
+/// Assembles the DER ContentInfo of a signature.
+pub fn assemble(
+    cert_der: &[u8],
+    signed_attrs: SetOfVec<Attribute>,
+    signature: &[u8],
+    tlog_entry: Option<&[u8]>,
+) -> Result<Vec<u8>, SignatureError> {
+    let cert = Certificate::from_der(cert_der)?;
+    let sid = SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+        issuer: cert.tbs_certificate().issuer().clone(),
+        serial_number: cert.tbs_certificate().serial_number().clone(),
+    });
+    let unsigned_attrs = match tlog_entry {
+        None => None,
+        Some(bytes) => {
+            let mut set = SetOfVec::new();
+            set.insert(attribute(ID_TLOG_ENTRY, Any::encode_from(&OctetString::new(bytes.to_vec())?)?)?)?;
+            Some(set)
+        }
+    };
+    let signer = SignerInfo {
+        version: CmsVersion::V1,
+        sid,
+        digest_alg: alg(ID_SHA256),
+        signed_attrs: Some(signed_attrs),
+        signature_algorithm: alg(ECDSA_SHA256),
+        signature: OctetString::new(signature.to_vec())?,
+        unsigned_attrs,
+    };
+    let mut digests = SetOfVec::new();
+    digests.insert(alg(ID_SHA256))?;
+    let mut certs = SetOfVec::new();
+    certs.insert(CertificateChoices::Certificate(cert))?;
+    let mut signers = SetOfVec::new();
+    signers.insert(signer)?;
+    let signed_data = SignedData {
+        version: CmsVersion::V1,
+        digest_algorithms: digests,
+        encap_content_info: EncapsulatedContentInfo { econtent_type: ID_DATA, econtent: None },
+        certificates: Some(CertificateSet(certs)),
+        crls: None,
+        signer_infos: SignerInfos(signers),
+    };
+    Ok(ContentInfo { content_type: ID_SIGNED_DATA, content: Any::encode_from(&signed_data)? }.to_der()?)
+}
+
+/// PEM armor with the `SIGNED MESSAGE` label.
+pub fn armor(der: &[u8]) -> String {
+    gitsign_protocol::keys::pem_encode(PEM_LABEL, der)
+}
+
+/// Removes the PEM armor.
+pub fn dearmor(text: &[u8]) -> Result<Vec<u8>, SignatureError> {
+    let text = std::str::from_utf8(text).map_err(|_| SignatureError::NotArmored)?;
+    let begin = format!("-----BEGIN {PEM_LABEL}-----");
+    let end = format!("-----END {PEM_LABEL}-----");
+    let start = text.find(&begin).ok_or(SignatureError::NotArmored)? + begin.len();
+    let stop = text[start..].find(&end).ok_or(SignatureError::NotArmored)? + start;
+    let body: String = text[start..stop].chars().filter(|c| !c.is_whitespace()).collect();
+    gitsign_protocol::unb64(&body).map_err(|_| SignatureError::NotArmored)
+}
+
+/// The parts of a signature a verifier needs.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    /// DER of the signed attributes as a SET: what the signature signs.
+    pub signed_attrs_der: Vec<u8>,
+    /// The messageDigest attribute.
+    pub message_digest: Vec<u8>,
+    /// The signature value.
+    pub signature: Vec<u8>,
+    /// The signer's certificate, DER.
+    pub signer_cert: Vec<u8>,
+    /// Every certificate carried, DER.
+    pub certificates: Vec<Vec<u8>>,
+    /// The embedded transparency-log entry (protobuf), if any.
+    pub tlog_entry: Option<Vec<u8>>,
+}
+
+fn single_value(attrs: &SetOfVec<Attribute>, oid: ObjectIdentifier) -> Result<Option<&Any>, SignatureError> {
+    match attrs.iter().find(|a| a.oid == oid) {
+        None => Ok(None),
+        Some(a) if a.values.len() == 1 => Ok(a.values.get(0)),
+        Some(_) => Err(SignatureError::Unexpected(format!("attribute {oid} must have exactly one value"))),
+    }
+}
+
+/// Reads a signature (DER ContentInfo).
+pub fn parse(der: &[u8]) -> Result<Parsed, SignatureError> {
+    let ci = ContentInfo::from_der(der)?;
+    if ci.content_type != ID_SIGNED_DATA {
+        return Err(SignatureError::Unexpected(format!("content type {} is not signedData", ci.content_type)));
+    }
+    let sd: SignedData = ci.content.decode_as()?;
+    if sd.encap_content_info.econtent_type != ID_DATA || sd.encap_content_info.econtent.is_some() {
+        return Err(SignatureError::Unexpected("the signature must be detached, over id-data".into()));
+    }
+    let [signer] = sd.signer_infos.0.as_slice() else {
+        return Err(SignatureError::Unexpected(format!(
+            "{} signers; a gitsign signature has one",
+            sd.signer_infos.0.len()
+        )));
+    };
+    if signer.digest_alg.oid != ID_SHA256 {
+        return Err(SignatureError::Unexpected(format!("digest algorithm {} is not SHA-256", signer.digest_alg.oid)));
+    }
+    let certs: Vec<Certificate> = sd
+        .certificates
+        .iter()
+        .flat_map(|s| s.0.iter())
+        .filter_map(|c| match c {
+            CertificateChoices::Certificate(c) => Some(c.clone()),
+            _ => None,
+        })
+        .collect();
+    let SignerIdentifier::IssuerAndSerialNumber(isn) = &signer.sid else {
+        return Err(SignatureError::Unexpected("signer identified by key ID, not issuer and serial".into()));
+    };
+    let signer_cert = certs
+        .iter()
+        .find(|c| {
+            c.tbs_certificate().issuer() == &isn.issuer && c.tbs_certificate().serial_number() == &isn.serial_number
+        })
+        .ok_or_else(|| SignatureError::Unexpected("the signer's certificate is not in the signature".into()))?;
+    let attrs =
+        signer.signed_attrs.as_ref().ok_or_else(|| SignatureError::Unexpected("no signed attributes".into()))?;
+    let content_type = single_value(attrs, ID_CONTENT_TYPE)?
+        .ok_or_else(|| SignatureError::Unexpected("no contentType attribute".into()))?;
+    if content_type.decode_as::<ObjectIdentifier>()? != ID_DATA {
+        return Err(SignatureError::Unexpected("contentType attribute is not id-data".into()));
+    }
+    let digest = single_value(attrs, ID_MESSAGE_DIGEST)?
+        .ok_or_else(|| SignatureError::Unexpected("no messageDigest attribute".into()))?;
+    let tlog_entry = match &signer.unsigned_attrs {
+        None => None,
+        Some(u) => single_value(u, ID_TLOG_ENTRY)?
+            .map(|v| v.decode_as::<OctetString>().map(|o| o.into_bytes().into_vec()))
+            .transpose()?,
+    };
+    Ok(Parsed {
+        signed_attrs_der: attrs.to_der()?,
+        message_digest: digest.decode_as::<OctetString>()?.into_bytes().into_vec(),
+        signature: signer.signature.as_bytes().to_vec(),
+        signer_cert: signer_cert.to_der()?,
+        certificates: certs.iter().map(|c| c.to_der()).collect::<Result<_, _>>()?,
+        tlog_entry,
+    })
+}

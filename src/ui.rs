@@ -1,0 +1,36 @@
+//! Messages for the person at the keyboard: to the terminal when there is one, else to stderr —
+//! never into the signature (stdout) or the status stream git reads.
+
+use std::io::Write;
+
+/// Where messages go.
+pub struct Ui {
+    out: Box<dyn Write>,
+}
+
+impl std::fmt::Debug for Ui {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Ui")
+    }
+}
+
+impl Ui {
+    /// The controlling terminal, else stderr.
+    pub fn terminal() -> Ui {
+        match std::fs::OpenOptions::new().write(true).open("/dev/tty") {
+            Ok(tty) => Ui { out: Box::new(tty) },
+            Err(_) => Ui { out: Box::new(std::io::stderr()) },
+        }
+    }
+
+    /// Any writer (tests).
+    pub fn to(out: Box<dyn Write>) -> Ui {
+        Ui { out }
+    }
+
+    /// Writes one message (a line is added).
+    pub fn say(&mut self, message: &str) {
+        let _ = writeln!(self.out, "{message}");
+        let _ = self.out.flush();
+    }
+}

@@ -1,0 +1,468 @@
+//! Verification of a gitsign signature, offline: the CMS digest and signature; the certificate
+//! chain to a Fulcio CA of the trust root, valid at the log's integrated time (not now); the
+//! code-signing EKU; the embedded log entry's signed entry timestamp, inclusion proof and signed
+//! checkpoint under a Rekor key of the trust root valid at that time; and the identity policy.
+//! Each failure is its own variant carrying the evidence.
+
+use crate::signature::{self, Parsed};
+use crate::tlog::TransparencyLogEntry;
+use ::time::OffsetDateTime;
+use gitsign_protocol::checkpoint::SignedCheckpoint;
+use gitsign_protocol::keys::{PublicKey, pem_encode};
+use gitsign_protocol::merkle::{self, Hash};
+use gitsign_protocol::rekor::{HASHEDREKORD, HASHEDREKORD_VERSION, HashedRekord, set_payload};
+use gitsign_protocol::trust::{TimeRange, TrustedRoot};
+use gitsign_protocol::{sha256, unb64};
+use prost::Message as _;
+use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificate};
+
+/// Why a signature is not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// The signature is unreadable.
+    #[error(transparent)]
+    Format(#[from] signature::SignatureError),
+    /// The payload is not what was signed.
+    #[error("the signed data was changed: its SHA-256 is {found}, the signature covers {expected}")]
+    DigestMismatch {
+        /// Digest in the signature, hex.
+        expected: String,
+        /// Digest of the payload, hex.
+        found: String,
+    },
+    /// The CMS signature does not verify with the certificate's key.
+    #[error("the signature does not verify with its certificate's key")]
+    BadSignature,
+    /// A certificate is unreadable.
+    #[error("certificate: {0}")]
+    Certificate(String),
+    /// No CA of the trust root issued the certificate.
+    #[error("the certificate (issuer {issuer}) does not chain to a Fulcio CA of the trust root{hint}")]
+    UntrustedChain {
+        /// The leaf's issuer.
+        issuer: String,
+        /// A hint on which trust root was used.
+        hint: String,
+    },
+    /// The certificate was not valid when the entry was logged.
+    #[error("the certificate was valid from {not_before} to {not_after}, not at the signing time {at}")]
+    CertificateExpired {
+        /// Signing time (integrated time).
+        at: OffsetDateTime,
+        /// Start of validity.
+        not_before: OffsetDateTime,
+        /// End of validity.
+        not_after: OffsetDateTime,
+    },
+    /// The certificate is not for code signing.
+    #[error("the certificate lacks the code-signing extended key usage")]
+    NotCodeSigning,
+    /// The signature carries no log entry.
+    #[error(
+        "the signature has no transparency-log entry embedded (it was made in Rekor online mode); verify it online against Rekor"
+    )]
+    NoLogEntry,
+    /// The log entry is unreadable or inconsistent.
+    #[error("transparency-log entry: {0}")]
+    LogEntry(String),
+    /// No Rekor key of the trust root has this log ID (at that time).
+    #[error("the log entry is signed by log {log_id}, which the trust root does not hold (valid at {at})")]
+    UnknownLog {
+        /// Hex log ID.
+        log_id: String,
+        /// Integrated time.
+        at: OffsetDateTime,
+    },
+    /// The signed entry timestamp does not verify.
+    #[error("the signed entry timestamp of log index {log_index} does not verify with log {log_id}")]
+    BadEntryTimestamp {
+        /// Log index.
+        log_index: i64,
+        /// Hex log ID.
+        log_id: String,
+    },
+    /// The inclusion proof does not verify.
+    #[error("the inclusion proof of log index {log_index} does not verify: {source}")]
+    Inclusion {
+        /// Log index.
+        log_index: i64,
+        /// Why.
+        source: merkle::ProofError,
+    },
+    /// The checkpoint is unreadable, unsigned, or for another tree.
+    #[error("the checkpoint of log index {log_index}: {detail}")]
+    Checkpoint {
+        /// Log index.
+        log_index: i64,
+        /// Why.
+        detail: String,
+    },
+    /// The identity is not the expected one.
+    #[error("the certificate identity is {found:?}, expected {expected}")]
+    Identity {
+        /// The policy.
+        expected: String,
+        /// The certificate's SANs.
+        found: Vec<String>,
+    },
+    /// The OIDC issuer is not the expected one.
+    #[error("the certificate's OIDC issuer is {found:?}, expected {expected}")]
+    Issuer {
+        /// The policy.
+        expected: String,
+        /// The certificate's issuer.
+        found: Option<String>,
+    },
+    /// The trust root is unreadable.
+    #[error("trust root: {0}")]
+    TrustRoot(String),
+}
+
+/// A certificate authority of the trust root: its chain (issuing certificate first) and window.
+#[derive(Debug, Clone)]
+struct Ca {
+    chain: Vec<Vec<u8>>,
+    valid: Option<TimeRange>,
+}
+
+/// A Rekor key of the trust root.
+#[derive(Debug, Clone)]
+struct LogKey {
+    key: PublicKey,
+    id: [u8; 32],
+    valid: TimeRange,
+}
+
+/// What signatures are checked against.
+#[derive(Debug, Clone)]
+pub struct TrustRoot {
+    cas: Vec<Ca>,
+    logs: Vec<LogKey>,
+    name: String,
+}
+
+/// The public-good trusted root, embedded.
+const PUBLIC_GOOD: &[u8] = include_bytes!("../assets/public-good-trusted_root.json");
+
+impl TrustRoot {
+    /// Reads a `trusted_root.json`.
+    pub fn from_json(bytes: &[u8], name: &str) -> Result<Self, VerifyError> {
+        let bad = |e: String| VerifyError::TrustRoot(format!("{name}: {e}"));
+        let root: TrustedRoot = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+        let mut cas = Vec::new();
+        for ca in &root.certificate_authorities {
+            let chain = ca
+                .cert_chain
+                .certificates
+                .iter()
+                .map(|c| unb64(&c.raw_bytes).map_err(|e| bad(e.to_string())))
+                .collect::<Result<_, _>>()?;
+            cas.push(Ca { chain, valid: Some(ca.valid_for.clone()) });
+        }
+        let mut logs = Vec::new();
+        for log in &root.tlogs {
+            let der = unb64(&log.public_key.raw_bytes).map_err(|e| bad(e.to_string()))?;
+            // Keys this build cannot use are skipped: a signature under one fails as unknown log.
+            if let Ok(key) = PublicKey::from_spki_der(&der) {
+                logs.push(LogKey { id: key.key_id(), key, valid: log.public_key.valid_for.clone() });
+            }
+        }
+        Ok(TrustRoot { cas, logs, name: name.to_string() })
+    }
+
+    /// The embedded public-good root.
+    pub fn public_good() -> Result<Self, VerifyError> {
+        Self::from_json(PUBLIC_GOOD, "the embedded public-good trust root")
+    }
+
+    /// Adds Fulcio roots from a PEM file (the Go gitsign's `fulcioRoot` / `SIGSTORE_ROOT_FILE`):
+    /// every certificate in it becomes a trusted issuer with no validity window of its own.
+    pub fn add_pem_roots(&mut self, pem: &[u8]) -> Result<(), VerifyError> {
+        let text = String::from_utf8_lossy(pem);
+        let mut found = 0;
+        for block in text.split("-----END CERTIFICATE-----") {
+            if let Some(der) = crate::net::pem_to_der(&format!("{block}-----END CERTIFICATE-----"), "CERTIFICATE") {
+                self.cas.push(Ca { chain: vec![der], valid: None });
+                found += 1;
+            }
+        }
+        if found == 0 {
+            return Err(VerifyError::TrustRoot("no PEM certificate in the Fulcio root file".into()));
+        }
+        Ok(())
+    }
+
+    /// What it is called in messages.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// How an identity or issuer must match.
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    /// Exactly this string.
+    Exact(String),
+    /// This regular expression, anchored at both ends.
+    Regex(regex::Regex),
+}
+
+impl Matcher {
+    /// A regexp matcher; the pattern must match the whole value.
+    pub fn regex(pattern: &str) -> Result<Self, regex::Error> {
+        Ok(Matcher::Regex(regex::Regex::new(&format!("^(?:{pattern})$"))?))
+    }
+
+    fn matches(&self, s: &str) -> bool {
+        match self {
+            Matcher::Exact(e) => e == s,
+            Matcher::Regex(r) => r.is_match(s),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Matcher::Exact(e) => format!("{e:?}"),
+            Matcher::Regex(r) => format!("a match of /{}/", r.as_str()),
+        }
+    }
+}
+
+/// Which identities are accepted.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    /// The certificate's SAN.
+    pub identity: Option<Matcher>,
+    /// The certificate's OIDC issuer.
+    pub issuer: Option<Matcher>,
+}
+
+/// What a good signature says.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The certificate's first SAN.
+    pub identity: String,
+    /// The certificate's OIDC issuer.
+    pub issuer: Option<String>,
+    /// Log index of the entry.
+    pub log_index: i64,
+    /// When the entry was logged.
+    pub integrated_time: OffsetDateTime,
+    /// Hex SHA-1 of the certificate DER (gpg's fingerprint field).
+    pub fingerprint: String,
+}
+
+/// The parts of a certificate verification needs.
+struct CertFacts {
+    spki: Vec<u8>,
+    tbs: Vec<u8>,
+    sig_alg: String,
+    signature: Vec<u8>,
+    issuer_raw: Vec<u8>,
+    subject_raw: Vec<u8>,
+    issuer_text: String,
+    not_before: i64,
+    not_after: i64,
+    sans: Vec<String>,
+    oidc_issuer: Option<String>,
+    code_signing: bool,
+}
+
+fn facts(der: &[u8]) -> Result<CertFacts, VerifyError> {
+    let (rest, cert) = X509Certificate::from_der(der).map_err(|e| VerifyError::Certificate(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(VerifyError::Certificate("trailing bytes after the certificate".into()));
+    }
+    let mut sans = Vec::new();
+    let mut oidc_issuer = None;
+    let mut oidc_issuer_v1 = None;
+    let mut code_signing = false;
+    for ext in cert.extensions() {
+        match ext.parsed_extension() {
+            ParsedExtension::SubjectAlternativeName(san) => {
+                for name in &san.general_names {
+                    match name {
+                        GeneralName::RFC822Name(e) => sans.push(e.to_string()),
+                        GeneralName::URI(u) => sans.push(u.to_string()),
+                        _ => {}
+                    }
+                }
+            }
+            ParsedExtension::ExtendedKeyUsage(eku) => code_signing = eku.code_signing,
+            _ => match ext.oid.to_id_string().as_str() {
+                "1.3.6.1.4.1.57264.1.8" => {
+                    use der::Decode as _;
+                    oidc_issuer = der::asn1::Utf8StringRef::from_der(ext.value).ok().map(|s| s.as_str().to_string());
+                }
+                "1.3.6.1.4.1.57264.1.1" => oidc_issuer_v1 = std::str::from_utf8(ext.value).ok().map(str::to_string),
+                _ => {}
+            },
+        }
+    }
+    Ok(CertFacts {
+        spki: cert.public_key().raw.to_vec(),
+        tbs: cert.tbs_certificate.as_ref().to_vec(),
+        sig_alg: cert.signature_algorithm.algorithm.to_id_string(),
+        signature: cert.signature_value.data.to_vec(),
+        issuer_raw: cert.issuer().as_raw().to_vec(),
+        subject_raw: cert.subject().as_raw().to_vec(),
+        issuer_text: cert.issuer().to_string(),
+        not_before: cert.validity().not_before.timestamp(),
+        not_after: cert.validity().not_after.timestamp(),
+        sans,
+        oidc_issuer: oidc_issuer.or(oidc_issuer_v1),
+        code_signing,
+    })
+}
+
+fn at(t: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(t).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn within(c: &CertFacts, t: i64) -> bool {
+    c.not_before <= t && t <= c.not_after
+}
+
+/// Checks `leaf` chains, at time `t`, to a CA of the trust root.
+fn verify_chain(trust: &TrustRoot, leaf: &CertFacts, t: i64) -> Result<(), VerifyError> {
+    for ca in &trust.cas {
+        if ca.valid.as_ref().is_some_and(|v| !v.contains(at(t))) {
+            continue;
+        }
+        let Some(first) = ca.chain.first() else { continue };
+        let Ok(issuer) = facts(first) else { continue };
+        if issuer.subject_raw != leaf.issuer_raw || !within(&issuer, t) {
+            continue;
+        }
+        let Ok(key) = PublicKey::from_spki_der(&issuer.spki) else { continue };
+        if key.verify_x509(&leaf.sig_alg, &leaf.tbs, &leaf.signature).is_err() {
+            continue;
+        }
+        // Walk the rest of the CA's chain: each certificate signed by the next, the last by itself.
+        let mut child = issuer;
+        let mut ok = true;
+        for parent_der in ca.chain.iter().skip(1).chain(std::iter::once(&ca.chain[ca.chain.len() - 1])) {
+            let parent = match facts(parent_der) {
+                Ok(p) => p,
+                Err(_) => {
+                    ok = false;
+                    break;
+                }
+            };
+            let good = within(&parent, t)
+                && parent.subject_raw == child.issuer_raw
+                && PublicKey::from_spki_der(&parent.spki)
+                    .is_ok_and(|k| k.verify_x509(&child.sig_alg, &child.tbs, &child.signature).is_ok());
+            if !good {
+                ok = false;
+                break;
+            }
+            if parent.subject_raw == parent.issuer_raw && parent.subject_raw == child.subject_raw {
+                break;
+            }
+            child = parent;
+        }
+        if ok {
+            return Ok(());
+        }
+    }
+    Err(VerifyError::UntrustedChain { issuer: leaf.issuer_text.clone(), hint: format!(" ({})", trust.name) })
+}
+
+/// Verifies the embedded log entry; returns (log index, integrated time).
+fn verify_log_entry(trust: &TrustRoot, parsed: &Parsed, entry_bytes: &[u8]) -> Result<(i64, i64), VerifyError> {
+    let bad = |s: &str| VerifyError::LogEntry(s.to_string());
+    let entry = TransparencyLogEntry::decode(entry_bytes)
+        .map_err(|e| VerifyError::LogEntry(format!("not a TransparencyLogEntry: {e}")))?;
+    let kv = entry.kind_version.as_ref().ok_or_else(|| bad("no kind"))?;
+    if kv.kind != HASHEDREKORD || kv.version != HASHEDREKORD_VERSION {
+        return Err(VerifyError::LogEntry(format!("entry kind {} {} is not hashedrekord 0.0.1", kv.kind, kv.version)));
+    }
+    let log_id = entry.log_id.as_ref().map(|l| l.key_id.clone()).unwrap_or_default();
+    let t = entry.integrated_time;
+    let log = trust
+        .logs
+        .iter()
+        .find(|l| l.id.as_slice() == log_id.as_slice() && l.valid.contains(at(t)))
+        .ok_or_else(|| VerifyError::UnknownLog { log_id: hex::encode(&log_id), at: at(t) })?;
+    // The body is not stored: it is rebuilt from the signature, as the Go gitsign does.
+    let cert_pem = pem_encode("CERTIFICATE", &parsed.signer_cert);
+    let body = HashedRekord::new(&sha256(&parsed.signed_attrs_der), &parsed.signature, &cert_pem).canonical_json();
+    let body_b64 = gitsign_protocol::b64(&body);
+    let log_index_u = u64::try_from(entry.log_index).map_err(|_| bad("negative log index"))?;
+    let set = entry.inclusion_promise.as_ref().ok_or_else(|| bad("no signed entry timestamp"))?;
+    log.key
+        .verify(&set_payload(&body_b64, t, &hex::encode(&log_id), log_index_u), &set.signed_entry_timestamp)
+        .map_err(|_| VerifyError::BadEntryTimestamp { log_index: entry.log_index, log_id: hex::encode(&log_id) })?;
+    let proof = entry.inclusion_proof.as_ref().ok_or_else(|| bad("no inclusion proof"))?;
+    let as_hash = |b: &[u8]| Hash::try_from(b).map_err(|_| bad("a proof hash is not 32 bytes"));
+    let hashes: Vec<Hash> = proof.hashes.iter().map(|h| as_hash(h)).collect::<Result<_, _>>()?;
+    let root = as_hash(&proof.root_hash)?;
+    let (index, size) = (
+        u64::try_from(proof.log_index).map_err(|_| bad("negative index"))?,
+        u64::try_from(proof.tree_size).map_err(|_| bad("negative size"))?,
+    );
+    // `index` is the position in the log's current shard; the entry's log index counts across
+    // shards (on public Rekor they differ), so the two are not compared.
+    merkle::verify_inclusion(index, size, &merkle::leaf_hash(&body), &hashes, &root)
+        .map_err(|source| VerifyError::Inclusion { log_index: entry.log_index, source })?;
+    let cp_err = |detail: String| VerifyError::Checkpoint { log_index: entry.log_index, detail };
+    let envelope = proof.checkpoint.as_ref().ok_or_else(|| cp_err("missing".into()))?;
+    let cp = SignedCheckpoint::parse(&envelope.envelope).map_err(|e| cp_err(e.to_string()))?;
+    cp.verify(&log.key).map_err(|e| cp_err(e.to_string()))?;
+    if cp.checkpoint.root != root || cp.checkpoint.size != size {
+        return Err(cp_err(format!(
+            "it signs tree {} of size {}, the proof is for {} of size {size}",
+            hex::encode(cp.checkpoint.root),
+            cp.checkpoint.size,
+            hex::encode(root)
+        )));
+    }
+    Ok((entry.log_index, t))
+}
+
+/// Verifies `parsed` over `payload`.
+pub fn verify(trust: &TrustRoot, payload: &[u8], parsed: &Parsed, policy: &Policy) -> Result<Verified, VerifyError> {
+    let digest = sha256(payload);
+    if parsed.message_digest != digest {
+        return Err(VerifyError::DigestMismatch {
+            expected: hex::encode(&parsed.message_digest),
+            found: hex::encode(digest),
+        });
+    }
+    let leaf = facts(&parsed.signer_cert)?;
+    let key = PublicKey::from_spki_der(&leaf.spki).map_err(|e| VerifyError::Certificate(e.to_string()))?;
+    key.verify(&parsed.signed_attrs_der, &parsed.signature).map_err(|_| VerifyError::BadSignature)?;
+    let entry = parsed.tlog_entry.as_ref().ok_or(VerifyError::NoLogEntry)?;
+    let (log_index, t) = verify_log_entry(trust, parsed, entry)?;
+    if !within(&leaf, t) {
+        return Err(VerifyError::CertificateExpired {
+            at: at(t),
+            not_before: at(leaf.not_before),
+            not_after: at(leaf.not_after),
+        });
+    }
+    verify_chain(trust, &leaf, t)?;
+    if !leaf.code_signing {
+        return Err(VerifyError::NotCodeSigning);
+    }
+    if let Some(m) = &policy.identity {
+        if !leaf.sans.iter().any(|s| m.matches(s)) {
+            return Err(VerifyError::Identity { expected: m.describe(), found: leaf.sans.clone() });
+        }
+    }
+    if let Some(m) = &policy.issuer {
+        if !leaf.oidc_issuer.as_deref().is_some_and(|i| m.matches(i)) {
+            return Err(VerifyError::Issuer { expected: m.describe(), found: leaf.oidc_issuer.clone() });
+        }
+    }
+    let fingerprint =
+        hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &parsed.signer_cert));
+    Ok(Verified {
+        identity: leaf.sans.first().cloned().unwrap_or_default(),
+        issuer: leaf.oidc_issuer,
+        log_index,
+        integrated_time: at(t),
+        fingerprint: fingerprint.to_ascii_uppercase(),
+    })
+}
