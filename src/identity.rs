@@ -93,7 +93,7 @@ pub fn get_token(config: &Config, env: &Env, http: &Http, ui: &mut Ui) -> Result
     }
     let provider = Provider::discover(config, http)?;
     match config.token_provider {
-        Some(TokenProvider::Device) => provider.device(ui),
+        Some(TokenProvider::Device) => provider.device(config.url_opener.as_deref(), ui),
         _ => provider.browser(config, ui),
     }
 }
@@ -269,7 +269,7 @@ impl<'a> Provider<'a> {
         self.check_id_token(id_token, Some(&nonce))
     }
 
-    fn device(&self, ui: &mut Ui) -> Result<Token, IdentityError> {
+    fn device(&self, url_opener: Option<&str>, ui: &mut Ui) -> Result<Token, IdentityError> {
         let endpoint = device_endpoint(self.http, &self.issuer)?;
         let client = self
             .client()
@@ -286,6 +286,9 @@ impl<'a> Provider<'a> {
             .map(|u| u.secret().to_string())
             .unwrap_or_else(|| details.verification_uri().to_string());
         ui.say(&format!("To sign in, open {uri}\nand enter the code {}\n", details.user_code().secret()));
+        if let Some(opener) = url_opener {
+            open_with(opener, &uri, ui);
+        }
         let tokens = client
             .exchange_device_access_token(&details)
             .map_err(|e| self.provider_err(format!("no token endpoint: {e}")))?

@@ -1,0 +1,151 @@
+//! Helpers of the git-level tests: a devstack, and temp repositories whose git runs the built
+//! `gitsign` against it, isolated from the user's own configuration.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use gitsign_devstack::oidc::Subject;
+use gitsign_devstack::{Options, Running, state};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+pub const GITSIGN: &str = env!("CARGO_BIN_EXE_gitsign");
+
+pub struct Stack {
+    pub dir: tempfile::TempDir,
+    pub running: Running,
+}
+
+impl Stack {
+    pub fn start() -> Stack {
+        let dir = tempfile::tempdir().unwrap();
+        let running = Running::start(Options { state_dir: dir.path().to_path_buf(), listen: None }).unwrap();
+        Stack { dir, running }
+    }
+
+    pub fn token(&self, email: &str) -> String {
+        state::load_issuer(self.dir.path())
+            .unwrap()
+            .mint(&Subject::Email(email.into()), None, Duration::from_secs(600))
+            .unwrap()
+    }
+
+    pub fn trusted_root(&self) -> PathBuf {
+        self.dir.path().join("trusted_root.json")
+    }
+}
+
+/// Variables of the outer environment that would leak into gitsign's configuration.
+const LEAKY: &[&str] = &[
+    "SIGSTORE_ID_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+];
+
+pub struct Repo {
+    pub dir: tempfile::TempDir,
+    pub home: tempfile::TempDir,
+    pub env: Vec<(String, String)>,
+}
+
+impl Repo {
+    /// A repository signing through gitsign against `stack`, with a token for `email`.
+    pub fn new(stack: &Stack, email: &str) -> Repo {
+        let urls = stack.running.urls();
+        let env = vec![
+            ("GITSIGN_FULCIO_URL".into(), urls.fulcio.clone()),
+            ("GITSIGN_REKOR_URL".into(), urls.rekor.clone()),
+            ("GITSIGN_OIDC_ISSUER".into(), urls.issuer.clone()),
+            ("GITSIGN_TRUSTED_ROOT".into(), stack.trusted_root().display().to_string()),
+            ("SIGSTORE_ID_TOKEN".into(), stack.token(email)),
+        ];
+        Repo::with_env(env)
+    }
+
+    pub fn with_env(env: Vec<(String, String)>) -> Repo {
+        let repo = Repo { dir: tempfile::tempdir().unwrap(), home: tempfile::tempdir().unwrap(), env };
+        repo.ok(&["init", "-q", "-b", "main"]);
+        repo.ok(&["config", "user.name", "Ann Example"]);
+        repo.ok(&["config", "user.email", "ann@example.com"]);
+        repo.ok(&["config", "gpg.format", "x509"]);
+        repo.ok(&["config", "gpg.x509.program", GITSIGN]);
+        repo
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn command(&self, program: &str) -> Command {
+        let mut c = Command::new(program);
+        c.current_dir(self.dir.path())
+            .env("HOME", self.home.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .stdin(Stdio::null());
+        for k in std::env::vars().map(|(k, _)| k).filter(|k| k.starts_with("GITSIGN_") || LEAKY.contains(&k.as_str())) {
+            c.env_remove(k);
+        }
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        c
+    }
+
+    pub fn git(&self, args: &[&str]) -> Output {
+        self.command("git").args(args).output().unwrap()
+    }
+
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.git(args);
+        assert!(
+            out.status.success(),
+            "git {args:?} failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.into(), value.into()));
+    }
+
+    pub fn unset_env(&mut self, key: &str) {
+        self.env.retain(|(k, _)| k != key);
+    }
+
+    /// Writes a file and stages it.
+    pub fn stage(&self, name: &str, contents: &str) {
+        std::fs::write(self.dir.path().join(name), contents).unwrap();
+        self.ok(&["add", name]);
+    }
+
+    /// HEAD, index and worktree state, to show a failed signing changed nothing.
+    pub fn snapshot(&self) -> (String, String) {
+        let head = String::from_utf8_lossy(&self.git(&["rev-parse", "--verify", "-q", "HEAD"]).stdout).to_string();
+        (head, self.ok(&["status", "--porcelain=v1"]))
+    }
+}
+
+/// Splits a raw commit into (payload, armored signature).
+pub fn split_commit(raw: &str) -> (String, String) {
+    let (headers, body) = raw.split_once("\n\n").unwrap();
+    let (mut payload, mut sig, mut in_sig) = (String::new(), String::new(), false);
+    for line in headers.split('\n') {
+        if let Some(rest) = line.strip_prefix("gpgsig ") {
+            in_sig = true;
+            sig.push_str(rest);
+            sig.push('\n');
+        } else if in_sig && line.starts_with(' ') {
+            sig.push_str(&line[1..]);
+            sig.push('\n');
+        } else {
+            in_sig = false;
+            payload.push_str(line);
+            payload.push('\n');
+        }
+    }
+    (format!("{payload}\n{body}"), sig)
+}

@@ -1,0 +1,175 @@
+//! gitsign under real git, against a devstack on loopback: signed commits and tags verify, an
+//! altered commit does not, the identity policy is applied, the CMS is checked by OpenSSL, and
+//! the login flows work end to end.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+use common::*;
+
+#[test]
+fn signed_commits_and_tags_verify_and_altered_ones_do_not() {
+    let stack = Stack::start();
+    let repo = Repo::new(&stack, "ann@example.com");
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "first signed commit"]);
+    repo.stage("b.txt", "two\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "second"]);
+    repo.ok(&["tag", "-s", "-m", "release", "v1"]);
+
+    let verify = repo.git(&["verify-commit", "-v", "HEAD"]);
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
+    let stderr = String::from_utf8_lossy(&verify.stderr);
+    assert!(stderr.contains("Good signature from [ann@example.com]"), "{stderr}");
+    assert!(stderr.contains("no identity policy is configured"), "{stderr}");
+    assert!(repo.git(&["verify-tag", "v1"]).status.success());
+    assert_eq!(repo.ok(&["log", "--format=%G?"]), "G\nG\n");
+
+    // The same commit with its message changed keeps the signature but no longer verifies.
+    let raw = repo.ok(&["cat-file", "commit", "HEAD"]);
+    let altered = raw.replace("second", "sec0nd");
+    let path = repo.path().join("altered");
+    std::fs::write(&path, altered).unwrap();
+    let sha = repo.ok(&["hash-object", "-t", "commit", "-w", "altered"]).trim().to_string();
+    let out = repo.git(&["verify-commit", &sha]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the signed data was changed"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mark = repo.ok(&["log", "-1", "--format=%G?", &sha]);
+    assert!(mark == "B\n" || mark == "E\n", "{mark:?}");
+
+    // A corrupted signature is an error, not a crash.
+    let garbled = raw.replacen("MII", "MIX", 1);
+    std::fs::write(&path, garbled).unwrap();
+    let sha = repo.ok(&["hash-object", "-t", "commit", "-w", "altered"]).trim().to_string();
+    let out = repo.git(&["verify-commit", &sha]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("gitsign:"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn identity_policy_from_git_config() {
+    let stack = Stack::start();
+    let repo = Repo::new(&stack, "ann@example.com");
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "signed"]);
+    repo.ok(&["config", "gitsign.certificateIdentity", "bob@example.com"]);
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("expected \"bob@example.com\"") && stderr.contains("ann@example.com"), "{stderr}");
+    repo.ok(&["config", "gitsign.certificateIdentity", "ann@example.com"]);
+    repo.ok(&["config", "gitsign.certificateOidcIssuer", &stack.running.urls().issuer]);
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("no identity policy"));
+    repo.ok(&["config", "--unset", "gitsign.certificateIdentity"]);
+    repo.ok(&["config", "gitsign.certificateIdentityRegexp", ".*@example[.]org"]);
+    assert!(!repo.git(&["verify-commit", "HEAD"]).status.success());
+    repo.ok(&["config", "--unset", "gitsign.certificateIdentityRegexp"]);
+    repo.ok(&["config", "gitsign.matchCommitter", "true"]);
+    assert!(repo.git(&["verify-commit", "HEAD"]).status.success());
+    repo.ok(&["config", "user.email", "other@example.com"]);
+    repo.ok(&["commit", "--amend", "--no-edit", "-S", "-q"]);
+    assert!(!repo.git(&["verify-commit", "HEAD"]).status.success(), "committer other@ signed as ann@");
+
+    // A foreign trust root: verification fails.
+    let other = Stack::start();
+    let mut repo = repo;
+    repo.set_env("GITSIGN_TRUSTED_ROOT", &other.trusted_root().display().to_string());
+    repo.ok(&["config", "--unset", "gitsign.matchCommitter"]);
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("does not hold") || stderr.contains("does not chain"), "{stderr}");
+}
+
+fn openssl_available() -> bool {
+    std::process::Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn openssl_verifies_the_cms() {
+    if !openssl_available() {
+        assert!(std::env::var_os("CI").is_none(), "openssl is required in CI");
+        eprintln!("skipped: openssl is not installed");
+        return;
+    }
+    let stack = Stack::start();
+    let repo = Repo::new(&stack, "ann@example.com");
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "checked by openssl"]);
+    let (payload, sig) = split_commit(&repo.ok(&["cat-file", "commit", "HEAD"]));
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("payload"), payload.as_bytes()).unwrap();
+    // OpenSSL reads CMS PEM under the CMS label only.
+    std::fs::write(work.path().join("sig.pem"), sig.replace("SIGNED MESSAGE", "CMS")).unwrap();
+    let root: gitsign_protocol::trust::TrustedRoot =
+        serde_json::from_slice(&std::fs::read(stack.trusted_root()).unwrap()).unwrap();
+    let cas: String = root.certificate_authorities[0]
+        .cert_chain
+        .certificates
+        .iter()
+        .map(|c| gitsign_protocol::keys::pem_encode("CERTIFICATE", &gitsign_protocol::unb64(&c.raw_bytes).unwrap()))
+        .collect();
+    std::fs::write(work.path().join("ca.pem"), cas).unwrap();
+    let run = |payload: &str| {
+        std::process::Command::new("openssl")
+            .current_dir(work.path())
+            .args([
+                "cms",
+                "-verify",
+                "-binary",
+                "-inform",
+                "PEM",
+                "-in",
+                "sig.pem",
+                "-content",
+                payload,
+                "-CAfile",
+                "ca.pem",
+                "-purpose",
+                "any",
+                "-out",
+                "/dev/null",
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = run("payload");
+    assert!(out.status.success(), "openssl: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Verification successful"));
+    std::fs::write(work.path().join("changed"), payload.replace("checked", "chocked")).unwrap();
+    assert!(!run("changed").status.success(), "openssl must reject a changed payload");
+}
+
+#[test]
+fn browser_and_device_logins_sign_through_git() {
+    let stack = Stack::start();
+    let mut repo = Repo::new(&stack, "unused@example.com");
+    repo.unset_env("SIGSTORE_ID_TOKEN");
+    let opener = format!("python3 {}/tests/support/browser.py {{{{.URL}}}}", env!("CARGO_MANIFEST_DIR"));
+    repo.set_env("GITSIGN_URL_OPENER", &opener);
+    repo.set_env("BROWSER_EMAIL", "carol@example.com");
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "signed after a browser login"]);
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Good signature from [carol@example.com]"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    repo.set_env("GITSIGN_TOKEN_PROVIDER", "device");
+    repo.set_env("BROWSER_EMAIL", "dave@example.com");
+    repo.stage("b.txt", "two\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "signed after a device login"]);
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Good signature from [dave@example.com]"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
