@@ -6,6 +6,7 @@
 //! [`ui`] (messages for the person).
 #![forbid(unsafe_code)]
 
+pub mod bundle;
 pub mod config;
 pub mod gpg;
 pub mod identity;
