@@ -9,6 +9,7 @@
 pub mod bundle;
 pub mod config;
 pub mod gpg;
+pub mod history;
 pub mod identity;
 pub mod net;
 pub mod sign;
@@ -38,6 +39,10 @@ pub fn run(args: &[OsString], env: &Env, io: Io<'_>) -> i32 {
     let first = args.first().map(|a| a.to_string_lossy().into_owned());
     match first.as_deref() {
         Some("version" | "--version") => return version(env, io.stdout),
+        Some(cmd @ ("verify" | "verify-tag")) => {
+            let rest: Vec<String> = args[1..].iter().map(|a| a.to_string_lossy().into_owned()).collect();
+            return history::run(cmd == "verify-tag", &rest, env, io.stdout, io.stderr);
+        }
         Some("help" | "--help" | "-h") => {
             let _ = writeln!(io.stdout, "{HELP}");
             return 0;
@@ -69,6 +74,9 @@ Configure git to use it:
 
 Commands:
   gitsign version        print the version and the effective configuration
+  gitsign verify [--certificate-identity[-regexp] I] [--certificate-oidc-issuer[-regexp] U] [REV|RANGE...]
+                         verify commits (default HEAD) offline against the trust root
+  gitsign verify-tag [same options] TAG...
   (git runs gitsign --status-fd=N -bsau KEY to sign, --status-fd=N --verify SIG - to verify)";
 
 fn load_config(env: &Env) -> Result<Config, config::ConfigError> {

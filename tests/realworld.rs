@@ -17,36 +17,6 @@ fn vectors() -> Option<PathBuf> {
     }
 }
 
-/// Splits a raw commit or tag into (signed payload, armored signature).
-pub fn split(object: &[u8], kind: &str) -> Option<(Vec<u8>, Vec<u8>)> {
-    let text = std::str::from_utf8(object).ok()?;
-    if kind == "tag" {
-        let at = text.find("-----BEGIN SIGNED MESSAGE-----")?;
-        return Some((text[..at].as_bytes().to_vec(), text[at..].as_bytes().to_vec()));
-    }
-    let (headers, body) = text.split_once("\n\n")?;
-    let mut payload = String::new();
-    let mut sig = String::new();
-    let mut in_sig = false;
-    for line in headers.split('\n') {
-        if let Some(rest) = line.strip_prefix("gpgsig ") {
-            in_sig = true;
-            sig.push_str(rest);
-            sig.push('\n');
-        } else if in_sig && line.starts_with(' ') {
-            sig.push_str(&line[1..]);
-            sig.push('\n');
-        } else {
-            in_sig = false;
-            payload.push_str(line);
-            payload.push('\n');
-        }
-    }
-    payload.push('\n');
-    payload.push_str(body);
-    Some((payload.into_bytes(), sig.into_bytes()))
-}
-
 fn check(trust: &TrustRoot, payload: &[u8], sig: &[u8], policy: &Policy) -> Result<verify::Verified, String> {
     let der = signature::dearmor(sig).map_err(|e| e.to_string())?;
     let parsed = signature::parse(&der).map_err(|e| e.to_string())?;
@@ -66,7 +36,7 @@ fn every_realworld_object_gets_its_verdict() {
         let f: Vec<&str> = line.split('\t').collect();
         let (sha, kind, mode, identity, issuer) = (f[0], f[1], f[2], f[3], f[4]);
         let object = std::fs::read(dir.join(format!("objects/{sha}.{kind}"))).unwrap();
-        let (payload, sig) = split(&object, kind).unwrap_or_else(|| panic!("{sha}: no signature"));
+        let (payload, sig) = gitsign::history::split(&object, kind).unwrap_or_else(|| panic!("{sha}: no signature"));
         let policy =
             Policy { identity: Some(Matcher::Exact(identity.into())), issuer: Some(Matcher::Exact(issuer.into())) };
         let result = check(&trust, &payload, &sig, &policy);

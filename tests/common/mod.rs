@@ -131,21 +131,6 @@ impl Repo {
 
 /// Splits a raw commit into (payload, armored signature).
 pub fn split_commit(raw: &str) -> (String, String) {
-    let (headers, body) = raw.split_once("\n\n").unwrap();
-    let (mut payload, mut sig, mut in_sig) = (String::new(), String::new(), false);
-    for line in headers.split('\n') {
-        if let Some(rest) = line.strip_prefix("gpgsig ") {
-            in_sig = true;
-            sig.push_str(rest);
-            sig.push('\n');
-        } else if in_sig && line.starts_with(' ') {
-            sig.push_str(&line[1..]);
-            sig.push('\n');
-        } else {
-            in_sig = false;
-            payload.push_str(line);
-            payload.push('\n');
-        }
-    }
-    (format!("{payload}\n{body}"), sig)
+    let (payload, sig) = gitsign::history::split(raw.as_bytes(), "commit").unwrap();
+    (String::from_utf8(payload).unwrap(), String::from_utf8(sig).unwrap())
 }
