@@ -11,6 +11,7 @@ pub mod config;
 pub mod gpg;
 pub mod history;
 pub mod identity;
+pub mod log;
 pub mod net;
 pub mod sign;
 pub mod signature;
@@ -36,6 +37,7 @@ pub struct Io<'a> {
 
 /// Runs gitsign with `args` (without the program name); returns the exit code.
 pub fn run(args: &[OsString], env: &Env, io: Io<'_>) -> i32 {
+    log::start();
     let first = args.first().map(|a| a.to_string_lossy().into_owned());
     match first.as_deref() {
         Some("version" | "--version") => return version(env, io.stdout),
@@ -80,7 +82,18 @@ Commands:
   (git runs gitsign --status-fd=N -bsau KEY to sign, --status-fd=N --verify SIG - to verify)";
 
 fn load_config(env: &Env) -> Result<Config, config::ConfigError> {
-    Config::resolve(&config::read_git_config()?, env)
+    let config = Config::resolve(&config::read_git_config()?, env)?;
+    if let Some(path) = &config.log_path {
+        log::init(path);
+    }
+    debug_log!(
+        "configuration: fulcio {} rekor {} issuer {} mode {:?}",
+        config.fulcio,
+        config.rekor,
+        config.issuer,
+        config.rekor_mode
+    );
+    Ok(config)
 }
 
 fn version(env: &Env, out: &mut dyn Write) -> i32 {

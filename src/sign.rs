@@ -10,11 +10,12 @@ use crate::signature::{self, SignatureError};
 use crate::tlog::{IncompleteEntry, TransparencyLogEntry};
 use crate::ui::Ui;
 use crate::verify::{self, Policy, TrustRoot, VerifyError};
-use aws_lc_rs::encoding::AsDer as _;
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair as _};
 use gitsign_protocol::keys::pem_encode;
 use gitsign_protocol::rekor::HashedRekord;
 use gitsign_protocol::sha256;
+use p256::ecdsa::signature::Signer as _;
+use p256::ecdsa::{DerSignature, SigningKey};
+use p256::pkcs8::EncodePublicKey as _;
 use prost::Message as _;
 
 /// Why signing stopped. Each names the step.
@@ -109,24 +110,29 @@ pub fn sign(payload: &[u8], config: &Config, env: &Env, ui: &mut Ui) -> Result<S
     }
     let trust = load_trust(config).map_err(SignError::Trust)?;
     let http = Http::new(config.timeout)?;
+    crate::debug_log!("HTTP client ready");
     let token = identity::get_token(config, env, &http, ui)?;
+    crate::debug_log!("identity token for {}", token.subject);
 
-    let rng = aws_lc_rs::rand::SystemRandom::new();
-    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
-        .map_err(|e| SignError::Key(e.to_string()))?;
-    let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref())
-        .map_err(|e| SignError::Key(e.to_string()))?;
-    drop(pkcs8);
-    let spki = key.public_key().as_der().map_err(|e| SignError::Key(e.to_string()))?;
-    let proof = key.sign(&rng, token.subject.as_bytes()).map_err(|e| SignError::Key(e.to_string()))?;
-    let chain =
-        http.signing_certificate(&config.fulcio, &token.raw, &pem_encode("PUBLIC KEY", spki.as_ref()), proof.as_ref())?;
+    // The ephemeral key lives in this stack frame only and is zeroized when dropped. Signatures
+    // use RFC 6979 nonces, so no RNG beyond the OS's is touched (aws-lc's takes ~20 ms to start).
+    let key = SigningKey::random(&mut rand_core::OsRng);
+    let spki = key.verifying_key().to_public_key_der().map_err(|e| SignError::Key(e.to_string()))?;
+    crate::debug_log!("ephemeral key made");
+    let proof: DerSignature = key.try_sign(token.subject.as_bytes()).map_err(|e| SignError::Key(e.to_string()))?;
+    let chain = http.signing_certificate(
+        &config.fulcio,
+        &token.raw,
+        &pem_encode("PUBLIC KEY", spki.as_bytes()),
+        proof.as_bytes(),
+    )?;
     let leaf = &chain[0];
+    crate::debug_log!("certificate from {} ({} in the chain)", config.fulcio, chain.len());
     {
         use x509_parser::prelude::FromDer as _;
         let (_, cert) = x509_parser::certificate::X509Certificate::from_der(leaf)
             .map_err(|e| SignError::Certificate(e.to_string()))?;
-        if cert.public_key().raw != spki.as_ref() {
+        if cert.public_key().raw != spki.as_bytes() {
             return Err(SignError::Certificate(format!("{} certified another key than the one sent", config.fulcio)));
         }
     }
@@ -136,14 +142,15 @@ pub fn sign(payload: &[u8], config: &Config, env: &Env, ui: &mut Ui) -> Result<S
         der::asn1::UtcTime::from_unix_duration(std::time::Duration::from_secs(now.unix_timestamp().max(0) as u64))
             .map_err(SignatureError::from)?;
     let (attrs, attrs_der) = signature::signed_attributes(&sha256(payload), utc)?;
-    let sig = key.sign(&rng, &attrs_der).map_err(|e| SignError::Key(e.to_string()))?;
+    let sig: DerSignature = key.try_sign(&attrs_der).map_err(|e| SignError::Key(e.to_string()))?;
     drop(key);
 
-    let entry = HashedRekord::new(&sha256(&attrs_der), sig.as_ref(), &pem_encode("CERTIFICATE", leaf));
+    let entry = HashedRekord::new(&sha256(&attrs_der), sig.as_bytes(), &pem_encode("CERTIFICATE", leaf));
     let logged = http.log_entry(&config.rekor, &entry)?;
+    crate::debug_log!("logged in {} at index {}", config.rekor, logged.log_index);
     let tlog = TransparencyLogEntry::from_rekor(&logged, "hashedrekord", "0.0.1")
         .map_err(|source| SignError::Entry { url: config.rekor.clone(), source })?;
-    let der = signature::assemble(leaf, attrs, sig.as_ref(), Some(&tlog.encode_to_vec()))?;
+    let der = signature::assemble(leaf, attrs, sig.as_bytes(), Some(&tlog.encode_to_vec()))?;
 
     let verified = verify::verify(&trust, payload, &signature::parse(&der)?, &Policy::default()).map_err(|source| {
         SignError::SelfCheck {
@@ -153,6 +160,7 @@ pub fn sign(payload: &[u8], config: &Config, env: &Env, ui: &mut Ui) -> Result<S
             source,
         }
     })?;
+    crate::debug_log!("the signature verifies against {}", trust.name());
     Ok(Signed {
         armored: signature::armor(&der),
         fingerprint: verified.fingerprint,
