@@ -11,6 +11,7 @@ use std::process::Command;
 /// Options of `gitsign verify`.
 #[derive(Debug, Default)]
 struct Options {
+    offline: bool,
     identity: Option<Matcher>,
     issuer: Option<Matcher>,
     revs: Vec<String>,
@@ -34,7 +35,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--certificate-oidc-issuer-regexp" => {
                 o.issuer = Some(Matcher::regex(&value()?).map_err(|e| format!("{name}: {e}"))?)
             }
-            "--offline" => {}
+            "--offline" => o.offline = true,
             flag if flag.starts_with("--") && flag != "--all" => return Err(format!("unknown option {flag}")),
             rev => o.revs.push(rev.to_string()),
         }
@@ -55,7 +56,7 @@ pub fn split(object: &[u8], kind: &str) -> Option<(Vec<u8>, Vec<u8>)> {
     let text = std::str::from_utf8(object).ok()?;
     if kind == "tag" {
         let at = text.find("-----BEGIN SIGNED MESSAGE-----")?;
-        return Some((text[..at].as_bytes().to_vec(), text[at..].as_bytes().to_vec()));
+        return Some((object[..at].to_vec(), object[at..].to_vec()));
     }
     let (headers, body) = text.split_once("\n\n").unwrap_or((text, ""));
     let (mut payload, mut sig, mut in_sig) = (String::new(), String::new(), false);
@@ -81,12 +82,31 @@ pub fn split(object: &[u8], kind: &str) -> Option<(Vec<u8>, Vec<u8>)> {
     Some((payload.into_bytes(), sig.into_bytes()))
 }
 
-fn check_object(trust: &TrustRoot, policy: &Policy, sha: &str, kind: &str) -> Result<verify::Verified, String> {
+/// How to reach Rekor for online-mode signatures; `None` with `--offline`.
+struct Online<'a> {
+    http: crate::net::Http,
+    rekor: &'a str,
+}
+
+fn check_object(
+    trust: &TrustRoot,
+    policy: &Policy,
+    online: Option<&Online<'_>>,
+    sha: &str,
+    kind: &str,
+) -> Result<verify::Verified, String> {
     let raw = git(&["cat-file", kind, sha])?;
     let (payload, sig) = split(&raw, kind).ok_or("not signed")?;
     let der = signature::dearmor(&sig).map_err(|e| e.to_string())?;
     let parsed = signature::parse(&der).map_err(|e| e.to_string())?;
-    verify::verify(trust, &payload, &parsed, policy).map_err(|e| e.to_string())
+    let evidence = match (&parsed.tlog_entry, online) {
+        (Some(_), _) => verify::LogEvidence::Embedded,
+        (None, None) => {
+            return Err("the log entry is not embedded (Rekor online mode) and --offline forbids looking it up".into());
+        }
+        (None, Some(o)) => online_evidence(&o.http, o.rekor, &payload, &String::from_utf8_lossy(&sig), &parsed)?,
+    };
+    verify::verify_with(trust, &payload, &parsed, policy, &evidence).map_err(|e| e.to_string())
 }
 
 /// `gitsign verify [OPTIONS] [REV|RANGE...]` and `gitsign verify-tag [OPTIONS] TAG...`.
@@ -96,6 +116,14 @@ pub fn run(tags: bool, args: &[String], env: &Env, out: &mut dyn Write, err: &mu
         let config = Config::resolve(&crate::config::read_git_config().map_err(|e| e.to_string())?, env)
             .map_err(|e| e.to_string())?;
         let trust = crate::sign::load_trust(&config).map_err(|e| e.to_string())?;
+        let online = if o.offline {
+            None
+        } else {
+            Some(Online {
+                http: crate::net::Http::new(config.timeout).map_err(|e| e.to_string())?,
+                rekor: &config.rekor,
+            })
+        };
         let policy = Policy { identity: o.identity, issuer: o.issuer };
         if policy.identity.is_none() && policy.issuer.is_none() {
             let _ = writeln!(
@@ -131,7 +159,7 @@ pub fn run(tags: bool, args: &[String], env: &Env, out: &mut dyn Write, err: &mu
         };
         let mut failed = 0;
         for (sha, kind) in &objects {
-            match check_object(&trust, &policy, sha, kind) {
+            match check_object(&trust, &policy, online.as_ref(), sha, kind) {
                 Ok(v) => {
                     let _ = writeln!(
                         out,
@@ -164,4 +192,51 @@ pub fn run(tags: bool, args: &[String], env: &Env, out: &mut dyn Write, err: &mu
             2
         }
     }
+}
+
+/// The object ID (hex SHA-1) git will give the object made of `payload` and the armored
+/// signature `armored`: for a commit, the payload with a `gpgsig` header added after the others;
+/// for a tag, the payload followed by the signature. `None` if the payload is neither.
+pub fn object_id(payload: &[u8], armored: &str) -> Option<String> {
+    let (kind, object) = if payload.starts_with(b"tree ") {
+        let text = std::str::from_utf8(payload).ok()?;
+        let (headers, message) = text.split_once("\n\n")?;
+        let value = armored.trim_end_matches('\n').replace('\n', "\n ");
+        ("commit", format!("{headers}\ngpgsig {value}\n\n{message}").into_bytes())
+    } else if payload.starts_with(b"object ") {
+        ("tag", [payload, armored.as_bytes()].concat())
+    } else {
+        return None;
+    };
+    let mut data = format!("{kind} {}\0", object.len()).into_bytes();
+    data.extend_from_slice(&object);
+    Some(hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &data)))
+}
+
+/// Finds, in Rekor, the online-mode entry of a signature: a hashedrekord over the object ID,
+/// naming the signature's certificate.
+pub fn online_evidence(
+    http: &crate::net::Http,
+    rekor: &str,
+    payload: &[u8],
+    armored: &str,
+    parsed: &signature::Parsed,
+) -> Result<verify::LogEvidence, String> {
+    let object_hex = object_id(payload, armored)
+        .ok_or("the signed data is neither a commit nor a tag, so it has no object ID to look up")?;
+    let digest = hex::encode(gitsign_protocol::sha256(object_hex.as_bytes()));
+    let uuids = http.search_hash(rekor, &digest).map_err(|e| e.to_string())?;
+    let cert_pem = gitsign_protocol::b64(gitsign_protocol::keys::pem_encode("CERTIFICATE", &parsed.signer_cert));
+    for uuid in uuids.iter().take(20) {
+        let entry = http.entry(rekor, uuid).map_err(|e| e.to_string())?;
+        let Ok(body) = gitsign_protocol::unb64(&entry.body) else { continue };
+        let Ok(rekord) = serde_json::from_slice::<gitsign_protocol::rekor::HashedRekord>(&body) else { continue };
+        if rekord.spec.signature.public_key.content != cert_pem {
+            continue;
+        }
+        let entry = crate::tlog::TransparencyLogEntry::from_rekor(&entry, &rekord.kind, &rekord.api_version)
+            .map_err(|e| e.to_string())?;
+        return Ok(verify::LogEvidence::Online { entry: Box::new(entry), body, object_hex });
+    }
+    Err(format!("no entry in {rekor} for object {object_hex} signed with this certificate"))
 }

@@ -200,13 +200,13 @@ fn run_verify(
     if let Err(e) = read {
         return errsig(stdout, stderr, format!("cannot read the signed data: {e}"));
     }
-    let parsed = match std::fs::read(sig_path)
-        .map_err(|e| format!("{}: {e}", sig_path.display()))
-        .and_then(|b| signature::dearmor(&b).map_err(|e| e.to_string()))
-        .and_then(|der| signature::parse(&der).map_err(|e| e.to_string()))
-    {
+    let armored = match std::fs::read(sig_path) {
+        Ok(b) => b,
+        Err(e) => return errsig(stdout, stderr, format!("{}: {e}", sig_path.display())),
+    };
+    let parsed = match signature::dearmor(&armored).and_then(|der| signature::parse(&der)) {
         Ok(p) => p,
-        Err(e) => return errsig(stdout, stderr, e),
+        Err(e) => return errsig(stdout, stderr, e.to_string()),
     };
     let config = match load_config(env) {
         Ok(c) => c,
@@ -220,7 +220,11 @@ fn run_verify(
         Ok(p) => p,
         Err(e) => return errsig(stdout, stderr, e),
     };
-    match verify::verify(&trust, &payload, &parsed, &policy) {
+    let evidence = match evidence(&config, &payload, &armored, &parsed) {
+        Ok(e) => e,
+        Err(e) => return errsig(stdout, stderr, e),
+    };
+    match verify::verify_with(&trust, &payload, &parsed, &policy, &evidence) {
         Ok(v) => {
             let status = format!(
                 "\n[GNUPG:] NEWSIG\n[GNUPG:] GOODSIG {fpr} {id}\n[GNUPG:] VALIDSIG {fpr} {date} {time}\n[GNUPG:] TRUST_FULLY 0 shell\n",
@@ -263,6 +267,23 @@ fn run_verify(
             1
         }
     }
+}
+
+/// The log evidence of a signature: embedded, or (online mode) looked up in the configured Rekor.
+fn evidence(
+    config: &Config,
+    payload: &[u8],
+    armored: &[u8],
+    parsed: &signature::Parsed,
+) -> Result<verify::LogEvidence, String> {
+    if parsed.tlog_entry.is_some() {
+        return Ok(verify::LogEvidence::Embedded);
+    }
+    let http = net::Http::new(config.timeout).map_err(|e| e.to_string())?;
+    let armored = String::from_utf8_lossy(armored);
+    history::online_evidence(&http, &config.rekor, payload, &armored, parsed).map_err(|e| {
+        format!("the signature has no embedded log entry (Rekor online mode) and looking it up failed: {e}")
+    })
 }
 
 #[cfg(test)]

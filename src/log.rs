@@ -30,15 +30,11 @@ pub fn init(path: &std::path::Path) {
 
 /// Writes one line, if the log is open.
 pub fn line(message: std::fmt::Arguments<'_>) {
-    if let Some((start, file)) = LOG.get() {
-        if let Ok(mut f) = file.lock() {
-            let _ = writeln!(
-                f,
-                "[gitsign {} +{:.1}ms] {message}",
-                std::process::id(),
-                start.elapsed().as_secs_f64() * 1000.0
-            );
-        }
+    if let Some((start, file)) = LOG.get()
+        && let Ok(mut f) = file.lock()
+    {
+        let _ =
+            writeln!(f, "[gitsign {} +{:.1}ms] {message}", std::process::id(), start.elapsed().as_secs_f64() * 1000.0);
     }
 }
 

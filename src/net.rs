@@ -193,6 +193,28 @@ impl Http {
     }
 }
 
+impl Http {
+    /// Rekor: UUIDs of the entries over the SHA-256 digest `hex`.
+    pub fn search_hash(&self, rekor: &str, hex: &str) -> Result<Vec<String>, NetError> {
+        let url = format!("{}/api/v1/index/retrieve", rekor.trim_end_matches('/'));
+        let body = gitsign_protocol::rekor::SearchIndex { hash: Some(format!("sha256:{hex}")), ..Default::default() };
+        self.json("searching Rekor", self.client.post(&url).json(&body), &url, "a list of entry UUIDs")
+    }
+
+    /// Rekor: one entry by UUID.
+    pub fn entry(&self, rekor: &str, uuid: &str) -> Result<LogEntry, NetError> {
+        let url = format!("{}/api/v1/log/entries/{uuid}", rekor.trim_end_matches('/'));
+        const STEP: &str = "fetching a Rekor entry";
+        let entries: LogEntries = self.json(STEP, self.client.get(&url), &url, "a Rekor log entry")?;
+        entries.into_values().next().ok_or_else(|| NetError::Garbage {
+            step: STEP,
+            url,
+            expected: "a Rekor log entry",
+            detail: "no entry".into(),
+        })
+    }
+}
+
 /// The DER inside the first PEM block labelled `label`.
 pub fn pem_to_der(pem: &str, label: &str) -> Option<Vec<u8>> {
     let begin = format!("-----BEGIN {label}-----");

@@ -63,7 +63,7 @@ pub enum SignError {
         /// Rekor URL.
         rekor: String,
         /// Why.
-        source: VerifyError,
+        source: Box<VerifyError>,
     },
     /// A mode not supported yet.
     #[error("{0}")]
@@ -103,11 +103,6 @@ pub fn load_trust(config: &Config) -> Result<TrustRoot, VerifyError> {
 
 /// Signs `payload`.
 pub fn sign(payload: &[u8], config: &Config, env: &Env, ui: &mut Ui) -> Result<Signed, SignError> {
-    if config.rekor_mode == RekorMode::Online {
-        return Err(SignError::Unsupported(
-            "rekorMode=online is not supported yet by this gitsign; use the default offline mode (the log entry is embedded in the signature)",
-        ));
-    }
     let trust = load_trust(config).map_err(SignError::Trust)?;
     let http = Http::new(config.timeout)?;
     crate::debug_log!("HTTP client ready");
@@ -143,23 +138,53 @@ pub fn sign(payload: &[u8], config: &Config, env: &Env, ui: &mut Ui) -> Result<S
             .map_err(SignatureError::from)?;
     let (attrs, attrs_der) = signature::signed_attributes(&sha256(payload), utc)?;
     let sig: DerSignature = key.try_sign(&attrs_der).map_err(|e| SignError::Key(e.to_string()))?;
-    drop(key);
 
-    let entry = HashedRekord::new(&sha256(&attrs_der), sig.as_bytes(), &pem_encode("CERTIFICATE", leaf));
-    let logged = http.log_entry(&config.rekor, &entry)?;
-    crate::debug_log!("logged in {} at index {}", config.rekor, logged.log_index);
-    let tlog = TransparencyLogEntry::from_rekor(&logged, "hashedrekord", "0.0.1")
-        .map_err(|source| SignError::Entry { url: config.rekor.clone(), source })?;
-    let der = signature::assemble(leaf, attrs, sig.as_bytes(), Some(&tlog.encode_to_vec()))?;
-
-    let verified = verify::verify(&trust, payload, &signature::parse(&der)?, &Policy::default()).map_err(|source| {
-        SignError::SelfCheck {
-            trust: trust.name().to_string(),
-            fulcio: config.fulcio.clone(),
-            rekor: config.rekor.clone(),
-            source,
+    let cert_pem = pem_encode("CERTIFICATE", leaf);
+    let selfcheck = |source| SignError::SelfCheck {
+        trust: trust.name().to_string(),
+        fulcio: config.fulcio.clone(),
+        rekor: config.rekor.clone(),
+        source: Box::new(source),
+    };
+    let (der, verified) = match config.rekor_mode {
+        RekorMode::Offline => {
+            // The entry is over the signed attributes and is embedded in the signature.
+            let entry = HashedRekord::new(&sha256(&attrs_der), sig.as_bytes(), &cert_pem);
+            let logged = http.log_entry(&config.rekor, &entry)?;
+            crate::debug_log!("logged in {} at index {}", config.rekor, logged.log_index);
+            let tlog = TransparencyLogEntry::from_rekor(&logged, "hashedrekord", "0.0.1")
+                .map_err(|source| SignError::Entry { url: config.rekor.clone(), source })?;
+            let der = signature::assemble(leaf, attrs, sig.as_bytes(), Some(&tlog.encode_to_vec()))?;
+            let verified =
+                verify::verify(&trust, payload, &signature::parse(&der)?, &Policy::default()).map_err(selfcheck)?;
+            (der, verified)
         }
-    })?;
+        RekorMode::Online => {
+            // The Go gitsign's online mode: the entry is over the ID of the object git will
+            // write, signed with the same key, and is found later by searching Rekor.
+            let der = signature::assemble(leaf, attrs, sig.as_bytes(), None)?;
+            let object_hex = crate::history::object_id(payload, &signature::armor(&der)).ok_or(
+                SignError::Unsupported("rekorMode=online signs git commits and tags only; this data is neither"),
+            )?;
+            let object_sig: DerSignature =
+                key.try_sign(object_hex.as_bytes()).map_err(|e| SignError::Key(e.to_string()))?;
+            let entry = HashedRekord::new(&sha256(object_hex.as_bytes()), object_sig.as_bytes(), &cert_pem);
+            let logged = http.log_entry(&config.rekor, &entry)?;
+            crate::debug_log!("logged {object_hex} in {} at index {}", config.rekor, logged.log_index);
+            let tlog = TransparencyLogEntry::from_rekor(&logged, "hashedrekord", "0.0.1")
+                .map_err(|source| SignError::Entry { url: config.rekor.clone(), source })?;
+            let body = gitsign_protocol::unb64(&logged.body).map_err(|_| SignError::Entry {
+                url: config.rekor.clone(),
+                source: crate::tlog::IncompleteEntry("the body is not base64"),
+            })?;
+            let evidence = verify::LogEvidence::Online { entry: Box::new(tlog), body, object_hex };
+            let verified =
+                verify::verify_with(&trust, payload, &signature::parse(&der)?, &Policy::default(), &evidence)
+                    .map_err(selfcheck)?;
+            (der, verified)
+        }
+    };
+    drop(key);
     crate::debug_log!("the signature verifies against {}", trust.name());
     Ok(Signed {
         armored: signature::armor(&der),

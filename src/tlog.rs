@@ -89,7 +89,7 @@ pub struct Checkpoint {
 /// Why a Rekor answer cannot be embedded.
 #[derive(Debug, thiserror::Error)]
 #[error("the transparency log's answer is incomplete: {0}")]
-pub struct IncompleteEntry(&'static str);
+pub struct IncompleteEntry(pub &'static str);
 
 impl TransparencyLogEntry {
     /// The embedded form of a Rekor v1 answer (body dropped, as gitsign does).

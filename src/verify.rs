@@ -370,10 +370,8 @@ fn verify_chain(trust: &TrustRoot, leaf: &CertFacts, t: i64) -> Result<(), Verif
 }
 
 /// Verifies the embedded log entry; returns (log index, integrated time).
-fn verify_log_entry(trust: &TrustRoot, parsed: &Parsed, entry_bytes: &[u8]) -> Result<(i64, i64), VerifyError> {
+fn verify_log_entry(trust: &TrustRoot, entry: &TransparencyLogEntry, body: &[u8]) -> Result<(i64, i64), VerifyError> {
     let bad = |s: &str| VerifyError::LogEntry(s.to_string());
-    let entry = TransparencyLogEntry::decode(entry_bytes)
-        .map_err(|e| VerifyError::LogEntry(format!("not a TransparencyLogEntry: {e}")))?;
     let kv = entry.kind_version.as_ref().ok_or_else(|| bad("no kind"))?;
     if kv.kind != HASHEDREKORD || kv.version != HASHEDREKORD_VERSION {
         return Err(VerifyError::LogEntry(format!("entry kind {} {} is not hashedrekord 0.0.1", kv.kind, kv.version)));
@@ -385,10 +383,7 @@ fn verify_log_entry(trust: &TrustRoot, parsed: &Parsed, entry_bytes: &[u8]) -> R
         .iter()
         .find(|l| l.id.as_slice() == log_id.as_slice() && l.valid.contains(at(t)))
         .ok_or_else(|| VerifyError::UnknownLog { log_id: hex::encode(&log_id), at: at(t) })?;
-    // The body is not stored: it is rebuilt from the signature, as the Go gitsign does.
-    let cert_pem = pem_encode("CERTIFICATE", &parsed.signer_cert);
-    let body = HashedRekord::new(&sha256(&parsed.signed_attrs_der), &parsed.signature, &cert_pem).canonical_json();
-    let body_b64 = gitsign_protocol::b64(&body);
+    let body_b64 = gitsign_protocol::b64(body);
     let log_index_u = u64::try_from(entry.log_index).map_err(|_| bad("negative log index"))?;
     let set = entry.inclusion_promise.as_ref().ok_or_else(|| bad("no signed entry timestamp"))?;
     log.key
@@ -404,7 +399,7 @@ fn verify_log_entry(trust: &TrustRoot, parsed: &Parsed, entry_bytes: &[u8]) -> R
     );
     // `index` is the position in the log's current shard; the entry's log index counts across
     // shards (on public Rekor they differ), so the two are not compared.
-    merkle::verify_inclusion(index, size, &merkle::leaf_hash(&body), &hashes, &root)
+    merkle::verify_inclusion(index, size, &merkle::leaf_hash(body), &hashes, &root)
         .map_err(|source| VerifyError::Inclusion { log_index: entry.log_index, source })?;
     let cp_err = |detail: String| VerifyError::Checkpoint { log_index: entry.log_index, detail };
     let envelope = proof.checkpoint.as_ref().ok_or_else(|| cp_err("missing".into()))?;
@@ -422,7 +417,54 @@ fn verify_log_entry(trust: &TrustRoot, parsed: &Parsed, entry_bytes: &[u8]) -> R
 }
 
 /// Verifies `parsed` over `payload`.
+/// Where the log entry of a signature comes from.
+#[derive(Debug, Clone)]
+pub enum LogEvidence {
+    /// Embedded in the signature (offline mode): the body is rebuilt from the signature.
+    Embedded,
+    /// Found in Rekor (online mode): an entry over the object ID `object_hex`, signed with the
+    /// certificate's key, with the body Rekor returned.
+    Online {
+        /// The entry's proofs.
+        entry: Box<TransparencyLogEntry>,
+        /// The logged body.
+        body: Vec<u8>,
+        /// Hex object ID the entry signs.
+        object_hex: String,
+    },
+}
+
+/// Verifies `parsed` over `payload` with its embedded log entry.
 pub fn verify(trust: &TrustRoot, payload: &[u8], parsed: &Parsed, policy: &Policy) -> Result<Verified, VerifyError> {
+    verify_with(trust, payload, parsed, policy, &LogEvidence::Embedded)
+}
+
+/// Checks that an online-mode body is a hashedrekord over `object_hex`, signed by `key`, naming `cert_der`.
+fn check_online_body(body: &[u8], object_hex: &str, key: &PublicKey, cert_der: &[u8]) -> Result<(), VerifyError> {
+    let bad = |s: &str| VerifyError::LogEntry(format!("online entry: {s}"));
+    let entry: HashedRekord = serde_json::from_slice(body).map_err(|e| bad(&format!("not a hashedrekord: {e}")))?;
+    let digest = sha256(object_hex.as_bytes());
+    if !entry.spec.data.hash.value.eq_ignore_ascii_case(&hex::encode(digest)) {
+        return Err(bad("it is over another object"));
+    }
+    let pem = unb64(&entry.spec.signature.public_key.content).map_err(|_| bad("public key is not base64"))?;
+    let (_, cert) = PublicKey::from_pem_cert_or_key(&pem).map_err(|e| bad(&e.to_string()))?;
+    if cert.as_deref() != Some(cert_der) {
+        return Err(bad("it names another certificate"));
+    }
+    let sig = unb64(&entry.spec.signature.content).map_err(|_| bad("signature is not base64"))?;
+    key.verify_sha256_prehashed(&digest, &sig)
+        .map_err(|_| bad("its signature does not verify with the certificate's key"))
+}
+
+/// Verifies `parsed` over `payload` with the given log evidence.
+pub fn verify_with(
+    trust: &TrustRoot,
+    payload: &[u8],
+    parsed: &Parsed,
+    policy: &Policy,
+    evidence: &LogEvidence,
+) -> Result<Verified, VerifyError> {
     let digest = sha256(payload);
     if parsed.message_digest != digest {
         return Err(VerifyError::DigestMismatch {
@@ -433,8 +475,22 @@ pub fn verify(trust: &TrustRoot, payload: &[u8], parsed: &Parsed, policy: &Polic
     let leaf = facts(&parsed.signer_cert)?;
     let key = PublicKey::from_spki_der(&leaf.spki).map_err(|e| VerifyError::Certificate(e.to_string()))?;
     key.verify(&parsed.signed_attrs_der, &parsed.signature).map_err(|_| VerifyError::BadSignature)?;
-    let entry = parsed.tlog_entry.as_ref().ok_or(VerifyError::NoLogEntry)?;
-    let (log_index, t) = verify_log_entry(trust, parsed, entry)?;
+    let (log_index, t) = match evidence {
+        LogEvidence::Embedded => {
+            let bytes = parsed.tlog_entry.as_ref().ok_or(VerifyError::NoLogEntry)?;
+            let entry = TransparencyLogEntry::decode(bytes.as_slice())
+                .map_err(|e| VerifyError::LogEntry(format!("not a TransparencyLogEntry: {e}")))?;
+            // The body is not stored: it is rebuilt from the signature, as the Go gitsign does.
+            let cert_pem = pem_encode("CERTIFICATE", &parsed.signer_cert);
+            let body =
+                HashedRekord::new(&sha256(&parsed.signed_attrs_der), &parsed.signature, &cert_pem).canonical_json();
+            verify_log_entry(trust, &entry, &body)?
+        }
+        LogEvidence::Online { entry, body, object_hex } => {
+            check_online_body(body, object_hex, &key, &parsed.signer_cert)?;
+            verify_log_entry(trust, entry, body)?
+        }
+    };
     if !within(&leaf, t) {
         return Err(VerifyError::CertificateExpired {
             at: at(t),
@@ -446,15 +502,15 @@ pub fn verify(trust: &TrustRoot, payload: &[u8], parsed: &Parsed, policy: &Polic
     if !leaf.code_signing {
         return Err(VerifyError::NotCodeSigning);
     }
-    if let Some(m) = &policy.identity {
-        if !leaf.sans.iter().any(|s| m.matches(s)) {
-            return Err(VerifyError::Identity { expected: m.describe(), found: leaf.sans.clone() });
-        }
+    if let Some(m) = &policy.identity
+        && !leaf.sans.iter().any(|s| m.matches(s))
+    {
+        return Err(VerifyError::Identity { expected: m.describe(), found: leaf.sans.clone() });
     }
-    if let Some(m) = &policy.issuer {
-        if !leaf.oidc_issuer.as_deref().is_some_and(|i| m.matches(i)) {
-            return Err(VerifyError::Issuer { expected: m.describe(), found: leaf.oidc_issuer.clone() });
-        }
+    if let Some(m) = &policy.issuer
+        && !leaf.oidc_issuer.as_deref().is_some_and(|i| m.matches(i))
+    {
+        return Err(VerifyError::Issuer { expected: m.describe(), found: leaf.oidc_issuer.clone() });
     }
     let fingerprint =
         hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &parsed.signer_cert));

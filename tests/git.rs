@@ -173,3 +173,45 @@ fn browser_and_device_logins_sign_through_git() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn online_mode_logs_the_object_id_and_verifies_through_rekor() {
+    let stack = Stack::start();
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    repo.set_env("GITSIGN_REKOR_MODE", "online");
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "online mode"]);
+    repo.ok(&["tag", "-s", "-m", "online tag", "v1"]);
+    let head = repo.ok(&["rev-parse", "HEAD"]).trim().to_string();
+
+    // The object ID computed from payload and signature is git's.
+    let (payload, sig) =
+        gitsign::history::split(repo.ok(&["cat-file", "commit", "HEAD"]).as_bytes(), "commit").unwrap();
+    assert!(gitsign::signature::parse(&gitsign::signature::dearmor(&sig).unwrap()).unwrap().tlog_entry.is_none());
+    assert_eq!(gitsign::history::object_id(&payload, &String::from_utf8(sig).unwrap()).as_deref(), Some(head.as_str()));
+    let tag = repo.ok(&["rev-parse", "v1"]).trim().to_string();
+    let (payload, sig) = gitsign::history::split(repo.ok(&["cat-file", "tag", "v1"]).as_bytes(), "tag").unwrap();
+    assert_eq!(gitsign::history::object_id(&payload, &String::from_utf8(sig).unwrap()).as_deref(), Some(tag.as_str()));
+
+    // Rekor holds an entry over the commit ID; verification finds it.
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(repo.git(&["verify-tag", "v1"]).status.success());
+    let out =
+        repo.command(GITSIGN).args(["verify", "--certificate-identity", "ann@example.com", "HEAD"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = repo.command(GITSIGN).args(["verify", "--offline", "HEAD"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("not embedded"), "{}", String::from_utf8_lossy(&out.stdout));
+
+    // Rekor unreachable: the online signature cannot be verified, and says why.
+    let mut offline = repo;
+    offline.set_env("GITSIGN_REKOR_URL", "http://127.0.0.1:9");
+    let out = offline.git(&["verify-commit", "HEAD"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no embedded log entry"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
