@@ -2,16 +2,21 @@
 # Runs every test of the workspace after installing what the tests need:
 #   - sigstore-python 4.5.1 from PyPI, in .venv (Sigstore's own client: the independent check of
 #     the devstack and of the log entries gitsign embeds);
-#   - git, openssl and python3 from Debian where they are missing (openssl checks the CMS).
+#   - panva/oidc-provider from npm (a third-party OpenID provider for the login tests);
+#   - git, openssl, python3 and nodejs from Debian where they are missing (openssl checks the CMS).
 # Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 missing=()
-for tool in git openssl python3; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+for tool in git openssl python3 npm; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing[*]}" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" python3-venv >/dev/null
 fi
 . scripts/sigstore-python.sh
+if [ ! -d tests/support/oidc-provider/node_modules/oidc-provider ]; then
+  echo "test.sh: installing oidc-provider (npm ci)" >&2
+  (cd tests/support/oidc-provider && npm ci --no-audit --no-fund --loglevel=error)
+fi
 cargo test --workspace --locked "$@"

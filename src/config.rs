@@ -87,6 +87,8 @@ pub struct Config {
     pub root_file: Option<PathBuf>,
     /// Timeout of each network request.
     pub timeout: Duration,
+    /// How long a person has to complete a browser or device login.
+    pub login_timeout: Duration,
     /// Identity policy for `git verify-commit`: exact certificate identity.
     pub certificate_identity: Option<String>,
     /// Identity policy: identity regexp.
@@ -130,6 +132,7 @@ const KEYS: &[Key] = &[
     Key { git: "autoclosetimeout", env: "AUTOCLOSE_TIMEOUT" },
     Key { git: "trustedroot", env: "TRUSTED_ROOT" },
     Key { git: "timeout", env: "TIMEOUT" },
+    Key { git: "logintimeout", env: "LOGIN_TIMEOUT" },
     Key { git: "credentialcachemode", env: "CREDENTIAL_CACHE_MODE" },
     Key { git: "certificateidentity", env: "CERTIFICATE_IDENTITY" },
     Key { git: "certificateidentityregexp", env: "CERTIFICATE_IDENTITY_REGEXP" },
@@ -266,6 +269,7 @@ impl Config {
             trusted_root: path("trustedroot"),
             root_file: env.get("SIGSTORE_ROOT_FILE").filter(|v| !v.is_empty()).map(PathBuf::from),
             timeout: Duration::from_secs(timeout),
+            login_timeout: Duration::from_secs(number("logintimeout", 300)?.max(1)),
             certificate_identity: string("certificateidentity"),
             certificate_identity_regexp: string("certificateidentityregexp"),
             certificate_oidc_issuer: string("certificateoidcissuer"),
@@ -296,6 +300,7 @@ impl Config {
             ("trustedRoot", optp(&self.trusted_root).replace("(unset)", "(embedded public-good root)")),
             ("matchCommitter", self.match_committer.to_string()),
             ("timeout", format!("{}s", self.timeout.as_secs())),
+            ("loginTimeout", format!("{}s", self.login_timeout.as_secs())),
             ("logPath", optp(&self.log_path)),
         ]
     }

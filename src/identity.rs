@@ -33,7 +33,7 @@ pub enum IdentityError {
     #[error("login: {0}")]
     Login(String),
     /// No time left.
-    #[error("login: no answer from the browser within {0:?}; run the commit again")]
+    #[error("login: not completed within {0:?} (gitsign.loginTimeout); run the commit again")]
     TimedOut(Duration),
     /// A token that cannot be used.
     #[error("the identity token is unusable: {0}")]
@@ -144,8 +144,6 @@ struct Provider<'a> {
     timeout: Duration,
 }
 
-const LOGIN_TIMEOUT: Duration = Duration::from_secs(300);
-
 impl<'a> Provider<'a> {
     fn discover(config: &Config, http: &'a Http) -> Result<Self, IdentityError> {
         let issuer_url = IssuerUrl::new(config.issuer.clone()).map_err(|e| IdentityError::Provider {
@@ -175,7 +173,7 @@ impl<'a> Provider<'a> {
             client_id: config.client_id.clone(),
             secret,
             connector_id: config.connector_id.clone(),
-            timeout: LOGIN_TIMEOUT,
+            timeout: config.login_timeout,
         })
     }
 

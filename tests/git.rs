@@ -153,6 +153,7 @@ fn browser_and_device_logins_sign_through_git() {
     let opener = format!("python3 {}/tests/support/browser.py {{{{.URL}}}}", env!("CARGO_MANIFEST_DIR"));
     repo.set_env("GITSIGN_URL_OPENER", &opener);
     repo.set_env("BROWSER_EMAIL", "carol@example.com");
+    repo.set_env("GITSIGN_LOGIN_TIMEOUT", "60");
     repo.stage("a.txt", "one\n");
     repo.ok(&["commit", "-S", "-q", "-m", "signed after a browser login"]);
     let out = repo.git(&["verify-commit", "HEAD"]);

@@ -90,7 +90,7 @@ fn issue(s: &Services, bearer: Option<String>, body: &[u8]) -> Result<SigningCer
             "no identity token: send credentials.oidcIdentityToken or Authorization: Bearer".into(),
         ))
     })?;
-    let claims = s.oidc.verify(&token)?;
+    let claims = s.issuers.verify(&token)?;
     let (san, challenge) = match &claims.email {
         Some(email) => (San::Email(email.clone()), email.clone()),
         None if is_uri(&claims.sub) => (San::Uri(claims.sub.clone()), claims.sub.clone()),
@@ -131,10 +131,10 @@ fn issue(s: &Services, bearer: Option<String>, body: &[u8]) -> Result<SigningCer
     };
     let now = time::OffsetDateTime::now_utc();
     let (leaf, serial) =
-        s.ca.issue(&spki, &san, s.oidc.url(), now).map_err(|e| FulcioError::InvalidArgument(e.to_string()))?;
+        s.ca.issue(&spki, &san, &claims.iss, now).map_err(|e| FulcioError::InvalidArgument(e.to_string()))?;
     let fresh = s
         .lock_store()
-        .record_certificate(&serial, now.unix_timestamp(), san.as_str(), s.oidc.url())
+        .record_certificate(&serial, now.unix_timestamp(), san.as_str(), &claims.iss)
         .map_err(|e| FulcioError::Internal(e.to_string()))?;
     if !fresh {
         return Err(FulcioError::Internal("a certificate serial repeated; ask again".into()));
@@ -182,11 +182,16 @@ async fn trust_bundle(State(s): State<Shared>) -> Json<TrustBundle> {
 
 async fn configuration(State(s): State<Shared>) -> Json<Configuration> {
     Json(Configuration {
-        issuers: vec![IssuerConfig {
-            issuer_url: s.oidc.url().to_string(),
-            audience: crate::oidc::CLIENT_ID.into(),
-            challenge_claim: "email".into(),
-        }],
+        issuers: s
+            .issuers
+            .urls()
+            .into_iter()
+            .map(|issuer_url| IssuerConfig {
+                issuer_url,
+                audience: crate::oidc::CLIENT_ID.into(),
+                challenge_claim: "email".into(),
+            })
+            .collect(),
     })
 }
 

@@ -9,6 +9,7 @@
 
 pub mod ca;
 pub mod fulcio;
+pub mod issuers;
 pub mod oidc;
 pub mod rekor;
 pub mod server;

@@ -37,6 +37,10 @@ enum Command {
         /// Loopback address and port to listen on.
         #[arg(long, value_name = "ADDR:PORT")]
         listen: Option<SocketAddr>,
+        /// Also accept identity tokens from this OpenID provider (repeatable); its keys are
+        /// fetched from its discovery document.
+        #[arg(long = "trust-issuer", value_name = "URL")]
+        trust_issuers: Vec<String>,
     },
     /// Print the shell exports that point gitsign at the devstack of DIR.
     Env {
@@ -85,14 +89,20 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-fn up(state: PathBuf, port: Option<u16>, listen: Option<SocketAddr>) -> Result<(), String> {
+fn up(
+    state: PathBuf,
+    port: Option<u16>,
+    listen: Option<SocketAddr>,
+    trusted_issuers: Vec<String>,
+) -> Result<(), String> {
     let listen = listen.or(port.map(|p| SocketAddr::from((Ipv4Addr::LOCALHOST, p))));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     rt.block_on(async {
-        let devstack = Devstack::open(&Options { state_dir: state, listen }).await.map_err(|e| e.to_string())?;
+        let devstack =
+            Devstack::open(&Options { state_dir: state, listen, trusted_issuers }).await.map_err(|e| e.to_string())?;
         let dir = devstack.state_dir().display().to_string();
         eprintln!("gitsign-devstack serving {} (state {dir})", devstack.urls().base);
         eprintln!(
@@ -109,7 +119,7 @@ fn up(state: PathBuf, port: Option<u16>, listen: Option<SocketAddr>) -> Result<(
 
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Command::Up { state, port, listen } => up(state.state, port, listen),
+        Command::Up { state, port, listen, trust_issuers } => up(state.state, port, listen, trust_issuers),
         Command::Env { state } => {
             let path = state::env_path(&state.state);
             let text = std::fs::read_to_string(&path).map_err(|e| {

@@ -32,8 +32,8 @@ pub struct Claims {
     pub iss: String,
     /// Subject.
     pub sub: String,
-    /// Audience (the client ID).
-    pub aud: String,
+    /// Audience (the client ID): a string, or a list of them.
+    pub aud: serde_json::Value,
     /// Expiry, seconds since the epoch.
     pub exp: i64,
     /// Issue time, seconds since the epoch.
@@ -101,12 +101,22 @@ pub enum TokenError {
         expected: String,
     },
     /// `iss` is another issuer.
-    #[error("the identity token was issued by {found:?}; this Fulcio trusts only {expected:?}")]
+    #[error(
+        "the identity token was issued by {found:?}; this Fulcio trusts only {expected} (add issuers with --trust-issuer)"
+    )]
     Issuer {
         /// Issuer of the token.
         found: String,
-        /// Trusted issuer.
+        /// Trusted issuers.
         expected: String,
+    },
+    /// The issuer's keys could not be fetched.
+    #[error("the keys of issuer {issuer} could not be fetched: {detail}")]
+    Keys {
+        /// Issuer URL.
+        issuer: String,
+        /// Why.
+        detail: String,
     },
     /// `email` without `email_verified: true`.
     #[error("the identity token's email {email} is not verified")]
@@ -243,7 +253,7 @@ impl OidcIssuer {
         let claims = Claims {
             iss: self.url.clone(),
             sub,
-            aud: CLIENT_ID.into(),
+            aud: serde_json::Value::from(CLIENT_ID),
             exp: iat + ttl.as_secs() as i64,
             iat,
             email_verified: email.as_ref().map(|_| true),
@@ -268,44 +278,54 @@ impl OidcIssuer {
 
     /// Verifies a token this issuer made, for audience `sigstore`.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
-        use jsonwebtoken::errors::ErrorKind;
         let header = jsonwebtoken::decode_header(token).map_err(|e| TokenError::Malformed(e.to_string()))?;
         if header.alg != jsonwebtoken::Algorithm::RS256 {
             return Err(TokenError::Algorithm { found: format!("{:?}", header.alg) });
         }
-        // The issuer is checked before the signature so that a token from another issuer is named
-        // as such, not as a bad signature.
-        let unverified = jsonwebtoken::dangerous::insecure_decode_claims::<serde_json::Value>(token)
-            .map_err(|e| TokenError::Malformed(e.to_string()))?;
-        let claimed_issuer = unverified.get("iss").and_then(|i| i.as_str()).unwrap_or_default();
-        if claimed_issuer != self.url {
-            return Err(TokenError::Issuer { found: claimed_issuer.to_string(), expected: self.url.clone() });
-        }
-        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-        validation.set_audience(&[CLIENT_ID]);
-        validation.set_issuer(&[&self.url]);
-        validation.leeway = 5;
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).map_err(|e| match e.kind() {
-            ErrorKind::InvalidSignature => TokenError::Signature { issuer: self.url.clone() },
-            ErrorKind::ExpiredSignature => {
-                let exp = jsonwebtoken::dangerous::insecure_decode_claims::<Claims>(token).map(|c| c.exp).unwrap_or(0);
-                TokenError::Expired { exp, now: now_secs() }
-            }
-            ErrorKind::InvalidAudience => TokenError::Audience { expected: CLIENT_ID.into() },
-            ErrorKind::InvalidIssuer => {
-                TokenError::Issuer { found: claimed_issuer.to_string(), expected: self.url.clone() }
-            }
-            _ => TokenError::Malformed(e.to_string()),
-        })?;
-        let claims = data.claims;
-        if let Some(email) = &claims.email
-            && claims.email_verified != Some(true)
-        {
-            return Err(TokenError::EmailNotVerified { email: email.clone() });
-        }
-        Ok(claims)
+        decode_claims(token, &self.url, &self.decoding, header.alg)
     }
+}
+
+/// The `iss` claim of a token, unverified (to pick the key that verifies it).
+pub fn unverified_issuer(token: &str) -> Result<String, TokenError> {
+    let claims = jsonwebtoken::dangerous::insecure_decode_claims::<serde_json::Value>(token)
+        .map_err(|e| TokenError::Malformed(e.to_string()))?;
+    Ok(claims.get("iss").and_then(|i| i.as_str()).unwrap_or_default().to_string())
+}
+
+/// Verifies a token's signature with `key` and its claims: issuer `issuer`, audience `sigstore`,
+/// not expired, email (if any) verified.
+pub fn decode_claims(
+    token: &str,
+    issuer: &str,
+    key: &jsonwebtoken::DecodingKey,
+    alg: jsonwebtoken::Algorithm,
+) -> Result<Claims, TokenError> {
+    use jsonwebtoken::errors::ErrorKind;
+    let mut validation = jsonwebtoken::Validation::new(alg);
+    validation.set_audience(&[CLIENT_ID]);
+    validation.set_issuer(&[issuer]);
+    validation.leeway = 5;
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|e| match e.kind() {
+        ErrorKind::InvalidSignature => TokenError::Signature { issuer: issuer.to_string() },
+        ErrorKind::ExpiredSignature => {
+            let exp = jsonwebtoken::dangerous::insecure_decode_claims::<Claims>(token).map(|c| c.exp).unwrap_or(0);
+            TokenError::Expired { exp, now: now_secs() }
+        }
+        ErrorKind::InvalidAudience => TokenError::Audience { expected: CLIENT_ID.into() },
+        ErrorKind::InvalidIssuer => {
+            TokenError::Issuer { found: unverified_issuer(token).unwrap_or_default(), expected: issuer.to_string() }
+        }
+        _ => TokenError::Malformed(e.to_string()),
+    })?;
+    let claims = data.claims;
+    if let Some(email) = &claims.email
+        && claims.email_verified != Some(true)
+    {
+        return Err(TokenError::EmailNotVerified { email: email.clone() });
+    }
+    Ok(claims)
 }
 
 /// A redirect URI this issuer accepts: `http` to a loopback host, or the out-of-band URN.

@@ -71,6 +71,8 @@ pub struct Services {
     pub log: Log,
     /// The issuer.
     pub oidc: Arc<OidcIssuer>,
+    /// Every issuer Fulcio trusts (the devstack's and `--trust-issuer` ones).
+    pub issuers: crate::issuers::Issuers,
     /// Where the services answer.
     pub urls: Urls,
     /// The trusted root, as written to the state directory.
@@ -98,6 +100,8 @@ pub struct Options {
     /// Listen address; default: the last run's address if free, else an ephemeral port on
     /// 127.0.0.1.
     pub listen: Option<SocketAddr>,
+    /// External OIDC issuers whose tokens Fulcio also accepts.
+    pub trusted_issuers: Vec<String>,
 }
 
 /// A devstack bound to its port, ready to serve.
@@ -149,11 +153,14 @@ impl Devstack {
             Ca::new(root_der, intermediate_der, intermediate, ctlog).map_err(|e| DevstackError::Keys(e.to_string()))?;
         let oidc = OidcIssuer::new(urls.issuer.clone(), oidc)
             .ok_or_else(|| DevstackError::Keys("the issuer key is not RSA".into()))?;
+        let oidc = Arc::new(oidc);
+        let issuers = crate::issuers::Issuers::new(oidc.clone(), &options.trusted_issuers);
         let services = Services {
             store: Mutex::new(store),
             ca,
             log: Log::new(rekor, tree_id),
-            oidc: Arc::new(oidc),
+            oidc,
+            issuers,
             urls,
             trusted_root_json,
         };

@@ -18,7 +18,9 @@ pub struct Stack {
 impl Stack {
     pub fn start() -> Stack {
         let dir = tempfile::tempdir().unwrap();
-        let running = Running::start(Options { state_dir: dir.path().to_path_buf(), listen: None }).unwrap();
+        let running =
+            Running::start(Options { state_dir: dir.path().to_path_buf(), listen: None, trusted_issuers: vec![] })
+                .unwrap();
         Stack { dir, running }
     }
 

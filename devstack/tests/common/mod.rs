@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub fn start(dir: &Path) -> Running {
-    Running::start(Options { state_dir: dir.to_path_buf(), listen: None }).unwrap()
+    Running::start(Options { state_dir: dir.to_path_buf(), listen: None, trusted_issuers: vec![] }).unwrap()
 }
 
 pub fn client() -> Client {
