@@ -215,6 +215,9 @@ impl<'a> Provider<'a> {
     }
 
     fn browser(&self, config: &Config, ui: &mut Ui) -> Result<Token, IdentityError> {
+        if config.redirect_url.as_deref() == Some(OOB_REDIRECT) {
+            return self.out_of_band(ui);
+        }
         let (listener, redirect) = match &config.redirect_url {
             Some(url) => {
                 let parsed = url::Url::parse(url)
@@ -252,14 +255,46 @@ impl<'a> Provider<'a> {
         ui.say(&format!("Your browser will open to sign in. If it does not, open this URL:\n\n  {auth_url}\n"));
         if let Some(opener) = &config.url_opener {
             open_with(opener, auth_url.as_str(), ui);
-        } else {
-            open_default(auth_url.as_str(), ui);
+        } else if !open_default(auth_url.as_str()) {
+            if Ui::has_terminal() {
+                ui.say("(no browser could be started here: signing in with a code instead)");
+                return self.out_of_band(ui);
+            }
+            ui.say("(no browser could be started; open the URL above by hand)");
         }
         let code = wait_for_code(&listener, state.secret(), self.timeout, config.autoclose)?;
         let token_url_err = |e: openidconnect::ConfigurationError| self.provider_err(format!("no token endpoint: {e}"));
         let tokens = client
             .exchange_code(AuthorizationCode::new(code))
             .map_err(token_url_err)?
+            .set_pkce_verifier(verifier)
+            .request(&oidc_http(self.http))
+            .map_err(|e| self.provider_err(format!("the code exchange failed: {e} ({})", describe_chain(&e))))?;
+        let id_token = tokens.id_token().ok_or_else(|| self.provider_err("its token answer has no id_token"))?;
+        self.check_id_token(id_token, Some(&nonce))
+    }
+
+    /// The out-of-band flow: the issuer shows the code, the person pastes it into the terminal.
+    fn out_of_band(&self, ui: &mut Ui) -> Result<Token, IdentityError> {
+        let client = self
+            .client()
+            .set_redirect_uri(RedirectUrl::new(OOB_REDIRECT.into()).map_err(|e| IdentityError::Login(e.to_string()))?);
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut request = client
+            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+            .add_scope(Scope::new("email".into()))
+            .set_pkce_challenge(challenge);
+        if let Some(c) = &self.connector_id {
+            request = request.add_extra_param("connector_id", c.clone());
+        }
+        let (auth_url, _state, nonce) = request.url();
+        ui.say(&format!("Open this URL in any browser and sign in:\n\n  {auth_url}\n"));
+        let code = ui.ask("Then paste the code it shows here: ").filter(|c| !c.is_empty()).ok_or_else(|| {
+            IdentityError::Login("no code was entered (and there is no terminal to enter one)".into())
+        })?;
+        let tokens = client
+            .exchange_code(AuthorizationCode::new(code))
+            .map_err(|e| self.provider_err(format!("no token endpoint: {e}")))?
             .set_pkce_verifier(verifier)
             .request(&oidc_http(self.http))
             .map_err(|e| self.provider_err(format!("the code exchange failed: {e} ({})", describe_chain(&e))))?;
@@ -299,6 +334,9 @@ impl<'a> Provider<'a> {
     }
 }
 
+/// The redirect URI of the out-of-band flow.
+pub const OOB_REDIRECT: &str = "urn:ietf:wg:oauth:2.0:oob";
+
 fn describe_chain(e: &dyn std::error::Error) -> String {
     let mut parts = Vec::new();
     let mut source = e.source();
@@ -336,7 +374,8 @@ fn open_with(template: &str, url: &str, ui: &mut Ui) {
     }
 }
 
-fn open_default(url: &str, ui: &mut Ui) {
+/// Starts the desktop's browser on `url`; false if there is none.
+fn open_default(url: &str) -> bool {
     let program = if cfg!(target_os = "macos") {
         "open"
     } else if cfg!(windows) {
@@ -344,16 +383,13 @@ fn open_default(url: &str, ui: &mut Ui) {
     } else {
         "xdg-open"
     };
-    if std::process::Command::new(program)
+    std::process::Command::new(program)
         .arg(url)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .is_err()
-    {
-        ui.say("(no browser could be started; open the URL above by hand)");
-    }
+        .is_ok()
 }
 
 const PAGE_DONE: &str = "<!doctype html><meta charset=utf-8><title>gitsign</title><body style=\"font:16px system-ui;margin:3em\"><h1>Signed in</h1><p>gitsign has your token; you can close this page.</p>";

@@ -28,6 +28,22 @@ impl Ui {
         Ui { out }
     }
 
+    /// Asks the person at the terminal for one line; `None` without a terminal.
+    pub fn ask(&mut self, prompt: &str) -> Option<String> {
+        use std::io::BufRead as _;
+        let tty = std::fs::File::open("/dev/tty").ok()?;
+        let _ = write!(self.out, "{prompt}");
+        let _ = self.out.flush();
+        let mut line = String::new();
+        std::io::BufReader::new(tty).read_line(&mut line).ok()?;
+        Some(line.trim().to_string())
+    }
+
+    /// Whether a terminal is there to answer [`Ui::ask`].
+    pub fn has_terminal() -> bool {
+        std::fs::File::open("/dev/tty").is_ok()
+    }
+
     /// Writes one message (a line is added).
     pub fn say(&mut self, message: &str) {
         let _ = writeln!(self.out, "{message}");
