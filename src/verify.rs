@@ -54,6 +54,9 @@ pub enum VerifyError {
         /// End of validity.
         not_after: OffsetDateTime,
     },
+    /// No valid signed certificate timestamp from a CT log of the trust root.
+    #[error("certificate transparency: {0}")]
+    Sct(String),
     /// The certificate is not for code signing.
     #[error("the certificate lacks the code-signing extended key usage")]
     NotCodeSigning,
@@ -118,11 +121,56 @@ pub enum VerifyError {
     TrustRoot(String),
 }
 
-/// A certificate authority of the trust root: its chain (issuing certificate first) and window.
+/// A Fulcio CA of the trust root, parsed and checked once: the certificate that issues leaves,
+/// and the window in which its whole chain (to a self-signed root) is valid.
 #[derive(Debug, Clone)]
 struct Ca {
-    chain: Vec<Vec<u8>>,
+    issuer: CertFacts,
+    key: PublicKey,
+    spki_hash: [u8; 32],
     valid: Option<TimeRange>,
+    not_before: i64,
+    not_after: i64,
+}
+
+impl Ca {
+    /// Parses a chain (issuing certificate first) and checks that each certificate is signed by
+    /// the next and the last by itself. `None` if it is not a working chain.
+    fn from_chain(chain: &[Vec<u8>], valid: Option<TimeRange>) -> Option<Ca> {
+        let facts: Vec<CertFacts> = chain.iter().map(|der| facts(der).ok()).collect::<Option<_>>()?;
+        let first = facts.first()?.clone();
+        for (i, child) in facts.iter().enumerate() {
+            let parent = facts.get(i + 1).unwrap_or(child);
+            if parent.subject_raw != child.issuer_raw {
+                return None;
+            }
+            let key = PublicKey::from_spki_der(&parent.spki).ok()?;
+            key.verify_x509(&child.sig_alg, &child.tbs, &child.signature).ok()?;
+        }
+        let key = PublicKey::from_spki_der(&first.spki).ok()?;
+        Some(Ca {
+            spki_hash: sha256(&first.spki),
+            key,
+            valid,
+            not_before: facts.iter().map(|f| f.not_before).max()?,
+            not_after: facts.iter().map(|f| f.not_after).min()?,
+            issuer: first,
+        })
+    }
+
+    /// A trust anchor given as a single certificate (PEM roots): no chain above it is checked.
+    fn anchor(der: &[u8]) -> Option<Ca> {
+        let f = facts(der).ok()?;
+        let key = PublicKey::from_spki_der(&f.spki).ok()?;
+        Some(Ca {
+            spki_hash: sha256(&f.spki),
+            key,
+            valid: None,
+            not_before: f.not_before,
+            not_after: f.not_after,
+            issuer: f,
+        })
+    }
 }
 
 /// A Rekor key of the trust root.
@@ -138,6 +186,7 @@ struct LogKey {
 pub struct TrustRoot {
     cas: Vec<Ca>,
     logs: Vec<LogKey>,
+    ctlogs: Vec<LogKey>,
     name: String,
 }
 
@@ -151,23 +200,27 @@ impl TrustRoot {
         let root: TrustedRoot = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
         let mut cas = Vec::new();
         for ca in &root.certificate_authorities {
-            let chain = ca
+            let chain: Vec<Vec<u8>> = ca
                 .cert_chain
                 .certificates
                 .iter()
                 .map(|c| unb64(&c.raw_bytes).map_err(|e| bad(e.to_string())))
                 .collect::<Result<_, _>>()?;
-            cas.push(Ca { chain, valid: Some(ca.valid_for.clone()) });
+            // A chain that does not hold together can issue nothing; the rest still can.
+            cas.extend(Ca::from_chain(&chain, Some(ca.valid_for.clone())));
         }
-        let mut logs = Vec::new();
-        for log in &root.tlogs {
-            let der = unb64(&log.public_key.raw_bytes).map_err(|e| bad(e.to_string()))?;
-            // Keys this build cannot use are skipped: a signature under one fails as unknown log.
-            if let Ok(key) = PublicKey::from_spki_der(&der) {
-                logs.push(LogKey { id: key.key_id(), key, valid: log.public_key.valid_for.clone() });
+        let keys = |logs: &[gitsign_protocol::trust::TransparencyLog]| -> Result<Vec<LogKey>, VerifyError> {
+            let mut out = Vec::new();
+            for log in logs {
+                let der = unb64(&log.public_key.raw_bytes).map_err(|e| bad(e.to_string()))?;
+                // Keys this build cannot use are skipped: what they signed fails as unknown.
+                if let Ok(key) = PublicKey::from_spki_der(&der) {
+                    out.push(LogKey { id: key.key_id(), key, valid: log.public_key.valid_for.clone() });
+                }
             }
-        }
-        Ok(TrustRoot { cas, logs, name: name.to_string() })
+            Ok(out)
+        };
+        Ok(TrustRoot { cas, logs: keys(&root.tlogs)?, ctlogs: keys(&root.ctlogs)?, name: name.to_string() })
     }
 
     /// The embedded public-good root.
@@ -181,8 +234,10 @@ impl TrustRoot {
         let text = String::from_utf8_lossy(pem);
         let mut found = 0;
         for block in text.split("-----END CERTIFICATE-----") {
-            if let Some(der) = crate::net::pem_to_der(&format!("{block}-----END CERTIFICATE-----"), "CERTIFICATE") {
-                self.cas.push(Ca { chain: vec![der], valid: None });
+            if let Some(ca) = crate::net::pem_to_der(&format!("{block}-----END CERTIFICATE-----"), "CERTIFICATE")
+                .and_then(|d| Ca::anchor(&d))
+            {
+                self.cas.push(ca);
                 found += 1;
             }
         }
@@ -253,7 +308,9 @@ pub struct Verified {
 }
 
 /// The parts of a certificate verification needs.
+#[derive(Debug, Clone)]
 struct CertFacts {
+    sct_list: Option<Vec<u8>>,
     spki: Vec<u8>,
     tbs: Vec<u8>,
     sig_alg: String,
@@ -277,7 +334,12 @@ fn facts(der: &[u8]) -> Result<CertFacts, VerifyError> {
     let mut oidc_issuer = None;
     let mut oidc_issuer_v1 = None;
     let mut code_signing = false;
+    let mut sct_list = None;
     for ext in cert.extensions() {
+        if ext.oid.to_id_string() == "1.3.6.1.4.1.11129.2.4.2" {
+            sct_list = gitsign_protocol::sct::unwrap_octet_string(ext.value).map(<[u8]>::to_vec);
+            continue;
+        }
         match ext.parsed_extension() {
             ParsedExtension::SubjectAlternativeName(san) => {
                 for name in &san.general_names {
@@ -300,6 +362,7 @@ fn facts(der: &[u8]) -> Result<CertFacts, VerifyError> {
         }
     }
     Ok(CertFacts {
+        sct_list,
         spki: cert.public_key().raw.to_vec(),
         tbs: cert.tbs_certificate.as_ref().to_vec(),
         sig_alg: cert.signature_algorithm.algorithm.to_id_string(),
@@ -323,50 +386,46 @@ fn within(c: &CertFacts, t: i64) -> bool {
     c.not_before <= t && t <= c.not_after
 }
 
-/// Checks `leaf` chains, at time `t`, to a CA of the trust root.
-fn verify_chain(trust: &TrustRoot, leaf: &CertFacts, t: i64) -> Result<(), VerifyError> {
-    for ca in &trust.cas {
-        if ca.valid.as_ref().is_some_and(|v| !v.contains(at(t))) {
+/// Checks `leaf` chains, at time `t`, to a CA of the trust root; returns that CA.
+fn verify_chain<'a>(trust: &'a TrustRoot, leaf: &CertFacts, t: i64) -> Result<&'a Ca, VerifyError> {
+    trust
+        .cas
+        .iter()
+        .filter(|ca| ca.issuer.subject_raw == leaf.issuer_raw)
+        .filter(|ca| ca.not_before <= t && t <= ca.not_after && ca.valid.as_ref().is_none_or(|v| v.contains(at(t))))
+        .find(|ca| ca.key.verify_x509(&leaf.sig_alg, &leaf.tbs, &leaf.signature).is_ok())
+        .ok_or_else(|| VerifyError::UntrustedChain {
+            issuer: leaf.issuer_text.clone(),
+            hint: format!(" ({})", trust.name),
+        })
+}
+
+/// Checks the leaf's embedded SCTs: at least one must verify under a CT log key of the trust
+/// root. Trust roots without CT logs (some private deployments) skip the check.
+fn verify_sct(trust: &TrustRoot, leaf: &CertFacts, ca: &Ca) -> Result<(), VerifyError> {
+    use gitsign_protocol::sct;
+    if trust.ctlogs.is_empty() {
+        return Ok(());
+    }
+    let list = leaf.sct_list.as_deref().ok_or_else(|| VerifyError::Sct("the certificate carries no SCT".into()))?;
+    let scts = sct::decode_list(list).map_err(|e| VerifyError::Sct(e.to_string()))?;
+    let pre =
+        sct::precert_tbs(&leaf.tbs).ok_or_else(|| VerifyError::Sct("cannot rebuild the precertificate".into()))?;
+    let mut why = String::from("no SCT is from a CT log of the trust root");
+    for s in &scts {
+        let Some(log) = trust.ctlogs.iter().find(|l| l.id == s.log_id) else { continue };
+        let when = at((s.timestamp_ms / 1000) as i64);
+        if !log.valid.contains(when) {
+            why = format!("CT log {} was not valid at {when}", hex::encode(s.log_id));
             continue;
         }
-        let Some(first) = ca.chain.first() else { continue };
-        let Ok(issuer) = facts(first) else { continue };
-        if issuer.subject_raw != leaf.issuer_raw || !within(&issuer, t) {
-            continue;
-        }
-        let Ok(key) = PublicKey::from_spki_der(&issuer.spki) else { continue };
-        if key.verify_x509(&leaf.sig_alg, &leaf.tbs, &leaf.signature).is_err() {
-            continue;
-        }
-        // Walk the rest of the CA's chain: each certificate signed by the next, the last by itself.
-        let mut child = issuer;
-        let mut ok = true;
-        for parent_der in ca.chain.iter().skip(1).chain(std::iter::once(&ca.chain[ca.chain.len() - 1])) {
-            let parent = match facts(parent_der) {
-                Ok(p) => p,
-                Err(_) => {
-                    ok = false;
-                    break;
-                }
-            };
-            let good = within(&parent, t)
-                && parent.subject_raw == child.issuer_raw
-                && PublicKey::from_spki_der(&parent.spki)
-                    .is_ok_and(|k| k.verify_x509(&child.sig_alg, &child.tbs, &child.signature).is_ok());
-            if !good {
-                ok = false;
-                break;
-            }
-            if parent.subject_raw == parent.issuer_raw && parent.subject_raw == child.subject_raw {
-                break;
-            }
-            child = parent;
-        }
-        if ok {
+        let data = sct::precert_signed_data(s.timestamp_ms, &ca.spki_hash, &pre, &s.extensions);
+        if log.key.verify(&data, &s.signature).is_ok() {
             return Ok(());
         }
+        why = format!("the SCT of CT log {} does not verify", hex::encode(s.log_id));
     }
-    Err(VerifyError::UntrustedChain { issuer: leaf.issuer_text.clone(), hint: format!(" ({})", trust.name) })
+    Err(VerifyError::Sct(why))
 }
 
 /// Verifies the embedded log entry; returns (log index, integrated time).
@@ -498,7 +557,8 @@ pub fn verify_with(
             not_after: at(leaf.not_after),
         });
     }
-    verify_chain(trust, &leaf, t)?;
+    let ca = verify_chain(trust, &leaf, t)?;
+    verify_sct(trust, &leaf, ca)?;
     if !leaf.code_signing {
         return Err(VerifyError::NotCodeSigning);
     }

@@ -216,3 +216,26 @@ fn online_mode_logs_the_object_id_and_verifies_through_rekor() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_trust_root_without_the_ct_log_rejects_the_certificate() {
+    let stack = Stack::start();
+    let other = Stack::start();
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "signed"]);
+    // The same trust root with another CT log's key: the certificate's SCT no longer verifies.
+    let mut root: serde_json::Value = serde_json::from_slice(&std::fs::read(stack.trusted_root()).unwrap()).unwrap();
+    let foreign: serde_json::Value = serde_json::from_slice(&std::fs::read(other.trusted_root()).unwrap()).unwrap();
+    root["ctlogs"] = foreign["ctlogs"].clone();
+    let path = repo.home.path().join("root-with-other-ct.json");
+    std::fs::write(&path, serde_json::to_vec(&root).unwrap()).unwrap();
+    repo.set_env("GITSIGN_TRUSTED_ROOT", &path.display().to_string());
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("certificate transparency"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -6,6 +6,7 @@
 //! codeSigning, the issuer in extensions 1.3.6.1.4.1.57264.1.1 (raw) and 1.8 (UTF8String), and
 //! an embedded SCT over the precertificate (the leaf's TBS without the SCT extension).
 
+use gitsign_protocol::sct::der_tlv;
 use gitsign_protocol::{oid, sct, sha256};
 use rcgen::{
     BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
@@ -101,22 +102,6 @@ pub fn make_ca_certificates(
     let root_issuer = Issuer::from_params(&root_params, root_key);
     let intermediate = int_params.signed_by(intermediate_key, &root_issuer)?;
     Ok((root.der().to_vec(), intermediate.der().to_vec()))
-}
-
-/// DER TLV with a short or long length.
-fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = (len as u64).to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        out.push(0x80 | (8 - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-    out.extend_from_slice(content);
-    out
 }
 
 impl Ca {

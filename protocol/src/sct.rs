@@ -121,9 +121,105 @@ pub fn decode_list(bytes: &[u8]) -> Result<Vec<Sct>, SctError> {
     Ok(out)
 }
 
+/// A DER TLV: (tag, header length, total length) of the element at the start of `input`.
+fn tlv(input: &[u8]) -> Option<(u8, usize, usize)> {
+    let tag = *input.first()?;
+    let first = *input.get(1)? as usize;
+    let (len, header) = if first < 0x80 {
+        (first, 2)
+    } else {
+        let n = first & 0x7f;
+        if n == 0 || n > 4 {
+            return None;
+        }
+        let bytes = input.get(2..2 + n)?;
+        (bytes.iter().fold(0usize, |a, b| (a << 8) | *b as usize), 2 + n)
+    };
+    let total = header.checked_add(len)?;
+    (total <= input.len()).then_some((tag, header, total))
+}
+
+/// DER encoding of `content` under `tag`.
+pub fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = (len as u64).to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        out.push(0x80 | (8 - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// The content of a DER OCTET STRING (the SCT-list extension's value wraps the TLS list in one).
+pub fn unwrap_octet_string(der: &[u8]) -> Option<&[u8]> {
+    match tlv(der)? {
+        (0x04, h, t) if t == der.len() => Some(&der[h..t]),
+        _ => None,
+    }
+}
+
+/// DER of the SCT-list extension's OID (1.3.6.1.4.1.11129.2.4.2).
+const SCT_OID_DER: &[u8] = &[0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x02];
+
+/// The precertificate TBS a CT log signed: the final certificate's DER TBSCertificate with the
+/// SCT-list extension removed. `None` if the TBS is malformed or has no such extension.
+pub fn precert_tbs(tbs: &[u8]) -> Option<Vec<u8>> {
+    let (0x30, h, total) = tlv(tbs)? else { return None };
+    let mut rest = &tbs[h..total];
+    let mut items: Vec<&[u8]> = Vec::new();
+    while !rest.is_empty() {
+        let (_, _, t) = tlv(rest)?;
+        items.push(&rest[..t]);
+        rest = &rest[t..];
+    }
+    let last = items.pop()?;
+    let (0xa3, h3, _) = tlv(last)? else { return None };
+    let seq = &last[h3..];
+    let (0x30, hs, ts) = tlv(seq)? else { return None };
+    let mut exts = &seq[hs..ts];
+    let mut kept = Vec::new();
+    let mut removed = false;
+    while !exts.is_empty() {
+        let (_, he, te) = tlv(exts)?;
+        let ext = &exts[..te];
+        if ext[he..].starts_with(SCT_OID_DER) {
+            removed = true;
+        } else {
+            kept.extend_from_slice(ext);
+        }
+        exts = &exts[te..];
+    }
+    if !removed {
+        return None;
+    }
+    let mut content: Vec<u8> = items.concat();
+    if !kept.is_empty() {
+        content.extend_from_slice(&der_tlv(0xa3, &der_tlv(0x30, &kept)));
+    }
+    Some(der_tlv(0x30, &content))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn removes_only_the_sct_extension() {
+        let ext = |oid: &[u8], v: &[u8]| der_tlv(0x30, &[oid, &der_tlv(0x04, v)].concat());
+        let other = ext(&[0x06, 0x03, 0x55, 0x1d, 0x0f], &[1, 2]);
+        let sct = ext(SCT_OID_DER, &[9; 200]);
+        let tbs = |exts: &[&[u8]]| {
+            der_tlv(0x30, &[&der_tlv(0x02, &[5])[..], &der_tlv(0xa3, &der_tlv(0x30, &exts.concat()))].concat())
+        };
+        assert_eq!(precert_tbs(&tbs(&[&other, &sct])), Some(tbs(&[&other])));
+        assert_eq!(precert_tbs(&tbs(&[&other])), None);
+        assert_eq!(precert_tbs(&[0x30, 0x05, 1]), None);
+    }
 
     #[test]
     fn list_round_trips() {
