@@ -12,6 +12,10 @@ use std::process::Command;
 #[derive(Debug, Default)]
 struct Options {
     offline: bool,
+    json: bool,
+    allow_unsigned: bool,
+    ignore_tlog: bool,
+    trusted_root: Option<std::path::PathBuf>,
     identity: Option<Matcher>,
     issuer: Option<Matcher>,
     revs: Vec<String>,
@@ -35,7 +39,17 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--certificate-oidc-issuer-regexp" => {
                 o.issuer = Some(Matcher::regex(&value()?).map_err(|e| format!("{name}: {e}"))?)
             }
+            "--trusted-root" => o.trusted_root = Some(value()?.into()),
+            "--output" => {
+                o.json = match value()?.as_str() {
+                    "json" => true,
+                    "human" | "text" => false,
+                    other => return Err(format!("--output {other:?}: use json or human")),
+                }
+            }
             "--offline" => o.offline = true,
+            "--allow-unsigned" => o.allow_unsigned = true,
+            "--insecure-ignore-tlog" => o.ignore_tlog = true,
             flag if flag.starts_with("--") && flag != "--all" => return Err(format!("unknown option {flag}")),
             rev => o.revs.push(rev.to_string()),
         }
@@ -49,6 +63,61 @@ fn git(args: &[&str]) -> Result<Vec<u8>, String> {
         return Err(format!("git {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()));
     }
     Ok(out.stdout)
+}
+
+/// Reads objects through one `git cat-file --batch`, in the order asked.
+struct Batch {
+    child: std::process::Child,
+    output: std::io::BufReader<std::process::ChildStdout>,
+    writer: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Batch {
+    fn start(shas: Vec<String>) -> Result<Batch, String> {
+        let mut child = Command::new("git")
+            .args(["cat-file", "--batch"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run git cat-file: {e}"))?;
+        let mut input = child.stdin.take().ok_or("git cat-file has no stdin")?;
+        let output =
+            std::io::BufReader::with_capacity(1 << 16, child.stdout.take().ok_or("git cat-file has no stdout")?);
+        let writer = std::thread::spawn(move || {
+            let mut w = std::io::BufWriter::new(&mut input);
+            for sha in shas {
+                if writeln!(w, "{sha}").is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Batch { child, output, writer: Some(writer) })
+    }
+
+    /// The next object: (type, content).
+    fn next(&mut self) -> Result<(String, Vec<u8>), String> {
+        use std::io::{BufRead as _, Read as _};
+        let mut header = String::new();
+        self.output.read_line(&mut header).map_err(|e| format!("reading git cat-file: {e}"))?;
+        let mut parts = header.split_whitespace();
+        let (_, kind, size) = (parts.next(), parts.next().unwrap_or("missing"), parts.next());
+        let size: usize =
+            size.and_then(|s| s.parse().ok()).ok_or_else(|| format!("git cat-file: {}", header.trim()))?;
+        let mut content = vec![0u8; size + 1];
+        self.output.read_exact(&mut content).map_err(|e| format!("reading git cat-file: {e}"))?;
+        content.pop();
+        Ok((kind.to_string(), content))
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
 }
 
 /// Splits a raw commit (gpgsig header) or tag (trailing signature) into (payload, signature).
@@ -88,35 +157,71 @@ struct Online<'a> {
     rekor: &'a str,
 }
 
+/// The verdict on one object.
+enum Outcome {
+    Good(verify::Verified),
+    Unsigned,
+    Bad(String),
+}
+
 fn check_object(
     trust: &TrustRoot,
     policy: &Policy,
     online: Option<&Online<'_>>,
-    sha: &str,
+    ignore_tlog: bool,
+    raw: &[u8],
     kind: &str,
-) -> Result<verify::Verified, String> {
-    let raw = git(&["cat-file", kind, sha])?;
-    let (payload, sig) = split(&raw, kind).ok_or("not signed")?;
-    let der = signature::dearmor(&sig).map_err(|e| e.to_string())?;
-    let parsed = signature::parse(&der).map_err(|e| e.to_string())?;
-    let evidence = match (&parsed.tlog_entry, online) {
-        (Some(_), _) => verify::LogEvidence::Embedded,
-        (None, None) => {
-            return Err("the log entry is not embedded (Rekor online mode) and --offline forbids looking it up".into());
-        }
-        (None, Some(o)) => online_evidence(&o.http, o.rekor, &payload, &String::from_utf8_lossy(&sig), &parsed)?,
-    };
-    verify::verify_with(trust, &payload, &parsed, policy, &evidence).map_err(|e| e.to_string())
+) -> Outcome {
+    let Some((payload, sig)) = split(raw, kind) else { return Outcome::Unsigned };
+    let result = (|| {
+        let der = signature::dearmor(&sig).map_err(|e| e.to_string())?;
+        let parsed = signature::parse(&der).map_err(|e| e.to_string())?;
+        let evidence = match (&parsed.tlog_entry, online) {
+            _ if ignore_tlog => verify::LogEvidence::Ignored,
+            (Some(_), _) => verify::LogEvidence::Embedded,
+            (None, None) => {
+                return Err(
+                    "the log entry is not embedded (Rekor online mode) and --offline forbids looking it up".into()
+                );
+            }
+            (None, Some(o)) => online_evidence(&o.http, o.rekor, &payload, &String::from_utf8_lossy(&sig), &parsed)?,
+        };
+        verify::verify_with(trust, &payload, &parsed, policy, &evidence).map_err(|e| e.to_string())
+    })();
+    match result {
+        Ok(v) => Outcome::Good(v),
+        Err(e) => Outcome::Bad(e),
+    }
 }
+
+fn json_line(sha: &str, outcome: &Outcome) -> String {
+    let v = match outcome {
+        Outcome::Good(v) => serde_json::json!({
+            "sha": sha, "verdict": "good", "signer": v.identity, "issuer": v.issuer,
+            "log_index": (v.log_index >= 0).then_some(v.log_index),
+            "integrated_time": (v.log_index >= 0).then(|| v.integrated_time.unix_timestamp()),
+        }),
+        Outcome::Unsigned => serde_json::json!({"sha": sha, "verdict": "unsigned", "reason": "not signed"}),
+        Outcome::Bad(e) => serde_json::json!({"sha": sha, "verdict": "bad", "reason": e}),
+    };
+    v.to_string()
+}
+
+/// Objects verified per round: bounds memory whatever the range's length.
+const CHUNK: usize = 1024;
 
 /// `gitsign verify [OPTIONS] [REV|RANGE...]` and `gitsign verify-tag [OPTIONS] TAG...`.
 pub fn run(tags: bool, args: &[String], env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let result = (|| -> Result<i32, String> {
+        let started = std::time::Instant::now();
         let o = parse(args)?;
-        let config = Config::resolve(&crate::config::read_git_config().map_err(|e| e.to_string())?, env)
+        let mut config = Config::resolve(&crate::config::read_git_config().map_err(|e| e.to_string())?, env)
             .map_err(|e| e.to_string())?;
+        if let Some(root) = &o.trusted_root {
+            config.trusted_root = Some(root.clone());
+        }
         let trust = crate::sign::load_trust(&config).map_err(|e| e.to_string())?;
-        let online = if o.offline {
+        let online = if o.offline || o.ignore_tlog {
             None
         } else {
             Some(Online {
@@ -131,19 +236,22 @@ pub fn run(tags: bool, args: &[String], env: &Env, out: &mut dyn Write, err: &mu
                 "gitsign: note: no --certificate-identity or --certificate-oidc-issuer given, so WHO signed is not checked"
             );
         }
-        let objects: Vec<(String, &str)> = if tags {
+        if o.ignore_tlog {
+            let _ = writeln!(
+                err,
+                "gitsign: WARNING: --insecure-ignore-tlog: only the signature, the certificate chain and the identity are checked; no log entry, no trusted time"
+            );
+        }
+        let shas: Vec<String> = if tags {
             if o.revs.is_empty() {
                 return Err("verify-tag needs a tag name".into());
             }
             o.revs
                 .iter()
                 .map(|t| {
-                    Ok((
-                        String::from_utf8_lossy(&git(&["rev-parse", "--verify", &format!("refs/tags/{t}")])?)
-                            .trim()
-                            .to_string(),
-                        "tag",
-                    ))
+                    Ok(String::from_utf8_lossy(&git(&["rev-parse", "--verify", &format!("refs/tags/{t}")])?)
+                        .trim()
+                        .to_string())
                 })
                 .collect::<Result<_, String>>()?
         } else {
@@ -155,35 +263,85 @@ pub fn run(tags: bool, args: &[String], env: &Env, out: &mut dyn Write, err: &mu
                 a.push("--no-walk");
             }
             a.extend(revs);
-            String::from_utf8_lossy(&git(&a)?).lines().map(|l| (l.to_string(), "commit")).collect()
+            String::from_utf8_lossy(&git(&a)?).lines().map(str::to_string).collect()
         };
-        let mut failed = 0;
-        for (sha, kind) in &objects {
-            match check_object(&trust, &policy, online.as_ref(), sha, kind) {
-                Ok(v) => {
-                    let _ = writeln!(
-                        out,
-                        "{sha} good  {} ({}) log index {} at {}",
-                        v.identity,
-                        v.issuer.as_deref().unwrap_or("?"),
-                        v.log_index,
-                        v.integrated_time
-                    );
+        let total = shas.len();
+        let progress = !o.json && total >= 500 && std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let mut batch = Batch::start(shas.clone())?;
+        let (mut good, mut unsigned, mut failures) = (0usize, 0usize, Vec::new());
+        for (round, chunk) in shas.chunks(CHUNK).enumerate() {
+            let objects: Vec<(String, Vec<u8>)> = chunk.iter().map(|_| batch.next()).collect::<Result<_, _>>()?;
+            let per = objects.len().div_ceil(workers);
+            let outcomes: Vec<Outcome> = std::thread::scope(|scope| {
+                let handles: Vec<_> = objects
+                    .chunks(per.max(1))
+                    .map(|part| {
+                        let (trust, policy, online) = (&trust, &policy, online.as_ref());
+                        scope.spawn(move || {
+                            part.iter()
+                                .map(|(kind, raw)| check_object(trust, policy, online, o.ignore_tlog, raw, kind))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap_or_else(|_| vec![Outcome::Bad("verifier thread failed".into())]))
+                    .collect()
+            });
+            for (sha, outcome) in chunk.iter().zip(&outcomes) {
+                if o.json {
+                    let _ = writeln!(out, "{}", json_line(sha, outcome));
                 }
-                Err(e) => {
-                    failed += 1;
-                    let _ = writeln!(out, "{sha} BAD   {e}");
+                match outcome {
+                    Outcome::Good(v) => {
+                        good += 1;
+                        if !o.json && total <= 20 {
+                            let log = if v.log_index >= 0 {
+                                format!("log index {} at {}", v.log_index, v.integrated_time)
+                            } else {
+                                "log not checked".into()
+                            };
+                            let _ = writeln!(
+                                out,
+                                "{sha} good  {} ({}) {log}",
+                                v.identity,
+                                v.issuer.as_deref().unwrap_or("?")
+                            );
+                        }
+                    }
+                    Outcome::Unsigned => {
+                        unsigned += 1;
+                        if !o.allow_unsigned {
+                            failures.push((sha.clone(), "not signed".to_string()));
+                        }
+                    }
+                    Outcome::Bad(e) => failures.push((sha.clone(), e.clone())),
                 }
+            }
+            if progress {
+                let _ = write!(err, "\rgitsign: verifying {}/{total}", ((round + 1) * CHUNK).min(total));
+            }
+        }
+        if progress {
+            let _ = writeln!(err);
+        }
+        let kind = if tags { "tag" } else { "commit" };
+        if !o.json && !failures.is_empty() {
+            let _ = writeln!(out, "{:<40}  reason", kind);
+            for (sha, why) in &failures {
+                let _ = writeln!(out, "{sha}  {why}");
             }
         }
         let _ = writeln!(
             err,
-            "gitsign: {} of {} {kind}s verified",
-            objects.len() - failed,
-            objects.len(),
-            kind = if tags { "tag" } else { "commit" }
+            "gitsign: {good} of {total} {kind}s verified ({} failed, {unsigned} unsigned{}) in {:.2}s",
+            failures.len() - if o.allow_unsigned { 0 } else { unsigned },
+            if o.allow_unsigned { ", allowed" } else { "" },
+            started.elapsed().as_secs_f64()
         );
-        Ok(if failed == 0 && !objects.is_empty() { 0 } else { 1 })
+        Ok(if failures.is_empty() && total > 0 { 0 } else { 1 })
     })();
     match result {
         Ok(code) => code,

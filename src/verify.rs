@@ -184,6 +184,9 @@ struct LogKey {
 /// What signatures are checked against.
 #[derive(Debug, Clone)]
 pub struct TrustRoot {
+    /// Leaf certificates whose CA signature and SCT verified: (SHA-256 of the DER, CA index).
+    /// Commits that share a certificate check it once.
+    verified: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<[u8; 32], usize>>>,
     cas: Vec<Ca>,
     logs: Vec<LogKey>,
     ctlogs: Vec<LogKey>,
@@ -220,7 +223,13 @@ impl TrustRoot {
             }
             Ok(out)
         };
-        Ok(TrustRoot { cas, logs: keys(&root.tlogs)?, ctlogs: keys(&root.ctlogs)?, name: name.to_string() })
+        Ok(TrustRoot {
+            verified: Default::default(),
+            cas,
+            logs: keys(&root.tlogs)?,
+            ctlogs: keys(&root.ctlogs)?,
+            name: name.to_string(),
+        })
     }
 
     /// The embedded public-good root.
@@ -400,6 +409,27 @@ fn verify_chain<'a>(trust: &'a TrustRoot, leaf: &CertFacts, t: i64) -> Result<&'
         })
 }
 
+/// Chain and SCT of a leaf at time `t`, remembering certificates already checked.
+fn verify_issuance(trust: &TrustRoot, der: &[u8], leaf: &CertFacts, t: i64) -> Result<(), VerifyError> {
+    const CACHE_LIMIT: usize = 100_000;
+    let id = sha256(der);
+    let known = trust.verified.lock().ok().and_then(|m| m.get(&id).copied());
+    if let Some(ca) = known.and_then(|i| trust.cas.get(i)) {
+        if ca.not_before <= t && t <= ca.not_after && ca.valid.as_ref().is_none_or(|v| v.contains(at(t))) {
+            return Ok(());
+        }
+    }
+    let ca = verify_chain(trust, leaf, t)?;
+    verify_sct(trust, leaf, ca)?;
+    if let (Ok(mut m), Some(index)) = (trust.verified.lock(), trust.cas.iter().position(|c| std::ptr::eq(c, ca))) {
+        if m.len() >= CACHE_LIMIT {
+            m.clear();
+        }
+        m.insert(id, index);
+    }
+    Ok(())
+}
+
 /// Checks the leaf's embedded SCTs: at least one must verify under a CT log key of the trust
 /// root. Trust roots without CT logs (some private deployments) skip the check.
 fn verify_sct(trust: &TrustRoot, leaf: &CertFacts, ca: &Ca) -> Result<(), VerifyError> {
@@ -481,6 +511,8 @@ fn verify_log_entry(trust: &TrustRoot, entry: &TransparencyLogEntry, body: &[u8]
 pub enum LogEvidence {
     /// Embedded in the signature (offline mode): the body is rebuilt from the signature.
     Embedded,
+    /// Not checked (`--insecure-ignore-tlog`): the certificate is checked at its own start.
+    Ignored,
     /// Found in Rekor (online mode): an entry over the object ID `object_hex`, signed with the
     /// certificate's key, with the body Rekor returned.
     Online {
@@ -549,6 +581,7 @@ pub fn verify_with(
             check_online_body(body, object_hex, &key, &parsed.signer_cert)?;
             verify_log_entry(trust, entry, body)?
         }
+        LogEvidence::Ignored => (-1, leaf.not_before),
     };
     if !within(&leaf, t) {
         return Err(VerifyError::CertificateExpired {
@@ -557,8 +590,7 @@ pub fn verify_with(
             not_after: at(leaf.not_after),
         });
     }
-    let ca = verify_chain(trust, &leaf, t)?;
-    verify_sct(trust, &leaf, ca)?;
+    verify_issuance(trust, &parsed.signer_cert, &leaf, t)?;
     if !leaf.code_signing {
         return Err(VerifyError::NotCodeSigning);
     }
