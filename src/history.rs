@@ -65,21 +65,28 @@ fn git(args: &[&str]) -> Result<Vec<u8>, String> {
     Ok(out.stdout)
 }
 
-/// Reads objects through one `git cat-file --batch`, in the order asked.
+/// Reads objects through one `git cat-file --batch`, fed either by `git rev-list` (commits of a
+/// range, streamed: verification starts with the first one) or by a list (tags).
 struct Batch {
     child: std::process::Child,
+    rev_list: Option<std::process::Child>,
     output: std::io::BufReader<std::process::ChildStdout>,
     writer: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Batch {
-    fn start(shas: Vec<String>) -> Result<Batch, String> {
-        let mut child = Command::new("git")
+    fn cat_file(stdin: std::process::Stdio) -> Result<std::process::Child, String> {
+        Command::new("git")
             .args(["cat-file", "--batch"])
-            .stdin(std::process::Stdio::piped())
+            .stdin(stdin)
             .stdout(std::process::Stdio::piped())
             .spawn()
-            .map_err(|e| format!("cannot run git cat-file: {e}"))?;
+            .map_err(|e| format!("cannot run git cat-file: {e}"))
+    }
+
+    /// The objects named in `shas`.
+    fn from_list(shas: Vec<String>) -> Result<Batch, String> {
+        let mut child = Self::cat_file(std::process::Stdio::piped())?;
         let mut input = child.stdin.take().ok_or("git cat-file has no stdin")?;
         let output =
             std::io::BufReader::with_capacity(1 << 16, child.stdout.take().ok_or("git cat-file has no stdout")?);
@@ -91,22 +98,55 @@ impl Batch {
                 }
             }
         });
-        Ok(Batch { child, output, writer: Some(writer) })
+        Ok(Batch { child, rev_list: None, output, writer: Some(writer) })
     }
 
-    /// The next object: (type, content).
-    fn next(&mut self) -> Result<(String, Vec<u8>), String> {
+    /// The commits `git rev-list ARGS` names.
+    fn from_rev_list(args: &[&str]) -> Result<Batch, String> {
+        let mut rev_list = Command::new("git")
+            .arg("rev-list")
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run git rev-list: {e}"))?;
+        let shas = rev_list.stdout.take().ok_or("git rev-list has no stdout")?;
+        let mut child = Self::cat_file(std::process::Stdio::from(shas))?;
+        let output =
+            std::io::BufReader::with_capacity(1 << 16, child.stdout.take().ok_or("git cat-file has no stdout")?);
+        Ok(Batch { child, rev_list: Some(rev_list), output, writer: None })
+    }
+
+    /// The next object: (sha, type, content); `None` at the end.
+    fn next(&mut self) -> Result<Option<(String, String, Vec<u8>)>, String> {
         use std::io::{BufRead as _, Read as _};
         let mut header = String::new();
-        self.output.read_line(&mut header).map_err(|e| format!("reading git cat-file: {e}"))?;
+        if self.output.read_line(&mut header).map_err(|e| format!("reading git cat-file: {e}"))? == 0 {
+            return Ok(None);
+        }
         let mut parts = header.split_whitespace();
-        let (_, kind, size) = (parts.next(), parts.next().unwrap_or("missing"), parts.next());
+        let (sha, kind, size) = (parts.next().unwrap_or(""), parts.next().unwrap_or("missing"), parts.next());
         let size: usize =
             size.and_then(|s| s.parse().ok()).ok_or_else(|| format!("git cat-file: {}", header.trim()))?;
         let mut content = vec![0u8; size + 1];
         self.output.read_exact(&mut content).map_err(|e| format!("reading git cat-file: {e}"))?;
         content.pop();
-        Ok((kind.to_string(), content))
+        Ok(Some((sha.to_string(), kind.to_string(), content)))
+    }
+
+    /// Whether rev-list succeeded (a bad revision shows only here).
+    fn finish(mut self) -> Result<(), String> {
+        if let Some(mut r) = self.rev_list.take() {
+            let status = r.wait().map_err(|e| e.to_string())?;
+            if !status.success() {
+                let mut msg = String::new();
+                if let Some(mut e) = r.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut e, &mut msg);
+                }
+                return Err(format!("git rev-list: {}", msg.trim()));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -114,6 +154,10 @@ impl Drop for Batch {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(mut r) = self.rev_list.take() {
+            let _ = r.kill();
+            let _ = r.wait();
+        }
         if let Some(w) = self.writer.take() {
             let _ = w.join();
         }
@@ -207,7 +251,7 @@ fn json_line(sha: &str, outcome: &Outcome) -> String {
     v.to_string()
 }
 
-/// Objects verified per round: bounds memory whatever the range's length.
+/// How often the progress line is redrawn.
 const CHUNK: usize = 1024;
 
 /// `gitsign verify [OPTIONS] [REV|RANGE...]` and `gitsign verify-tag [OPTIONS] TAG...`.
@@ -242,89 +286,121 @@ pub fn run(tags: bool, args: &[String], env: &Env, out: &mut dyn Write, err: &mu
                 "gitsign: WARNING: --insecure-ignore-tlog: only the signature, the certificate chain and the identity are checked; no log entry, no trusted time"
             );
         }
-        let shas: Vec<String> = if tags {
+        let mut batch = if tags {
             if o.revs.is_empty() {
                 return Err("verify-tag needs a tag name".into());
             }
-            o.revs
+            let shas = o
+                .revs
                 .iter()
                 .map(|t| {
                     Ok(String::from_utf8_lossy(&git(&["rev-parse", "--verify", &format!("refs/tags/{t}")])?)
                         .trim()
                         .to_string())
                 })
-                .collect::<Result<_, String>>()?
+                .collect::<Result<Vec<_>, String>>()?;
+            Batch::from_list(shas)?
         } else {
             let revs: Vec<&str> =
                 if o.revs.is_empty() { vec!["HEAD"] } else { o.revs.iter().map(String::as_str).collect() };
             let walk = revs.iter().any(|r| r.contains("..") || *r == "--all" || r.starts_with('^'));
-            let mut a = vec!["rev-list"];
+            let mut a = Vec::new();
             if !walk {
                 a.push("--no-walk");
             }
             a.extend(revs);
-            String::from_utf8_lossy(&git(&a)?).lines().map(str::to_string).collect()
+            Batch::from_rev_list(&a)?
         };
-        let total = shas.len();
-        let progress = !o.json && total >= 500 && std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let progress = !o.json && std::io::IsTerminal::is_terminal(&std::io::stderr());
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let mut batch = Batch::start(shas.clone())?;
-        let (mut good, mut unsigned, mut failures) = (0usize, 0usize, Vec::new());
-        for (round, chunk) in shas.chunks(CHUNK).enumerate() {
-            let objects: Vec<(String, Vec<u8>)> = chunk.iter().map(|_| batch.next()).collect::<Result<_, _>>()?;
-            let per = objects.len().div_ceil(workers);
-            let outcomes: Vec<Outcome> = std::thread::scope(|scope| {
-                let handles: Vec<_> = objects
-                    .chunks(per.max(1))
-                    .map(|part| {
-                        let (trust, policy, online) = (&trust, &policy, online.as_ref());
-                        scope.spawn(move || {
-                            part.iter()
-                                .map(|(kind, raw)| check_object(trust, policy, online, o.ignore_tlog, raw, kind))
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .flat_map(|h| h.join().unwrap_or_else(|_| vec![Outcome::Bad("verifier thread failed".into())]))
-                    .collect()
-            });
-            for (sha, outcome) in chunk.iter().zip(&outcomes) {
-                if o.json {
-                    let _ = writeln!(out, "{}", json_line(sha, outcome));
+        let (mut good, mut unsigned, mut failures, mut total) = (0usize, 0usize, Vec::new(), 0usize);
+        let mut short_listing = Vec::new();
+        // A reader thread feeds objects from git cat-file to one verifier per core; results are
+        // put back in order here. The channels are bounded, so memory stays flat on any range.
+        let (job_tx, job_rx) = std::sync::mpsc::sync_channel::<(usize, String, String, Vec<u8>)>(256);
+        let job_rx = std::sync::Mutex::new(job_rx);
+        let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<(usize, String, Outcome)>(256);
+        let read_error = std::thread::scope(|scope| {
+            let reader = scope.spawn(move || -> Result<(), String> {
+                let mut i = 0;
+                while let Some((sha, kind, raw)) = batch.next()? {
+                    if job_tx.send((i, sha, kind, raw)).is_err() {
+                        break;
+                    }
+                    i += 1;
                 }
-                match outcome {
-                    Outcome::Good(v) => {
-                        good += 1;
-                        if !o.json && total <= 20 {
-                            let log = if v.log_index >= 0 {
-                                format!("log index {} at {}", v.log_index, v.integrated_time)
-                            } else {
-                                "log not checked".into()
-                            };
-                            let _ = writeln!(
-                                out,
-                                "{sha} good  {} ({}) {log}",
-                                v.identity,
-                                v.issuer.as_deref().unwrap_or("?")
-                            );
+                drop(job_tx);
+                batch.finish()
+            });
+            for _ in 0..workers {
+                let (done, jobs, trust, policy, online) = (done_tx.clone(), &job_rx, &trust, &policy, online.as_ref());
+                let ignore_tlog = o.ignore_tlog;
+                scope.spawn(move || {
+                    loop {
+                        let job = match jobs.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok((i, sha, kind, raw)) = job else { return };
+                        if done.send((i, sha, check_object(trust, policy, online, ignore_tlog, &raw, &kind))).is_err() {
+                            return;
                         }
                     }
-                    Outcome::Unsigned => {
-                        unsigned += 1;
-                        if !o.allow_unsigned {
-                            failures.push((sha.clone(), "not signed".to_string()));
-                        }
+                });
+            }
+            drop(done_tx);
+            let mut pending = std::collections::BTreeMap::new();
+            let mut next = 0usize;
+            for (i, sha, outcome) in done_rx {
+                pending.insert(i, (sha, outcome));
+                while let Some((sha, outcome)) = pending.remove(&next) {
+                    let sha = &sha;
+                    next += 1;
+                    total += 1;
+                    if o.json {
+                        let _ = writeln!(out, "{}", json_line(sha, &outcome));
                     }
-                    Outcome::Bad(e) => failures.push((sha.clone(), e.clone())),
+                    match outcome {
+                        Outcome::Good(v) => {
+                            good += 1;
+                            if !o.json && short_listing.len() <= 20 {
+                                let log = if v.log_index >= 0 {
+                                    format!("log index {} at {}", v.log_index, v.integrated_time)
+                                } else {
+                                    "log not checked".into()
+                                };
+                                short_listing.push(format!(
+                                    "{sha} good  {} ({}) {log}",
+                                    v.identity,
+                                    v.issuer.as_deref().unwrap_or("?")
+                                ));
+                            }
+                        }
+                        Outcome::Unsigned => {
+                            unsigned += 1;
+                            if !o.allow_unsigned {
+                                failures.push((sha.clone(), "not signed".to_string()));
+                            }
+                        }
+                        Outcome::Bad(e) => failures.push((sha.clone(), e)),
+                    }
+                    if progress && next.is_multiple_of(CHUNK) {
+                        let _ = write!(err, "\rgitsign: verified {next} so far");
+                    }
                 }
             }
-            if progress {
-                let _ = write!(err, "\rgitsign: verifying {}/{total}", ((round + 1) * CHUNK).min(total));
+            reader.join().unwrap_or_else(|_| Err("the object reader failed".into())).err()
+        });
+        if let Some(e) = read_error {
+            return Err(e);
+        }
+        // A short range lists every commit; a long one only its failures.
+        if !o.json && total <= 20 {
+            for line in &short_listing {
+                let _ = writeln!(out, "{line}");
             }
         }
-        if progress {
+        if progress && total >= CHUNK {
             let _ = writeln!(err);
         }
         let kind = if tags { "tag" } else { "commit" };

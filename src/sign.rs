@@ -101,16 +101,37 @@ pub fn load_trust(config: &Config) -> Result<TrustRoot, VerifyError> {
     Ok(trust)
 }
 
-/// Signs `payload`.
-pub fn sign(payload: &[u8], config: &Config, env: &Env, ui: &mut Ui) -> Result<Signed, SignError> {
-    let trust = load_trust(config).map_err(SignError::Trust)?;
-    let http = Http::new(config.timeout)?;
-    crate::debug_log!("HTTP client ready");
-    let token = identity::get_token(config, env, &http, ui)?;
-    crate::debug_log!("identity token for {}", token.subject);
+/// An ephemeral key and the certificate chain Fulcio issued for it (leaf first). The key is
+/// zeroized when the credential is dropped; it is never written anywhere.
+pub struct Credential {
+    key: SigningKey,
+    /// DER certificates, leaf first.
+    pub chain: Vec<Vec<u8>>,
+}
 
-    // The ephemeral key lives in this stack frame only and is zeroized when dropped. Signatures
-    // use RFC 6979 nonces, so no RNG beyond the OS's is touched (aws-lc's takes ~20 ms to start).
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential").field("chain", &self.chain.len()).finish_non_exhaustive()
+    }
+}
+
+impl Credential {
+    /// A credential from its parts (a cache hands them back this way).
+    pub fn from_parts(key: SigningKey, chain: Vec<Vec<u8>>) -> Self {
+        Credential { key, chain }
+    }
+
+    /// The private key (for a credential cache to hold).
+    pub fn key(&self) -> &SigningKey {
+        &self.key
+    }
+}
+
+/// Logs in, makes an ephemeral key, and gets a certificate for it from Fulcio.
+pub fn obtain_credential(config: &Config, env: &Env, http: &Http, ui: &mut Ui) -> Result<Credential, SignError> {
+    let token = identity::get_token(config, env, http, ui)?;
+    crate::debug_log!("identity token for {}", token.subject);
+    // RFC 6979 nonces: no RNG beyond the OS's is touched (aws-lc's takes ~20 ms to start).
     let key = SigningKey::random(&mut rand_core::OsRng);
     let spki = key.verifying_key().to_public_key_der().map_err(|e| SignError::Key(e.to_string()))?;
     crate::debug_log!("ephemeral key made");
@@ -121,17 +142,38 @@ pub fn sign(payload: &[u8], config: &Config, env: &Env, ui: &mut Ui) -> Result<S
         &pem_encode("PUBLIC KEY", spki.as_bytes()),
         proof.as_bytes(),
     )?;
-    let leaf = &chain[0];
     crate::debug_log!("certificate from {} ({} in the chain)", config.fulcio, chain.len());
     {
         use x509_parser::prelude::FromDer as _;
-        let (_, cert) = x509_parser::certificate::X509Certificate::from_der(leaf)
+        let (_, cert) = x509_parser::certificate::X509Certificate::from_der(&chain[0])
             .map_err(|e| SignError::Certificate(e.to_string()))?;
         if cert.public_key().raw != spki.as_bytes() {
             return Err(SignError::Certificate(format!("{} certified another key than the one sent", config.fulcio)));
         }
     }
+    Ok(Credential { key, chain })
+}
 
+/// Signs `payload`: a new credential, then [`sign_with`].
+pub fn sign(payload: &[u8], config: &Config, env: &Env, ui: &mut Ui) -> Result<Signed, SignError> {
+    let trust = load_trust(config).map_err(SignError::Trust)?;
+    let http = Http::new(config.timeout)?;
+    crate::debug_log!("HTTP client ready");
+    let credential = obtain_credential(config, env, &http, ui)?;
+    sign_with(payload, &credential, config, &http, &trust)
+}
+
+/// Signs `payload` with `credential`, logs it in Rekor, and verifies the result against `trust`.
+pub fn sign_with(
+    payload: &[u8],
+    credential: &Credential,
+    config: &Config,
+    http: &Http,
+    trust: &TrustRoot,
+) -> Result<Signed, SignError> {
+    let key = &credential.key;
+    let leaf =
+        credential.chain.first().ok_or_else(|| SignError::Certificate("the credential holds no certificate".into()))?;
     let now = time::OffsetDateTime::now_utc();
     let utc =
         der::asn1::UtcTime::from_unix_duration(std::time::Duration::from_secs(now.unix_timestamp().max(0) as u64))
@@ -156,7 +198,7 @@ pub fn sign(payload: &[u8], config: &Config, env: &Env, ui: &mut Ui) -> Result<S
                 .map_err(|source| SignError::Entry { url: config.rekor.clone(), source })?;
             let der = signature::assemble(leaf, attrs, sig.as_bytes(), Some(&tlog.encode_to_vec()))?;
             let verified =
-                verify::verify(&trust, payload, &signature::parse(&der)?, &Policy::default()).map_err(selfcheck)?;
+                verify::verify(trust, payload, &signature::parse(&der)?, &Policy::default()).map_err(selfcheck)?;
             (der, verified)
         }
         RekorMode::Online => {
@@ -178,13 +220,11 @@ pub fn sign(payload: &[u8], config: &Config, env: &Env, ui: &mut Ui) -> Result<S
                 source: crate::tlog::IncompleteEntry("the body is not base64"),
             })?;
             let evidence = verify::LogEvidence::Online { entry: Box::new(tlog), body, object_hex };
-            let verified =
-                verify::verify_with(&trust, payload, &signature::parse(&der)?, &Policy::default(), &evidence)
-                    .map_err(selfcheck)?;
+            let verified = verify::verify_with(trust, payload, &signature::parse(&der)?, &Policy::default(), &evidence)
+                .map_err(selfcheck)?;
             (der, verified)
         }
     };
-    drop(key);
     crate::debug_log!("the signature verifies against {}", trust.name());
     Ok(Signed {
         armored: signature::armor(&der),

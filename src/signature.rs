@@ -124,8 +124,9 @@ pub fn dearmor(text: &[u8]) -> Result<Vec<u8>, SignatureError> {
     let end = format!("-----END {PEM_LABEL}-----");
     let start = text.find(&begin).ok_or(SignatureError::NotArmored)? + begin.len();
     let stop = text[start..].find(&end).ok_or(SignatureError::NotArmored)? + start;
-    let body: String = text[start..stop].chars().filter(|c| !c.is_whitespace()).collect();
-    gitsign_protocol::unb64(&body).map_err(|_| SignatureError::NotArmored)
+    let body: Vec<u8> = text.as_bytes()[start..stop].iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(body).map_err(|_| SignatureError::NotArmored)
 }
 
 /// The parts of a signature a verifier needs.

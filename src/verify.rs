@@ -414,10 +414,12 @@ fn verify_issuance(trust: &TrustRoot, der: &[u8], leaf: &CertFacts, t: i64) -> R
     const CACHE_LIMIT: usize = 100_000;
     let id = sha256(der);
     let known = trust.verified.lock().ok().and_then(|m| m.get(&id).copied());
-    if let Some(ca) = known.and_then(|i| trust.cas.get(i)) {
-        if ca.not_before <= t && t <= ca.not_after && ca.valid.as_ref().is_none_or(|v| v.contains(at(t))) {
-            return Ok(());
-        }
+    if let Some(ca) = known.and_then(|i| trust.cas.get(i))
+        && ca.not_before <= t
+        && t <= ca.not_after
+        && ca.valid.as_ref().is_none_or(|v| v.contains(at(t)))
+    {
+        return Ok(());
     }
     let ca = verify_chain(trust, leaf, t)?;
     verify_sct(trust, leaf, ca)?;

@@ -65,13 +65,24 @@ const OID_ED25519: &str = "1.3.101.112";
 const OID_RSA: &str = "1.2.840.113549.1.1.1";
 
 /// A parsed public key.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct PublicKey {
     spki_der: Vec<u8>,
     kind: KeyKind,
     /// The key bytes inside the SPKI's BIT STRING (EC point, Ed25519 key, or RSAPublicKey DER).
     raw: Vec<u8>,
+    /// The key parsed once for its usual algorithm (long-lived log and CA keys verify many
+    /// signatures; parsing the point each time is measurable).
+    parsed: Option<std::sync::Arc<signature::ParsedPublicKey>>,
 }
+
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.spki_der == other.spki_der
+    }
+}
+
+impl Eq for PublicKey {}
 
 impl std::fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -107,7 +118,9 @@ impl PublicKey {
             OID_RSA => KeyKind::Rsa,
             other => return Err(KeyError::Unsupported(other.to_string())),
         };
-        Ok(PublicKey { spki_der: der.to_vec(), kind, raw: spki.subject_public_key.data.to_vec() })
+        let raw = spki.subject_public_key.data.to_vec();
+        let parsed = UnparsedPublicKey::new(kind.algorithm(), &raw).parse().ok().map(std::sync::Arc::new);
+        Ok(PublicKey { spki_der: der.to_vec(), kind, raw, parsed })
     }
 
     /// Reads the key of a PEM certificate or a PEM public key (the two forms a hashedrekord's
@@ -152,7 +165,11 @@ impl PublicKey {
 
     /// Verifies `signature` (ASN.1 DER for ECDSA) over `message`.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), KeyError> {
-        UnparsedPublicKey::new(self.kind.algorithm(), &self.raw).verify(message, signature).map_err(|_| self.bad())
+        match &self.parsed {
+            Some(key) => key.verify_sig(message, signature),
+            None => UnparsedPublicKey::new(self.kind.algorithm(), &self.raw).verify(message, signature),
+        }
+        .map_err(|_| self.bad())
     }
 
     /// Verifies an ECDSA `signature` made over a message whose SHA-256 is `digest` (hashedrekord).
@@ -205,6 +222,9 @@ impl PublicKey {
             (KeyKind::Ed25519, "1.3.101.112") => &signature::ED25519,
             (kind, oid) => return Err(KeyError::Unsupported(format!("signature algorithm {oid} with a {kind:?} key"))),
         };
+        if std::ptr::addr_eq(alg, self.kind.algorithm()) {
+            return self.verify(message, signature);
+        }
         UnparsedPublicKey::new(alg, &self.raw).verify(message, signature).map_err(|_| self.bad())
     }
 }

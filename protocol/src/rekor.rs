@@ -155,10 +155,10 @@ pub struct HashedRekord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HashedRekordSpec {
-    /// Signature and key.
-    pub signature: HashedRekordSignature,
     /// Digest of the signed artifact.
     pub data: HashedRekordData,
+    /// Signature and key.
+    pub signature: HashedRekordSignature,
 }
 
 /// The signature of a hashedrekord.
@@ -221,11 +221,17 @@ impl HashedRekord {
     }
 }
 
-/// RFC 8785 canonical JSON of any serializable value.
-pub fn canonical<T: Serialize>(value: &T) -> Vec<u8> {
+/// RFC 8785 canonical JSON of the entry types of this module.
+///
+/// Invariant: every struct passed here declares its fields in sorted (serialized-name) order and
+/// holds only strings and integers. For such values serde_json's compact output is exactly RFC
+/// 8785 (same escaping of strings, no floats), and it is several times faster than a general
+/// canonicalizer, which matters when a history's every commit rebuilds its log body. The tests
+/// check this against a general RFC 8785 implementation.
+fn canonical<T: Serialize>(value: &T) -> Vec<u8> {
     // Serializing plain structs of strings and integers cannot fail; an empty body would then
     // fail every later check rather than pass one.
-    serde_json_canonicalizer::to_vec(value).unwrap_or_default()
+    serde_json::to_vec(value).unwrap_or_default()
 }
 
 /// Entry UUID: hex of the RFC 6962 leaf hash of the body.
@@ -259,6 +265,15 @@ mod tests {
             String::from_utf8(p).unwrap(),
             r#"{"body":"Ym9keQ==","integratedTime":5,"logID":"ab","logIndex":7}"#
         );
+    }
+
+    #[test]
+    fn compact_output_is_rfc8785_for_these_types() {
+        let e = HashedRekord::new(&[7; 32], b"sig\x00\x1f\"\\", "pem with \n newline and \u{e9}");
+        assert_eq!(e.canonical_json(), serde_json_canonicalizer::to_vec(&e).unwrap());
+        let p = set_payload("Ym9keQ==", -5, "ab", 123_456_789_012);
+        let v: serde_json::Value = serde_json::from_slice(&p).unwrap();
+        assert_eq!(p, serde_json_canonicalizer::to_vec(&v).unwrap());
     }
 
     #[test]
