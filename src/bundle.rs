@@ -46,3 +46,205 @@ pub fn message_signature(
         },
     })
 }
+
+/// Why a bundle is not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    /// Not a bundle this verifier reads.
+    #[error("malformed bundle: {0}")]
+    Malformed(String),
+    /// A kind of bundle or entry not supported yet.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// The bundle's parts do not agree with each other or with the artifact.
+    #[error("inconsistent bundle: {0}")]
+    Mismatch(String),
+    /// A verification step failed.
+    #[error(transparent)]
+    Verify(#[from] crate::verify::VerifyError),
+}
+
+/// What the signature must have been made with.
+#[derive(Debug)]
+pub enum Signer<'a> {
+    /// A Fulcio certificate matching this policy.
+    Certificate(&'a crate::verify::Policy),
+    /// A managed key (PEM).
+    Key(&'a gitsign_protocol::keys::PublicKey),
+}
+
+fn field<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter().try_fold(v, |v, k| v.get(k))
+}
+
+fn b64_field(v: &Value, path: &[&str]) -> Result<Vec<u8>, BundleError> {
+    let s = field(v, path)
+        .and_then(Value::as_str)
+        .ok_or_else(|| BundleError::Malformed(format!("{} is missing", path.join("."))))?;
+    gitsign_protocol::unb64(s).map_err(|_| BundleError::Malformed(format!("{} is not base64", path.join("."))))
+}
+
+fn int_field(v: &Value, path: &[&str]) -> Result<i64, BundleError> {
+    let f = field(v, path).ok_or_else(|| BundleError::Malformed(format!("{} is missing", path.join("."))))?;
+    let n = match f {
+        Value::String(s) => s.parse::<i64>().ok(),
+        Value::Number(n) => n.as_i64(),
+        _ => None,
+    };
+    n.filter(|n| *n >= 0)
+        .ok_or_else(|| BundleError::Malformed(format!("{} is not a non-negative integer", path.join("."))))
+}
+
+/// The transparency-log entry of a bundle (protobuf-JSON form) as the embedded-entry type.
+fn tlog_entry(e: &Value) -> Result<TransparencyLogEntry, BundleError> {
+    use crate::tlog::{Checkpoint, InclusionPromise, InclusionProof, KindVersion, LogId};
+    let proof = match e.get("inclusionProof") {
+        None => None,
+        Some(p) => Some(InclusionProof {
+            log_index: int_field(p, &["logIndex"])?,
+            root_hash: b64_field(p, &["rootHash"])?,
+            tree_size: int_field(p, &["treeSize"])?,
+            hashes: p
+                .get("hashes")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .map(|h| h.as_str().and_then(|h| gitsign_protocol::unb64(h).ok()))
+                        .collect::<Option<Vec<_>>>()
+                })
+                .unwrap_or(Some(Vec::new()))
+                .ok_or_else(|| BundleError::Malformed("inclusionProof.hashes".into()))?,
+            checkpoint: field(p, &["checkpoint", "envelope"])
+                .and_then(Value::as_str)
+                .map(|s| Checkpoint { envelope: s.to_string() }),
+        }),
+    };
+    Ok(TransparencyLogEntry {
+        log_index: int_field(e, &["logIndex"])?,
+        log_id: Some(LogId { key_id: b64_field(e, &["logId", "keyId"])? }),
+        kind_version: Some(KindVersion {
+            kind: field(e, &["kindVersion", "kind"]).and_then(Value::as_str).unwrap_or_default().to_string(),
+            version: field(e, &["kindVersion", "version"]).and_then(Value::as_str).unwrap_or_default().to_string(),
+        }),
+        integrated_time: int_field(e, &["integratedTime"])?,
+        inclusion_promise: match e.get("inclusionPromise") {
+            Some(_) => Some(InclusionPromise {
+                signed_entry_timestamp: b64_field(e, &["inclusionPromise", "signedEntryTimestamp"])?,
+            }),
+            None => None,
+        },
+        inclusion_proof: proof,
+        canonicalized_body: Vec::new(),
+    })
+}
+
+/// Verifies a Sigstore bundle (v0.1 to v0.3, hashedrekord 0.0.1 in a Rekor v1 log) over an
+/// artifact given by its SHA-256 `digest`. Returns what a good signature says.
+pub fn verify(
+    trust: &crate::verify::TrustRoot,
+    bundle: &[u8],
+    digest: &[u8; 32],
+    signer: &Signer<'_>,
+) -> Result<crate::verify::Verified, BundleError> {
+    use gitsign_protocol::keys::PublicKey;
+    let bad = |s: &str| BundleError::Malformed(s.to_string());
+    let b: Value = serde_json::from_slice(bundle).map_err(|e| BundleError::Malformed(format!("not JSON: {e}")))?;
+    let media = b.get("mediaType").and_then(Value::as_str).unwrap_or_default();
+    let version = match media {
+        "application/vnd.dev.sigstore.bundle+json;version=0.1" => 1,
+        "application/vnd.dev.sigstore.bundle+json;version=0.2" => 2,
+        "application/vnd.dev.sigstore.bundle+json;version=0.3" | MEDIA_TYPE => 3,
+        other => return Err(BundleError::Unsupported(format!("bundle media type {other:?}"))),
+    };
+    let vm = b.get("verificationMaterial").ok_or_else(|| bad("no verificationMaterial"))?;
+    let cert = if let Some(c) = field(vm, &["certificate", "rawBytes"]) {
+        Some(gitsign_protocol::unb64(c.as_str().unwrap_or_default()).map_err(|_| bad("certificate is not base64"))?)
+    } else if let Some(chain) = field(vm, &["x509CertificateChain", "certificates"]).and_then(Value::as_array) {
+        let ders = chain
+            .iter()
+            .map(|c| c.get("rawBytes").and_then(Value::as_str).and_then(|s| gitsign_protocol::unb64(s).ok()))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| bad("a chain certificate is not base64"))?;
+        // The chain ends below the trust root: a self-signed root in it is refused.
+        for der in ders.iter().skip(1) {
+            if let Ok((_, c)) = x509_parser::parse_x509_certificate(der) {
+                if c.subject().as_raw() == c.issuer().as_raw() {
+                    return Err(BundleError::Mismatch("the certificate chain includes a root certificate".into()));
+                }
+            }
+        }
+        Some(ders.into_iter().next().ok_or_else(|| bad("the certificate chain is empty"))?)
+    } else if vm.get("publicKey").is_some() {
+        None
+    } else {
+        return Err(bad("no certificate or public key"));
+    };
+    let key: PublicKey = match (&cert, signer) {
+        (Some(der), Signer::Certificate(_)) => crate::verify::certificate_key(der)?,
+        (None, Signer::Key(k)) => (*k).clone(),
+        (Some(_), Signer::Key(_)) => {
+            return Err(BundleError::Mismatch("the bundle has a certificate, a key was given".into()));
+        }
+        (None, Signer::Certificate(_)) => {
+            return Err(BundleError::Mismatch("the bundle names a managed key; verify with --key".into()));
+        }
+    };
+    let ms = b
+        .get("messageSignature")
+        .ok_or_else(|| BundleError::Unsupported("DSSE envelopes are not supported yet".into()))?;
+    if let Some(d) = field(ms, &["messageDigest", "digest"]).and_then(Value::as_str) {
+        let claimed = gitsign_protocol::unb64(d).map_err(|_| bad("messageDigest is not base64"))?;
+        if claimed != digest {
+            return Err(BundleError::Mismatch("the bundle's message digest is not the artifact's".into()));
+        }
+    }
+    let signature = b64_field(ms, &["signature"])?;
+    key.verify_sha256_prehashed(digest, &signature)
+        .map_err(|_| BundleError::Verify(crate::verify::VerifyError::BadSignature))?;
+
+    let entries = vm.get("tlogEntries").and_then(Value::as_array).ok_or_else(|| bad("no tlogEntries"))?;
+    let [entry_json] = entries.as_slice() else { return Err(bad("a bundle must hold exactly one log entry")) };
+    let entry = tlog_entry(entry_json)?;
+    let kv = entry.kind_version.clone().unwrap_or_default();
+    if kv.kind != "hashedrekord" || kv.version != "0.0.1" {
+        return Err(BundleError::Unsupported(format!("log entries of kind {} {}", kv.kind, kv.version)));
+    }
+    if version >= 2 && entry.inclusion_proof.as_ref().is_none_or(|p| p.checkpoint.is_none()) {
+        return Err(bad("v0.2+ bundles need an inclusion proof with a checkpoint"));
+    }
+    let body = b64_field(entry_json, &["canonicalizedBody"])?;
+    let rekord: gitsign_protocol::rekor::HashedRekord = serde_json::from_slice(&body)
+        .map_err(|e| BundleError::Mismatch(format!("the logged body is not a hashedrekord: {e}")))?;
+    if !rekord.spec.data.hash.value.eq_ignore_ascii_case(&hex::encode(digest)) {
+        return Err(BundleError::Mismatch("the log entry is over another artifact".into()));
+    }
+    if gitsign_protocol::unb64(&rekord.spec.signature.content).ok().as_deref() != Some(signature.as_slice()) {
+        return Err(BundleError::Mismatch("the log entry holds another signature".into()));
+    }
+    let logged = gitsign_protocol::unb64(&rekord.spec.signature.public_key.content)
+        .map_err(|_| bad("logged key is not base64"))?;
+    let (logged_key, logged_cert) =
+        PublicKey::from_pem_cert_or_key(&logged).map_err(|e| BundleError::Mismatch(e.to_string()))?;
+    match (&cert, logged_cert) {
+        (Some(c), Some(l)) if *c == l => {}
+        (None, None) if logged_key == key => {}
+        _ => return Err(BundleError::Mismatch("the log entry names another certificate or key".into())),
+    }
+    let (log_index, t) = crate::verify::verify_entry(trust, &entry, &body)?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    if t > now + 60 {
+        return Err(BundleError::Mismatch(format!("the integrated time {t} is in the future")));
+    }
+    match (&cert, signer) {
+        (Some(der), Signer::Certificate(policy)) => {
+            Ok(crate::verify::verify_certificate(trust, der, t, log_index, policy)?)
+        }
+        _ => Ok(crate::verify::Verified {
+            identity: format!("key {}", hex::encode(key.key_id())),
+            issuer: None,
+            log_index,
+            integrated_time: time::OffsetDateTime::from_unix_timestamp(t).unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+            fingerprint: hex::encode(key.key_id()),
+        }),
+    }
+}

@@ -6,6 +6,7 @@
 //! [`ui`] (messages for the person).
 #![forbid(unsafe_code)]
 
+pub mod blob;
 pub mod bundle;
 pub mod config;
 pub mod gpg;
@@ -41,6 +42,14 @@ pub fn run(args: &[OsString], env: &Env, io: Io<'_>) -> i32 {
     let first = args.first().map(|a| a.to_string_lossy().into_owned());
     match first.as_deref() {
         Some("version" | "--version") => return version(env, io.stdout),
+        Some("verify-blob") => {
+            let rest: Vec<String> = args[1..].iter().map(|a| a.to_string_lossy().into_owned()).collect();
+            return blob::verify_blob(&rest, env, io.stdout, io.stderr);
+        }
+        Some("sign-blob") => {
+            let rest: Vec<String> = args[1..].iter().map(|a| a.to_string_lossy().into_owned()).collect();
+            return blob::sign_blob(&rest, env, io.stderr);
+        }
         Some(cmd @ ("verify" | "verify-tag")) => {
             let rest: Vec<String> = args[1..].iter().map(|a| a.to_string_lossy().into_owned()).collect();
             return history::run(cmd == "verify-tag", &rest, env, io.stdout, io.stderr);
@@ -79,6 +88,9 @@ Commands:
   gitsign verify [--certificate-identity[-regexp] I] [--certificate-oidc-issuer[-regexp] U] [REV|RANGE...]
                          verify commits (default HEAD) offline against the trust root
   gitsign verify-tag [same options] TAG...
+  gitsign sign-blob --bundle OUT FILE
+  gitsign verify-blob --bundle F (--certificate-identity I --certificate-oidc-issuer U | --key PEM)
+                      [--trusted-root F] FILE|sha256:HEX
   (git runs gitsign --status-fd=N -bsau KEY to sign, --status-fd=N --verify SIG - to verify)";
 
 fn load_config(env: &Env) -> Result<Config, config::ConfigError> {

@@ -234,3 +234,26 @@ pub fn sign_with(
         log_index: verified.log_index,
     })
 }
+
+/// Signs a blob with `credential` and logs it; returns the v0.3 bundle (unverified: the caller
+/// checks it against its trust root).
+pub fn sign_blob(
+    bytes: &[u8],
+    credential: &Credential,
+    config: &Config,
+    http: &Http,
+) -> Result<serde_json::Value, SignError> {
+    let leaf =
+        credential.chain.first().ok_or_else(|| SignError::Certificate("the credential holds no certificate".into()))?;
+    let digest = sha256(bytes);
+    let sig: DerSignature = credential.key.try_sign(bytes).map_err(|e| SignError::Key(e.to_string()))?;
+    let entry = HashedRekord::new(&digest, sig.as_bytes(), &pem_encode("CERTIFICATE", leaf));
+    let logged = http.log_entry(&config.rekor, &entry)?;
+    let tlog = TransparencyLogEntry::from_rekor(&logged, "hashedrekord", "0.0.1")
+        .map_err(|source| SignError::Entry { url: config.rekor.clone(), source })?;
+    let body = gitsign_protocol::unb64(&logged.body).map_err(|_| SignError::Entry {
+        url: config.rekor.clone(),
+        source: crate::tlog::IncompleteEntry("the body is not base64"),
+    })?;
+    Ok(crate::bundle::message_signature(leaf, &digest, sig.as_bytes(), &tlog, &body))
+}

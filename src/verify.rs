@@ -585,6 +585,40 @@ pub fn verify_with(
         }
         LogEvidence::Ignored => (-1, leaf.not_before),
     };
+    check_certificate(trust, &parsed.signer_cert, leaf, t, log_index, policy)
+}
+
+/// Verifies a leaf certificate (DER) for a signature made at time `t` (logged at `log_index`):
+/// validity then, chain to a Fulcio CA of the trust root, SCT, code signing, and the policy.
+pub fn verify_certificate(
+    trust: &TrustRoot,
+    der: &[u8],
+    t: i64,
+    log_index: i64,
+    policy: &Policy,
+) -> Result<Verified, VerifyError> {
+    check_certificate(trust, der, facts(der)?, t, log_index, policy)
+}
+
+/// The public key of a certificate (DER).
+pub fn certificate_key(der: &[u8]) -> Result<PublicKey, VerifyError> {
+    PublicKey::from_spki_der(&facts(der)?.spki).map_err(|e| VerifyError::Certificate(e.to_string()))
+}
+
+/// Verifies a log entry (SET, inclusion proof, checkpoint) whose logged body is `body`;
+/// returns (log index, integrated time).
+pub fn verify_entry(trust: &TrustRoot, entry: &TransparencyLogEntry, body: &[u8]) -> Result<(i64, i64), VerifyError> {
+    verify_log_entry(trust, entry, body)
+}
+
+fn check_certificate(
+    trust: &TrustRoot,
+    der: &[u8],
+    leaf: CertFacts,
+    t: i64,
+    log_index: i64,
+    policy: &Policy,
+) -> Result<Verified, VerifyError> {
     if !within(&leaf, t) {
         return Err(VerifyError::CertificateExpired {
             at: at(t),
@@ -592,7 +626,7 @@ pub fn verify_with(
             not_after: at(leaf.not_after),
         });
     }
-    verify_issuance(trust, &parsed.signer_cert, &leaf, t)?;
+    verify_issuance(trust, der, &leaf, t)?;
     if !leaf.code_signing {
         return Err(VerifyError::NotCodeSigning);
     }
@@ -606,8 +640,7 @@ pub fn verify_with(
     {
         return Err(VerifyError::Issuer { expected: m.describe(), found: leaf.oidc_issuer.clone() });
     }
-    let fingerprint =
-        hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &parsed.signer_cert));
+    let fingerprint = hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der));
     Ok(Verified {
         identity: leaf.sans.first().cloned().unwrap_or_default(),
         issuer: leaf.oidc_issuer,

@@ -1,0 +1,145 @@
+//! `gitsign sign-blob` and `gitsign verify-blob`: cosign-style signing of files into Sigstore
+//! bundles (v0.3) and their verification, with the same verifier as git signatures.
+
+use crate::config::{Config, Env};
+use crate::verify::{Matcher, Policy};
+use std::io::Write;
+
+struct Args {
+    bundle: Option<String>,
+    identity: Option<Matcher>,
+    issuer: Option<Matcher>,
+    key: Option<String>,
+    trusted_root: Option<String>,
+    positional: Vec<String>,
+}
+
+fn parse(args: &[String]) -> Result<Args, String> {
+    let mut a =
+        Args { bundle: None, identity: None, issuer: None, key: None, trusted_root: None, positional: Vec::new() };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
+            _ => (arg.as_str(), None),
+        };
+        let mut value = || inline.clone().or_else(|| it.next().cloned()).ok_or_else(|| format!("{name} needs a value"));
+        match name {
+            "--bundle" => a.bundle = Some(value()?),
+            "--certificate-identity" => a.identity = Some(Matcher::Exact(value()?)),
+            "--certificate-identity-regexp" => {
+                a.identity = Some(Matcher::regex(&value()?).map_err(|e| format!("{name}: {e}"))?)
+            }
+            "--certificate-oidc-issuer" => a.issuer = Some(Matcher::Exact(value()?)),
+            "--certificate-oidc-issuer-regexp" => {
+                a.issuer = Some(Matcher::regex(&value()?).map_err(|e| format!("{name}: {e}"))?)
+            }
+            "--key" => a.key = Some(value()?),
+            "--trusted-root" => a.trusted_root = Some(value()?),
+            flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
+            other => a.positional.push(other.to_string()),
+        }
+    }
+    Ok(a)
+}
+
+/// SHA-256 of the artifact: a file, or `sha256:HEX`.
+fn artifact_digest(spec: &str) -> Result<[u8; 32], String> {
+    if let Some(hex_digest) = spec.strip_prefix("sha256:") {
+        return hex::decode(hex_digest)
+            .ok()
+            .and_then(|d| d.try_into().ok())
+            .ok_or_else(|| format!("{spec:?} is not sha256:<64 hex digits>"));
+    }
+    let bytes = std::fs::read(spec).map_err(|e| format!("{spec}: {e}"))?;
+    Ok(gitsign_protocol::sha256(&bytes))
+}
+
+fn config(env: &Env, trusted_root: Option<&String>) -> Result<Config, String> {
+    let mut config = Config::resolve(&crate::config::read_git_config().map_err(|e| e.to_string())?, env)
+        .map_err(|e| e.to_string())?;
+    if let Some(root) = trusted_root {
+        config.trusted_root = Some(root.into());
+    }
+    Ok(config)
+}
+
+/// `gitsign verify-blob --bundle F (--certificate-identity I --certificate-oidc-issuer U | --key PEM) [--trusted-root F] FILE|sha256:HEX`.
+pub fn verify_blob(args: &[String], env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let result = (|| -> Result<crate::verify::Verified, String> {
+        let a = parse(args)?;
+        let [artifact] = a.positional.as_slice() else { return Err("give exactly one FILE or sha256:HEX".into()) };
+        let bundle_path = a.bundle.as_ref().ok_or("--bundle is required")?;
+        let bundle = std::fs::read(bundle_path).map_err(|e| format!("{bundle_path}: {e}"))?;
+        let digest = artifact_digest(artifact)?;
+        let config = config(env, a.trusted_root.as_ref())?;
+        let trust = crate::sign::load_trust(&config).map_err(|e| e.to_string())?;
+        let policy = Policy { identity: a.identity, issuer: a.issuer };
+        let key;
+        let signer = match &a.key {
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+                key = gitsign_protocol::keys::PublicKey::from_pem_cert_or_key(&pem)
+                    .map_err(|e| format!("{path}: {e}"))?
+                    .0;
+                crate::bundle::Signer::Key(&key)
+            }
+            None if policy.identity.is_some() && policy.issuer.is_some() => crate::bundle::Signer::Certificate(&policy),
+            None => {
+                return Err(
+                    "give --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp], or --key".into()
+                );
+            }
+        };
+        crate::bundle::verify(&trust, &bundle, &digest, &signer).map_err(|e| e.to_string())
+    })();
+    match result {
+        Ok(v) => {
+            let _ = writeln!(
+                out,
+                "Verified OK: signed by {} ({}), log index {}",
+                v.identity,
+                v.issuer.as_deref().unwrap_or("managed key"),
+                v.log_index
+            );
+            0
+        }
+        Err(e) => {
+            let _ = writeln!(err, "gitsign: verification failed: {e}");
+            1
+        }
+    }
+}
+
+/// `gitsign sign-blob --bundle OUT FILE`.
+pub fn sign_blob(args: &[String], env: &Env, err: &mut dyn Write) -> i32 {
+    let result = (|| -> Result<String, String> {
+        let a = parse(args)?;
+        let [file] = a.positional.as_slice() else { return Err("give exactly one FILE".into()) };
+        let out_path = a.bundle.as_ref().ok_or("--bundle OUT is required")?;
+        let bytes = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
+        let config = config(env, a.trusted_root.as_ref())?;
+        let trust = crate::sign::load_trust(&config).map_err(|e| e.to_string())?;
+        let http = crate::net::Http::new(config.timeout).map_err(|e| e.to_string())?;
+        let mut ui = crate::ui::Ui::terminal();
+        let credential = crate::sign::obtain_credential(&config, env, &http, &mut ui).map_err(|e| e.to_string())?;
+        let bundle = crate::sign::sign_blob(&bytes, &credential, &config, &http).map_err(|e| e.to_string())?;
+        let digest = gitsign_protocol::sha256(&bytes);
+        let json = serde_json::to_vec_pretty(&bundle).map_err(|e| e.to_string())?;
+        let policy = Policy::default();
+        let v = crate::bundle::verify(&trust, &json, &digest, &crate::bundle::Signer::Certificate(&policy))
+            .map_err(|e| format!("the new bundle does not verify against {}: {e}", trust.name()))?;
+        std::fs::write(out_path, &json).map_err(|e| format!("{out_path}: {e}"))?;
+        Ok(format!("signed {file} as {} (log index {}); bundle written to {out_path}", v.identity, v.log_index))
+    })();
+    match result {
+        Ok(msg) => {
+            let _ = writeln!(err, "gitsign: {msg}");
+            0
+        }
+        Err(e) => {
+            let _ = writeln!(err, "gitsign: sign-blob failed: {e}");
+            1
+        }
+    }
+}
