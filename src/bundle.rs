@@ -126,7 +126,8 @@ fn tlog_entry(e: &Value) -> Result<TransparencyLogEntry, BundleError> {
             kind: field(e, &["kindVersion", "kind"]).and_then(Value::as_str).unwrap_or_default().to_string(),
             version: field(e, &["kindVersion", "version"]).and_then(Value::as_str).unwrap_or_default().to_string(),
         }),
-        integrated_time: int_field(e, &["integratedTime"])?,
+        // Rekor v2 entries have no integrated time.
+        integrated_time: if e.get("integratedTime").is_some() { int_field(e, &["integratedTime"])? } else { 0 },
         inclusion_promise: match e.get("inclusionPromise") {
             Some(_) => Some(InclusionPromise {
                 signed_entry_timestamp: b64_field(e, &["inclusionPromise", "signedEntryTimestamp"])?,
@@ -167,10 +168,10 @@ pub fn verify(
             .ok_or_else(|| bad("a chain certificate is not base64"))?;
         // The chain ends below the trust root: a self-signed root in it is refused.
         for der in ders.iter().skip(1) {
-            if let Ok((_, c)) = x509_parser::parse_x509_certificate(der) {
-                if c.subject().as_raw() == c.issuer().as_raw() {
-                    return Err(BundleError::Mismatch("the certificate chain includes a root certificate".into()));
-                }
+            if let Ok((_, c)) = x509_parser::parse_x509_certificate(der)
+                && c.subject().as_raw() == c.issuer().as_raw()
+            {
+                return Err(BundleError::Mismatch("the certificate chain includes a root certificate".into()));
             }
         }
         Some(ders.into_iter().next().ok_or_else(|| bad("the certificate chain is empty"))?)
@@ -189,55 +190,75 @@ pub fn verify(
             return Err(BundleError::Mismatch("the bundle names a managed key; verify with --key".into()));
         }
     };
-    let ms = b
-        .get("messageSignature")
-        .ok_or_else(|| BundleError::Unsupported("DSSE envelopes are not supported yet".into()))?;
-    if let Some(d) = field(ms, &["messageDigest", "digest"]).and_then(Value::as_str) {
-        let claimed = gitsign_protocol::unb64(d).map_err(|_| bad("messageDigest is not base64"))?;
-        if claimed != digest {
-            return Err(BundleError::Mismatch("the bundle's message digest is not the artifact's".into()));
-        }
-    }
-    let signature = b64_field(ms, &["signature"])?;
-    key.verify_sha256_prehashed(digest, &signature)
-        .map_err(|_| BundleError::Verify(crate::verify::VerifyError::BadSignature))?;
-
     let entries = vm.get("tlogEntries").and_then(Value::as_array).ok_or_else(|| bad("no tlogEntries"))?;
     let [entry_json] = entries.as_slice() else { return Err(bad("a bundle must hold exactly one log entry")) };
     let entry = tlog_entry(entry_json)?;
-    let kv = entry.kind_version.clone().unwrap_or_default();
-    if kv.kind != "hashedrekord" || kv.version != "0.0.1" {
-        return Err(BundleError::Unsupported(format!("log entries of kind {} {}", kv.kind, kv.version)));
-    }
     if version >= 2 && entry.inclusion_proof.as_ref().is_none_or(|p| p.checkpoint.is_none()) {
         return Err(bad("v0.2+ bundles need an inclusion proof with a checkpoint"));
     }
+    let kv = entry.kind_version.clone().unwrap_or_default();
     let body = b64_field(entry_json, &["canonicalizedBody"])?;
-    let rekord: gitsign_protocol::rekor::HashedRekord = serde_json::from_slice(&body)
-        .map_err(|e| BundleError::Mismatch(format!("the logged body is not a hashedrekord: {e}")))?;
-    if !rekord.spec.data.hash.value.eq_ignore_ascii_case(&hex::encode(digest)) {
-        return Err(BundleError::Mismatch("the log entry is over another artifact".into()));
+    let body_json: Value = serde_json::from_slice(&body)
+        .map_err(|e| BundleError::Mismatch(format!("the logged body is not JSON: {e}")))?;
+    // Whether a verifier named in the body is this bundle's certificate or key: Rekor v1 bodies
+    // hold base64 of a PEM, v2 bodies a DER certificate or key in `rawBytes`.
+    let same_signer = |verifier: &Verifier<'_>| -> bool {
+        match verifier {
+            Verifier::Pem(b64_pem) => {
+                let Ok(pem) = gitsign_protocol::unb64(b64_pem) else { return false };
+                match (PublicKey::from_pem_cert_or_key(&pem), &cert) {
+                    (Ok((_, Some(logged))), Some(c)) => logged == *c,
+                    (Ok((logged, None)), None) => logged == key,
+                    _ => false,
+                }
+            }
+            Verifier::V2(v) => {
+                match (field(v, &["x509Certificate", "rawBytes"]), field(v, &["publicKey", "rawBytes"]), &cert) {
+                    (Some(raw), _, Some(c)) => {
+                        raw.as_str().and_then(|r| gitsign_protocol::unb64(r).ok()).as_deref() == Some(c.as_slice())
+                    }
+                    (None, Some(raw), None) => {
+                        raw.as_str().and_then(|r| gitsign_protocol::unb64(r).ok()).as_deref() == Some(key.spki_der())
+                    }
+                    _ => false,
+                }
+            }
+        }
+    };
+    let signature = if let Some(ms) = b.get("messageSignature") {
+        check_message_signature(ms, &body_json, &kv, digest, &key, &same_signer)?
+    } else if let Some(env) = b.get("dsseEnvelope") {
+        check_dsse(env, &body_json, &kv, digest, &key, &same_signer)?
+    } else {
+        return Err(bad("neither messageSignature nor dsseEnvelope"));
+    };
+    // Verified times: every RFC 3161 timestamp, and the log's integrated time.
+    let mut times = Vec::new();
+    for ts in
+        field(vm, &["timestampVerificationData", "rfc3161Timestamps"]).and_then(Value::as_array).into_iter().flatten()
+    {
+        let token = b64_field(ts, &["signedTimestamp"])?;
+        times.push(crate::timestamp::verify(trust, &token, &signature)?);
     }
-    if gitsign_protocol::unb64(&rekord.spec.signature.content).ok().as_deref() != Some(signature.as_slice()) {
-        return Err(BundleError::Mismatch("the log entry holds another signature".into()));
-    }
-    let logged = gitsign_protocol::unb64(&rekord.spec.signature.public_key.content)
-        .map_err(|_| bad("logged key is not base64"))?;
-    let (logged_key, logged_cert) =
-        PublicKey::from_pem_cert_or_key(&logged).map_err(|e| BundleError::Mismatch(e.to_string()))?;
-    match (&cert, logged_cert) {
-        (Some(c), Some(l)) if *c == l => {}
-        (None, None) if logged_key == key => {}
-        _ => return Err(BundleError::Mismatch("the log entry names another certificate or key".into())),
-    }
-    let (log_index, t) = crate::verify::verify_entry(trust, &entry, &body)?;
+    let (log_index, integrated) = crate::verify::verify_entry(trust, &entry, &body, &times)?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    if t > now + 60 {
-        return Err(BundleError::Mismatch(format!("the integrated time {t} is in the future")));
+    if let Some(t) = integrated {
+        if t > now + 60 {
+            return Err(BundleError::Mismatch(format!("the integrated time {t} is in the future")));
+        }
+        times.push(t);
     }
+    let Some(&t) = times.first() else {
+        return Err(bad("no verified time: neither an integrated time nor a timestamp"));
+    };
     match (&cert, signer) {
         (Some(der), Signer::Certificate(policy)) => {
-            Ok(crate::verify::verify_certificate(trust, der, t, log_index, policy)?)
+            // The certificate must have been valid at every verified time.
+            let mut verified = None;
+            for time in &times {
+                verified = Some(crate::verify::verify_certificate(trust, der, *time, log_index, policy)?);
+            }
+            verified.ok_or_else(|| bad("no verified time"))
         }
         _ => Ok(crate::verify::Verified {
             identity: format!("key {}", hex::encode(key.key_id())),
@@ -247,4 +268,194 @@ pub fn verify(
             fingerprint: hex::encode(key.key_id()),
         }),
     }
+}
+
+/// A message signature over the artifact, logged as hashedrekord 0.0.1.
+fn check_message_signature(
+    ms: &Value,
+    body: &Value,
+    kv: &crate::tlog::KindVersion,
+    digest: &[u8; 32],
+    key: &gitsign_protocol::keys::PublicKey,
+    same_signer: &dyn Fn(&Verifier<'_>) -> bool,
+) -> Result<Vec<u8>, BundleError> {
+    if let Some(d) = field(ms, &["messageDigest", "digest"]).and_then(Value::as_str) {
+        let claimed =
+            gitsign_protocol::unb64(d).map_err(|_| BundleError::Malformed("messageDigest is not base64".into()))?;
+        if claimed != digest {
+            return Err(BundleError::Mismatch("the bundle's message digest is not the artifact's".into()));
+        }
+    }
+    let signature = b64_field(ms, &["signature"])?;
+    key.verify_sha256_prehashed(digest, &signature)
+        .map_err(|_| BundleError::Verify(crate::verify::VerifyError::BadSignature))?;
+    if kv.kind == "hashedrekord" && kv.version == "0.0.2" {
+        let spec = field(body, &["spec", "hashedRekordV002"])
+            .ok_or_else(|| BundleError::Mismatch("not a hashedrekord 0.0.2 body".into()))?;
+        let logged_digest =
+            field(spec, &["data", "digest"]).and_then(Value::as_str).and_then(|d| gitsign_protocol::unb64(d).ok());
+        if logged_digest.as_deref() != Some(digest.as_slice()) {
+            return Err(BundleError::Mismatch("the log entry is over another artifact".into()));
+        }
+        let logged_sig = field(spec, &["signature", "content"])
+            .and_then(Value::as_str)
+            .and_then(|d| gitsign_protocol::unb64(d).ok());
+        if logged_sig.as_deref() != Some(signature.as_slice()) {
+            return Err(BundleError::Mismatch("the log entry holds another signature".into()));
+        }
+        let verifier = field(spec, &["signature", "verifier"])
+            .ok_or_else(|| BundleError::Mismatch("the log entry names no verifier".into()))?;
+        if !same_signer(&Verifier::V2(verifier)) {
+            return Err(BundleError::Mismatch("the log entry names another certificate or key".into()));
+        }
+        return Ok(signature);
+    }
+    if kv.kind != "hashedrekord" || kv.version != "0.0.1" {
+        return Err(BundleError::Unsupported(format!(
+            "log entries of kind {} {} for a message signature",
+            kv.kind, kv.version
+        )));
+    }
+    let rekord: gitsign_protocol::rekor::HashedRekord = serde_json::from_value(body.clone())
+        .map_err(|e| BundleError::Mismatch(format!("the logged body is not a hashedrekord: {e}")))?;
+    if !rekord.spec.data.hash.value.eq_ignore_ascii_case(&hex::encode(digest)) {
+        return Err(BundleError::Mismatch("the log entry is over another artifact".into()));
+    }
+    if gitsign_protocol::unb64(&rekord.spec.signature.content).ok().as_deref() != Some(signature.as_slice()) {
+        return Err(BundleError::Mismatch("the log entry holds another signature".into()));
+    }
+    if !same_signer(&Verifier::Pem(&rekord.spec.signature.public_key.content)) {
+        return Err(BundleError::Mismatch("the log entry names another certificate or key".into()));
+    }
+    Ok(signature)
+}
+
+/// How a log body names the signer.
+#[derive(Debug)]
+pub enum Verifier<'a> {
+    /// Rekor v1: base64 of a PEM certificate or key.
+    Pem(&'a str),
+    /// Rekor v2: `{x509Certificate: {rawBytes}}` or `{publicKey: {rawBytes}}`.
+    V2(&'a Value),
+}
+
+/// A DSSE envelope (in-toto statements must name the artifact), logged as dsse 0.0.1 or
+/// intoto 0.0.2.
+fn check_dsse(
+    env: &Value,
+    body: &Value,
+    kv: &crate::tlog::KindVersion,
+    digest: &[u8; 32],
+    key: &gitsign_protocol::keys::PublicKey,
+    same_signer: &dyn Fn(&Verifier<'_>) -> bool,
+) -> Result<Vec<u8>, BundleError> {
+    let bad = |s: &str| BundleError::Malformed(s.to_string());
+    let payload = b64_field(env, &["payload"])?;
+    let payload_type =
+        env.get("payloadType").and_then(Value::as_str).ok_or_else(|| bad("dsseEnvelope.payloadType is missing"))?;
+    let sigs =
+        env.get("signatures").and_then(Value::as_array).ok_or_else(|| bad("dsseEnvelope.signatures is missing"))?;
+    let [sig] = sigs.as_slice() else { return Err(bad("a DSSE envelope must carry exactly one signature")) };
+    let signature = b64_field(sig, &["sig"])?;
+    // DSSE's pre-authentication encoding is what is signed.
+    let pae =
+        [format!("DSSEv1 {} {payload_type} {} ", payload_type.len(), payload.len()).into_bytes(), payload.clone()]
+            .concat();
+    key.verify(&pae, &signature).map_err(|_| BundleError::Verify(crate::verify::VerifyError::BadSignature))?;
+    if payload_type == "application/vnd.in-toto+json" {
+        let statement: Value = serde_json::from_slice(&payload)
+            .map_err(|e| BundleError::Mismatch(format!("the in-toto statement is not JSON: {e}")))?;
+        let wanted = hex::encode(digest);
+        let covered = statement.get("subject").and_then(Value::as_array).is_some_and(|subjects| {
+            subjects.iter().any(|s| {
+                field(s, &["digest", "sha256"]).and_then(Value::as_str).is_some_and(|d| d.eq_ignore_ascii_case(&wanted))
+            })
+        });
+        if !covered {
+            return Err(BundleError::Mismatch("no subject of the in-toto statement has the artifact's digest".into()));
+        }
+    }
+    let payload_digest = gitsign_protocol::sha256(&payload);
+    if kv.kind == "hashedrekord" && kv.version == "0.0.2" {
+        // Rekor v2 logs a DSSE signature as a hashedrekord over the pre-authentication encoding.
+        let spec = field(body, &["spec", "hashedRekordV002"])
+            .ok_or_else(|| BundleError::Mismatch("not a hashedrekord 0.0.2 body".into()))?;
+        let logged_digest =
+            field(spec, &["data", "digest"]).and_then(Value::as_str).and_then(|d| gitsign_protocol::unb64(d).ok());
+        let logged_sig = field(spec, &["signature", "content"])
+            .and_then(Value::as_str)
+            .and_then(|d| gitsign_protocol::unb64(d).ok());
+        let verifier = field(spec, &["signature", "verifier"])
+            .ok_or_else(|| BundleError::Mismatch("the log entry names no verifier".into()))?;
+        if logged_digest.as_deref() != Some(gitsign_protocol::sha256(&pae).as_slice())
+            || logged_sig.as_deref() != Some(signature.as_slice())
+            || !same_signer(&Verifier::V2(verifier))
+        {
+            return Err(BundleError::Mismatch("the log entry is not this envelope's signature".into()));
+        }
+        return Ok(signature);
+    }
+    if kv.kind == "dsse" && kv.version == "0.0.2" {
+        let spec =
+            field(body, &["spec", "dsseV002"]).ok_or_else(|| BundleError::Mismatch("not a dsse 0.0.2 body".into()))?;
+        let logged_hash = field(spec, &["payloadHash", "digest"])
+            .and_then(Value::as_str)
+            .and_then(|d| gitsign_protocol::unb64(d).ok());
+        if logged_hash.as_deref() != Some(payload_digest.as_slice()) {
+            return Err(BundleError::Mismatch("the log entry is over another DSSE payload".into()));
+        }
+        let sigs = spec.get("signatures").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        let [logged] = sigs else {
+            return Err(BundleError::Mismatch("the log entry must hold exactly the envelope's one signature".into()));
+        };
+        let logged_sig = logged.get("content").and_then(Value::as_str).and_then(|d| gitsign_protocol::unb64(d).ok());
+        let verifier =
+            logged.get("verifier").ok_or_else(|| BundleError::Mismatch("the log entry names no verifier".into()))?;
+        if logged_sig.as_deref() != Some(signature.as_slice()) || !same_signer(&Verifier::V2(verifier)) {
+            return Err(BundleError::Mismatch("the log entry holds another signature or signer".into()));
+        }
+        return Ok(signature);
+    }
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+    let unb64 = |v: Option<&Value>| v.and_then(Value::as_str).and_then(|x| gitsign_protocol::unb64(x).ok());
+    /// Each logged signature with the verifier it names.
+    type LoggedSignatures = Vec<(Option<Vec<u8>>, Option<String>)>;
+    let (logged_hash, logged): (Option<String>, LoggedSignatures) = match (kv.kind.as_str(), kv.version.as_str()) {
+        ("dsse", "0.0.1") => (
+            text(field(body, &["spec", "payloadHash", "value"])),
+            field(body, &["spec", "signatures"])
+                .and_then(Value::as_array)
+                .map(|a| a.iter().map(|s| (unb64(s.get("signature")), text(s.get("verifier")))).collect())
+                .unwrap_or_default(),
+        ),
+        ("intoto", "0.0.2") => (
+            text(field(body, &["spec", "content", "payloadHash", "value"])),
+            field(body, &["spec", "content", "envelope", "signatures"])
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .map(|s| {
+                            // intoto 0.0.2 stores the signature base64-encoded twice.
+                            let sig = unb64(s.get("sig"))
+                                .and_then(|x| gitsign_protocol::unb64(&String::from_utf8_lossy(&x)).ok());
+                            (sig, text(s.get("publicKey")))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        ),
+        (kind, v) => {
+            return Err(BundleError::Unsupported(format!("log entries of kind {kind} {v} for a DSSE envelope")));
+        }
+    };
+    if !logged_hash.is_some_and(|h| h.eq_ignore_ascii_case(&hex::encode(payload_digest))) {
+        return Err(BundleError::Mismatch("the log entry is over another DSSE payload".into()));
+    }
+    let [(Some(logged_sig), Some(verifier))] = logged.as_slice() else {
+        return Err(BundleError::Mismatch("the log entry must hold exactly the envelope's one signature".into()));
+    };
+    if *logged_sig != signature || !same_signer(&Verifier::Pem(verifier)) {
+        return Err(BundleError::Mismatch("the log entry holds another signature or signer".into()));
+    }
+    Ok(signature)
 }

@@ -16,6 +16,7 @@ pub mod log;
 pub mod net;
 pub mod sign;
 pub mod signature;
+pub mod timestamp;
 pub mod tlog;
 pub mod ui;
 pub mod verify;

@@ -57,6 +57,9 @@ pub enum VerifyError {
     /// No valid signed certificate timestamp from a CT log of the trust root.
     #[error("certificate transparency: {0}")]
     Sct(String),
+    /// An RFC 3161 timestamp does not verify.
+    #[error("timestamp: {0}")]
+    Timestamp(String),
     /// The certificate is not for code signing.
     #[error("the certificate lacks the code-signing extended key usage")]
     NotCodeSigning,
@@ -184,6 +187,8 @@ struct LogKey {
 /// What signatures are checked against.
 #[derive(Debug, Clone)]
 pub struct TrustRoot {
+    /// Timestamp authorities: (signing certificate's chain, checked; window).
+    tsas: Vec<(Ca, TimeRange)>,
     /// Leaf certificates whose CA signature and SCT verified: (SHA-256 of the DER, CA index).
     /// Commits that share a certificate check it once.
     verified: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<[u8; 32], usize>>>,
@@ -218,12 +223,30 @@ impl TrustRoot {
                 let der = unb64(&log.public_key.raw_bytes).map_err(|e| bad(e.to_string()))?;
                 // Keys this build cannot use are skipped: what they signed fails as unknown.
                 if let Ok(key) = PublicKey::from_spki_der(&der) {
-                    out.push(LogKey { id: key.key_id(), key, valid: log.public_key.valid_for.clone() });
+                    // The log ID the trust root announces (for Rekor v1 the SHA-256 of the key;
+                    // Rekor v2 derives it from the signed-note key name).
+                    let id = unb64(&log.log_id.key_id)
+                        .ok()
+                        .and_then(|id| <[u8; 32]>::try_from(id).ok())
+                        .unwrap_or_else(|| key.key_id());
+                    out.push(LogKey { id, key, valid: log.public_key.valid_for.clone() });
                 }
             }
             Ok(out)
         };
+        let mut tsas = Vec::new();
+        for tsa in &root.timestamp_authorities {
+            let chain: Vec<Vec<u8>> = tsa
+                .cert_chain
+                .certificates
+                .iter()
+                .map(|c| unb64(&c.raw_bytes).map_err(|e| bad(e.to_string())))
+                .collect::<Result<_, _>>()?;
+            // The authority's signing certificate is the first of its chain.
+            tsas.extend(Ca::from_chain(&chain, None).map(|ca| (ca, tsa.valid_for.clone())));
+        }
         Ok(TrustRoot {
+            tsas,
             verified: Default::default(),
             cas,
             logs: keys(&root.tlogs)?,
@@ -254,6 +277,30 @@ impl TrustRoot {
             return Err(VerifyError::TrustRoot("no PEM certificate in the Fulcio root file".into()));
         }
         Ok(())
+    }
+
+    /// Verifies a timestamp token's signature: by the authority whose signing certificate has
+    /// this issuer (DER Name) and serial, valid (with its chain and window) at `at_time`.
+    pub fn verify_timestamp_signer(
+        &self,
+        issuer: &[u8],
+        serial: &[u8],
+        sig_alg: &str,
+        signed: &[u8],
+        signature: &[u8],
+        at_time: i64,
+    ) -> Result<(), VerifyError> {
+        let t = at(at_time);
+        let (ca, window) =
+            self.tsas.iter().find(|(ca, _)| ca.issuer.issuer_raw == issuer && ca.issuer.serial == serial).ok_or_else(
+                || VerifyError::Timestamp("the token is signed by no timestamp authority of the trust root".into()),
+            )?;
+        if !(window.contains(t) && ca.not_before <= at_time && at_time <= ca.not_after) {
+            return Err(VerifyError::Timestamp(format!("the timestamp authority was not valid at {t}")));
+        }
+        ca.key
+            .verify_x509(sig_alg, signed, signature)
+            .map_err(|_| VerifyError::Timestamp("the token's signature does not verify".into()))
     }
 
     /// What it is called in messages.
@@ -319,6 +366,8 @@ pub struct Verified {
 /// The parts of a certificate verification needs.
 #[derive(Debug, Clone)]
 struct CertFacts {
+    /// Serial number, big-endian bytes as encoded.
+    serial: Vec<u8>,
     sct_list: Option<Vec<u8>>,
     spki: Vec<u8>,
     tbs: Vec<u8>,
@@ -371,6 +420,7 @@ fn facts(der: &[u8]) -> Result<CertFacts, VerifyError> {
         }
     }
     Ok(CertFacts {
+        serial: cert.raw_serial().to_vec(),
         sct_list,
         spki: cert.public_key().raw.to_vec(),
         tbs: cert.tbs_certificate.as_ref().to_vec(),
@@ -462,25 +512,65 @@ fn verify_sct(trust: &TrustRoot, leaf: &CertFacts, ca: &Ca) -> Result<(), Verify
 
 /// Verifies the embedded log entry; returns (log index, integrated time).
 fn verify_log_entry(trust: &TrustRoot, entry: &TransparencyLogEntry, body: &[u8]) -> Result<(i64, i64), VerifyError> {
+    if entry.inclusion_proof.is_none() {
+        return Err(VerifyError::LogEntry("no inclusion proof".into()));
+    }
+    match check_log_entry(trust, entry, body, &[])? {
+        (index, Some(t)) => Ok((index, t)),
+        (_, None) => Err(VerifyError::LogEntry("no signed entry timestamp".into())),
+    }
+}
+
+/// Verifies a log entry: its signed entry timestamp when it has one (which gives the integrated
+/// time), and its inclusion proof with signed checkpoint when it has one — at least one of the
+/// two. Without an integrated time (Rekor v2), the log key must be valid at each of `times`
+/// (verified timestamps from elsewhere). Returns (log index, integrated time).
+fn check_log_entry(
+    trust: &TrustRoot,
+    entry: &TransparencyLogEntry,
+    body: &[u8],
+    times: &[i64],
+) -> Result<(i64, Option<i64>), VerifyError> {
     let bad = |s: &str| VerifyError::LogEntry(s.to_string());
     let kv = entry.kind_version.as_ref().ok_or_else(|| bad("no kind"))?;
-    if kv.kind != HASHEDREKORD || kv.version != HASHEDREKORD_VERSION {
-        return Err(VerifyError::LogEntry(format!("entry kind {} {} is not hashedrekord 0.0.1", kv.kind, kv.version)));
+    let known = [
+        (HASHEDREKORD, HASHEDREKORD_VERSION),
+        ("dsse", "0.0.1"),
+        ("intoto", "0.0.2"),
+        (HASHEDREKORD, "0.0.2"),
+        ("dsse", "0.0.2"),
+    ];
+    if !known.contains(&(kv.kind.as_str(), kv.version.as_str())) {
+        return Err(VerifyError::LogEntry(format!(
+            "entry kind {} {} is not one this verifier knows",
+            kv.kind, kv.version
+        )));
     }
     let log_id = entry.log_id.as_ref().map(|l| l.key_id.clone()).unwrap_or_default();
-    let t = entry.integrated_time;
+    let integrated = (entry.inclusion_promise.is_some() && entry.integrated_time > 0).then_some(entry.integrated_time);
+    let check_times: Vec<i64> = match integrated {
+        Some(t) => vec![t],
+        None if !times.is_empty() => times.to_vec(),
+        None => return Err(bad("the entry has no integrated time and there is no other verified time")),
+    };
     let log = trust
         .logs
         .iter()
-        .find(|l| l.id.as_slice() == log_id.as_slice() && l.valid.contains(at(t)))
-        .ok_or_else(|| VerifyError::UnknownLog { log_id: hex::encode(&log_id), at: at(t) })?;
-    let body_b64 = gitsign_protocol::b64(body);
-    let log_index_u = u64::try_from(entry.log_index).map_err(|_| bad("negative log index"))?;
-    let set = entry.inclusion_promise.as_ref().ok_or_else(|| bad("no signed entry timestamp"))?;
-    log.key
-        .verify(&set_payload(&body_b64, t, &hex::encode(&log_id), log_index_u), &set.signed_entry_timestamp)
-        .map_err(|_| VerifyError::BadEntryTimestamp { log_index: entry.log_index, log_id: hex::encode(&log_id) })?;
-    let proof = entry.inclusion_proof.as_ref().ok_or_else(|| bad("no inclusion proof"))?;
+        .find(|l| l.id.as_slice() == log_id.as_slice() && check_times.iter().all(|t| l.valid.contains(at(*t))))
+        .ok_or_else(|| VerifyError::UnknownLog { log_id: hex::encode(&log_id), at: at(check_times[0]) })?;
+    if let Some(t) = integrated {
+        let log_index_u = u64::try_from(entry.log_index).map_err(|_| bad("negative log index"))?;
+        let set = entry.inclusion_promise.as_ref().ok_or_else(|| bad("no signed entry timestamp"))?;
+        log.key
+            .verify(
+                &set_payload(&gitsign_protocol::b64(body), t, &hex::encode(&log_id), log_index_u),
+                &set.signed_entry_timestamp,
+            )
+            .map_err(|_| VerifyError::BadEntryTimestamp { log_index: entry.log_index, log_id: hex::encode(&log_id) })?;
+    }
+    let Some(proof) = entry.inclusion_proof.as_ref() else {
+        return if integrated.is_some() { Ok((entry.log_index, integrated)) } else { Err(bad("no inclusion proof")) };
+    };
     let as_hash = |b: &[u8]| Hash::try_from(b).map_err(|_| bad("a proof hash is not 32 bytes"));
     let hashes: Vec<Hash> = proof.hashes.iter().map(|h| as_hash(h)).collect::<Result<_, _>>()?;
     let root = as_hash(&proof.root_hash)?;
@@ -495,7 +585,7 @@ fn verify_log_entry(trust: &TrustRoot, entry: &TransparencyLogEntry, body: &[u8]
     let cp_err = |detail: String| VerifyError::Checkpoint { log_index: entry.log_index, detail };
     let envelope = proof.checkpoint.as_ref().ok_or_else(|| cp_err("missing".into()))?;
     let cp = SignedCheckpoint::parse(&envelope.envelope).map_err(|e| cp_err(e.to_string()))?;
-    cp.verify(&log.key).map_err(|e| cp_err(e.to_string()))?;
+    cp.verify_hint(&log.key, [log.id[0], log.id[1], log.id[2], log.id[3]]).map_err(|e| cp_err(e.to_string()))?;
     if cp.checkpoint.root != root || cp.checkpoint.size != size {
         return Err(cp_err(format!(
             "it signs tree {} of size {}, the proof is for {} of size {size}",
@@ -504,10 +594,9 @@ fn verify_log_entry(trust: &TrustRoot, entry: &TransparencyLogEntry, body: &[u8]
             hex::encode(root)
         )));
     }
-    Ok((entry.log_index, t))
+    Ok((entry.log_index, integrated))
 }
 
-/// Verifies `parsed` over `payload`.
 /// Where the log entry of a signature comes from.
 #[derive(Debug, Clone)]
 pub enum LogEvidence {
@@ -573,6 +662,13 @@ pub fn verify_with(
             let bytes = parsed.tlog_entry.as_ref().ok_or(VerifyError::NoLogEntry)?;
             let entry = TransparencyLogEntry::decode(bytes.as_slice())
                 .map_err(|e| VerifyError::LogEntry(format!("not a TransparencyLogEntry: {e}")))?;
+            let kv = entry.kind_version.clone().unwrap_or_default();
+            if kv.kind != HASHEDREKORD || kv.version != HASHEDREKORD_VERSION {
+                return Err(VerifyError::LogEntry(format!(
+                    "a git signature's entry must be hashedrekord 0.0.1, not {} {}",
+                    kv.kind, kv.version
+                )));
+            }
             // The body is not stored: it is rebuilt from the signature, as the Go gitsign does.
             let cert_pem = pem_encode("CERTIFICATE", &parsed.signer_cert);
             let body =
@@ -605,10 +701,15 @@ pub fn certificate_key(der: &[u8]) -> Result<PublicKey, VerifyError> {
     PublicKey::from_spki_der(&facts(der)?.spki).map_err(|e| VerifyError::Certificate(e.to_string()))
 }
 
-/// Verifies a log entry (SET, inclusion proof, checkpoint) whose logged body is `body`;
-/// returns (log index, integrated time).
-pub fn verify_entry(trust: &TrustRoot, entry: &TransparencyLogEntry, body: &[u8]) -> Result<(i64, i64), VerifyError> {
-    verify_log_entry(trust, entry, body)
+/// Verifies a log entry whose logged body is `body` (see the private `check_log_entry`);
+/// returns (log index, integrated time if the entry has one).
+pub fn verify_entry(
+    trust: &TrustRoot,
+    entry: &TransparencyLogEntry,
+    body: &[u8],
+    times: &[i64],
+) -> Result<(i64, Option<i64>), VerifyError> {
+    check_log_entry(trust, entry, body, times)
 }
 
 fn check_certificate(

@@ -127,9 +127,15 @@ impl SignedCheckpoint {
         out
     }
 
-    /// Checks the signature made by `key`.
+    /// Checks the signature made by `key` (found by the key's own hint).
     pub fn verify(&self, key: &PublicKey) -> Result<(), CheckpointError> {
-        let hint = key.key_hint();
+        self.verify_hint(key, key.key_hint())
+    }
+
+    /// Checks the signature made by `key`, whose signature line carries `hint` (logs whose note
+    /// key ID is not the SHA-256 of their SPKI, such as Rekor v2's Ed25519 logs, announce the
+    /// ID in the trust root). Lines from other signers (witness cosignatures) are ignored.
+    pub fn verify_hint(&self, key: &PublicKey, hint: [u8; 4]) -> Result<(), CheckpointError> {
         let sig = self
             .signatures
             .iter()

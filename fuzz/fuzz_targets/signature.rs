@@ -1,0 +1,12 @@
+//! The signature parsers: PEM armor, CMS DER, and the embedded log-entry protobuf.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = gitsign::signature::dearmor(data);
+    if let Ok(parsed) = gitsign::signature::parse(data) {
+        if let Some(entry) = &parsed.tlog_entry {
+            let _ = <gitsign::tlog::TransparencyLogEntry as prost::Message>::decode(entry.as_slice());
+        }
+    }
+});
