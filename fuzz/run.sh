@@ -27,5 +27,5 @@ fi
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"
   echo "== $t ($secs s)"
-  RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 2>&1 | grep -E '^(#[0-9]+\s+DONE|Done [0-9]+ runs|==[0-9]+== ERROR|SUMMARY|.*panicked)' || true
+  RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 2>&1 | grep -E "DONE|Done [0-9]+ runs|ERROR|panicked|SUMMARY|crash-" || true
 done

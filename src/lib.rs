@@ -18,6 +18,7 @@ pub mod sign;
 pub mod signature;
 pub mod timestamp;
 pub mod tlog;
+pub mod tuf;
 pub mod ui;
 pub mod verify;
 
@@ -43,6 +44,10 @@ pub fn run(args: &[OsString], env: &Env, io: Io<'_>) -> i32 {
     let first = args.first().map(|a| a.to_string_lossy().into_owned());
     match first.as_deref() {
         Some("version" | "--version") => return version(env, io.stdout),
+        Some("initialize") => {
+            let rest: Vec<String> = args[1..].iter().map(|a| a.to_string_lossy().into_owned()).collect();
+            return tuf::run(&rest, env, io.stderr);
+        }
         Some("verify-blob") => {
             let rest: Vec<String> = args[1..].iter().map(|a| a.to_string_lossy().into_owned()).collect();
             return blob::verify_blob(&rest, env, io.stdout, io.stderr);
@@ -89,6 +94,8 @@ Commands:
   gitsign verify [--certificate-identity[-regexp] I] [--certificate-oidc-issuer[-regexp] U] [REV|RANGE...]
                          verify commits (default HEAD) offline against the trust root
   gitsign verify-tag [same options] TAG...
+  gitsign initialize [--mirror URL] [--root FILE]
+                         refresh the trusted root through TUF (cached for verification)
   gitsign sign-blob --bundle OUT FILE
   gitsign verify-blob --bundle F (--certificate-identity I --certificate-oidc-issuer U | --key PEM)
                       [--trusted-root F] FILE|sha256:HEX

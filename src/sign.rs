@@ -92,7 +92,15 @@ pub fn load_trust(config: &Config) -> Result<TrustRoot, VerifyError> {
             let bytes = std::fs::read(path).map_err(|e| VerifyError::TrustRoot(format!("{}: {e}", path.display())))?;
             TrustRoot::from_json(&bytes, &path.display().to_string())?
         }
-        None => TrustRoot::public_good()?,
+        // A root refreshed by `gitsign initialize`, else the one built in.
+        None => match crate::tuf::cache_dir().map(|d| d.join("trusted_root.json")).filter(|p| p.exists()) {
+            Some(path) => {
+                let bytes =
+                    std::fs::read(&path).map_err(|e| VerifyError::TrustRoot(format!("{}: {e}", path.display())))?;
+                TrustRoot::from_json(&bytes, &format!("the TUF-refreshed root {}", path.display()))?
+            }
+            None => TrustRoot::public_good()?,
+        },
     };
     for pem in [&config.fulcio_root, &config.root_file].into_iter().flatten() {
         let bytes = std::fs::read(pem).map_err(|e| VerifyError::TrustRoot(format!("{}: {e}", pem.display())))?;
