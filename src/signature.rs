@@ -170,8 +170,25 @@ pub fn parse(der: &[u8]) -> Result<Parsed, SignatureError> {
             sd.signer_infos.0.len()
         )));
     };
-    if signer.digest_alg.oid != ID_SHA256 {
+    // The layout is fixed (SignedData v1, SHA-256 only, SignerInfo v1, ECDSA with SHA-256, no
+    // algorithm parameters): anything else is not a gitsign signature, and nothing in it goes
+    // unchecked.
+    let sha256_only = sd.digest_algorithms.len() == 1
+        && sd.digest_algorithms.iter().all(|a| a.oid == ID_SHA256 && a.parameters.is_none());
+    if sd.version != CmsVersion::V1 || signer.version != CmsVersion::V1 || !sha256_only {
+        return Err(SignatureError::Unexpected("SignedData and SignerInfo must be version 1 with SHA-256 only".into()));
+    }
+    if signer.digest_alg != alg(ID_SHA256) {
         return Err(SignatureError::Unexpected(format!("digest algorithm {} is not SHA-256", signer.digest_alg.oid)));
+    }
+    if signer.signature_algorithm != alg(ECDSA_SHA256) {
+        return Err(SignatureError::Unexpected(format!(
+            "signature algorithm {} is not ecdsa-with-SHA256",
+            signer.signature_algorithm.oid
+        )));
+    }
+    if sd.crls.is_some() {
+        return Err(SignatureError::Unexpected("a gitsign signature carries no CRLs".into()));
     }
     let certs: Vec<Certificate> = sd
         .certificates

@@ -137,10 +137,10 @@ fn check_signatures(
         else {
             continue;
         };
-        if let Some((_, key)) = keys.iter().find(|(k, _)| k == id) {
-            if verify_one(key, &message, sig) {
-                good.insert(id.to_string());
-            }
+        if let Some((_, key)) = keys.iter().find(|(k, _)| k == id)
+            && verify_one(key, &message, sig)
+        {
+            good.insert(id.to_string());
         }
     }
     if good.len() < threshold {
@@ -195,15 +195,15 @@ fn parse(bytes: &[u8], file: &str) -> Result<Value, TufError> {
 
 /// Checks a file against the `length` and `hashes.sha256` its parent metadata gives (if any).
 fn check_hashes(bytes: &[u8], info: &Value, file: &str) -> Result<(), TufError> {
-    if let Some(len) = info.get("length").and_then(Value::as_u64) {
-        if bytes.len() as u64 != len {
-            return Err(TufError::Inconsistent(format!("{file} is {} bytes, its metadata says {len}", bytes.len())));
-        }
+    if let Some(len) = info.get("length").and_then(Value::as_u64)
+        && bytes.len() as u64 != len
+    {
+        return Err(TufError::Inconsistent(format!("{file} is {} bytes, its metadata says {len}", bytes.len())));
     }
-    if let Some(h) = info.pointer("/hashes/sha256").and_then(Value::as_str) {
-        if !h.eq_ignore_ascii_case(&hex::encode(gitsign_protocol::sha256(bytes))) {
-            return Err(TufError::Inconsistent(format!("{file} does not have the SHA-256 its metadata gives")));
-        }
+    if let Some(h) = info.pointer("/hashes/sha256").and_then(Value::as_str)
+        && !h.eq_ignore_ascii_case(&hex::encode(gitsign_protocol::sha256(bytes)))
+    {
+        return Err(TufError::Inconsistent(format!("{file} does not have the SHA-256 its metadata gives")));
     }
     Ok(())
 }

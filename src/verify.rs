@@ -128,6 +128,8 @@ pub enum VerifyError {
 /// and the window in which its whole chain (to a self-signed root) is valid.
 #[derive(Debug, Clone)]
 struct Ca {
+    /// Every certificate of the chain, DER (a signature may carry them; it may not alter them).
+    chain_der: Vec<Vec<u8>>,
     issuer: CertFacts,
     key: PublicKey,
     spki_hash: [u8; 32],
@@ -152,6 +154,7 @@ impl Ca {
         }
         let key = PublicKey::from_spki_der(&first.spki).ok()?;
         Some(Ca {
+            chain_der: chain.to_vec(),
             spki_hash: sha256(&first.spki),
             key,
             valid,
@@ -166,6 +169,7 @@ impl Ca {
         let f = facts(der).ok()?;
         let key = PublicKey::from_spki_der(&f.spki).ok()?;
         Some(Ca {
+            chain_der: vec![der.to_vec()],
             spki_hash: sha256(&f.spki),
             key,
             valid: None,
@@ -653,6 +657,15 @@ pub fn verify_with(
             expected: hex::encode(&parsed.message_digest),
             found: hex::encode(digest),
         });
+    }
+    // Certificates beyond the leaf (2022 signatures carried the intermediate) must be the trust
+    // root's own: nothing in a signature goes unchecked.
+    for extra in parsed.certificates.iter().filter(|c| **c != parsed.signer_cert) {
+        if !trust.cas.iter().any(|ca| ca.chain_der.contains(extra)) {
+            return Err(VerifyError::Certificate(
+                "the signature carries a certificate that is neither its signer's nor the trust root's".into(),
+            ));
+        }
     }
     let leaf = facts(&parsed.signer_cert)?;
     let key = PublicKey::from_spki_der(&leaf.spki).map_err(|e| VerifyError::Certificate(e.to_string()))?;

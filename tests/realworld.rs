@@ -62,3 +62,35 @@ fn every_realworld_object_gets_its_verdict() {
     eprintln!("verdicts checked: {counts:?}");
     assert!(counts.get("offline").copied().unwrap_or(0) > 0);
 }
+
+/// Flips bytes throughout the CMS signature (certificate, signed attributes, signature, the
+/// embedded log entry and its proofs) of every offline-mode object: each flip must fail.
+#[test]
+fn flipped_bytes_anywhere_in_the_signature_fail() {
+    let Some(dir) = vectors() else { return };
+    let trust = TrustRoot::public_good().unwrap();
+    let manifest = std::fs::read_to_string(dir.join("manifest.tsv")).unwrap();
+    let (mut tried, mut survived) = (0, Vec::new());
+    for line in manifest.lines().skip(1).filter(|l| l.split('\t').nth(2) == Some("offline")) {
+        let f: Vec<&str> = line.split('\t').collect();
+        let (sha, kind) = (f[0], f[1]);
+        let object = std::fs::read(dir.join(format!("objects/{sha}.{kind}"))).unwrap();
+        let (payload, sig) = gitsign::history::split(&object, kind).unwrap();
+        let der = signature::dearmor(&sig).unwrap();
+        let policy = Policy::default();
+        assert!(check(&trust, &payload, &sig, &policy).is_ok());
+        for pos in (0..der.len()).step_by(5) {
+            let mut bad = der.clone();
+            bad[pos] ^= 0x01;
+            tried += 1;
+            let result = signature::parse(&bad)
+                .map_err(|e| e.to_string())
+                .and_then(|p| verify::verify(&trust, &payload, &p, &policy).map_err(|e| e.to_string()));
+            if result.is_ok() {
+                survived.push(format!("{sha} byte {pos} of {}", der.len()));
+            }
+        }
+    }
+    eprintln!("flipped {tried} bytes; {} survived", survived.len());
+    assert!(survived.is_empty(), "flips that still verify: {survived:#?}");
+}

@@ -136,10 +136,13 @@ impl SignedCheckpoint {
     /// key ID is not the SHA-256 of their SPKI, such as Rekor v2's Ed25519 logs, announce the
     /// ID in the trust root). Lines from other signers (witness cosignatures) are ignored.
     pub fn verify_hint(&self, key: &PublicKey, hint: [u8; 4]) -> Result<(), CheckpointError> {
+        // The log signs under its own name: the origin's first word (Rekor v1 origins read
+        // "<name> - <tree ID>"). Lines from other signers (witnesses) are ignored.
+        let name = self.checkpoint.origin.split(" - ").next().unwrap_or_default();
         let sig = self
             .signatures
             .iter()
-            .find(|s| s.key_hint == hint)
+            .find(|s| s.key_hint == hint && s.name == name)
             .ok_or_else(|| CheckpointError::NoSignatureFromKey { key_id: hex::encode(key.key_id()) })?;
         key.verify(self.checkpoint.to_note().as_bytes(), &sig.signature)?;
         Ok(())
