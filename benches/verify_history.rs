@@ -101,8 +101,7 @@ fn main() {
     let n: usize = std::env::var("BENCH_COMMITS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
     let root_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-verify");
     let state_dir = root_dir.join("state");
-    let running =
-        Running::start(Options { state_dir: state_dir.clone(), listen: None, trusted_issuers: vec![] }).unwrap();
+    let running = Running::start(Options::new(state_dir.clone())).unwrap();
     let token = state::load_issuer(&state_dir)
         .unwrap()
         .mint(&Subject::Email("bench@example.com".into()), None, Duration::from_secs(3600))

@@ -239,3 +239,43 @@ fn a_trust_root_without_the_ct_log_rejects_the_certificate() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_certificate_expired_at_the_integrated_time_is_refused() {
+    // A devstack issuing 1-second certificates: by the time the entry is logged, it has expired.
+    let state = tempfile::tempdir().unwrap();
+    let running = gitsign_devstack::Running::start(gitsign_devstack::Options {
+        cert_lifetime: Some(std::time::Duration::from_secs(1)),
+        ..gitsign_devstack::Options::new(state.path())
+    })
+    .unwrap();
+    let urls = running.urls();
+    let token = gitsign_devstack::state::load_issuer(state.path())
+        .unwrap()
+        .mint(
+            &gitsign_devstack::oidc::Subject::Email("ann@example.com".into()),
+            None,
+            std::time::Duration::from_secs(600),
+        )
+        .unwrap();
+    let env: gitsign::config::Env = [
+        ("GITSIGN_FULCIO_URL", urls.fulcio.clone()),
+        ("GITSIGN_REKOR_URL", urls.rekor.clone()),
+        ("GITSIGN_OIDC_ISSUER", urls.issuer.clone()),
+        ("GITSIGN_TRUSTED_ROOT", state.path().join("trusted_root.json").display().to_string()),
+        ("SIGSTORE_ID_TOKEN", token),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let config = gitsign::config::Config::resolve(&Default::default(), &env).unwrap();
+    let http = gitsign::net::Http::new(std::time::Duration::from_secs(10)).unwrap();
+    let trust = gitsign::sign::load_trust(&config).unwrap();
+    let mut ui = gitsign::ui::Ui::to(Box::new(std::io::sink()));
+    let credential = gitsign::sign::obtain_credential(&config, &env, &http, &mut ui).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let payload =
+        b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor A <a@x> 1 +0000\ncommitter A <a@x> 1 +0000\n\nlate\n";
+    let err = gitsign::sign::sign_with(payload, &credential, &config, &http, &trust).unwrap_err();
+    assert!(err.to_string().contains("was valid from"), "{err}");
+}

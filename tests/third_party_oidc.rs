@@ -48,9 +48,8 @@ fn browser_and_device_logins_with_a_third_party_provider() {
     let Some((_node, issuer)) = provider() else { return };
     let state = tempfile::tempdir().unwrap();
     let running = gitsign_devstack::Running::start(gitsign_devstack::Options {
-        state_dir: state.path().to_path_buf(),
-        listen: None,
         trusted_issuers: vec![issuer.clone()],
+        ..gitsign_devstack::Options::new(state.path())
     })
     .unwrap();
     let urls = running.urls();

@@ -94,16 +94,13 @@ fn main() {
     let state = tempfile::tempdir().unwrap();
     std::fs::copy(dir.path().join("state.db"), state.path().join("state.db")).unwrap();
     let t = Instant::now();
-    let running =
-        Running::start(Options { state_dir: state.path().to_path_buf(), listen: None, trusted_issuers: vec![] });
+    let running = Running::start(Options::new(state.path().to_path_buf()));
     // A copied database has no keys yet: the first start makes them (including an RSA key).
     let running = running.unwrap();
     println!("first start on a {size}-entry log (makes keys): {:.2?}", t.elapsed());
     running.stop().unwrap();
     let t = Instant::now();
-    let running =
-        Running::start(Options { state_dir: state.path().to_path_buf(), listen: None, trusted_issuers: vec![] })
-            .unwrap();
+    let running = Running::start(Options::new(state.path().to_path_buf())).unwrap();
     println!("restart on a {size}-entry log: {:.2?}", t.elapsed());
 
     let client = reqwest::blocking::Client::new();

@@ -61,6 +61,7 @@ pub struct Ca {
     issuer_key_hash: [u8; 32],
     ct_key: KeyPair,
     ct_log_id: [u8; 32],
+    leaf_lifetime: Duration,
 }
 
 fn ca_params(common_name: &str, not_before: OffsetDateTime, path_len: Option<u8>) -> CertificateParams {
@@ -115,7 +116,12 @@ impl Ca {
         let issuer = Issuer::from_ca_cert_der(&intermediate_der.as_slice().into(), intermediate_key)?;
         let issuer_key_hash = sha256(issuer.key().subject_public_key_info().as_slice());
         let ct_log_id = sha256(&ct_key.subject_public_key_info());
-        Ok(Ca { root_der, intermediate_der, issuer, issuer_key_hash, ct_key, ct_log_id })
+        Ok(Ca { root_der, intermediate_der, issuer, issuer_key_hash, ct_key, ct_log_id, leaf_lifetime: LEAF_LIFETIME })
+    }
+
+    /// Sets the lifetime of the leaves issued from now on.
+    pub fn set_leaf_lifetime(&mut self, lifetime: Duration) {
+        self.leaf_lifetime = lifetime;
     }
 
     /// The root certificate, DER.
@@ -134,7 +140,7 @@ impl Ca {
     }
 
     /// Issues a leaf certificate for `spki_der` naming `san`, issued by `oidc_issuer`, valid from
-    /// `now` for [`LEAF_LIFETIME`]. Returns the DER and the serial.
+    /// `now` for the leaf lifetime ([`LEAF_LIFETIME`] unless set). Returns the DER and the serial.
     pub fn issue(
         &self,
         spki_der: &[u8],
@@ -151,7 +157,7 @@ impl Ca {
             San::Uri(u) => SanType::URI(ia5(u)?),
         }];
         params.not_before = now;
-        params.not_after = now + LEAF_LIFETIME;
+        params.not_after = now + self.leaf_lifetime;
         let serial = random_serial();
         params.serial_number = Some(serial.clone());
         // No basic constraints, as Fulcio's leaves; the subject key identifier is written by hand

@@ -41,6 +41,9 @@ enum Command {
         /// fetched from its discovery document.
         #[arg(long = "trust-issuer", value_name = "URL")]
         trust_issuers: Vec<String>,
+        /// Lifetime of issued certificates in seconds (default 600, as public Fulcio).
+        #[arg(long, value_name = "SECS")]
+        cert_lifetime: Option<u64>,
     },
     /// Print the shell exports that point gitsign at the devstack of DIR.
     Env {
@@ -101,8 +104,14 @@ fn up(
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     rt.block_on(async {
-        let devstack =
-            Devstack::open(&Options { state_dir: state, listen, trusted_issuers }).await.map_err(|e| e.to_string())?;
+        let devstack = Devstack::open(&Options {
+            state_dir: state,
+            listen,
+            trusted_issuers,
+            cert_lifetime: cert_lifetime.map(Duration::from_secs),
+        })
+        .await
+        .map_err(|e| e.to_string())?;
         let dir = devstack.state_dir().display().to_string();
         eprintln!("gitsign-devstack serving {} (state {dir})", devstack.urls().base);
         eprintln!(
@@ -119,7 +128,9 @@ fn up(
 
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Command::Up { state, port, listen, trust_issuers } => up(state.state, port, listen, trust_issuers),
+        Command::Up { state, port, listen, trust_issuers, cert_lifetime } => {
+            up(state.state, port, listen, trust_issuers, cert_lifetime)
+        }
         Command::Env { state } => {
             let path = state::env_path(&state.state);
             let text = std::fs::read_to_string(&path).map_err(|e| {

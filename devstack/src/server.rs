@@ -93,7 +93,7 @@ impl Services {
 }
 
 /// What to run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// The state directory.
     pub state_dir: PathBuf,
@@ -102,6 +102,15 @@ pub struct Options {
     pub listen: Option<SocketAddr>,
     /// External OIDC issuers whose tokens Fulcio also accepts.
     pub trusted_issuers: Vec<String>,
+    /// Lifetime of issued certificates (default 10 minutes; tests shorten it).
+    pub cert_lifetime: Option<std::time::Duration>,
+}
+
+impl Options {
+    /// Defaults for the state directory `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Options { state_dir: dir.into(), ..Default::default() }
+    }
 }
 
 /// A devstack bound to its port, ready to serve.
@@ -149,8 +158,11 @@ impl Devstack {
         store.set_meta("issuer_url", urls.issuer.as_bytes()).map_err(StateError::from)?;
         let trusted_root_json = state::write_client_files(state.path(), &urls, &keys)?;
         let Keys { intermediate, root_der, intermediate_der, rekor, ctlog, oidc, tree_id, .. } = keys;
-        let ca =
+        let mut ca =
             Ca::new(root_der, intermediate_der, intermediate, ctlog).map_err(|e| DevstackError::Keys(e.to_string()))?;
+        if let Some(lifetime) = options.cert_lifetime {
+            ca.set_leaf_lifetime(time::Duration::try_from(lifetime).unwrap_or(crate::ca::LEAF_LIFETIME));
+        }
         let oidc = OidcIssuer::new(urls.issuer.clone(), oidc)
             .ok_or_else(|| DevstackError::Keys("the issuer key is not RSA".into()))?;
         let oidc = Arc::new(oidc);

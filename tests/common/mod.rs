@@ -18,9 +18,7 @@ pub struct Stack {
 impl Stack {
     pub fn start() -> Stack {
         let dir = tempfile::tempdir().unwrap();
-        let running =
-            Running::start(Options { state_dir: dir.path().to_path_buf(), listen: None, trusted_issuers: vec![] })
-                .unwrap();
+        let running = Running::start(Options::new(dir.path().to_path_buf())).unwrap();
         Stack { dir, running }
     }
 

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub fn start(dir: &Path) -> Running {
-    Running::start(Options { state_dir: dir.to_path_buf(), listen: None, trusted_issuers: vec![] }).unwrap()
+    Running::start(Options::new(dir.to_path_buf())).unwrap()
 }
 
 pub fn client() -> Client {
