@@ -138,7 +138,8 @@ fn initialize_fetches_a_verified_trusted_root_that_verification_then_uses() {
 fn tampered_expired_and_missigned_metadata_are_refused() {
     let stack = Stack::start();
     let target = std::fs::read(stack.trusted_root()).unwrap();
-    let cases: [(&str, Box<dyn Fn(&Path) -> Vec<u8>>); 3] = [
+    type MakeRepo<'a> = Box<dyn Fn(&Path) -> Vec<u8> + 'a>;
+    let cases: [(&str, MakeRepo<'_>); 3] = [
         (
             "SHA-256",
             Box::new(|dir: &Path| {

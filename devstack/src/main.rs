@@ -97,6 +97,7 @@ fn up(
     port: Option<u16>,
     listen: Option<SocketAddr>,
     trusted_issuers: Vec<String>,
+    cert_lifetime: Option<u64>,
 ) -> Result<(), String> {
     let listen = listen.or(port.map(|p| SocketAddr::from((Ipv4Addr::LOCALHOST, p))));
     let rt = tokio::runtime::Builder::new_multi_thread()
