@@ -79,6 +79,15 @@ fn flipped_bytes_anywhere_in_the_signature_fail() {
         let der = signature::dearmor(&sig).unwrap();
         let policy = Policy::default();
         assert!(check(&trust, &payload, &sig, &policy).is_ok());
+        // Every byte of the signed payload (tree, parents, author, committer, message).
+        for pos in 0..payload.len() {
+            let mut bad = payload.clone();
+            bad[pos] ^= 0x01;
+            tried += 1;
+            if check(&trust, &bad, &sig, &policy).is_ok() {
+                survived.push(format!("{sha} payload byte {pos}"));
+            }
+        }
         for pos in (0..der.len()).step_by(5) {
             let mut bad = der.clone();
             bad[pos] ^= 0x01;
