@@ -8,6 +8,7 @@
 
 pub mod blob;
 pub mod bundle;
+pub mod cache;
 pub mod config;
 pub mod gpg;
 pub mod history;
@@ -44,6 +45,14 @@ pub fn run(args: &[OsString], env: &Env, io: Io<'_>) -> i32 {
     let first = args.first().map(|a| a.to_string_lossy().into_owned());
     match first.as_deref() {
         Some("version" | "--version") => return version(env, io.stdout),
+        Some("credentials") => {
+            return credentials(
+                args.get(1).map(|a| a.to_string_lossy().into_owned()).as_deref(),
+                env,
+                io.stdout,
+                io.stderr,
+            );
+        }
         Some("initialize") => {
             let rest: Vec<String> = args[1..].iter().map(|a| a.to_string_lossy().into_owned()).collect();
             return tuf::run(&rest, env, io.stderr);
@@ -94,6 +103,8 @@ Commands:
   gitsign verify [--certificate-identity[-regexp] I] [--certificate-oidc-issuer[-regexp] U] [REV|RANGE...]
                          verify commits (default HEAD) offline against the trust root
   gitsign verify-tag [same options] TAG...
+  gitsign credentials list|clear
+                         see or drop the credentials of the cache at $GITSIGN_CREDENTIAL_CACHE
   gitsign initialize [--mirror URL] [--root FILE]
                          refresh the trusted root through TUF (cached for verification)
   gitsign sign-blob --bundle OUT FILE
@@ -160,6 +171,44 @@ fn run_sign(status_fd: Option<i32>, env: &Env, io: Io<'_>) -> i32 {
         }
         Err(e) => {
             let _ = writeln!(io.stderr, "gitsign: signing failed: {e}");
+            1
+        }
+    }
+}
+
+fn credentials(cmd: Option<&str>, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    use gitsign_credential_cache::{client, protocol};
+    let Some(socket) = env.get("GITSIGN_CREDENTIAL_CACHE").filter(|s| !s.is_empty()) else {
+        let _ = writeln!(err, "gitsign: GITSIGN_CREDENTIAL_CACHE is not set: no credential cache is in use");
+        return 1;
+    };
+    let request = match cmd {
+        Some("list") => protocol::Request::List,
+        Some("clear") => protocol::Request::Clear,
+        _ => {
+            let _ = writeln!(err, "gitsign: usage: gitsign credentials list|clear");
+            return 2;
+        }
+    };
+    match client::call(std::path::Path::new(socket), request, std::time::Duration::from_secs(5)) {
+        Ok(protocol::Response::Entries { entries }) => {
+            for e in &entries {
+                let left = e.not_after - time::OffsetDateTime::now_utc().unix_timestamp();
+                let _ = writeln!(out, "{}  {}  expires in {left}s", &e.key[..12.min(e.key.len())], e.identity);
+            }
+            let _ = writeln!(err, "gitsign: {} cached credential(s)", entries.len());
+            0
+        }
+        Ok(protocol::Response::Ok) => {
+            let _ = writeln!(err, "gitsign: cached credentials dropped");
+            0
+        }
+        Ok(other) => {
+            let _ = writeln!(err, "gitsign: the credential cache answered {other:?}");
+            1
+        }
+        Err(e) => {
+            let _ = writeln!(err, "gitsign: {e}");
             1
         }
     }

@@ -162,12 +162,16 @@ pub fn obtain_credential(config: &Config, env: &Env, http: &Http, ui: &mut Ui) -
     Ok(Credential { key, chain })
 }
 
-/// Signs `payload`: a new credential, then [`sign_with`].
+/// Signs `payload`: a credential (from the cache when one is configured and holds a fresh one,
+/// else a login), then [`sign_with`].
 pub fn sign(payload: &[u8], config: &Config, env: &Env, ui: &mut Ui) -> Result<Signed, SignError> {
     let trust = load_trust(config).map_err(SignError::Trust)?;
     let http = Http::new(config.timeout)?;
     crate::debug_log!("HTTP client ready");
-    let credential = obtain_credential(config, env, &http, ui)?;
+    let credential = match env.get("GITSIGN_CREDENTIAL_CACHE").filter(|p| !p.is_empty()) {
+        Some(socket) => crate::cache::credential(std::path::Path::new(socket), config, env, &http, ui)?,
+        None => obtain_credential(config, env, &http, ui)?,
+    };
     sign_with(payload, &credential, config, &http, &trust)
 }
 

@@ -1,0 +1,225 @@
+//! The credential cache: one login for a 30-commit rebase, a daemon killed mid-rebase, 16
+//! signers at once, owner-only socket and directory, other users refused, no key on disk.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+use common::*;
+use std::collections::BTreeSet;
+use std::io::Write as _;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Daemon {
+    child: Child,
+    socket: PathBuf,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn daemon_bin() -> PathBuf {
+    Path::new(GITSIGN).with_file_name("gitsign-credential-cache")
+}
+
+fn start_daemon(dir: &Path) -> Daemon {
+    let socket = dir.join("gitsign/cache.sock");
+    let child = Command::new(daemon_bin())
+        .arg("--socket")
+        .arg(&socket)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !socket.exists() {
+        assert!(started.elapsed() < Duration::from_secs(10), "the daemon did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Daemon { child, socket }
+}
+
+/// The signer certificate (DER) of each commit of HEAD's history.
+fn signer_certs(repo: &Repo) -> Vec<Vec<u8>> {
+    repo.ok(&["rev-list", "HEAD"])
+        .lines()
+        .map(|sha| {
+            let (_, sig) = gitsign::history::split(repo.ok(&["cat-file", "commit", sha]).as_bytes(), "commit").unwrap();
+            gitsign::signature::parse(&gitsign::signature::dearmor(&sig).unwrap()).unwrap().signer_cert
+        })
+        .collect()
+}
+
+fn thirty_commits(repo: &Repo) {
+    for i in 0..30 {
+        repo.stage("f.txt", &format!("{i}\n"));
+        repo.ok(&["-c", "commit.gpgsign=false", "commit", "-q", "-m", &format!("commit {i}")]);
+    }
+    repo.ok(&["config", "commit.gpgsign", "true"]);
+}
+
+#[test]
+fn one_login_for_a_rebase_and_a_login_per_commit_without_the_cache() {
+    let stack = Stack::start();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let daemon = start_daemon(cache_dir.path());
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    thirty_commits(&repo);
+    repo.set_env("GITSIGN_CREDENTIAL_CACHE", &daemon.socket.display().to_string());
+    repo.ok(&["rebase", "-q", "--force-rebase", "--root"]);
+    let out =
+        repo.command(GITSIGN).args(["verify", "--certificate-identity", "ann@example.com", "--all"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let certs = signer_certs(&repo);
+    assert_eq!(certs.len(), 30);
+    assert_eq!(
+        certs.iter().collect::<BTreeSet<_>>().len(),
+        1,
+        "one login: every signature carries the same certificate"
+    );
+    let out = repo.command(GITSIGN).args(["credentials", "list"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ann@example.com"));
+
+    // Without the cache, every commit logs in.
+    repo.unset_env("GITSIGN_CREDENTIAL_CACHE");
+    repo.ok(&["rebase", "-q", "--force-rebase", "--root"]);
+    assert_eq!(signer_certs(&repo).iter().collect::<BTreeSet<_>>().len(), 30);
+
+    // Nothing under the home, cache or config directories holds key material.
+    let mut stack_dirs = vec![repo.home.path().to_path_buf(), cache_dir.path().to_path_buf()];
+    let pkcs8_p256 =
+        [0x30, 0x81, 0x87, 0x02, 0x01, 0x00, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+    while let Some(dir) = stack_dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack_dirs.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                assert!(
+                    !bytes.windows(pkcs8_p256.len()).any(|w| w == pkcs8_p256),
+                    "{} holds a private key",
+                    path.display()
+                );
+                assert!(
+                    !String::from_utf8_lossy(&bytes).contains("PRIVATE KEY"),
+                    "{} holds a private key",
+                    path.display()
+                );
+            }
+        }
+    }
+
+    let out = repo
+        .command(GITSIGN)
+        .args(["credentials", "clear"])
+        .env("GITSIGN_CREDENTIAL_CACHE", &daemon.socket)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = repo
+        .command(GITSIGN)
+        .args(["credentials", "list"])
+        .env("GITSIGN_CREDENTIAL_CACHE", &daemon.socket)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("0 cached"));
+}
+
+#[test]
+fn a_daemon_killed_mid_rebase_falls_back_to_logging_in() {
+    let stack = Stack::start();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let daemon = start_daemon(cache_dir.path());
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    thirty_commits(&repo);
+    repo.set_env("GITSIGN_CREDENTIAL_CACHE", &daemon.socket.display().to_string());
+    let kill = format!("test $(git rev-list --count HEAD) -ne 10 || kill -9 {}", daemon.child.id());
+    let out = repo.git(&["rebase", "-q", "--force-rebase", "--root", "--exec", &kill]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = repo.command(GITSIGN).args(["verify", "--all"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    // The first ten share the cached certificate; each later one logged in.
+    assert_eq!(signer_certs(&repo).iter().collect::<BTreeSet<_>>().len(), 21);
+}
+
+#[test]
+fn sixteen_signers_at_once_share_one_login() {
+    let stack = Stack::start();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let daemon = start_daemon(cache_dir.path());
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    repo.set_env("GITSIGN_CREDENTIAL_CACHE", &daemon.socket.display().to_string());
+    let signers: Vec<Child> = (0..16)
+        .map(|i| {
+            let mut child = repo
+                .command(GITSIGN)
+                .args(["--status-fd=2", "-bsau", "ann@example.com"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let payload = format!("tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\\nauthor A <a@x> {i} +0000\\ncommitter A <a@x> {i} +0000\\n\\nsigner {i}\\n");
+            child.stdin.take().unwrap().write_all(payload.as_bytes()).unwrap();
+            child
+        })
+        .collect();
+    let mut certs = BTreeSet::new();
+    for child in signers {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let parsed = gitsign::signature::parse(&gitsign::signature::dearmor(&out.stdout).unwrap()).unwrap();
+        certs.insert(parsed.signer_cert);
+    }
+    assert_eq!(certs.len(), 1, "one login for sixteen concurrent signers");
+}
+
+#[test]
+fn owner_only_socket_and_other_users_refused() {
+    let cache_dir = tempfile::tempdir().unwrap();
+    let daemon = start_daemon(cache_dir.path());
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(daemon.socket.parent().unwrap()), 0o700);
+    assert_eq!(mode(&daemon.socket), 0o600);
+    let setpriv = Path::new("/usr/bin/setpriv");
+    if !setpriv.exists() || !nix_is_root() {
+        assert!(std::env::var_os("CI").is_none() || !nix_is_root(), "setpriv is needed for the other-user check");
+        eprintln!("skipped the other-user half: needs root and setpriv");
+        return;
+    }
+    let as_nobody = |socket: &Path| {
+        Command::new(setpriv)
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", GITSIGN, "credentials", "list"])
+            .env("GITSIGN_CREDENTIAL_CACHE", socket)
+            .output()
+            .unwrap()
+    };
+    // The directory keeps other users out...
+    let out = as_nobody(&daemon.socket);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot talk to the credential cache"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // ...and with the file modes opened up, the daemon itself refuses them by peer uid.
+    std::fs::set_permissions(cache_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(daemon.socket.parent().unwrap(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&daemon.socket, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let out = as_nobody(&daemon.socket);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("serves only its own user"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn nix_is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
