@@ -3,13 +3,16 @@
 #   - sigstore-python 4.5.1 from PyPI, in .venv (Sigstore's own client: the independent check of
 #     the devstack and of the log entries gitsign embeds);
 #   - panva/oidc-provider from npm (a third-party OpenID provider for the login tests);
-#   - git, openssl, python3 and nodejs from Debian where they are missing (openssl checks the CMS).
+#   - from Debian where missing: git, openssl (checks the CMS), python3, npm, and dbus +
+#     gnome-keyring (the credential cache's keyring mode runs against a real Secret Service).
 # Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 missing=()
-for tool in git openssl python3 npm; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+for pair in git:git openssl:openssl python3:python3 npm:npm dbus-run-session:dbus gnome-keyring-daemon:gnome-keyring; do
+  command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing[*]}" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" python3-venv >/dev/null

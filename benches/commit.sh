@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Per-commit signing time, in one run: unsigned commits, SSH-signed commits (gpg.format=ssh), and
 # commits signed by gitsign (release build) against a local devstack with the identity token
-# supplied (SIGSTORE_ID_TOKEN), so each gitsign commit pays for a Fulcio certificate and a
-# Rekor entry. Usage: benches/commit.sh [N]   (default 30 commits of each kind)
+# supplied (SIGSTORE_ID_TOKEN) — each paying for a Fulcio certificate and a Rekor entry — and
+# with a warm credential cache (one certificate for all; a Rekor entry each). Usage: benches/commit.sh [N]   (default 30 commits of each kind)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-30}
@@ -39,8 +39,15 @@ run() { # $1 = label, $2 = repo dir, $3 = extra commit flag
 setup "$work/plain"
 setup "$work/ssh" gpg.format ssh user.signingkey "$work/ssh_key.pub"
 setup "$work/gitsign" gpg.format x509 gpg.x509.program "$bin/gitsign"
+setup "$work/cached" gpg.format x509 gpg.x509.program "$bin/gitsign"
 git -C "$work/gitsign" commit -q --allow-empty -S -m warm-up
+"$bin/gitsign-credential-cache" --socket "$work/cache/cache.sock" 2>/dev/null &
+cache_pid=$!
+trap 'kill $pid $cache_pid 2>/dev/null; wait $pid $cache_pid 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 100); do [ -S "$work/cache/cache.sock" ] && break; sleep 0.05; done
 run "$work/plain" "unsigned"
 run "$work/ssh" "ssh-signed (ed25519)" -S
 run "$work/gitsign" "gitsign (token supplied, devstack)" -S
-git -C "$work/gitsign" verify-commit HEAD 2>/dev/null && echo "(last gitsign commit verified)"
+GITSIGN_CREDENTIAL_CACHE="$work/cache/cache.sock" git -C "$work/cached" commit -q --allow-empty -S -m warm-up
+GITSIGN_CREDENTIAL_CACHE="$work/cache/cache.sock" run "$work/cached" "gitsign, warm credential cache" -S
+git -C "$work/gitsign" verify-commit HEAD 2>/dev/null && git -C "$work/cached" verify-commit HEAD 2>/dev/null && echo "(last gitsign commits verified)"

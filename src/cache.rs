@@ -91,10 +91,43 @@ pub fn credential(
         (Err(_), true) => Some(protocol::Request::Abandon { key }),
         (Err(_), false) => None,
     };
-    if let Some(request) = store {
-        if let Err(e) = client::call(socket, request, Duration::from_secs(5)) {
-            ui.say(&format!("gitsign: credential cache {}: could not store the credential: {e}", socket.display()));
-        }
+    if let Some(request) = store
+        && let Err(e) = client::call(socket, request, Duration::from_secs(5))
+    {
+        ui.say(&format!("gitsign: credential cache {}: could not store the credential: {e}", socket.display()));
     }
     fresh
+}
+
+/// The keyring entry of a configuration's credential (service `gitsign`).
+fn keyring_entry(config: &Config) -> Result<keyring::Entry, keyring::Error> {
+    keyring::Entry::new("gitsign", &cache_key(config))
+}
+
+/// A credential through the OS keyring (`gitsign.credentialCacheMode=keyring`): no daemon; the
+/// credential lives in the user's keyring (Secret Service, Keychain, Credential Manager) until
+/// it expires.
+pub fn keyring_credential(config: &Config, env: &Env, http: &Http, ui: &mut Ui) -> Result<Credential, SignError> {
+    let cached = keyring_entry(config).and_then(|e| e.get_secret());
+    match cached {
+        Ok(secret) => {
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            let parsed = serde_json::from_slice::<protocol::Credential>(&secret).ok();
+            if let Some(c) = parsed.filter(|c| c.not_after - now >= MIN_VALID_SECS).as_ref().and_then(decode) {
+                crate::debug_log!("credential from the OS keyring");
+                return Ok(c);
+            }
+        }
+        Err(keyring::Error::NoEntry) => {}
+        Err(e) => ui.say(&format!("gitsign: OS keyring unavailable ({e}); logging in")),
+    }
+    let fresh = obtain_credential(config, env, http, ui)?;
+    let stored = encode(&fresh)
+        .and_then(|c| serde_json::to_vec(&c).ok())
+        .ok_or_else(|| "cannot encode the credential".to_string())
+        .and_then(|bytes| keyring_entry(config).and_then(|e| e.set_secret(&bytes)).map_err(|e| e.to_string()));
+    if let Err(e) = stored {
+        ui.say(&format!("gitsign: could not keep the credential in the OS keyring: {e}"));
+    }
+    Ok(fresh)
 }

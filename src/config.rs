@@ -48,6 +48,15 @@ pub enum TokenProvider {
     GithubActions,
 }
 
+/// Where credentials are cached between signatures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheMode {
+    /// The `gitsign-credential-cache` daemon at `GITSIGN_CREDENTIAL_CACHE`.
+    Daemon,
+    /// The OS keyring, no daemon.
+    Keyring,
+}
+
 /// Every setting, resolved.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -89,6 +98,9 @@ pub struct Config {
     pub timeout: Duration,
     /// How long a person has to complete a browser or device login.
     pub login_timeout: Duration,
+    /// Credential cache mode (`gitsign.credentialCacheMode`); the daemon is used whenever
+    /// `GITSIGN_CREDENTIAL_CACHE` names its socket.
+    pub credential_cache_mode: Option<CacheMode>,
     /// Identity policy for `git verify-commit`: exact certificate identity.
     pub certificate_identity: Option<String>,
     /// Identity policy: identity regexp.
@@ -270,6 +282,20 @@ impl Config {
             root_file: env.get("SIGSTORE_ROOT_FILE").filter(|v| !v.is_empty()).map(PathBuf::from),
             timeout: Duration::from_secs(timeout),
             login_timeout: Duration::from_secs(number("logintimeout", 300)?.max(1)),
+            credential_cache_mode: match get("credentialcachemode") {
+                None => None,
+                Some(r) => Some(match r.value.to_ascii_lowercase().as_str() {
+                    "daemon" => CacheMode::Daemon,
+                    "keyring" => CacheMode::Keyring,
+                    _ => {
+                        return Err(ConfigError::Invalid {
+                            source_name: r.from,
+                            value: r.value,
+                            expected: "daemon or keyring",
+                        });
+                    }
+                }),
+            },
             certificate_identity: string("certificateidentity"),
             certificate_identity_regexp: string("certificateidentityregexp"),
             certificate_oidc_issuer: string("certificateoidcissuer"),
@@ -301,6 +327,10 @@ impl Config {
             ("matchCommitter", self.match_committer.to_string()),
             ("timeout", format!("{}s", self.timeout.as_secs())),
             ("loginTimeout", format!("{}s", self.login_timeout.as_secs())),
+            (
+                "credentialCacheMode",
+                self.credential_cache_mode.map_or_else(|| "(unset)".into(), |m| format!("{m:?}").to_ascii_lowercase()),
+            ),
             ("logPath", optp(&self.log_path)),
         ]
     }

@@ -168,10 +168,12 @@ pub fn sign(payload: &[u8], config: &Config, env: &Env, ui: &mut Ui) -> Result<S
     let trust = load_trust(config).map_err(SignError::Trust)?;
     let http = Http::new(config.timeout)?;
     crate::debug_log!("HTTP client ready");
-    let credential = match env.get("GITSIGN_CREDENTIAL_CACHE").filter(|p| !p.is_empty()) {
-        Some(socket) => crate::cache::credential(std::path::Path::new(socket), config, env, &http, ui)?,
-        None => obtain_credential(config, env, &http, ui)?,
-    };
+    let credential =
+        match (&config.credential_cache_mode, env.get("GITSIGN_CREDENTIAL_CACHE").filter(|p| !p.is_empty())) {
+            (Some(crate::config::CacheMode::Keyring), _) => crate::cache::keyring_credential(config, env, &http, ui)?,
+            (_, Some(socket)) => crate::cache::credential(std::path::Path::new(socket), config, env, &http, ui)?,
+            _ => obtain_credential(config, env, &http, ui)?,
+        };
     sign_with(payload, &credential, config, &http, &trust)
 }
 

@@ -223,3 +223,46 @@ fn owner_only_socket_and_other_users_refused() {
 fn nix_is_root() -> bool {
     Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
+
+#[test]
+fn keyring_mode_one_login_for_a_rebase() {
+    let tools = ["dbus-run-session", "gnome-keyring-daemon"];
+    if tools.iter().any(|t| {
+        Command::new("sh").args(["-c", &format!("command -v {t}")]).output().map_or(true, |o| !o.status.success())
+    }) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "dbus-run-session and gnome-keyring-daemon are needed in CI (./test.sh installs them)"
+        );
+        eprintln!("skipped: needs dbus-run-session and gnome-keyring-daemon");
+        return;
+    }
+    let stack = Stack::start();
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    repo.set_env("GITSIGN_CREDENTIAL_CACHE_MODE", "keyring");
+    // No session bus at all: the keyring is unavailable, the commit still signs.
+    let out = repo
+        .command("git")
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .args(["commit", "-q", "-S", "--allow-empty", "-m", "no keyring"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    thirty_commits(&repo);
+    // A session bus with an unlocked Secret Service, as a desktop session has.
+    let out = repo
+        .command("dbus-run-session")
+        .args(["--", "sh", "-c", "printf secret | gnome-keyring-daemon --unlock --components=secrets >/dev/null && git rebase -q --force-rebase --root"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("keyring unavailable"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out =
+        repo.command(GITSIGN).args(["verify", "--certificate-identity", "ann@example.com", "--all"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(signer_certs(&repo).iter().collect::<BTreeSet<_>>().len(), 1, "one login through the keyring");
+}
