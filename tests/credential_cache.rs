@@ -266,3 +266,28 @@ fn keyring_mode_one_login_for_a_rebase() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     assert_eq!(signer_certs(&repo).iter().collect::<BTreeSet<_>>().len(), 1, "one login through the keyring");
 }
+
+#[test]
+fn a_cache_answering_garbage_or_a_stale_socket_still_signs() {
+    let stack = Stack::start();
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&garbage).unwrap();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let _ = s.write_all(b"this is not the protocol\n");
+        }
+    });
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    repo.stage("a.txt", "one\n");
+    repo.set_env("GITSIGN_CREDENTIAL_CACHE", &garbage.display().to_string());
+    repo.ok(&["commit", "-q", "-S", "-m", "through a garbage cache"]);
+    // A socket file nobody listens on (a dead daemon's).
+    let stale = dir.path().join("stale.sock");
+    drop(std::os::unix::net::UnixListener::bind(&stale).unwrap());
+    repo.set_env("GITSIGN_CREDENTIAL_CACHE", &stale.display().to_string());
+    repo.stage("b.txt", "two\n");
+    repo.ok(&["commit", "-q", "-S", "-m", "through a stale socket"]);
+    let out = repo.command(GITSIGN).args(["verify", "--all"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
