@@ -134,6 +134,25 @@ fn oidc_http(
     }
 }
 
+/// The OIDC client as discovery configures it.
+type Oidc = openidconnect::core::CoreClient<
+    openidconnect::EndpointSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointMaybeSet,
+    openidconnect::EndpointMaybeSet,
+>;
+
+/// An authorization-code request in flight: where to send the person, and what checks the answer.
+struct AuthCodeRequest {
+    client: Oidc,
+    url: url::Url,
+    state: CsrfToken,
+    nonce: Nonce,
+    verifier: openidconnect::PkceCodeVerifier,
+}
+
 struct Provider<'a> {
     http: &'a Http,
     issuer: String,
@@ -181,16 +200,7 @@ impl<'a> Provider<'a> {
         IdentityError::Provider { issuer: self.issuer.clone(), detail: detail.to_string() }
     }
 
-    fn client(
-        &self,
-    ) -> openidconnect::core::CoreClient<
-        openidconnect::EndpointSet,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointMaybeSet,
-        openidconnect::EndpointMaybeSet,
-    > {
+    fn client(&self) -> Oidc {
         CoreClient::from_provider_metadata(
             self.metadata.clone(),
             ClientId::new(self.client_id.clone()),
@@ -240,18 +250,8 @@ impl<'a> Provider<'a> {
                 (l, format!("http://localhost:{port}/auth/callback"))
             }
         };
-        let client = self
-            .client()
-            .set_redirect_uri(RedirectUrl::new(redirect.clone()).map_err(|e| IdentityError::Login(e.to_string()))?);
-        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let mut request = client
-            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
-            .add_scope(Scope::new("email".into()))
-            .set_pkce_challenge(challenge);
-        if let Some(c) = &self.connector_id {
-            request = request.add_extra_param("connector_id", c.clone());
-        }
-        let (auth_url, state, nonce) = request.url();
+        let request = self.start_auth_code(redirect)?;
+        let auth_url = request.url.clone();
         ui.say(&format!("Your browser will open to sign in. If it does not, open this URL:\n\n  {auth_url}\n"));
         if let Some(opener) = &config.url_opener {
             open_with(opener, auth_url.as_str(), ui);
@@ -262,23 +262,15 @@ impl<'a> Provider<'a> {
             }
             ui.say("(no browser could be started; open the URL above by hand)");
         }
-        let code = wait_for_code(&listener, state.secret(), self.timeout, config.autoclose)?;
-        let token_url_err = |e: openidconnect::ConfigurationError| self.provider_err(format!("no token endpoint: {e}"));
-        let tokens = client
-            .exchange_code(AuthorizationCode::new(code))
-            .map_err(token_url_err)?
-            .set_pkce_verifier(verifier)
-            .request(&oidc_http(self.http))
-            .map_err(|e| self.provider_err(format!("the code exchange failed: {e} ({})", describe_chain(&e))))?;
-        let id_token = tokens.id_token().ok_or_else(|| self.provider_err("its token answer has no id_token"))?;
-        self.check_id_token(id_token, Some(&nonce))
+        let code = wait_for_code(&listener, request.state.secret(), self.timeout, config.autoclose)?;
+        self.finish_auth_code(request, code)
     }
 
-    /// The out-of-band flow: the issuer shows the code, the person pastes it into the terminal.
-    fn out_of_band(&self, ui: &mut Ui) -> Result<Token, IdentityError> {
+    /// Builds an authorization request (PKCE S256, state, nonce, `connector_id` for Dex).
+    fn start_auth_code(&self, redirect: String) -> Result<AuthCodeRequest, IdentityError> {
         let client = self
             .client()
-            .set_redirect_uri(RedirectUrl::new(OOB_REDIRECT.into()).map_err(|e| IdentityError::Login(e.to_string()))?);
+            .set_redirect_uri(RedirectUrl::new(redirect).map_err(|e| IdentityError::Login(e.to_string()))?);
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = client
             .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
@@ -287,19 +279,31 @@ impl<'a> Provider<'a> {
         if let Some(c) = &self.connector_id {
             request = request.add_extra_param("connector_id", c.clone());
         }
-        let (auth_url, _state, nonce) = request.url();
-        ui.say(&format!("Open this URL in any browser and sign in:\n\n  {auth_url}\n"));
-        let code = ui.ask("Then paste the code it shows here: ").filter(|c| !c.is_empty()).ok_or_else(|| {
-            IdentityError::Login("no code was entered (and there is no terminal to enter one)".into())
-        })?;
-        let tokens = client
+        let (url, state, nonce) = request.url();
+        Ok(AuthCodeRequest { client, url, state, nonce, verifier })
+    }
+
+    /// Exchanges the code the person brought back and checks the ID token (nonce included).
+    fn finish_auth_code(&self, request: AuthCodeRequest, code: String) -> Result<Token, IdentityError> {
+        let tokens = request
+            .client
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|e| self.provider_err(format!("no token endpoint: {e}")))?
-            .set_pkce_verifier(verifier)
+            .set_pkce_verifier(request.verifier)
             .request(&oidc_http(self.http))
             .map_err(|e| self.provider_err(format!("the code exchange failed: {e} ({})", describe_chain(&e))))?;
         let id_token = tokens.id_token().ok_or_else(|| self.provider_err("its token answer has no id_token"))?;
-        self.check_id_token(id_token, Some(&nonce))
+        self.check_id_token(id_token, Some(&request.nonce))
+    }
+
+    /// The out-of-band flow: the issuer shows the code, the person pastes it into the terminal.
+    fn out_of_band(&self, ui: &mut Ui) -> Result<Token, IdentityError> {
+        let request = self.start_auth_code(OOB_REDIRECT.into())?;
+        ui.say(&format!("Open this URL in any browser and sign in:\n\n  {}\n", request.url));
+        let code = ui.ask("Then paste the code it shows here: ").filter(|c| !c.is_empty()).ok_or_else(|| {
+            IdentityError::Login("no code was entered (and there is no terminal to enter one)".into())
+        })?;
+        self.finish_auth_code(request, code)
     }
 
     fn device(&self, url_opener: Option<&str>, ui: &mut Ui) -> Result<Token, IdentityError> {

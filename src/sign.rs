@@ -206,10 +206,7 @@ pub fn sign_with(
         RekorMode::Offline => {
             // The entry is over the signed attributes and is embedded in the signature.
             let entry = HashedRekord::new(&sha256(&attrs_der), sig.as_bytes(), &cert_pem);
-            let logged = http.log_entry(&config.rekor, &entry)?;
-            crate::debug_log!("logged in {} at index {}", config.rekor, logged.log_index);
-            let tlog = TransparencyLogEntry::from_rekor(&logged, "hashedrekord", "0.0.1")
-                .map_err(|source| SignError::Entry { url: config.rekor.clone(), source })?;
+            let (tlog, _) = log(http, config, &entry)?;
             let der = signature::assemble(leaf, attrs, sig.as_bytes(), Some(&tlog.encode_to_vec()))?;
             let verified =
                 verify::verify(trust, payload, &signature::parse(&der)?, &Policy::default()).map_err(selfcheck)?;
@@ -225,14 +222,7 @@ pub fn sign_with(
             let object_sig: DerSignature =
                 key.try_sign(object_hex.as_bytes()).map_err(|e| SignError::Key(e.to_string()))?;
             let entry = HashedRekord::new(&sha256(object_hex.as_bytes()), object_sig.as_bytes(), &cert_pem);
-            let logged = http.log_entry(&config.rekor, &entry)?;
-            crate::debug_log!("logged {object_hex} in {} at index {}", config.rekor, logged.log_index);
-            let tlog = TransparencyLogEntry::from_rekor(&logged, "hashedrekord", "0.0.1")
-                .map_err(|source| SignError::Entry { url: config.rekor.clone(), source })?;
-            let body = gitsign_protocol::unb64(&logged.body).map_err(|_| SignError::Entry {
-                url: config.rekor.clone(),
-                source: crate::tlog::IncompleteEntry("the body is not base64"),
-            })?;
+            let (tlog, body) = log(http, config, &entry)?;
             let evidence = verify::LogEvidence::Online { entry: Box::new(tlog), body, object_hex };
             let verified = verify::verify_with(trust, payload, &signature::parse(&der)?, &Policy::default(), &evidence)
                 .map_err(selfcheck)?;
@@ -249,6 +239,18 @@ pub fn sign_with(
     })
 }
 
+/// Logs `entry` in the configured Rekor; returns the entry in its embeddable form and the body
+/// Rekor logged.
+fn log(http: &Http, config: &Config, entry: &HashedRekord) -> Result<(TransparencyLogEntry, Vec<u8>), SignError> {
+    let logged = http.log_entry(&config.rekor, entry)?;
+    crate::debug_log!("logged in {} at index {}", config.rekor, logged.log_index);
+    let incomplete = |source| SignError::Entry { url: config.rekor.clone(), source };
+    let tlog = TransparencyLogEntry::from_rekor(&logged, "hashedrekord", "0.0.1").map_err(incomplete)?;
+    let body = gitsign_protocol::unb64(&logged.body)
+        .map_err(|_| incomplete(crate::tlog::IncompleteEntry("the body is not base64")))?;
+    Ok((tlog, body))
+}
+
 /// Signs a blob with `credential` and logs it; returns the v0.3 bundle (unverified: the caller
 /// checks it against its trust root).
 pub fn sign_blob(
@@ -262,12 +264,6 @@ pub fn sign_blob(
     let digest = sha256(bytes);
     let sig: DerSignature = credential.key.try_sign(bytes).map_err(|e| SignError::Key(e.to_string()))?;
     let entry = HashedRekord::new(&digest, sig.as_bytes(), &pem_encode("CERTIFICATE", leaf));
-    let logged = http.log_entry(&config.rekor, &entry)?;
-    let tlog = TransparencyLogEntry::from_rekor(&logged, "hashedrekord", "0.0.1")
-        .map_err(|source| SignError::Entry { url: config.rekor.clone(), source })?;
-    let body = gitsign_protocol::unb64(&logged.body).map_err(|_| SignError::Entry {
-        url: config.rekor.clone(),
-        source: crate::tlog::IncompleteEntry("the body is not base64"),
-    })?;
+    let (tlog, body) = log(http, config, &entry)?;
     Ok(crate::bundle::message_signature(leaf, &digest, sig.as_bytes(), &tlog, &body))
 }
