@@ -35,12 +35,17 @@ pub fn call(path: &Path, request: Request, timeout: Duration) -> Result<Response
     stream.set_write_timeout(Some(Duration::from_secs(5))).map_err(io)?;
     let mut line = serde_json::to_vec(&Envelope { v: VERSION, body: request }).unwrap_or_default();
     line.push(b'\n');
-    stream.write_all(&line).map_err(io)?;
+    let written = stream.write_all(&line);
+    // A `put` carries a private key: wipe the encoded request.
+    zeroize::Zeroize::zeroize(&mut line);
+    written.map_err(io)?;
     let mut answer = String::new();
     // A cache answer is a few kilobytes; read at most 1 MiB.
     BufReader::new(std::io::Read::take(stream, 1 << 20)).read_line(&mut answer).map_err(io)?;
-    let envelope: Envelope<Response> = serde_json::from_str(&answer)
-        .map_err(|e| ClientError::Garbage { path: path.to_path_buf(), detail: e.to_string() })?;
+    let parsed: Result<Envelope<Response>, _> = serde_json::from_str(&answer);
+    // A hit carries a private key: wipe the raw answer once parsed.
+    zeroize::Zeroize::zeroize(&mut answer);
+    let envelope = parsed.map_err(|e| ClientError::Garbage { path: path.to_path_buf(), detail: e.to_string() })?;
     if envelope.v != VERSION {
         return Err(ClientError::Garbage {
             path: path.to_path_buf(),

@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use zeroize::Zeroize as _;
 
 #[derive(Default)]
 struct State {
@@ -110,11 +111,16 @@ fn serve_one(cache: &Cache, mut stream: UnixStream) {
         let mut line = String::new();
         let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
         match stream.try_clone().map(|s| BufReader::new(std::io::Read::take(s, 1 << 20)).read_line(&mut line)) {
-            Ok(Ok(_)) => match serde_json::from_str::<Envelope<Request>>(&line) {
-                Ok(e) if e.v == VERSION => cache.handle(e.body),
-                Ok(e) => Response::Error { message: format!("protocol version {} is not {VERSION}", e.v) },
-                Err(e) => Response::Error { message: format!("not a request: {e}") },
-            },
+            Ok(Ok(_)) => {
+                let parsed = serde_json::from_str::<Envelope<Request>>(&line);
+                // The request may hold a private key: wipe the raw text once parsed.
+                line.zeroize();
+                match parsed {
+                    Ok(e) if e.v == VERSION => cache.handle(e.body),
+                    Ok(e) => Response::Error { message: format!("protocol version {} is not {VERSION}", e.v) },
+                    Err(e) => Response::Error { message: format!("not a request: {e}") },
+                }
+            }
             _ => return,
         }
     } else {
@@ -123,6 +129,7 @@ fn serve_one(cache: &Cache, mut stream: UnixStream) {
     let mut out = serde_json::to_vec(&Envelope { v: VERSION, body: answer }).unwrap_or_default();
     out.push(b'\n');
     let _ = stream.write_all(&out);
+    out.zeroize();
 }
 
 /// Serves `listener` until the process ends.
