@@ -28,7 +28,7 @@ fn note(ui: &mut Ui, socket: &Path, what: impl std::fmt::Display) {
 }
 
 fn decode(c: &protocol::Credential) -> Option<Credential> {
-    let der = gitsign_protocol::unb64(&c.key_pkcs8).ok()?;
+    let der = zeroize::Zeroizing::new(gitsign_protocol::unb64(&c.key_pkcs8).ok()?);
     let key = p256::ecdsa::SigningKey::from_pkcs8_der(&der).ok()?;
     let chain = c.chain.iter().map(|d| gitsign_protocol::unb64(d).ok()).collect::<Option<Vec<_>>>()?;
     (!chain.is_empty()).then(|| Credential::from_parts(key, chain))
