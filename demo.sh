@@ -5,7 +5,7 @@
 # and stops. Nothing is left behind.
 set -euo pipefail
 cd "$(dirname "$0")"
-cargo build --quiet --locked --bins
+cargo build --quiet --locked --workspace --bins
 bin="$PWD/target/debug"
 
 state=$(mktemp -d) repo=$(mktemp -d)

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-30}
-cargo build --quiet --locked --release --bins
+cargo build --quiet --locked --release --workspace --bins
 bin="$PWD/target/release"
 work=$(mktemp -d)
 "$bin/gitsign-devstack" up --state "$work/state" >/dev/null 2>&1 &
@@ -45,6 +45,7 @@ git -C "$work/gitsign" commit -q --allow-empty -S -m warm-up
 cache_pid=$!
 trap 'kill $pid $cache_pid 2>/dev/null; wait $pid $cache_pid 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do [ -S "$work/cache/cache.sock" ] && break; sleep 0.05; done
+[ -S "$work/cache/cache.sock" ] || { echo "bench: the credential cache did not start" >&2; exit 1; }
 run "$work/plain" "unsigned"
 run "$work/ssh" "ssh-signed (ed25519)" -S
 run "$work/gitsign" "gitsign (token supplied, devstack)" -S

@@ -122,6 +122,7 @@ fn oidc_http(
         let resp = http
             .client()
             .request(req.method().clone(), req.uri().to_string())
+            .timeout(http.timeout())
             .headers(req.headers().clone())
             .body(req.body().clone())
             .send()

@@ -145,6 +145,8 @@ fn version(env: &Env, out: &mut dyn Write) -> i32 {
 }
 
 fn run_sign(status_fd: Option<i32>, env: &Env, io: Io<'_>) -> i32 {
+    // Build the HTTP client while the payload and the configuration are read.
+    net::prewarm();
     let mut payload = Vec::new();
     if let Err(e) = io.stdin.read_to_end(&mut payload) {
         let _ = writeln!(io.stderr, "gitsign: cannot read the data to sign from stdin: {e}");

@@ -74,26 +74,46 @@ fn message_of(body: &str) -> String {
         .unwrap_or_else(|| body.chars().take(300).collect())
 }
 
+/// A client being built on another thread (see [`prewarm`]).
+type Building = std::thread::JoinHandle<reqwest::Result<reqwest::blocking::Client>>;
+static PREWARMED: std::sync::Mutex<Option<Building>> = std::sync::Mutex::new(None);
+
+fn build_client() -> reqwest::Result<reqwest::blocking::Client> {
+    // No client-wide timeout: every request carries the configured one.
+    reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("gitsign/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// Starts building the HTTP client (its TLS roots take ~3 ms) on another thread, so that it is
+/// ready once the payload and the configuration have been read.
+pub fn prewarm() {
+    if let Ok(mut slot) = PREWARMED.lock() {
+        *slot = Some(std::thread::spawn(build_client));
+    }
+}
+
 impl Http {
     /// A client whose every request ends within `timeout`.
     pub fn new(timeout: Duration) -> Result<Self, NetError> {
-        let client = reqwest::blocking::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("gitsign/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| NetError::Unreachable {
-                step: "setting up HTTP",
-                url: String::new(),
-                detail: e.to_string(),
-            })?;
+        let prewarmed = PREWARMED.lock().ok().and_then(|mut slot| slot.take()).and_then(|h| h.join().ok());
+        let client = prewarmed.unwrap_or_else(build_client).map_err(|e| NetError::Unreachable {
+            step: "setting up HTTP",
+            url: String::new(),
+            detail: e.to_string(),
+        })?;
         Ok(Http { client, timeout })
     }
 
-    /// The underlying client (for the OIDC library).
+    /// The underlying client (for the OIDC library); callers apply [`Http::timeout`].
     pub fn client(&self) -> &reqwest::blocking::Client {
         &self.client
+    }
+
+    /// The limit on each request.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     fn fail(&self, step: &'static str, url: &str, e: reqwest::Error) -> NetError {
@@ -118,7 +138,7 @@ impl Http {
         url: &str,
         expected: &'static str,
     ) -> Result<T, NetError> {
-        let resp = request.send().map_err(|e| self.fail(step, url, e))?;
+        let resp = request.timeout(self.timeout).send().map_err(|e| self.fail(step, url, e))?;
         let status = resp.status();
         let body = resp.text().map_err(|e| self.fail(step, url, e))?;
         if !status.is_success() {

@@ -166,6 +166,7 @@ pub fn obtain_credential(config: &Config, env: &Env, http: &Http, ui: &mut Ui) -
 /// else a login), then [`sign_with`].
 pub fn sign(payload: &[u8], config: &Config, env: &Env, ui: &mut Ui) -> Result<Signed, SignError> {
     let trust = load_trust(config).map_err(SignError::Trust)?;
+    crate::debug_log!("trust root loaded");
     let http = Http::new(config.timeout)?;
     crate::debug_log!("HTTP client ready");
     let credential =

@@ -165,7 +165,7 @@ fn check_fresh(meta: &Value, kind: &str, file: &str) -> Result<u64, TufError> {
 
 fn fetch(http: &Http, mirror: &str, name: &str) -> Result<Option<Vec<u8>>, TufError> {
     let url = format!("{}/{name}", mirror.trim_end_matches('/'));
-    let resp = http.client().get(&url).send().map_err(|e| NetError::Unreachable {
+    let resp = http.client().get(&url).timeout(http.timeout()).send().map_err(|e| NetError::Unreachable {
         step: "fetching TUF metadata",
         url: url.clone(),
         detail: e.to_string(),
