@@ -107,24 +107,25 @@ fn same_user(stream: &UnixStream) -> bool {
 }
 
 fn serve_one(cache: &Cache, mut stream: UnixStream) {
-    let answer = if same_user(&stream) {
-        let mut line = String::new();
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-        match stream.try_clone().map(|s| BufReader::new(std::io::Read::take(s, 1 << 20)).read_line(&mut line)) {
-            Ok(Ok(_)) => {
-                let parsed = serde_json::from_str::<Envelope<Request>>(&line);
-                // The request may hold a private key: wipe the raw text once parsed.
-                line.zeroize();
-                match parsed {
-                    Ok(e) if e.v == VERSION => cache.handle(e.body),
-                    Ok(e) => Response::Error { message: format!("protocol version {} is not {VERSION}", e.v) },
-                    Err(e) => Response::Error { message: format!("not a request: {e}") },
-                }
-            }
-            _ => return,
-        }
-    } else {
+    // The request is read before the peer is judged, so that a refused client reads the
+    // refusal instead of a broken pipe.
+    let mut line = String::new();
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let read = stream.try_clone().map(|s| BufReader::new(std::io::Read::take(s, 1 << 20)).read_line(&mut line));
+    let parsed = serde_json::from_str::<Envelope<Request>>(&line);
+    // The request may hold a private key: wipe the raw text once parsed.
+    line.zeroize();
+    if !matches!(read, Ok(Ok(_))) {
+        return;
+    }
+    let answer = if !same_user(&stream) {
         Response::Error { message: "refused: the cache serves only its own user".into() }
+    } else {
+        match parsed {
+            Ok(e) if e.v == VERSION => cache.handle(e.body),
+            Ok(e) => Response::Error { message: format!("protocol version {} is not {VERSION}", e.v) },
+            Err(e) => Response::Error { message: format!("not a request: {e}") },
+        }
     };
     let mut out = serde_json::to_vec(&Envelope { v: VERSION, body: answer }).unwrap_or_default();
     out.push(b'\n');
