@@ -2,21 +2,19 @@
 //! bundles (v0.3) and their verification, with the same verifier as git signatures.
 
 use crate::config::{Config, Env};
-use crate::verify::{Matcher, Policy};
+use crate::verify::Policy;
 use std::io::Write;
 
 struct Args {
     bundle: Option<String>,
-    identity: Option<Matcher>,
-    issuer: Option<Matcher>,
+    policy: Policy,
     key: Option<String>,
     trusted_root: Option<String>,
     positional: Vec<String>,
 }
 
 fn parse(args: &[String]) -> Result<Args, String> {
-    let mut a =
-        Args { bundle: None, identity: None, issuer: None, key: None, trusted_root: None, positional: Vec::new() };
+    let mut a = Args { bundle: None, policy: Policy::default(), key: None, trusted_root: None, positional: Vec::new() };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let (name, inline) = match arg.split_once('=') {
@@ -24,16 +22,11 @@ fn parse(args: &[String]) -> Result<Args, String> {
             _ => (arg.as_str(), None),
         };
         let mut value = || inline.clone().or_else(|| it.next().cloned()).ok_or_else(|| format!("{name} needs a value"));
+        if a.policy.take_flag(name, &mut value)? {
+            continue;
+        }
         match name {
             "--bundle" => a.bundle = Some(value()?),
-            "--certificate-identity" => a.identity = Some(Matcher::Exact(value()?)),
-            "--certificate-identity-regexp" => {
-                a.identity = Some(Matcher::regex(&value()?).map_err(|e| format!("{name}: {e}"))?)
-            }
-            "--certificate-oidc-issuer" => a.issuer = Some(Matcher::Exact(value()?)),
-            "--certificate-oidc-issuer-regexp" => {
-                a.issuer = Some(Matcher::regex(&value()?).map_err(|e| format!("{name}: {e}"))?)
-            }
             "--key" => a.key = Some(value()?),
             "--trusted-root" => a.trusted_root = Some(value()?),
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
@@ -74,7 +67,7 @@ pub fn verify_blob(args: &[String], env: &Env, out: &mut dyn Write, err: &mut dy
         let digest = artifact_digest(artifact)?;
         let config = config(env, a.trusted_root.as_ref())?;
         let trust = crate::sign::load_trust(&config).map_err(|e| e.to_string())?;
-        let policy = Policy { identity: a.identity, issuer: a.issuer };
+        let policy = a.policy;
         let key;
         let signer = match &a.key {
             Some(path) => {

@@ -270,7 +270,31 @@ pub fn verify(
     }
 }
 
-/// A message signature over the artifact, logged as hashedrekord 0.0.1.
+/// A Rekor v2 hashedrekord 0.0.2 body: over `digest`, holding `signature`, naming the signer.
+fn check_hashedrekord_v2(
+    body: &Value,
+    digest: &[u8; 32],
+    signature: &[u8],
+    same_signer: &dyn Fn(&Verifier<'_>) -> bool,
+) -> Result<(), BundleError> {
+    let spec = field(body, &["spec", "hashedRekordV002"])
+        .ok_or_else(|| BundleError::Mismatch("not a hashedrekord 0.0.2 body".into()))?;
+    let bytes = |path: &[&str]| field(spec, path).and_then(Value::as_str).and_then(|d| gitsign_protocol::unb64(d).ok());
+    if bytes(&["data", "digest"]).as_deref() != Some(digest.as_slice()) {
+        return Err(BundleError::Mismatch("the log entry is over another artifact".into()));
+    }
+    if bytes(&["signature", "content"]).as_deref() != Some(signature) {
+        return Err(BundleError::Mismatch("the log entry holds another signature".into()));
+    }
+    let verifier = field(spec, &["signature", "verifier"])
+        .ok_or_else(|| BundleError::Mismatch("the log entry names no verifier".into()))?;
+    if !same_signer(&Verifier::V2(verifier)) {
+        return Err(BundleError::Mismatch("the log entry names another certificate or key".into()));
+    }
+    Ok(())
+}
+
+/// A message signature over the artifact, logged as hashedrekord 0.0.1 or 0.0.2.
 fn check_message_signature(
     ms: &Value,
     body: &Value,
@@ -290,24 +314,7 @@ fn check_message_signature(
     key.verify_sha256_prehashed(digest, &signature)
         .map_err(|_| BundleError::Verify(crate::verify::VerifyError::BadSignature))?;
     if kv.kind == "hashedrekord" && kv.version == "0.0.2" {
-        let spec = field(body, &["spec", "hashedRekordV002"])
-            .ok_or_else(|| BundleError::Mismatch("not a hashedrekord 0.0.2 body".into()))?;
-        let logged_digest =
-            field(spec, &["data", "digest"]).and_then(Value::as_str).and_then(|d| gitsign_protocol::unb64(d).ok());
-        if logged_digest.as_deref() != Some(digest.as_slice()) {
-            return Err(BundleError::Mismatch("the log entry is over another artifact".into()));
-        }
-        let logged_sig = field(spec, &["signature", "content"])
-            .and_then(Value::as_str)
-            .and_then(|d| gitsign_protocol::unb64(d).ok());
-        if logged_sig.as_deref() != Some(signature.as_slice()) {
-            return Err(BundleError::Mismatch("the log entry holds another signature".into()));
-        }
-        let verifier = field(spec, &["signature", "verifier"])
-            .ok_or_else(|| BundleError::Mismatch("the log entry names no verifier".into()))?;
-        if !same_signer(&Verifier::V2(verifier)) {
-            return Err(BundleError::Mismatch("the log entry names another certificate or key".into()));
-        }
+        check_hashedrekord_v2(body, digest, &signature, same_signer)?;
         return Ok(signature);
     }
     if kv.kind != "hashedrekord" || kv.version != "0.0.1" {
@@ -378,21 +385,7 @@ fn check_dsse(
     let payload_digest = gitsign_protocol::sha256(&payload);
     if kv.kind == "hashedrekord" && kv.version == "0.0.2" {
         // Rekor v2 logs a DSSE signature as a hashedrekord over the pre-authentication encoding.
-        let spec = field(body, &["spec", "hashedRekordV002"])
-            .ok_or_else(|| BundleError::Mismatch("not a hashedrekord 0.0.2 body".into()))?;
-        let logged_digest =
-            field(spec, &["data", "digest"]).and_then(Value::as_str).and_then(|d| gitsign_protocol::unb64(d).ok());
-        let logged_sig = field(spec, &["signature", "content"])
-            .and_then(Value::as_str)
-            .and_then(|d| gitsign_protocol::unb64(d).ok());
-        let verifier = field(spec, &["signature", "verifier"])
-            .ok_or_else(|| BundleError::Mismatch("the log entry names no verifier".into()))?;
-        if logged_digest.as_deref() != Some(gitsign_protocol::sha256(&pae).as_slice())
-            || logged_sig.as_deref() != Some(signature.as_slice())
-            || !same_signer(&Verifier::V2(verifier))
-        {
-            return Err(BundleError::Mismatch("the log entry is not this envelope's signature".into()));
-        }
+        check_hashedrekord_v2(body, &gitsign_protocol::sha256(&pae), &signature, same_signer)?;
         return Ok(signature);
     }
     if kv.kind == "dsse" && kv.version == "0.0.2" {

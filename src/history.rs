@@ -4,7 +4,7 @@
 
 use crate::config::{Config, Env};
 use crate::signature;
-use crate::verify::{self, Matcher, Policy, TrustRoot};
+use crate::verify::{self, Policy, TrustRoot};
 use std::io::Write;
 use std::process::Command;
 
@@ -16,8 +16,7 @@ struct Options {
     allow_unsigned: bool,
     ignore_tlog: bool,
     trusted_root: Option<std::path::PathBuf>,
-    identity: Option<Matcher>,
-    issuer: Option<Matcher>,
+    policy: Policy,
     revs: Vec<String>,
 }
 
@@ -30,15 +29,10 @@ fn parse(args: &[String]) -> Result<Options, String> {
             _ => (a.as_str(), None),
         };
         let mut value = || inline.clone().or_else(|| it.next().cloned()).ok_or_else(|| format!("{name} needs a value"));
+        if o.policy.take_flag(name, &mut value)? {
+            continue;
+        }
         match name {
-            "--certificate-identity" => o.identity = Some(Matcher::Exact(value()?)),
-            "--certificate-identity-regexp" => {
-                o.identity = Some(Matcher::regex(&value()?).map_err(|e| format!("{name}: {e}"))?)
-            }
-            "--certificate-oidc-issuer" => o.issuer = Some(Matcher::Exact(value()?)),
-            "--certificate-oidc-issuer-regexp" => {
-                o.issuer = Some(Matcher::regex(&value()?).map_err(|e| format!("{name}: {e}"))?)
-            }
             "--trusted-root" => o.trusted_root = Some(value()?.into()),
             "--output" => {
                 o.json = match value()?.as_str() {
@@ -273,7 +267,7 @@ pub fn run(tags: bool, args: &[String], env: &Env, out: &mut dyn Write, err: &mu
                 rekor: &config.rekor,
             })
         };
-        let policy = Policy { identity: o.identity, issuer: o.issuer };
+        let policy = o.policy;
         if policy.identity.is_none() && policy.issuer.is_none() {
             let _ = writeln!(
                 err,

@@ -352,6 +352,22 @@ pub struct Policy {
     pub issuer: Option<Matcher>,
 }
 
+impl Policy {
+    /// Takes one of the command-line policy flags (`--certificate-identity[-regexp]`,
+    /// `--certificate-oidc-issuer[-regexp]`); false if `name` is not one of them.
+    pub fn take_flag(&mut self, name: &str, value: &mut dyn FnMut() -> Result<String, String>) -> Result<bool, String> {
+        let regex = |v: String| Matcher::regex(&v).map_err(|e| format!("{name}: {e}"));
+        match name {
+            "--certificate-identity" => self.identity = Some(Matcher::Exact(value()?)),
+            "--certificate-identity-regexp" => self.identity = Some(regex(value()?)?),
+            "--certificate-oidc-issuer" => self.issuer = Some(Matcher::Exact(value()?)),
+            "--certificate-oidc-issuer-regexp" => self.issuer = Some(regex(value()?)?),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
 /// What a good signature says.
 #[derive(Debug, Clone)]
 pub struct Verified {
