@@ -22,4 +22,7 @@ if [ ! -d tests/support/oidc-provider/node_modules/oidc-provider ]; then
   echo "test.sh: installing oidc-provider (npm ci)" >&2
   (cd tests/support/oidc-provider && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# Tests run the binaries of every workspace package (gitsign, gitsign-devstack,
+# gitsign-credential-cache); cargo test builds only those of the package under test.
+cargo build --workspace --bins --locked
 cargo test --workspace --locked "$@"
