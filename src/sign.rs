@@ -153,6 +153,7 @@ pub fn obtain_credential(config: &Config, env: &Env, http: &Http, ui: &mut Ui) -
     crate::debug_log!("certificate from {} ({} in the chain)", config.fulcio, chain.len());
     {
         use x509_parser::prelude::FromDer as _;
+        // `signing_certificate` never returns an empty chain.
         let (_, cert) = x509_parser::certificate::X509Certificate::from_der(&chain[0])
             .map_err(|e| SignError::Certificate(e.to_string()))?;
         if cert.public_key().raw != spki.as_bytes() {

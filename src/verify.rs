@@ -577,6 +577,7 @@ fn check_log_entry(
         .logs
         .iter()
         .find(|l| l.id.as_slice() == log_id.as_slice() && check_times.iter().all(|t| l.valid.contains(at(*t))))
+        // `check_times` holds at least one time: the match above returns otherwise.
         .ok_or_else(|| VerifyError::UnknownLog { log_id: hex::encode(&log_id), at: at(check_times[0]) })?;
     if let Some(t) = integrated {
         let log_index_u = u64::try_from(entry.log_index).map_err(|_| bad("negative log index"))?;
