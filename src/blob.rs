@@ -15,15 +15,9 @@ struct Args {
 
 fn parse(args: &[String]) -> Result<Args, String> {
     let mut a = Args { bundle: None, policy: Policy::default(), key: None, trusted_root: None, positional: Vec::new() };
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
-            _ => (arg.as_str(), None),
-        };
-        let mut value = || inline.clone().or_else(|| it.next().cloned()).ok_or_else(|| format!("{name} needs a value"));
-        if a.policy.take_flag(name, &mut value)? {
-            continue;
+    crate::args::each(args, |name, value| {
+        if a.policy.take_flag(name, value)? {
+            return Ok(());
         }
         match name {
             "--bundle" => a.bundle = Some(value()?),
@@ -32,7 +26,8 @@ fn parse(args: &[String]) -> Result<Args, String> {
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
             other => a.positional.push(other.to_string()),
         }
-    }
+        Ok(())
+    })?;
     Ok(a)
 }
 

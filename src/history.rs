@@ -22,15 +22,9 @@ struct Options {
 
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut o = Options::default();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let (name, inline) = match a.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
-            _ => (a.as_str(), None),
-        };
-        let mut value = || inline.clone().or_else(|| it.next().cloned()).ok_or_else(|| format!("{name} needs a value"));
-        if o.policy.take_flag(name, &mut value)? {
-            continue;
+    crate::args::each(args, |name, value| {
+        if o.policy.take_flag(name, value)? {
+            return Ok(());
         }
         match name {
             "--trusted-root" => o.trusted_root = Some(value()?.into()),
@@ -47,7 +41,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
             flag if flag.starts_with("--") && flag != "--all" => return Err(format!("unknown option {flag}")),
             rev => o.revs.push(rev.to_string()),
         }
-    }
+        Ok(())
+    })?;
     Ok(o)
 }
 

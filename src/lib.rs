@@ -6,6 +6,7 @@
 //! [`ui`] (messages for the person).
 #![forbid(unsafe_code)]
 
+pub mod args;
 pub mod blob;
 pub mod bundle;
 pub mod cache;

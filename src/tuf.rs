@@ -315,14 +315,7 @@ pub fn run(args: &[String], env: &crate::config::Env, err: &mut dyn std::io::Wri
     let result = (|| -> Result<PathBuf, String> {
         let mut mirror = DEFAULT_MIRROR.to_string();
         let mut root = None;
-        let mut it = args.iter();
-        while let Some(a) = it.next() {
-            let (name, inline) = match a.split_once('=') {
-                Some((n, v)) => (n, Some(v.to_string())),
-                None => (a.as_str(), None),
-            };
-            let mut value =
-                || inline.clone().or_else(|| it.next().cloned()).ok_or_else(|| format!("{name} needs a value"));
+        crate::args::each(args, |name, value| {
             match name {
                 "--mirror" => mirror = value()?,
                 "--root" => root = Some(value()?),
@@ -332,7 +325,8 @@ pub fn run(args: &[String], env: &crate::config::Env, err: &mut dyn std::io::Wri
                     ));
                 }
             }
-        }
+            Ok(())
+        })?;
         let cache = cache_dir().ok_or("no cache directory (is HOME set?)")?;
         let initial = match &root {
             Some(p) => Some(std::fs::read(p).map_err(|e| format!("{p}: {e}"))?),
