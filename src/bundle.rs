@@ -346,6 +346,50 @@ pub enum Verifier<'a> {
     V2(&'a Value),
 }
 
+/// The only DSSE payload type that names the artifact it is about.
+pub const IN_TOTO: &str = "application/vnd.in-toto+json";
+/// The in-toto statement type sigstore-python and sigstore-go read.
+const STATEMENT_V1: &str = "https://in-toto.io/Statement/v1";
+
+/// Binds a DSSE payload to the artifact: it must be an in-toto v1 statement (payload type exactly
+/// [`IN_TOTO`], no parameters) with a subject whose `sha256` digest is the artifact's. Subjects are
+/// matched on SHA-256 only (the artifact is known by its SHA-256); a subject naming only other
+/// algorithms matches nothing, and any one matching subject suffices, as in sigstore-python and
+/// sigstore-go. Anything else says nothing about the file and is refused.
+/// Names are printed with `{:?}`, which escapes control characters.
+fn check_statement(payload_type: &str, payload: &[u8], digest: &[u8; 32]) -> Result<(), BundleError> {
+    if payload_type != IN_TOTO {
+        return Err(BundleError::Mismatch(format!(
+            "the DSSE envelope's payloadType is {:?}, not {IN_TOTO:?}: only an in-toto statement names the \
+             artifact it covers, so this bundle is not bound to the file",
+            payload_type
+        )));
+    }
+    let statement: Value = serde_json::from_slice(payload)
+        .map_err(|e| BundleError::Mismatch(format!("the in-toto statement is not JSON: {e}")))?;
+    let kind = statement.get("_type").and_then(Value::as_str).unwrap_or_default();
+    if kind != STATEMENT_V1 {
+        return Err(BundleError::Mismatch(format!(
+            "the in-toto statement's _type is {:?}, not {STATEMENT_V1:?}",
+            kind
+        )));
+    }
+    let subjects = statement.get("subject").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    if subjects.is_empty() {
+        return Err(BundleError::Mismatch("the in-toto statement names no subject".into()));
+    }
+    let wanted = hex::encode(digest);
+    let covered = subjects.iter().any(|s| {
+        field(s, &["digest", "sha256"]).and_then(Value::as_str).is_some_and(|d| d.eq_ignore_ascii_case(&wanted))
+    });
+    if !covered {
+        return Err(BundleError::Mismatch(format!(
+            "no subject of the in-toto statement has the artifact's sha256 digest {wanted}"
+        )));
+    }
+    Ok(())
+}
+
 /// A DSSE envelope (in-toto statements must name the artifact), logged as dsse 0.0.1 or
 /// intoto 0.0.2.
 fn check_dsse(
@@ -369,19 +413,7 @@ fn check_dsse(
         [format!("DSSEv1 {} {payload_type} {} ", payload_type.len(), payload.len()).into_bytes(), payload.clone()]
             .concat();
     key.verify(&pae, &signature).map_err(|_| BundleError::Verify(crate::verify::VerifyError::BadSignature))?;
-    if payload_type == "application/vnd.in-toto+json" {
-        let statement: Value = serde_json::from_slice(&payload)
-            .map_err(|e| BundleError::Mismatch(format!("the in-toto statement is not JSON: {e}")))?;
-        let wanted = hex::encode(digest);
-        let covered = statement.get("subject").and_then(Value::as_array).is_some_and(|subjects| {
-            subjects.iter().any(|s| {
-                field(s, &["digest", "sha256"]).and_then(Value::as_str).is_some_and(|d| d.eq_ignore_ascii_case(&wanted))
-            })
-        });
-        if !covered {
-            return Err(BundleError::Mismatch("no subject of the in-toto statement has the artifact's digest".into()));
-        }
-    }
+    check_statement(payload_type, &payload, digest)?;
     let payload_digest = gitsign_protocol::sha256(&payload);
     if kv.kind == "hashedrekord" && kv.version == "0.0.2" {
         // Rekor v2 logs a DSSE signature as a hashedrekord over the pre-authentication encoding.
