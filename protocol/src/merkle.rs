@@ -227,7 +227,12 @@ pub fn verify_consistency(
         if !proof.is_empty() {
             return Err(ProofError::WrongLength { expected: 0, found: proof.len() });
         }
-        return if first == 0 || first_root == second_root { Ok(()) } else { Err(mismatch(second_root, first_root)) };
+        // Equal sizes need equal roots (the empty tree's included); any tree extends the empty one.
+        return if first != second || first_root == second_root {
+            Ok(())
+        } else {
+            Err(mismatch(second_root, first_root))
+        };
     }
     let mut path: Vec<Hash> = Vec::with_capacity(proof.len() + 1);
     if first.is_power_of_two() {
@@ -298,16 +303,269 @@ mod tests {
         }
     }
 
-    /// The RFC's recursive definition, straight from the text, as the reference.
+    /// The RFC 6962 §2.1 definition of MTH, straight from the text, as the reference: for n > 1,
+    /// k is the largest power of two smaller than n (found here by doubling, independently of the
+    /// implementation's bit arithmetic).
     fn mth(leaves: &[Vec<u8>]) -> Hash {
         match leaves.len() {
             0 => empty_root(),
             1 => leaf_hash(&leaves[0]),
             n => {
-                let k = split_point(n as u64) as usize;
+                let mut k = 1;
+                while k * 2 < n {
+                    k *= 2;
+                }
                 node_hash(&mth(&leaves[..k]), &mth(&leaves[k..]))
             }
         }
+    }
+
+    fn h(hex_str: &str) -> Hash {
+        hex::decode(hex_str).unwrap().try_into().unwrap()
+    }
+
+    /// Published test vectors of RFC 6962 trees: the eight leaf inputs, the roots of the trees of
+    /// 1 to 8 leaves, and inclusion and consistency proofs over them, from the transparency-dev
+    /// Merkle library (github.com/transparency-dev/merkle, testonly/constants.go and
+    /// proof/verify_test.go; the same data as certificate-transparency-go's reference tests).
+    const VECTOR_LEAVES: [&str; 8] =
+        ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"];
+    const VECTOR_ROOTS: [&str; 8] = [
+        "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+        "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+        "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+        "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+        "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+        "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+    ];
+    /// (0-based leaf index, tree size, audit path).
+    const VECTOR_INCLUSION: [(u64, u64, &[&str]); 4] = [
+        (
+            0,
+            8,
+            &[
+                "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+                "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+            ],
+        ),
+        (
+            5,
+            8,
+            &[
+                "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+                "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+                "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+            ],
+        ),
+        (2, 3, &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"]),
+        (
+            1,
+            5,
+            &[
+                "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+                "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+            ],
+        ),
+    ];
+    /// (first size, second size, proof).
+    const VECTOR_CONSISTENCY: [(u64, u64, &[&str]); 5] = [
+        (1, 1, &[]),
+        (
+            1,
+            8,
+            &[
+                "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+                "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+            ],
+        ),
+        (
+            6,
+            8,
+            &[
+                "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+                "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+                "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+            ],
+        ),
+        (
+            2,
+            5,
+            &[
+                "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+            ],
+        ),
+        (
+            6,
+            7,
+            &[
+                "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+                "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
+                "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+            ],
+        ),
+    ];
+
+    fn vector_tree() -> (Vec<Vec<u8>>, Mem) {
+        let leaves: Vec<Vec<u8>> = VECTOR_LEAVES.iter().map(|l| hex::decode(l).unwrap()).collect();
+        let mut mem = Mem::default();
+        for l in &leaves {
+            mem.push(l);
+        }
+        (leaves, mem)
+    }
+
+    fn vroot(size: u64) -> Hash {
+        h(VECTOR_ROOTS[size as usize - 1])
+    }
+
+    const SOME_HASH: &str = "abacaba000000000000000000000000000000000000000000060061e00123456";
+
+    #[test]
+    fn published_roots_match_the_reference_and_the_implementation() {
+        let (leaves, mem) = vector_tree();
+        for size in 1..=8u64 {
+            assert_eq!(mth(&leaves[..size as usize]), vroot(size), "reference root of {size}");
+            assert_eq!(root(&mem, size).unwrap(), vroot(size), "root of {size}");
+        }
+        assert_eq!(root(&mem, 0).unwrap(), empty_root());
+    }
+
+    #[test]
+    fn published_inclusion_proofs_verify_and_every_corruption_fails() {
+        let (leaves, mem) = vector_tree();
+        for (index, size, path) in VECTOR_INCLUSION {
+            let proof: Vec<Hash> = path.iter().map(|p| h(p)).collect();
+            let leaf = leaf_hash(&leaves[index as usize]);
+            let root = vroot(size);
+            assert_eq!(inclusion_proof(&mem, index, size).unwrap(), proof, "generated proof of {index} in {size}");
+            verify_inclusion(index, size, &leaf, &proof, &root).unwrap();
+            let fails = |i: u64, s: u64, l: &Hash, p: &[Hash], r: &Hash, what: &str| {
+                assert!(verify_inclusion(i, s, l, p, r).is_err(), "{what}: leaf {index} of {size} verified");
+            };
+            fails(index.wrapping_sub(1), size, &leaf, &proof, &root, "index - 1");
+            fails(index + 1, size, &leaf, &proof, &root, "index + 1");
+            fails(index ^ 2, size, &leaf, &proof, &root, "index ^ 2");
+            fails(index, size * 2, &leaf, &proof, &root, "size * 2");
+            fails(index, size / 2, &leaf, &proof, &root, "size / 2");
+            fails(index, size, &leaf_hash(b"WrongLeaf"), &proof, &root, "wrong leaf");
+            fails(index, size, &leaf, &proof, &empty_root(), "empty root");
+            fails(index, size, &leaf, &proof, &h(SOME_HASH), "other root");
+            let mut longer = proof.clone();
+            longer.push(root);
+            fails(index, size, &leaf, &longer, &root, "trailing root");
+            let mut longer = vec![root];
+            longer.extend_from_slice(&proof);
+            fails(index, size, &leaf, &longer, &root, "preceding root");
+            for i in 0..proof.len() {
+                let mut flipped = proof.clone();
+                flipped[i][0] ^= 8;
+                fails(index, size, &leaf, &flipped, &root, "a flipped bit");
+            }
+            fails(index, size, &leaf, &proof[..proof.len() - 1], &root, "removed hash");
+            if proof.len() > 1 {
+                let mut inserted = vec![proof[0], h(SOME_HASH)];
+                inserted.extend_from_slice(&proof[1..]);
+                fails(index, size, &leaf, &inserted, &root, "inserted hash");
+            }
+        }
+        // The reasons.
+        let (index, size, path) = VECTOR_INCLUSION[0];
+        let proof: Vec<Hash> = path.iter().map(|p| h(p)).collect();
+        let leaf = leaf_hash(&leaves[index as usize]);
+        assert_eq!(
+            verify_inclusion(8, 8, &leaf, &proof, &vroot(8)),
+            Err(ProofError::IndexOutOfRange { index: 8, size: 8 })
+        );
+        assert_eq!(
+            verify_inclusion(index, size, &leaf, &proof[..2], &vroot(8)),
+            Err(ProofError::WrongLength { expected: 3, found: 2 })
+        );
+        assert!(matches!(
+            verify_inclusion(index, size, &leaf, &proof, &empty_root()),
+            Err(ProofError::RootMismatch { computed, expected }) if computed == VECTOR_ROOTS[7] && expected == hex::encode(empty_root())
+        ));
+        // Trees of one leaf: the leaf is the root, the path is empty.
+        let one = leaf_hash(b"data");
+        verify_inclusion(0, 1, &one, &[], &one).unwrap();
+        assert!(verify_inclusion(0, 1, &one, &[], &empty_root()).is_err());
+        assert_eq!(verify_inclusion(0, 0, &one, &[], &one), Err(ProofError::IndexOutOfRange { index: 0, size: 0 }));
+        assert_eq!(verify_inclusion(2, 1, &one, &[], &one), Err(ProofError::IndexOutOfRange { index: 2, size: 1 }));
+    }
+
+    #[test]
+    fn published_consistency_proofs_verify_and_every_corruption_fails() {
+        let (_, mem) = vector_tree();
+        for (first, second, path) in VECTOR_CONSISTENCY {
+            let proof: Vec<Hash> = path.iter().map(|p| h(p)).collect();
+            let (r1, r2) = (vroot(first), vroot(second));
+            assert_eq!(consistency_proof(&mem, first, second).unwrap(), proof, "generated proof {first} -> {second}");
+            verify_consistency(first, second, &r1, &r2, &proof).unwrap();
+            if proof.is_empty() {
+                continue;
+            }
+            let fails = |f: u64, s: u64, a: &Hash, b: &Hash, p: &[Hash], what: &str| {
+                assert!(verify_consistency(f, s, a, b, p).is_err(), "{what}: {first} -> {second} verified");
+            };
+            fails(first - 1, second, &r1, &r2, &proof, "first - 1");
+            fails(first + 1, second, &r1, &r2, &proof, "first + 1");
+            fails(first ^ 2, second, &r1, &r2, &proof, "first ^ 2");
+            fails(first, second * 2, &r1, &r2, &proof, "second * 2");
+            fails(first, second / 2, &r1, &r2, &proof, "second / 2");
+            fails(first, second, &h(SOME_HASH), &r2, &proof, "wrong first root");
+            fails(first, second, &r1, &h(SOME_HASH), &proof, "wrong second root");
+            fails(first, second, &r2, &r1, &proof, "swapped roots");
+            fails(first, second, &r1, &r2, &[], "empty proof");
+            for extra in [r1, r2, proof[0]] {
+                let mut longer = proof.clone();
+                longer.push(extra);
+                fails(first, second, &r1, &r2, &longer, "trailing hash");
+                let mut longer = vec![extra];
+                longer.extend_from_slice(&proof);
+                fails(first, second, &r1, &r2, &longer, "preceding hash");
+            }
+            fails(first, second, &r1, &r2, &proof[..proof.len() - 1], "truncated proof");
+            for i in 0..proof.len() {
+                let mut flipped = proof.clone();
+                flipped[i][0] ^= 16;
+                fails(first, second, &r1, &r2, &flipped, "a flipped bit");
+            }
+        }
+        // The reasons, and the trivial cases.
+        let (a, b) = (h(SOME_HASH), empty_root());
+        assert_eq!(verify_consistency(2, 1, &a, &b, &[]), Err(ProofError::SizesOutOfOrder { first: 2, second: 1 }));
+        assert_eq!(verify_consistency(1, 0, &a, &b, &[]), Err(ProofError::SizesOutOfOrder { first: 1, second: 0 }));
+        verify_consistency(0, 0, &a, &a, &[]).unwrap();
+        verify_consistency(0, 1, &a, &b, &[]).unwrap();
+        verify_consistency(1, 1, &b, &b, &[]).unwrap();
+        assert!(matches!(verify_consistency(1, 1, &a, &b, &[]), Err(ProofError::RootMismatch { .. })));
+        assert!(matches!(verify_consistency(0, 0, &b, &a, &[]), Err(ProofError::RootMismatch { .. })));
+        for (f, s) in [(0, 0), (0, 1), (1, 1)] {
+            assert_eq!(
+                verify_consistency(f, s, &b, &b, &[b]),
+                Err(ProofError::WrongLength { expected: 0, found: 1 }),
+                "{f} -> {s} with a hash"
+            );
+        }
+        assert_eq!(verify_consistency(1, 2, &a, &b, &[]), Err(ProofError::WrongLength { expected: 1, found: 0 }));
+        let proof: Vec<Hash> = VECTOR_CONSISTENCY[2].2.iter().map(|p| h(p)).collect();
+        assert!(matches!(
+            verify_consistency(6, 8, &vroot(6), &h(SOME_HASH), &proof),
+            Err(ProofError::RootMismatch { computed, expected }) if computed == VECTOR_ROOTS[7] && expected == SOME_HASH
+        ));
+        assert!(matches!(
+            verify_consistency(6, 8, &h(SOME_HASH), &vroot(8), &proof),
+            Err(ProofError::RootMismatch { computed, expected }) if computed == VECTOR_ROOTS[5] && expected == SOME_HASH
+        ));
+        assert!(matches!(
+            verify_consistency(6, 8, &vroot(6), &vroot(8), &proof[..2]),
+            Err(ProofError::WrongLength { .. })
+        ));
     }
 
     #[test]

@@ -207,6 +207,179 @@ pub fn precert_tbs(tbs: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::PublicKey;
+    use x509_parser::prelude::FromDer;
+
+    /// A public-good Fulcio certificate with its embedded SCT (from the Sigstore conformance
+    /// suite's `happy-path-v0.3` bundle), the public key of the intermediate that issued it, and
+    /// the key of the CT log that signed the SCT (both from public-good's trusted_root.json).
+    const FULCIO_CERT: &str = "MIIIMTCCB7egAwIBAgIUaL/tsmQTHk21mt1Uuk+w7avDBz4wCgYIKoZIzj0EAwMwNzEVMBMGA1UEChMMc2lnc3RvcmUuZGV2MR4w\
+        HAYDVQQDExVzaWdzdG9yZS1pbnRlcm1lZGlhdGUwHhcNMjQwMzE5MTcyNjI2WhcNMjQwMzE5MTczNjI2WjAAMFkwEwYHKoZIzj0C\
+        AQYIKoZIzj0DAQcDQgAE22S1j/NkEXzBPQAuamHXLpwx+RPnnzZQl/pkEZ8xorvKnzujCS1mVTBo9kBxmYWo2DHtyVyfgnuOqVTz\
+        LYmho6OCBtYwggbSMA4GA1UdDwEB/wQEAwIHgDATBgNVHSUEDDAKBggrBgEFBQcDAzAdBgNVHQ4EFgQUFv1SCziEKN2rRyrjeVlF\
+        bSLg1/QwHwYDVR0jBBgwFoAU39Ppz1YkEZb5qNjpKFWixi4YZD8wgaUGA1UdEQEB/wSBmjCBl4aBlGh0dHBzOi8vZ2l0aHViLmNv\
+        bS9zaWdzdG9yZS1jb25mb3JtYW5jZS9leHRyZW1lbHktZGFuZ2Vyb3VzLXB1YmxpYy1vaWRjLWJlYWNvbi8uZ2l0aHViL3dvcmtm\
+        bG93cy9leHRyZW1lbHktZGFuZ2Vyb3VzLW9pZGMtYmVhY29uLnltbEByZWZzL2hlYWRzL21haW4wOQYKKwYBBAGDvzABAQQraHR0\
+        cHM6Ly90b2tlbi5hY3Rpb25zLmdpdGh1YnVzZXJjb250ZW50LmNvbTAfBgorBgEEAYO/MAECBBF3b3JrZmxvd19kaXNwYXRjaDA2\
+        BgorBgEEAYO/MAEDBChjN2IzZGZiMzM1ZjA1MWUxYzg2YmRhNGM3MTZmYWM5N2RmNjJhZDgxMC0GCisGAQQBg78wAQQEH0V4dHJl\
+        bWVseSBkYW5nZXJvdXMgT0lEQyBiZWFjb24wSQYKKwYBBAGDvzABBQQ7c2lnc3RvcmUtY29uZm9ybWFuY2UvZXh0cmVtZWx5LWRh\
+        bmdlcm91cy1wdWJsaWMtb2lkYy1iZWFjb24wHQYKKwYBBAGDvzABBgQPcmVmcy9oZWFkcy9tYWluMDsGCisGAQQBg78wAQgELQwr\
+        aHR0cHM6Ly90b2tlbi5hY3Rpb25zLmdpdGh1YnVzZXJjb250ZW50LmNvbTCBpgYKKwYBBAGDvzABCQSBlwyBlGh0dHBzOi8vZ2l0\
+        aHViLmNvbS9zaWdzdG9yZS1jb25mb3JtYW5jZS9leHRyZW1lbHktZGFuZ2Vyb3VzLXB1YmxpYy1vaWRjLWJlYWNvbi8uZ2l0aHVi\
+        L3dvcmtmbG93cy9leHRyZW1lbHktZGFuZ2Vyb3VzLW9pZGMtYmVhY29uLnltbEByZWZzL2hlYWRzL21haW4wOAYKKwYBBAGDvzAB\
+        CgQqDChjN2IzZGZiMzM1ZjA1MWUxYzg2YmRhNGM3MTZmYWM5N2RmNjJhZDgxMB0GCisGAQQBg78wAQsEDwwNZ2l0aHViLWhvc3Rl\
+        ZDBeBgorBgEEAYO/MAEMBFAMTmh0dHBzOi8vZ2l0aHViLmNvbS9zaWdzdG9yZS1jb25mb3JtYW5jZS9leHRyZW1lbHktZGFuZ2Vy\
+        b3VzLXB1YmxpYy1vaWRjLWJlYWNvbjA4BgorBgEEAYO/MAENBCoMKGM3YjNkZmIzMzVmMDUxZTFjODZiZGE0YzcxNmZhYzk3ZGY2\
+        MmFkODEwHwYKKwYBBAGDvzABDgQRDA9yZWZzL2hlYWRzL21haW4wGQYKKwYBBAGDvzABDwQLDAk2MzI1OTY4OTcwNwYKKwYBBAGD\
+        vzABEAQpDCdodHRwczovL2dpdGh1Yi5jb20vc2lnc3RvcmUtY29uZm9ybWFuY2UwGQYKKwYBBAGDvzABEQQLDAkxMzE4MDQ1NjMw\
+        gaYGCisGAQQBg78wARIEgZcMgZRodHRwczovL2dpdGh1Yi5jb20vc2lnc3RvcmUtY29uZm9ybWFuY2UvZXh0cmVtZWx5LWRhbmdl\
+        cm91cy1wdWJsaWMtb2lkYy1iZWFjb24vLmdpdGh1Yi93b3JrZmxvd3MvZXh0cmVtZWx5LWRhbmdlcm91cy1vaWRjLWJlYWNvbi55\
+        bWxAcmVmcy9oZWFkcy9tYWluMDgGCisGAQQBg78wARMEKgwoYzdiM2RmYjMzNWYwNTFlMWM4NmJkYTRjNzE2ZmFjOTdkZjYyYWQ4\
+        MTAhBgorBgEEAYO/MAEUBBMMEXdvcmtmbG93X2Rpc3BhdGNoMIGBBgorBgEEAYO/MAEVBHMMcWh0dHBzOi8vZ2l0aHViLmNvbS9z\
+        aWdzdG9yZS1jb25mb3JtYW5jZS9leHRyZW1lbHktZGFuZ2Vyb3VzLXB1YmxpYy1vaWRjLWJlYWNvbi9hY3Rpb25zL3J1bnMvODM0\
+        NzQ4MTYyOC9hdHRlbXB0cy8xMBYGCisGAQQBg78wARYECAwGcHVibGljMIGKBgorBgEEAdZ5AgQCBHwEegB4AHYA3T0wasbHETJj\
+        GR4cmWc3AqJKXrjePK3/h4pygC8p7o4AAAGOV8AHpgAABAMARzBFAiBFeMbpFarlPwb0naTr4mjWDvXApOd9ORqOk36Brt9SmwIh\
+        AJJvjor+DXUXr7S3Vm9jVFT3CL0BxcKGj86m5mYzQvubMAoGCCqGSM49BAMDA2gAMGUCMA8lTixdS4iN9mAUduObcSJmhZLyvK7z\
+        aX05DLEDCgPWxDHk+JBZUKYRIuHHgwFnOwIxALMamo9dfENMzRgNCzYfp/y+rSOhVjXXE9mCn6BuJETlpRDfGvxUg/5LF9f4lYqo\
+        zA==";
+    const FULCIO_INTERMEDIATE_SPKI: &str = "MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAE8RVS/ysH+NOvuDZyPIZtilgUF9NlarYpAd9HP1vBBH1U5CV77LSS7s0Z\
+        iH4nE7Hv7ptS6LvvR/STk798LVgMzLlJ4HeIfF3tHSaexLcYpSASr1kS0N/RgBJz/9jWCiXn";
+    const CT_LOG_KEY: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEiPSlFi0CmFTfEjCUqF9HuCEcYXNKAaYalIJmBZ8yyezPjTqhxrKBpMnao\
+        cVtLJBI1eM3uXnQzQGAJdJ4gs9Fyw==";
+
+    /// (TBS of the certificate, SCT-list extension value) of [`FULCIO_CERT`].
+    fn fulcio_parts() -> (Vec<u8>, Vec<u8>) {
+        let der = crate::unb64(FULCIO_CERT).unwrap();
+        let (_, cert) = x509_parser::certificate::X509Certificate::from_der(&der).unwrap();
+        let ext = cert
+            .extensions()
+            .iter()
+            .find(|e| e.oid.to_id_string() == "1.3.6.1.4.1.11129.2.4.2")
+            .expect("the certificate has an SCT list")
+            .value
+            .to_vec();
+        (cert.tbs_certificate.as_ref().to_vec(), ext)
+    }
+
+    #[test]
+    fn a_published_fulcio_sct_verifies_over_the_rebuilt_precertificate() {
+        let (tbs, ext) = fulcio_parts();
+        let scts = decode_list(unwrap_octet_string(&ext).unwrap()).unwrap();
+        assert_eq!(scts.len(), 1);
+        let sct = &scts[0];
+        let ct_key = PublicKey::from_spki_der(&crate::unb64(CT_LOG_KEY).unwrap()).unwrap();
+        assert_eq!(sct.log_id, ct_key.key_id());
+        assert_eq!(sct.timestamp_ms, 1_710_869_186_470); // 2024-03-19T17:26:26.470Z
+        assert_eq!((sct.hash_alg, sct.sig_alg), (4, 3));
+        let issuer_hash = crate::sha256(&crate::unb64(FULCIO_INTERMEDIATE_SPKI).unwrap());
+        let precert = precert_tbs(&tbs).unwrap();
+        assert!(precert.len() < tbs.len());
+        let signed = precert_signed_data(sct.timestamp_ms, &issuer_hash, &precert, &sct.extensions);
+        ct_key.verify(&signed, &sct.signature).unwrap();
+        // Each input is bound: another time, issuer, TBS (the SCT left in) or nothing at all fails.
+        for (what, data) in [
+            ("timestamp", precert_signed_data(sct.timestamp_ms + 1, &issuer_hash, &precert, &sct.extensions)),
+            ("issuer", precert_signed_data(sct.timestamp_ms, &crate::sha256(b"other"), &precert, &sct.extensions)),
+            ("tbs", precert_signed_data(sct.timestamp_ms, &issuer_hash, &tbs, &sct.extensions)),
+            ("extensions", precert_signed_data(sct.timestamp_ms, &issuer_hash, &precert, &[0])),
+            ("empty", Vec::new()),
+        ] {
+            assert!(ct_key.verify(&data, &sct.signature).is_err(), "{what}");
+        }
+    }
+
+    #[test]
+    fn precert_signed_data_is_the_rfc_6962_layout() {
+        let tbs = [0xaa; 3];
+        let expected = [
+            &[0u8, 0][..],                           // v1, certificate_timestamp
+            &0x0102_0304_0506_0708u64.to_be_bytes(), // timestamp
+            &[0, 1],                                 // precert_entry
+            &[0x11; 32],                             // issuer_key_hash
+            &[0, 0, 3],                              // uint24 length of the TBS
+            &tbs,
+            &[0, 2], // extensions length
+            &[0xe1, 0xe2],
+        ]
+        .concat();
+        assert_eq!(precert_signed_data(0x0102_0304_0506_0708, &[0x11; 32], &tbs, &[0xe1, 0xe2]), expected);
+        let big = vec![0; 0x01_0203];
+        let data = precert_signed_data(0, &[0; 32], &big, &[]);
+        assert_eq!(&data[44..47], &[1, 2, 3], "uint24 length");
+        assert_eq!(data.len(), 47 + big.len() + 2);
+    }
+
+    #[test]
+    fn der_lengths_short_and_long_form() {
+        // Short form: the length is the byte itself.
+        assert_eq!(tlv(&[0x04, 0x00]), Some((0x04, 2, 2)));
+        assert_eq!(tlv(&[0x04, 0x7f].iter().copied().chain([0; 0x7f]).collect::<Vec<_>>()), Some((0x04, 2, 0x81)));
+        // Long form with 1 to 4 length bytes, big-endian.
+        let long = |len_bytes: &[u8], content: usize| {
+            let mut v = vec![0x04, 0x80 | len_bytes.len() as u8];
+            v.extend_from_slice(len_bytes);
+            v.extend(std::iter::repeat_n(0, content));
+            v
+        };
+        assert_eq!(tlv(&long(&[0x80], 0x80)), Some((0x04, 3, 3 + 0x80)));
+        assert_eq!(tlv(&long(&[0x01, 0x02], 0x102)), Some((0x04, 4, 4 + 0x102)));
+        assert_eq!(tlv(&long(&[0x00, 0x01, 0x00], 0x100)), Some((0x04, 5, 5 + 0x100)));
+        assert_eq!(tlv(&long(&[0x00, 0x00, 0x00, 0x02], 2)), Some((0x04, 6, 8)));
+        // Trailing bytes are the caller's: the element ends where its length says.
+        assert_eq!(tlv(&[0x30, 0x01, 0x05, 0x99]), Some((0x30, 2, 3)));
+        // Indefinite length (0x80), more than four length bytes, and too little input are refused.
+        assert_eq!(tlv(&[0x04, 0x80, 0x00, 0x00]), None);
+        assert_eq!(tlv(&long(&[0, 0, 0, 0, 1], 1)), None);
+        assert_eq!(tlv(&long(&[0x01, 0x02], 0x101)), None, "content one byte short");
+        assert_eq!(tlv(&[0x04, 0x82, 0x01]), None, "length bytes cut off");
+        assert_eq!(tlv(&[0x04, 0x05, 1, 2]), None);
+        assert_eq!(tlv(&[0x04]), None);
+        assert_eq!(tlv(&[]), None);
+    }
+
+    #[test]
+    fn der_encoding_round_trips_through_the_parser() {
+        for len in [0usize, 1, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x1_0000] {
+            let content = vec![7u8; len];
+            let der = der_tlv(0x04, &content);
+            let header = match len {
+                0..=0x7f => 2,
+                0x80..=0xff => 3,
+                0x100..=0xffff => 4,
+                _ => 5,
+            };
+            assert_eq!(der.len(), header + len, "length {len}");
+            assert_eq!(tlv(&der), Some((0x04, header, header + len)), "length {len}");
+            assert_eq!(unwrap_octet_string(&der), Some(&content[..]), "length {len}");
+        }
+        assert_eq!(der_tlv(0x04, &[0; 0x80])[..3], [0x04, 0x81, 0x80]);
+        assert_eq!(der_tlv(0x04, &[0; 0x100])[..4], [0x04, 0x82, 0x01, 0x00]);
+        // An OCTET STRING only: another tag, or bytes after it, are refused.
+        assert_eq!(unwrap_octet_string(&der_tlv(0x03, &[1])), None);
+        assert_eq!(unwrap_octet_string(&[0x04, 0x01, 0x01, 0x00]), None);
+    }
+
+    #[test]
+    fn malformed_lists_are_refused_with_their_reason() {
+        let sct =
+            Sct { log_id: [7; 32], timestamp_ms: 1, extensions: vec![], hash_alg: 4, sig_alg: 3, signature: vec![1] };
+        let list = encode_list(std::slice::from_ref(&sct));
+        let reason = |bytes: &[u8]| decode_list(bytes).unwrap_err().0;
+        assert_eq!(reason(&[list.clone(), vec![0]].concat()), "trailing bytes");
+        let mut version = list.clone();
+        version[4] = 1;
+        assert_eq!(reason(&version), "unknown SCT version");
+        // One byte more inside the SCT than its fields use.
+        let mut one = sct.encode();
+        one.push(0);
+        let mut body = (one.len() as u16).to_be_bytes().to_vec();
+        body.extend_from_slice(&one);
+        let mut padded = (body.len() as u16).to_be_bytes().to_vec();
+        padded.extend_from_slice(&body);
+        assert_eq!(reason(&padded), "trailing bytes in an SCT");
+        assert_eq!(reason(&list[..list.len() - 1]), "truncated");
+        assert_eq!(decode_list(&[0, 0]).unwrap(), vec![]);
+    }
 
     #[test]
     fn removes_only_the_sct_extension() {
