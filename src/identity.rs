@@ -198,7 +198,8 @@ impl<'a> Provider<'a> {
     }
 
     fn provider_err(&self, detail: impl std::fmt::Display) -> IdentityError {
-        IdentityError::Provider { issuer: self.issuer.clone(), detail: detail.to_string() }
+        // The detail quotes the issuer's answers: remote text, printed on the terminal.
+        IdentityError::Provider { issuer: self.issuer.clone(), detail: crate::ui::sanitize(&detail.to_string()) }
     }
 
     fn client(&self) -> Oidc {
@@ -323,7 +324,11 @@ impl<'a> Provider<'a> {
             .verification_uri_complete()
             .map(|u| u.secret().to_string())
             .unwrap_or_else(|| details.verification_uri().to_string());
-        ui.say(&format!("To sign in, open {uri}\nand enter the code {}\n", details.user_code().secret()));
+        ui.say(&format!(
+            "To sign in, open {}\nand enter the code {}\n",
+            crate::ui::sanitize(&uri),
+            crate::ui::sanitize(details.user_code().secret())
+        ));
         if let Some(opener) = url_opener {
             open_with(opener, &uri, ui);
         }
@@ -332,7 +337,10 @@ impl<'a> Provider<'a> {
             .map_err(|e| self.provider_err(format!("no token endpoint: {e}")))?
             .request(&oidc_http(self.http), std::thread::sleep, Some(self.timeout))
             .map_err(|e| {
-                IdentityError::Login(format!("the device login did not complete: {e} ({})", describe_chain(&e)))
+                IdentityError::Login(crate::ui::sanitize(&format!(
+                    "the device login did not complete: {e} ({})",
+                    describe_chain(&e)
+                )))
             })?;
         let id_token = tokens.id_token().ok_or_else(|| self.provider_err("its token answer has no id_token"))?;
         self.check_id_token(id_token, None)
@@ -423,7 +431,7 @@ fn wait_for_code(
         let _ = stream.set_nonblocking(false);
         let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
         let mut line = String::new();
-        if BufReader::new(&stream).read_line(&mut line).is_err() {
+        if BufReader::new(std::io::Read::take(&stream, 16 * 1024)).read_line(&mut line).is_err() {
             continue;
         }
         let target = line.split_whitespace().nth(1).unwrap_or("");
@@ -445,11 +453,9 @@ fn wait_for_code(
                 body.len()
             );
         };
-        if let Some(err) = param("error") {
-            let desc = param("error_description").unwrap_or_default();
-            respond(&mut stream, "400 Bad Request", "<h1>Sign-in failed</h1><p>Return to your terminal.</p>");
-            return Err(IdentityError::Login(format!("the issuer refused the sign-in: {err} {desc}")));
-        }
+        // `state` first: anything that can reach the loopback port (another local process, a
+        // web page guessing the port) can send a callback; only the one carrying this login's
+        // state may end it, with a code or with an error.
         if param("state").as_deref() != Some(state) {
             respond(
                 &mut stream,
@@ -457,6 +463,15 @@ fn wait_for_code(
                 "<h1>Unexpected sign-in answer</h1><p>Its state does not match; it was ignored.</p>",
             );
             continue;
+        }
+        if let Some(err) = param("error") {
+            let desc = param("error_description").unwrap_or_default();
+            respond(&mut stream, "400 Bad Request", "<h1>Sign-in failed</h1><p>Return to your terminal.</p>");
+            return Err(IdentityError::Login(format!(
+                "the issuer refused the sign-in: {} {}",
+                crate::ui::sanitize(&err),
+                crate::ui::sanitize(&desc)
+            )));
         }
         let Some(code) = param("code") else {
             respond(&mut stream, "400 Bad Request", "<h1>No code</h1>");

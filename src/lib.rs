@@ -169,7 +169,12 @@ fn run_sign(status_fd: Option<i32>, env: &Env, io: Io<'_>) -> i32 {
                 let _ = writeln!(io.stderr, "gitsign: cannot write the status to fd {status_fd:?}: {e}");
                 return 1;
             }
-            let _ = writeln!(io.stderr, "gitsign: signed as {} (log index {})", signed.identity, signed.log_index);
+            let _ = writeln!(
+                io.stderr,
+                "gitsign: signed as {} (log index {})",
+                ui::sanitize(&signed.identity),
+                signed.log_index
+            );
             0
         }
         Err(e) => {
@@ -301,7 +306,8 @@ fn run_verify(
             let status = format!(
                 "\n[GNUPG:] NEWSIG\n[GNUPG:] GOODSIG {fpr} {id}\n[GNUPG:] VALIDSIG {fpr} {date} {time}\n[GNUPG:] TRUST_FULLY 0 shell\n",
                 fpr = v.fingerprint,
-                id = v.identity,
+                // The SAN is the certificate's text: no control character may end the line.
+                id = ui::sanitize(&v.identity),
                 date = v.integrated_time.date(),
                 time = v.integrated_time.unix_timestamp(),
             );
@@ -309,8 +315,8 @@ fn run_verify(
             let _ = writeln!(
                 stderr,
                 "gitsign: Good signature from [{}]({}), logged at index {} on {}",
-                v.identity,
-                v.issuer.as_deref().unwrap_or("unknown issuer"),
+                ui::sanitize(&v.identity),
+                ui::sanitize(v.issuer.as_deref().unwrap_or("unknown issuer")),
                 v.log_index,
                 v.integrated_time
             );

@@ -92,15 +92,21 @@ pub fn load_trust(config: &Config) -> Result<TrustRoot, VerifyError> {
             let bytes = std::fs::read(path).map_err(|e| VerifyError::TrustRoot(format!("{}: {e}", path.display())))?;
             TrustRoot::from_json(&bytes, &path.display().to_string())?
         }
-        // A root refreshed by `gitsign initialize`, else the one built in.
-        None => match crate::tuf::cache_dir().map(|d| d.join("trusted_root.json")).filter(|p| p.exists()) {
-            Some(path) => {
-                let bytes =
-                    std::fs::read(&path).map_err(|e| VerifyError::TrustRoot(format!("{}: {e}", path.display())))?;
-                TrustRoot::from_json(&bytes, &format!("the TUF-refreshed root {}", path.display()))?
+        // A root refreshed by `gitsign initialize`, else the one built in (also when the cached
+        // one is an older public-good root than this binary's).
+        None => {
+            match crate::tuf::cache_dir().map(|d| crate::tuf::cached_trusted_root(&d, crate::verify::PUBLIC_GOOD)) {
+                Some(Ok(crate::tuf::Cached::Use(path, bytes))) => {
+                    TrustRoot::from_json(&bytes, &format!("the TUF-refreshed root {}", path.display()))?
+                }
+                Some(Ok(crate::tuf::Cached::Stale(note))) => {
+                    eprintln!("gitsign: note: {note}");
+                    TrustRoot::public_good()?
+                }
+                Some(Err(e)) => return Err(VerifyError::TrustRoot(e.to_string())),
+                Some(Ok(crate::tuf::Cached::None)) | None => TrustRoot::public_good()?,
             }
-            None => TrustRoot::public_good()?,
-        },
+        }
     };
     for pem in [&config.fulcio_root, &config.root_file].into_iter().flatten() {
         let bytes = std::fs::read(pem).map_err(|e| VerifyError::TrustRoot(format!("{}: {e}", pem.display())))?;

@@ -203,7 +203,7 @@ pub struct TrustRoot {
 }
 
 /// The public-good trusted root, embedded.
-const PUBLIC_GOOD: &[u8] = include_bytes!("../assets/public-good-trusted_root.json");
+pub const PUBLIC_GOOD: &[u8] = include_bytes!("../assets/public-good-trusted_root.json");
 
 impl TrustRoot {
     /// Reads a `trusted_root.json`.

@@ -1,89 +1,61 @@
-//! `gitsign initialize` against a TUF repository served on loopback: a rotated root, then
-//! timestamp, snapshot and targets, and the trusted root they name — which verification then
-//! uses. Tampered, expired and wrongly signed metadata are refused.
+//! `gitsign initialize` against TUF repositories that python-tuf (the reference implementation,
+//! in .venv) builds — `tests/support/tuf_repo.py` — served on loopback: a rotated root, then
+//! timestamp, snapshot and targets, and the trusted root they name, which verification then uses.
+//! Tampered, expired, wrongly signed, oversized and rolled-back metadata are refused, each for
+//! its reason; and a cached root does not shadow a newer one built into the binary.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 use common::*;
-use p256::ecdsa::{DerSignature, SigningKey, signature::Signer as _};
-use p256::pkcs8::EncodePublicKey as _;
-use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-struct Key {
-    id: String,
-    public: Value,
-    secret: SigningKey,
+fn python() -> Option<PathBuf> {
+    let py = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    let ok = std::process::Command::new(&py).args(["-c", "import tuf.api.metadata"]).output();
+    if ok.is_ok_and(|o| o.status.success()) {
+        return Some(py);
+    }
+    assert!(std::env::var_os("CI").is_none(), "python-tuf is not installed in {}", py.display());
+    eprintln!("skipped: python-tuf is not installed in {} (./test.sh sets up .venv)", py.display());
+    None
 }
 
-fn key() -> Key {
-    let secret = SigningKey::random(&mut rand_core::OsRng);
-    let pem = secret.verifying_key().to_public_key_pem(p256::pkcs8::LineEnding::LF).unwrap();
-    let public = json!({"keytype": "ecdsa", "scheme": "ecdsa-sha2-nistp256", "keyval": {"public": pem}});
-    Key { id: hex::encode(gitsign_protocol::sha256(&gitsign::tuf::canonical(&public))), public, secret }
+/// A repository of `scenario` built by python-tuf in a temp dir: `root.json` (the bootstrap
+/// root), `first/` and maybe `second/`; `served/` is what the mirror serves.
+struct TufRepo {
+    dir: tempfile::TempDir,
+    mirror: String,
 }
 
-fn sign(signed: Value, keys: &[&Key]) -> Vec<u8> {
-    let message = gitsign::tuf::canonical(&signed);
-    let signatures: Vec<Value> = keys
-        .iter()
-        .map(|k| {
-            let sig: DerSignature = k.secret.sign(&message);
-            json!({"keyid": k.id, "sig": hex::encode(sig.as_bytes())})
-        })
-        .collect();
-    serde_json::to_vec_pretty(&json!({"signed": signed, "signatures": signatures})).unwrap()
-}
+impl TufRepo {
+    fn build(py: &Path, target: &Path, scenario: &str) -> TufRepo {
+        let dir = tempfile::tempdir().unwrap();
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/tuf_repo.py");
+        let out =
+            std::process::Command::new(py).arg(script).arg(dir.path()).arg(target).arg(scenario).output().unwrap();
+        assert!(out.status.success(), "tuf_repo.py {scenario}: {}", String::from_utf8_lossy(&out.stderr));
+        std::fs::rename(dir.path().join("first"), dir.path().join("served")).unwrap();
+        let mirror = serve(dir.path().join("served"));
+        TufRepo { dir, mirror }
+    }
 
-fn root(version: u64, root_key: &Key, online: &Key) -> Value {
-    json!({
-        "_type": "root", "spec_version": "1.0", "version": version, "consistent_snapshot": true,
-        "expires": "2099-01-01T00:00:00Z",
-        "keys": {root_key.id.clone(): root_key.public, online.id.clone(): online.public},
-        "roles": {
-            "root": {"keyids": [root_key.id], "threshold": 1},
-            "timestamp": {"keyids": [online.id], "threshold": 1},
-            "snapshot": {"keyids": [online.id], "threshold": 1},
-            "targets": {"keyids": [online.id], "threshold": 1},
-        }
-    })
-}
+    /// The mirror now serves the repository's second state.
+    fn advance(&self) {
+        std::fs::remove_dir_all(self.dir.path().join("served")).unwrap();
+        std::fs::rename(self.dir.path().join("second"), self.dir.path().join("served")).unwrap();
+    }
 
-/// Writes a repository whose root was rotated once (v1 → v2) and whose target is `target`.
-/// Returns the v1 root (the one a client starts from).
-fn write_repo(dir: &Path, target: &[u8], timestamp_expires: &str, timestamp_signer: Option<&Key>) -> Vec<u8> {
-    let (k1, k2, online) = (key(), key(), key());
-    let root1 = sign(root(1, &k1, &online), &[&k1]);
-    std::fs::write(dir.join("1.root.json"), &root1).unwrap();
-    std::fs::write(dir.join("2.root.json"), sign(root(2, &k2, &online), &[&k1, &k2])).unwrap();
-    let sha = hex::encode(gitsign_protocol::sha256(target));
-    std::fs::create_dir_all(dir.join("targets")).unwrap();
-    std::fs::write(dir.join(format!("targets/{sha}.trusted_root.json")), target).unwrap();
-    let targets = sign(
-        json!({"_type": "targets", "spec_version": "1.0", "version": 1, "expires": "2099-01-01T00:00:00Z",
-               "targets": {"trusted_root.json": {"length": target.len(), "hashes": {"sha256": sha}}}}),
-        &[&online],
-    );
-    std::fs::write(dir.join("1.targets.json"), &targets).unwrap();
-    let snapshot = sign(
-        json!({"_type": "snapshot", "spec_version": "1.0", "version": 1, "expires": "2099-01-01T00:00:00Z",
-               "meta": {"targets.json": {"version": 1}}}),
-        &[&online],
-    );
-    std::fs::write(dir.join("1.snapshot.json"), &snapshot).unwrap();
-    let timestamp = json!({"_type": "timestamp", "spec_version": "1.0", "version": 1, "expires": timestamp_expires,
-        "meta": {"snapshot.json": {"version": 1, "length": snapshot.len(), "hashes": {"sha256": hex::encode(gitsign_protocol::sha256(&snapshot))}}}});
-    std::fs::write(dir.join("timestamp.json"), sign(timestamp, &[timestamp_signer.unwrap_or(&online)])).unwrap();
-    root1
+    fn root(&self) -> PathBuf {
+        self.dir.path().join("root.json")
+    }
 }
 
 /// Serves `dir` over HTTP on loopback.
-fn serve(dir: &Path) -> String {
+fn serve(dir: PathBuf) -> String {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", l.local_addr().unwrap());
-    let dir = dir.to_path_buf();
     std::thread::spawn(move || {
         for mut s in l.incoming().flatten() {
             let mut line = String::new();
@@ -105,65 +77,168 @@ fn serve(dir: &Path) -> String {
     url
 }
 
-fn initialize(repo: &Repo, mirror: &str, root: &Path) -> std::process::Output {
-    repo.command(GITSIGN).args(["initialize", "--mirror", mirror, "--root"]).arg(root).output().unwrap()
+fn initialize(repo: &Repo, mirror: &str, root: Option<&Path>) -> std::process::Output {
+    let mut cmd = repo.command(GITSIGN);
+    cmd.args(["initialize", "--mirror", mirror]);
+    if let Some(root) = root {
+        cmd.arg("--root").arg(root);
+    }
+    cmd.output().unwrap()
+}
+
+fn cache(repo: &Repo) -> PathBuf {
+    repo.home.path().join(".cache/sigstore/gitsign/tuf")
+}
+
+fn cached_version(repo: &Repo, file: &str) -> u64 {
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(cache(repo).join(file)).unwrap()).unwrap();
+    v["signed"]["version"].as_u64().unwrap()
 }
 
 #[test]
 fn initialize_fetches_a_verified_trusted_root_that_verification_then_uses() {
+    let Some(py) = python() else { return };
     let stack = Stack::start();
-    let target = std::fs::read(stack.trusted_root()).unwrap();
-    let tuf = tempfile::tempdir().unwrap();
-    let root1 = write_repo(tuf.path(), &target, "2099-01-01T00:00:00Z", None);
-    let root_file = tuf.path().join("bootstrap-root.json");
-    std::fs::write(&root_file, root1).unwrap();
-    let mirror = serve(tuf.path());
-
+    let tuf = TufRepo::build(&py, &stack.trusted_root(), "good");
     let mut repo = Repo::new(&stack, "ann@example.com");
     repo.unset_env("GITSIGN_TRUSTED_ROOT");
-    let out = initialize(&repo, &mirror, &root_file);
+    let out = initialize(&repo, &tuf.mirror, Some(&tuf.root()));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let cached = repo.home.path().join(".cache/sigstore/gitsign/tuf/trusted_root.json");
-    assert_eq!(std::fs::read(&cached).unwrap(), target);
+    let cached = cache(&repo).join("trusted_root.json");
+    assert_eq!(std::fs::read(&cached).unwrap(), std::fs::read(stack.trusted_root()).unwrap());
+    assert_eq!((cached_version(&repo, "root.json"), cached_version(&repo, "timestamp.json")), (2, 1));
     // The cached root now verifies the devstack's signatures with no GITSIGN_TRUSTED_ROOT.
     repo.stage("a.txt", "one\n");
     repo.ok(&["commit", "-S", "-q", "-m", "verified with the TUF root"]);
-    assert!(repo.git(&["verify-commit", "HEAD"]).status.success());
-    // A second run starts from the cached (rotated) root.
-    let out = repo.command(GITSIGN).args(["initialize", "--mirror", &mirror]).output().unwrap();
+    let out = repo.git(&["verify-commit", "HEAD"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // A second run starts from the cached (rotated) root and takes the newer metadata.
+    tuf.advance();
+    let out = initialize(&repo, &tuf.mirror, None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(["timestamp.json", "snapshot.json", "targets.json"].map(|f| cached_version(&repo, f)), [2, 2, 2]);
 }
 
 #[test]
-fn tampered_expired_and_missigned_metadata_are_refused() {
+fn tampered_expired_missigned_and_oversized_metadata_are_refused() {
+    let Some(py) = python() else { return };
     let stack = Stack::start();
-    let target = std::fs::read(stack.trusted_root()).unwrap();
-    type MakeRepo<'a> = Box<dyn Fn(&Path) -> Vec<u8> + 'a>;
-    let cases: [(&str, MakeRepo<'_>); 3] = [
+    let cases = [
+        ("tampered-target", "does not have the SHA-256 its metadata gives"),
+        ("expired-timestamp", "timestamp.json expired at 2001-01-01"),
         (
-            "SHA-256",
-            Box::new(|dir: &Path| {
-                let root = write_repo(dir, &target, "2099-01-01T00:00:00Z", None);
-                let sha = hex::encode(gitsign_protocol::sha256(&target));
-                let mut forged = target.clone();
-                forged[10] ^= 1;
-                std::fs::write(dir.join(format!("targets/{sha}.trusted_root.json")), forged).unwrap();
-                root
-            }),
+            "wrong-timestamp-key",
+            "timestamp.json: valid signatures from 0 distinct key(s) of the timestamp role, 1 needed",
         ),
-        ("expired", Box::new(|dir: &Path| write_repo(dir, &target, "2001-01-01T00:00:00Z", None))),
-        ("valid signature", Box::new(|dir: &Path| write_repo(dir, &target, "2099-01-01T00:00:00Z", Some(&key())))),
+        (
+            "bad-rotation-old",
+            "2.root.json: valid signatures from 0 distinct key(s) of the root (previous) role, 1 needed",
+        ),
+        ("bad-rotation-new", "2.root.json: valid signatures from 0 distinct key(s) of the root role, 1 needed"),
+        ("one-key-two-ids", "timestamp.json: valid signatures from 1 distinct key(s) of the timestamp role, 2 needed"),
+        ("wrong-keyid", "is not its key's ID"),
+        ("oversized-timestamp", "timestamp.json is larger than 65536 bytes, the cap for timestamp metadata"),
     ];
-    for (needle, make) in cases {
-        let tuf = tempfile::tempdir().unwrap();
-        let root_file = tuf.path().join("bootstrap-root.json");
-        std::fs::write(&root_file, make(tuf.path())).unwrap();
-        let mirror = serve(tuf.path());
+    let mut failures = Vec::new();
+    for (scenario, needle) in cases {
+        let tuf = TufRepo::build(&py, &stack.trusted_root(), scenario);
         let repo = Repo::new(&stack, "ann@example.com");
-        let out = initialize(&repo, &mirror, &root_file);
-        assert!(!out.status.success(), "{needle}");
+        let out = initialize(&repo, &tuf.mirror, Some(&tuf.root()));
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains(needle), "{needle}: {stderr}");
-        assert!(!repo.home.path().join(".cache/sigstore/gitsign/tuf/trusted_root.json").exists());
+        if out.status.success() || !stderr.contains(needle) || cache(&repo).join("trusted_root.json").exists() {
+            failures.push(format!("{scenario}: expected a refusal with {needle:?}, got: {stderr}"));
+        }
     }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn rollbacks_to_older_metadata_are_refused_on_the_next_run() {
+    let Some(py) = python() else { return };
+    let stack = Stack::start();
+    let cases = [
+        (
+            "rollback-timestamp",
+            "rollback refused: timestamp.json gives timestamp version 1, older than the trusted version 2",
+        ),
+        (
+            "rollback-snapshot",
+            "rollback refused: timestamp.json gives snapshot version 1, older than the trusted version 2",
+        ),
+        (
+            "rollback-targets",
+            "rollback refused: 3.snapshot.json gives targets.json version 1, older than the trusted version 2",
+        ),
+        ("rollback-root", "rollback refused: 3.root.json carries root version 2, not 3"),
+    ];
+    let mut failures = Vec::new();
+    for (scenario, needle) in cases {
+        let tuf = TufRepo::build(&py, &stack.trusted_root(), scenario);
+        let repo = Repo::new(&stack, "ann@example.com");
+        let out = initialize(&repo, &tuf.mirror, Some(&tuf.root()));
+        assert!(out.status.success(), "{scenario}, first run: {}", String::from_utf8_lossy(&out.stderr));
+        let before = ["timestamp.json", "snapshot.json", "targets.json"].map(|f| cached_version(&repo, f));
+        assert_eq!(before, [2, 2, 2], "{scenario}");
+        tuf.advance();
+        let out = initialize(&repo, &tuf.mirror, None);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() || !stderr.contains(needle) {
+            failures.push(format!("{scenario}: expected a refusal with {needle:?}, got: {stderr}"));
+            continue;
+        }
+        // The trusted versions are kept.
+        assert_eq!(["timestamp.json", "snapshot.json", "targets.json"].map(|f| cached_version(&repo, f)), before);
+        assert_eq!(cached_version(&repo, "root.json"), 2, "{scenario}");
+        // Bootstrapping again with the old root does not reset what is trusted.
+        let out = initialize(&repo, &tuf.mirror, Some(&tuf.root()));
+        if !String::from_utf8_lossy(&out.stderr).contains(needle) {
+            failures.push(format!("{scenario}, --root again: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn a_cached_public_good_root_older_than_the_built_in_one_is_not_used() {
+    let stack = Stack::start();
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "signed against the devstack"]);
+    repo.unset_env("GITSIGN_TRUSTED_ROOT");
+    let dir = cache(&repo);
+    std::fs::create_dir_all(&dir).unwrap();
+    let devstack_root = std::fs::read_to_string(stack.trusted_root()).unwrap();
+
+    // Cached from the public mirror, with keys newer than the built-in root's: used.
+    std::fs::write(dir.join("mirror"), gitsign::tuf::DEFAULT_MIRROR).unwrap();
+    std::fs::write(dir.join("trusted_root.json"), &devstack_root).unwrap();
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // The same root dated before every key of the built-in one: the built-in root wins, and says so.
+    let mut old: serde_json::Value = serde_json::from_str(&devstack_root).unwrap();
+    fn backdate(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(start) = m.get_mut("validFor").and_then(|f| f.get_mut("start")) {
+                    *start = "2000-01-01T00:00:00Z".into();
+                }
+                m.values_mut().for_each(backdate);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(backdate),
+            _ => {}
+        }
+    }
+    backdate(&mut old);
+    std::fs::write(dir.join("trusted_root.json"), serde_json::to_vec(&old).unwrap()).unwrap();
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("the trusted root built into this gitsign"), "{stderr}");
+    assert!(stderr.contains("is newer than the one `gitsign initialize`"), "{stderr}");
+
+    // From another mirror (a private deployment), the cached root is always the one used.
+    std::fs::write(dir.join("mirror"), "http://127.0.0.1:9").unwrap();
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }

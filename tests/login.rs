@@ -1,0 +1,71 @@
+//! The browser login's loopback callback under attack: any local process (or a web page that
+//! guesses the port) can send it a request. Only a callback carrying the login's `state` may end
+//! the login, and whatever the issuer says is printed without its control characters.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+use common::*;
+use std::io::Write as _;
+use std::process::Stdio;
+
+fn opener(mode: &str) -> String {
+    format!("python3 {}/tests/support/forged_callback.py {mode} {{{{.URL}}}}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `gitsign -bsau` directly (so its stderr is the test's to read), in a new session so
+/// that it has no terminal to talk to instead.
+fn sign(repo: &Repo, payload: &[u8]) -> std::process::Output {
+    let mut child = repo
+        .command("setsid")
+        .args(["-w", GITSIGN, "--status-fd=2", "-bsau", "unused"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(payload).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn login_repo(stack: &Stack, mode: &str, log: &std::path::Path) -> Repo {
+    let mut repo = Repo::new(stack, "unused@example.com");
+    repo.unset_env("SIGSTORE_ID_TOKEN");
+    repo.set_env("GITSIGN_URL_OPENER", &opener(mode));
+    repo.set_env("BROWSER_EMAIL", "erin@example.com");
+    repo.set_env("GITSIGN_LOGIN_TIMEOUT", "60");
+    repo.set_env("FORGED_LOG", &log.display().to_string());
+    repo
+}
+
+#[test]
+fn a_callback_with_a_wrong_or_missing_state_does_not_end_the_login() {
+    let stack = Stack::start();
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let repo = login_repo(&stack, "wrong-state", log.path());
+    repo.stage("a.txt", "one\n");
+    let out = repo.git(&["commit", "-S", "-q", "-m", "signed despite a forged callback"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the forged callbacks must not abort the login: {stderr}");
+    // gitsign answered both forged callbacks with an error page, then took the real one.
+    assert_eq!(std::fs::read_to_string(log.path()).unwrap(), "400\n400\n");
+    assert!(!stderr.contains("forged denial"), "{stderr}");
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Good signature from [erin@example.com]"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn an_error_with_the_right_state_ends_the_login_and_prints_no_escape_byte() {
+    let stack = Stack::start();
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let repo = login_repo(&stack, "right-state", log.path());
+    let out = sign(&repo, b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n\nrefused\n");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert_eq!(std::fs::read_to_string(log.path()).unwrap(), "400\n");
+    assert!(stderr.contains("the issuer refused the sign-in: access_denied [31mforged denial[0m"), "{stderr}");
+    assert!(!out.stderr.contains(&0x1b), "an escape byte reached the terminal: {stderr:?}");
+}
