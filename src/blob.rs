@@ -52,34 +52,45 @@ fn config(env: &Env, trusted_root: Option<&String>) -> Result<Config, String> {
     Ok(config)
 }
 
+/// Why `verify-blob` did not say OK: the command could not run as given (exit 2), or the
+/// bundle, key or trust root was refused (exit 1).
+enum Failure {
+    Usage(String),
+    Refused(String),
+}
+
 /// `gitsign verify-blob --bundle F (--certificate-identity I --certificate-oidc-issuer U | --key PEM) [--trusted-root F] FILE|sha256:HEX`.
+/// Exit 0: verified; 1: verification failed (the message says why); 2: usage or I/O error.
 pub fn verify_blob(args: &[String], env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let result = (|| -> Result<crate::verify::Verified, String> {
-        let a = parse(args)?;
-        let [artifact] = a.positional.as_slice() else { return Err("give exactly one FILE or sha256:HEX".into()) };
-        let bundle_path = a.bundle.as_ref().ok_or("--bundle is required")?;
-        let bundle = std::fs::read(bundle_path).map_err(|e| format!("{bundle_path}: {e}"))?;
-        let digest = artifact_digest(artifact)?;
-        let config = config(env, a.trusted_root.as_ref())?;
-        let trust = crate::sign::load_trust(&config).map_err(|e| e.to_string())?;
+    use Failure::{Refused, Usage};
+    let result = (|| -> Result<crate::verify::Verified, Failure> {
+        let a = parse(args).map_err(Usage)?;
+        let [artifact] = a.positional.as_slice() else {
+            return Err(Usage("give exactly one FILE or sha256:HEX".into()));
+        };
+        let bundle_path = a.bundle.as_ref().ok_or_else(|| Usage("--bundle is required".into()))?;
+        let bundle = std::fs::read(bundle_path).map_err(|e| Usage(format!("{bundle_path}: {e}")))?;
+        let digest = artifact_digest(artifact).map_err(Usage)?;
+        let config = config(env, a.trusted_root.as_ref()).map_err(Usage)?;
+        let trust = crate::sign::load_trust(&config).map_err(|e| Refused(e.to_string()))?;
         let policy = a.policy;
         let key;
         let signer = match &a.key {
             Some(path) => {
-                let pem = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+                let pem = std::fs::read(path).map_err(|e| Usage(format!("{path}: {e}")))?;
                 key = gitsign_protocol::keys::PublicKey::from_pem_cert_or_key(&pem)
-                    .map_err(|e| format!("{path}: {e}"))?
+                    .map_err(|e| Refused(format!("the key {path} is not a usable public key: {e}")))?
                     .0;
                 crate::bundle::Signer::Key(&key)
             }
             None if policy.identity.is_some() && policy.issuer.is_some() => crate::bundle::Signer::Certificate(&policy),
             None => {
-                return Err(
-                    "give --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp], or --key".into()
-                );
+                return Err(Usage(
+                    "give --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp], or --key".into(),
+                ));
             }
         };
-        crate::bundle::verify(&trust, &bundle, &digest, &signer).map_err(|e| e.to_string())
+        crate::bundle::verify(&trust, &bundle, &digest, &signer).map_err(|e| Refused(e.to_string()))
     })();
     match result {
         Ok(v) => {
@@ -92,9 +103,13 @@ pub fn verify_blob(args: &[String], env: &Env, out: &mut dyn Write, err: &mut dy
             );
             0
         }
-        Err(e) => {
+        Err(Refused(e)) => {
             let _ = writeln!(err, "gitsign: verification failed: {e}");
             1
+        }
+        Err(Usage(e)) => {
+            let _ = writeln!(err, "gitsign: verify-blob: {e}");
+            2
         }
     }
 }

@@ -81,7 +81,9 @@ fn b64_field(v: &Value, path: &[&str]) -> Result<Vec<u8>, BundleError> {
     let s = field(v, path)
         .and_then(Value::as_str)
         .ok_or_else(|| BundleError::Malformed(format!("{} is missing", path.join("."))))?;
-    gitsign_protocol::unb64(s).map_err(|_| BundleError::Malformed(format!("{} is not base64", path.join("."))))
+    // Line breaks inside base64 are skipped, as protobuf-JSON readers (Go's, Python's) do.
+    let s: String = s.chars().filter(|c| !matches!(c, '\n' | '\r')).collect();
+    gitsign_protocol::unb64(&s).map_err(|_| BundleError::Malformed(format!("{} is not base64", path.join("."))))
 }
 
 fn int_field(v: &Value, path: &[&str]) -> Result<i64, BundleError> {
@@ -155,7 +157,11 @@ pub fn verify(
         "application/vnd.dev.sigstore.bundle+json;version=0.1" => 1,
         "application/vnd.dev.sigstore.bundle+json;version=0.2" => 2,
         "application/vnd.dev.sigstore.bundle+json;version=0.3" | MEDIA_TYPE => 3,
-        other => return Err(BundleError::Unsupported(format!("bundle media type {other:?}"))),
+        other => {
+            return Err(BundleError::Malformed(format!(
+                "unknown bundle media type {other:?}: this verifier reads bundles v0.1 to v0.3"
+            )));
+        }
     };
     let vm = b.get("verificationMaterial").ok_or_else(|| bad("no verificationMaterial"))?;
     let cert = if let Some(c) = field(vm, &["certificate", "rawBytes"]) {
@@ -195,6 +201,17 @@ pub fn verify(
     let entry = tlog_entry(entry_json)?;
     if version >= 2 && entry.inclusion_proof.as_ref().is_none_or(|p| p.checkpoint.is_none()) {
         return Err(bad("v0.2+ bundles need an inclusion proof with a checkpoint"));
+    }
+    // Without a signed entry timestamp (Rekor v2) nothing signs the entry's own logIndex: it
+    // must be the index the inclusion proof proves, the only one reported.
+    if entry.inclusion_promise.is_none()
+        && let Some(proof) = &entry.inclusion_proof
+        && proof.log_index != entry.log_index
+    {
+        return Err(BundleError::Mismatch(format!(
+            "the entry's logIndex {} is not the index {} its inclusion proof proves",
+            entry.log_index, proof.log_index
+        )));
     }
     let kv = entry.kind_version.clone().unwrap_or_default();
     let body = b64_field(entry_json, &["canonicalizedBody"])?;
@@ -303,9 +320,17 @@ fn check_message_signature(
     key: &gitsign_protocol::keys::PublicKey,
     same_signer: &dyn Fn(&Verifier<'_>) -> bool,
 ) -> Result<Vec<u8>, BundleError> {
-    if let Some(d) = field(ms, &["messageDigest", "digest"]).and_then(Value::as_str) {
-        let claimed =
-            gitsign_protocol::unb64(d).map_err(|_| BundleError::Malformed("messageDigest is not base64".into()))?;
+    // The message digest is optional; when present it must be complete: SHA2_256 and a digest.
+    if let Some(md) = ms.get("messageDigest") {
+        let algorithm = md.get("algorithm").and_then(Value::as_str);
+        if algorithm != Some("SHA2_256") {
+            return Err(BundleError::Malformed(format!(
+                "messageDigest.algorithm is {}, not \"SHA2_256\"",
+                algorithm.map_or("missing".to_string(), |a| format!("{a:?}"))
+            )));
+        }
+        let claimed = b64_field(md, &["digest"])
+            .map_err(|_| BundleError::Malformed("messageDigest.digest is missing or not base64".into()))?;
         if claimed != digest {
             return Err(BundleError::Mismatch("the bundle's message digest is not the artifact's".into()));
         }

@@ -7,7 +7,7 @@ use crate::verify::VerifyError;
 use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier};
 use der::asn1::{ObjectIdentifier, OctetString};
-use der::{Decode, Encode, Reader as _};
+use der::{Decode, Encode, Reader as _, Tagged as _};
 use x509_cert::spki::AlgorithmIdentifierOwned;
 
 const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
@@ -53,19 +53,30 @@ fn generalized_time(text: &str) -> Option<i64> {
 
 /// Verifies an RFC 3161 timestamp token (DER) over `signature`; returns the stamped time.
 pub fn verify(trust: &crate::verify::TrustRoot, token: &[u8], signature: &[u8]) -> Result<i64, VerifyError> {
+    // A bare token (ContentInfo) or a TimeStampResp; either is one DER SEQUENCE with nothing after
+    // it, and every part below is decoded strictly (`from_der` refuses trailing bytes).
+    let outer = der::asn1::AnyRef::from_der(token).map_err(|e| bad(format!("not DER: {e}")))?;
+    if outer.tag() != der::Tag::Sequence {
+        return Err(bad(format!("the token's outer tag is {}, not SEQUENCE", outer.tag())));
+    }
     let ci = match ContentInfo::from_der(token) {
         Ok(ci) => ci,
-        // A TimeStampResp: SEQUENCE { status PKIStatusInfo, timeStampToken ContentInfo }.
+        // TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken ContentInfo OPTIONAL }
+        // PKIStatusInfo ::= SEQUENCE { status INTEGER, statusString, failInfo OPTIONAL }
         Err(_) => {
-            let seq = der::asn1::AnyRef::from_der(token).map_err(|e| bad(format!("not a timestamp: {e}")))?;
-            let mut r = der::SliceReader::new(seq.value()).map_err(|e| bad(e.to_string()))?;
+            let mut r = der::SliceReader::new(outer.value()).map_err(|e| bad(e.to_string()))?;
             let status: der::asn1::AnyRef<'_> = r.decode().map_err(|e| bad(format!("timestamp status: {e}")))?;
+            if status.tag() != der::Tag::Sequence {
+                return Err(bad("the timestamp response's status is not a PKIStatusInfo"));
+            }
             let mut sr = der::SliceReader::new(status.value()).map_err(|e| bad(e.to_string()))?;
             let code: u8 = sr.decode().map_err(|e| bad(format!("timestamp status: {e}")))?;
             if code > 1 {
                 return Err(bad(format!("the timestamp authority refused the request (status {code})")));
             }
-            r.decode::<ContentInfo>().map_err(|e| bad(format!("not a timestamp token: {e}")))?
+            let ci = r.decode::<ContentInfo>().map_err(|e| bad(format!("not a timestamp token: {e}")))?;
+            r.finish().map_err(|e| bad(format!("bytes after the timestamp token: {e}")))?;
+            ci
         }
     };
     if ci.content_type != ID_SIGNED_DATA {
@@ -99,6 +110,23 @@ pub fn verify(trust: &crate::verify::TrustRoot, token: &[u8], signature: &[u8]) 
         return Err(bad("the timestamp is over another signature"));
     }
     let [signer] = sd.signer_infos.0.as_slice() else { return Err(bad("a timestamp token must have one signer")) };
+    // digestAlgorithms must be well-formed: known hash algorithms, the signer's among them.
+    for alg in sd.digest_algorithms.iter() {
+        digest(&alg.oid, b"")?;
+    }
+    if !sd.digest_algorithms.iter().any(|a| a.oid == signer.digest_alg.oid) {
+        return Err(bad("the token's digestAlgorithms do not list its signer's digest algorithm"));
+    }
+    // A token may embed certificates, but only the trusted authority's own.
+    for choice in sd.certificates.iter().flat_map(|set| set.0.iter()) {
+        let cms::cert::CertificateChoices::Certificate(cert) = choice else {
+            return Err(bad("the token embeds something other than an X.509 certificate"));
+        };
+        let der = cert.to_der().map_err(|e| bad(e.to_string()))?;
+        if !trust.timestamp_certificates().any(|c| c == der.as_slice()) {
+            return Err(bad("the token embeds a certificate that is not the trusted timestamp authority's"));
+        }
+    }
     let attrs = signer.signed_attrs.as_ref().ok_or_else(|| bad("the token has no signed attributes"))?;
     let claimed = attrs
         .iter()

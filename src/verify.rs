@@ -307,6 +307,12 @@ impl TrustRoot {
             .map_err(|_| VerifyError::Timestamp("the token's signature does not verify".into()))
     }
 
+    /// Every certificate of the trust root's timestamp authorities' chains, DER (a token may
+    /// embed only these).
+    pub fn timestamp_certificates(&self) -> impl Iterator<Item = &[u8]> {
+        self.tsas.iter().flat_map(|(ca, _)| ca.chain_der.iter().map(Vec::as_slice))
+    }
+
     /// What it is called in messages.
     pub fn name(&self) -> &str {
         &self.name

@@ -13,6 +13,62 @@ const DEFAULT_ISSUER: &str = "https://token.actions.githubusercontent.com";
 /// Runs that pass today (of 140); a change that passes fewer fails this test.
 const PASSING_AT_LEAST: usize = 140;
 
+/// Why each `_fail` case must be refused: a substring of gitsign's reason, chosen to name the
+/// defect the case was built with (its README). A `_fail` run passes only when gitsign exits 1
+/// (verification failed; 2 is a usage error) with this reason, never "unsupported" or a panic.
+const FAIL_REASONS: &[(&str, &str)] = &[
+    ("bundle-empty-certificate-chain_fail", "the certificate chain is empty"),
+    ("bundle-from-wrong-instance_fail", "which the trust root does not hold"),
+    ("bundle-invalid-base64-signature_fail", "signature is not base64"),
+    ("bundle-malformed-json_fail", "not JSON"),
+    ("bundle-negative-log-index_fail", "logIndex is not a non-negative integer"),
+    ("bundle-unknown-version_fail", "unknown bundle media type"),
+    ("bundle-with-root-cert_fail", "the certificate chain includes a root certificate"),
+    ("checkpoint-bad-keyhint_fail", "no checkpoint signature from key"),
+    ("checkpoint-wrong-roothash_fail", "the proof is for"),
+    ("dsse-invalid-sig_fail", "the signature does not verify"),
+    ("dsse-mismatch-envelope_fail", "the log entry is over another DSSE payload"),
+    ("dsse-mismatch-sig_fail", "the log entry holds another signature"),
+    ("inclusion-proof-corrupted-hash_fail", "inclusion proof of log index 79571823 does not verify"),
+    ("incorrect-public-key_fail", "the log entry names another certificate or key"),
+    // Built when 2026-05-07 was the future; the certificate's validity now refuses it first.
+    ("integrated-time-in-future_fail", "not at the signing time 2026-05-07"),
+    ("intoto-expired-certificate_fail", "not at the signing time"),
+    ("intoto-log-entry-mismatch_fail", "the log entry must hold exactly the envelope's one signature"),
+    ("intoto-missing-inclusion-proof_fail", "need an inclusion proof"),
+    ("intoto-set-outside-signing-cert-validity_fail", "not at the signing time 2023-02-02"),
+    ("intoto-tsa-timestamp-outside-cert-validity_fail", "not at the signing time 2023-02-02"),
+    ("invalid-checkpoint-signature_fail", "checkpoint signature: signature does not verify"),
+    ("invalid-ct-key_fail", "trust root:"),
+    ("invalid-inclusion-proof_fail", "need an inclusion proof"),
+    ("managed-key-no-key_fail", "the bundle names a managed key"),
+    ("managed-key-wrong-key_fail", "is not a usable public key"),
+    ("message-digest-mismatch_fail", "the bundle's message digest is not the artifact's"),
+    ("rekor2-checkpoint-missing-log-signature_fail", "malformed checkpoint"),
+    ("rekor2-checkpoint-missing-origin_fail", "malformed checkpoint"),
+    ("rekor2-checkpoint-missing-root-hash_fail", "malformed checkpoint: root hash"),
+    ("rekor2-checkpoint-missing-size_fail", "malformed checkpoint: tree size"),
+    ("rekor2-checkpoint-no-matching-signature_fail", "checkpoint signature: signature does not verify"),
+    ("rekor2-dsse-invalid-sig_fail", "the signature does not verify"),
+    ("rekor2-dsse-mismatch-envelope_fail", "the log entry is over another artifact"),
+    ("rekor2-dsse-mismatch-sig_fail", "the log entry holds another signature"),
+    ("rekor2-no-inclusion-proof_fail", "need an inclusion proof"),
+    ("rekor2-no-timestamp_fail", "no integrated time and there is no other verified time"),
+    ("rekor2-timestamp-outside-trust-root-tsa-validity_fail", "timestamp: the timestamp authority was not valid"),
+    ("rekor2-timestamp-outside-tsa-cert-validity_fail", "timestamp: the timestamp authority was not valid"),
+    ("rekor2-timestamp-payload-mismatch_fail", "timestamp: the timestamp is over another signature"),
+    ("rekor2-timestamp-untrusted-tsa-with-embedded-cert_fail", "timestamp: the token embeds a certificate"),
+    ("rekor2-timestamp-untrusted-tsa-without-embedded-cert_fail", "signed by no timestamp authority of the trust root"),
+    ("rekor2-timestamp-with-incorrect-time_fail", "not at the signing time 2025-07-15"),
+    ("set-invalid-signature_fail", "the signed entry timestamp of log index 27246492 does not verify"),
+    ("signature-mismatch_fail", "the signature does not verify"),
+    ("trust-root-tlog-missing-validity-start_fail", "trust root:"),
+    ("wrong-hashedrekord-artifact_fail", "the log entry is over another artifact"),
+    ("wrong-hashedrekord-cert-and-sig_fail", "the log entry holds another signature"),
+    ("wrong-hashedrekord-entry_fail", "the log entry is over another artifact"),
+    ("wrong-material_fail", "the bundle's message digest is not the artifact's"),
+];
+
 fn entrypoint() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/entrypoint")
 }
@@ -26,6 +82,7 @@ fn bundle_verification_cases() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors/sigstore-conformance/bundle-verify");
     let public_good = root.join("../../../trust/public-good/trusted_root.json");
     if !root.exists() {
+        assert!(std::env::var_os("CI").is_none(), "{} is absent; CI must provide ../shared", root.display());
         eprintln!("skipped: {} is absent (CI provides ../shared beside the checkout)", root.display());
         return;
     }
@@ -57,12 +114,31 @@ fn bundle_verification_cases() {
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert!(!stderr.contains("panicked"), "{name}: {stderr}");
             runs += 1;
-            if out.status.success() != must_fail {
+            let verdict = if must_fail {
+                let reason = FAIL_REASONS.iter().find(|(n, _)| *n == name).map(|(_, r)| *r);
+                match (out.status.code(), reason) {
+                    (_, None) => Err("no expected reason in FAIL_REASONS".to_string()),
+                    (Some(1), Some(r))
+                        if stderr.contains("gitsign: verification failed: ")
+                            && !stderr.contains("unsupported")
+                            && stderr.contains(r) =>
+                    {
+                        Ok(())
+                    }
+                    (code, Some(r)) => Err(format!("refused (exit {code:?}) but not because {r:?}")),
+                }
+            } else if out.status.success() {
+                Ok(())
+            } else {
+                Err("refused".to_string())
+            };
+            if verdict.is_ok() {
                 passed += 1;
             } else {
                 failed.push(format!(
-                    "{name} ({}): {}",
+                    "{name} ({}): {}: {}",
                     if target.starts_with("sha256:") { "digest" } else { "path" },
+                    verdict.unwrap_err(),
                     stderr.trim()
                 ));
             }
