@@ -3,6 +3,7 @@
 #   - sigstore-python 4.5.1 from PyPI, in .venv (Sigstore's own client: the independent check of
 #     the devstack and of the log entries gitsign embeds);
 #   - panva/oidc-provider from npm (a third-party OpenID provider for the login tests);
+#   - sigstore-js (@sigstore/verify) from npm (an independent verifier of gitsign's bundles);
 #   - from Debian where missing: git, openssl (checks the CMS), python3, npm, and dbus +
 #     gnome-keyring (the credential cache's keyring mode runs against a real Secret Service).
 # Extra arguments go to `cargo test`.
@@ -21,6 +22,10 @@ fi
 if [ ! -d tests/support/oidc-provider/node_modules/oidc-provider ]; then
   echo "test.sh: installing oidc-provider (npm ci)" >&2
   (cd tests/support/oidc-provider && npm ci --no-audit --no-fund --loglevel=error)
+fi
+if [ ! -d tests/support/sigstore-js/node_modules/@sigstore/verify ]; then
+  echo "test.sh: installing sigstore-js (npm ci)" >&2
+  (cd tests/support/sigstore-js && npm ci --no-audit --no-fund --loglevel=error)
 fi
 # Tests run the binaries of every workspace package (gitsign, gitsign-devstack,
 # gitsign-credential-cache); cargo test builds only those of the package under test.

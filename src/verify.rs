@@ -7,7 +7,7 @@
 use crate::signature::{self, Parsed};
 use crate::tlog::TransparencyLogEntry;
 use ::time::OffsetDateTime;
-use gitsign_protocol::checkpoint::SignedCheckpoint;
+use gitsign_protocol::checkpoint::{self, SignedCheckpoint};
 use gitsign_protocol::keys::{PublicKey, pem_encode};
 use gitsign_protocol::merkle::{self, Hash};
 use gitsign_protocol::rekor::{HASHEDREKORD, HASHEDREKORD_VERSION, HashedRekord, set_payload};
@@ -186,6 +186,8 @@ struct LogKey {
     key: PublicKey,
     id: [u8; 32],
     valid: TimeRange,
+    /// The log's URL: its checkpoints are signed under the host[:port] it names.
+    url: String,
 }
 
 /// What signatures are checked against.
@@ -233,7 +235,7 @@ impl TrustRoot {
                         .ok()
                         .and_then(|id| <[u8; 32]>::try_from(id).ok())
                         .unwrap_or_else(|| key.key_id());
-                    out.push(LogKey { id, key, valid: log.public_key.valid_for.clone() });
+                    out.push(LogKey { id, key, valid: log.public_key.valid_for.clone(), url: log.base_url.clone() });
                 }
             }
             Ok(out)
@@ -612,7 +614,10 @@ fn check_log_entry(
     let cp_err = |detail: String| VerifyError::Checkpoint { log_index: entry.log_index, detail };
     let envelope = proof.checkpoint.as_ref().ok_or_else(|| cp_err("missing".into()))?;
     let cp = SignedCheckpoint::parse(&envelope.envelope).map_err(|e| cp_err(e.to_string()))?;
-    cp.verify_hint(&log.key, [log.id[0], log.id[1], log.id[2], log.id[3]]).map_err(|e| cp_err(e.to_string()))?;
+    // The log signs under the name its URL gives (as Rekor and sigstore-js have it), with the
+    // key hint of the log ID the trust root announces.
+    let name = checkpoint::log_name(&log.url).map_err(|e| cp_err(e.to_string()))?;
+    cp.verify_hint(name, &log.key, [log.id[0], log.id[1], log.id[2], log.id[3]]).map_err(|e| cp_err(e.to_string()))?;
     if cp.checkpoint.root != root || cp.checkpoint.size != size {
         return Err(cp_err(format!(
             "it signs tree {} of size {}, the proof is for {} of size {size}",

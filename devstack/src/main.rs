@@ -31,7 +31,8 @@ enum Command {
     Up {
         #[command(flatten)]
         state: StateArg,
-        /// Port on 127.0.0.1 (default: the last run's port if free, else any).
+        /// Port on 127.0.0.1 (default: the port the log was first served at, which names it; any
+        /// free port for a new log).
         #[arg(long, conflicts_with = "listen")]
         port: Option<u16>,
         /// Loopback address and port to listen on.

@@ -70,6 +70,8 @@ pub struct Log {
     key: KeyPair,
     log_id_hex: String,
     tree_id: u64,
+    /// The name the log signs checkpoints with (see [`Log::new`]).
+    name: String,
     origin: String,
     head: Mutex<Option<(u64, Hash, String)>>,
 }
@@ -80,14 +82,21 @@ impl std::fmt::Debug for Log {
     }
 }
 
-/// Name the log signs its checkpoints with.
-pub const LOG_NAME: &str = "gitsign-devstack";
-
 impl Log {
-    /// The log signing with `key`, with the given tree ID.
-    pub fn new(key: KeyPair, tree_id: u64) -> Self {
+    /// The log signing with `key`, with the given tree ID, named `name`: as Rekor v1 does, it
+    /// signs its checkpoints as `name` under the origin `"<name> - <tree ID>"`. The name is the
+    /// host:port of the log's URL (what `checkpoint::log_name` gives for it): verifiers such as
+    /// sigstore-js accept a checkpoint signature only under a name their trust root's URL for
+    /// the log contains.
+    pub fn new(key: KeyPair, tree_id: u64, name: String) -> Self {
         let log_id_hex = hex::encode(gitsign_protocol::sha256(&key.subject_public_key_info()));
-        Log { key, log_id_hex, tree_id, origin: format!("{LOG_NAME} - {tree_id}"), head: Mutex::new(None) }
+        let origin = format!("{name} - {tree_id}");
+        Log { key, log_id_hex, tree_id, name, origin, head: Mutex::new(None) }
+    }
+
+    /// The name the log signs its checkpoints with.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// The log's DER public key.
@@ -118,7 +127,7 @@ impl Log {
         let signed = SignedCheckpoint {
             checkpoint,
             signatures: vec![NoteSignature {
-                name: LOG_NAME.into(),
+                name: self.name.clone(),
                 key_hint: [id[0], id[1], id[2], id[3]],
                 signature,
             }],

@@ -36,6 +36,17 @@ pub enum DevstackError {
     /// The HTTP server failed.
     #[error("the HTTP server failed: {0}")]
     Serve(std::io::Error),
+    /// The log can be served only at the address it is named after.
+    #[error(
+        "the log of this state directory is named {name}: its checkpoints are signed under that name, which \
+         verifiers match against the log's URL, so it is served only at http://{name}; {why}"
+    )]
+    LogAddress {
+        /// The log's name (its address).
+        name: String,
+        /// What went wrong, and what to do.
+        why: String,
+    },
     /// The stored keys do not make a working CA or issuer.
     #[error("the stored keys are unusable: {0}")]
     Keys(String),
@@ -92,13 +103,23 @@ impl Services {
     }
 }
 
+/// The state key of the address the log was first served at. The log signs its checkpoints
+/// under that address (`127.0.0.1:PORT`, origin `127.0.0.1:PORT - <tree ID>`), as Rekor signs
+/// under its host name; a checkpoint's origin names its log for good, and verifiers accept a
+/// signature only under a name their trust root's URL for the log contains. So the log is
+/// served at that address on every start: when the port is taken, or `--listen` asks for
+/// another, the devstack refuses to start rather than rename the log (which would make every
+/// checkpoint signed before fail against the new trust root). A second log (Rekor v2) gets its
+/// own port and so its own name.
+pub const LOG_ADDRESS: &str = "log_address";
+
 /// What to run.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     /// The state directory.
     pub state_dir: PathBuf,
-    /// Listen address; default: the last run's address if free, else an ephemeral port on
-    /// 127.0.0.1.
+    /// Listen address; default: the log's address (see [`LOG_ADDRESS`]), or an ephemeral port on
+    /// 127.0.0.1 for a new log. Another address than the log's is refused.
     pub listen: Option<SocketAddr>,
     /// External OIDC issuers whose tokens Fulcio also accepts.
     pub trusted_issuers: Vec<String>,
@@ -139,21 +160,41 @@ impl Devstack {
         }
         let store = state.store()?;
         let keys = Keys::load_or_create(&store)?;
-        let previous = store
-            .meta("listen")
-            .map_err(StateError::from)?
-            .and_then(|a| String::from_utf8(a).ok())
-            .and_then(|a| a.parse::<SocketAddr>().ok());
-        let listener = match (options.listen, previous) {
-            (Some(addr), _) => bind(addr).await?,
-            (None, Some(addr)) => match bind(addr).await {
+        let stored_addr = |name: &str| -> Result<Option<SocketAddr>, StateError> {
+            Ok(store.meta(name)?.and_then(|a| String::from_utf8(a).ok()).and_then(|a| a.parse::<SocketAddr>().ok()))
+        };
+        // The log is named after the address it was first served at (see `LOG_ADDRESS`).
+        let log_addr = stored_addr(LOG_ADDRESS)?;
+        let previous = stored_addr("listen")?;
+        let listener = match (options.listen, log_addr, previous) {
+            (Some(asked), Some(log), _) if asked != log => {
+                return Err(DevstackError::LogAddress {
+                    name: log.to_string(),
+                    why: format!(
+                        "{asked} was asked for: drop --listen/--port, or start a new log with another --state"
+                    ),
+                });
+            }
+            (Some(addr), _, _) => bind(addr).await?,
+            (None, Some(log), _) => bind(log).await.map_err(|e| DevstackError::LogAddress {
+                name: log.to_string(),
+                why: format!("{e}; stop what listens on port {}, or start a new log with another --state", log.port()),
+            })?,
+            // A state directory from before logs were named: the last address if it is free.
+            (None, None, Some(addr)) => match bind(addr).await {
                 Ok(l) => l,
                 Err(_) => bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?,
             },
-            (None, None) => bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?,
+            (None, None, None) => bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?,
         };
         let addr = listener.local_addr().map_err(DevstackError::Serve)?;
         let urls = Urls::new(addr);
+        if log_addr.is_none() {
+            store.set_meta(LOG_ADDRESS, addr.to_string().as_bytes()).map_err(StateError::from)?;
+        }
+        let log_name = gitsign_protocol::checkpoint::log_name(&urls.rekor)
+            .map_err(|e| DevstackError::LogAddress { name: addr.to_string(), why: e.to_string() })?
+            .to_string();
         store.set_meta("listen", addr.to_string().as_bytes()).map_err(StateError::from)?;
         store.set_meta("issuer_url", urls.issuer.as_bytes()).map_err(StateError::from)?;
         let trusted_root_json = state::write_client_files(state.path(), &urls, &keys)?;
@@ -170,7 +211,7 @@ impl Devstack {
         let services = Services {
             store: Mutex::new(store),
             ca,
-            log: Log::new(rekor, tree_id),
+            log: Log::new(rekor, tree_id, log_name),
             oidc,
             issuers,
             urls,

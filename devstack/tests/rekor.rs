@@ -25,7 +25,7 @@ fn verify_entry(dir: &std::path::Path, entry: &LogEntry) {
     let hashes: Vec<Hash> = proof.hashes.iter().map(|x| h(x)).collect();
     merkle::verify_inclusion(proof.log_index, proof.tree_size, &leaf, &hashes, &h(&proof.root_hash)).unwrap();
     let cp = SignedCheckpoint::parse(&proof.checkpoint).unwrap();
-    cp.verify(&key).unwrap();
+    cp.verify(&rekor_name(dir), &key).unwrap();
     assert_eq!(cp.checkpoint.size, proof.tree_size);
     assert_eq!(cp.checkpoint.root, h(&proof.root_hash));
 }
@@ -96,7 +96,10 @@ fn logs_verifiable_entries_and_keeps_them_across_restarts() {
 
         let info: LogInfo = c.get(format!("{base}/api/v1/log")).send().unwrap().json().unwrap();
         assert_eq!(info.tree_size, 5);
-        SignedCheckpoint::parse(&info.signed_tree_head).unwrap().verify(&rekor_key(dir.path())).unwrap();
+        SignedCheckpoint::parse(&info.signed_tree_head)
+            .unwrap()
+            .verify(&rekor_name(dir.path()), &rekor_key(dir.path()))
+            .unwrap();
         let pem = c.get(format!("{base}/api/v1/log/publicKey")).send().unwrap().text().unwrap();
         assert_eq!(pem, rekor_key(dir.path()).to_pem());
         running.stop().unwrap();
@@ -121,6 +124,46 @@ fn logs_verifiable_entries_and_keeps_them_across_restarts() {
     let hashes: Vec<Hash> = proof.hashes.iter().map(|x| h(x)).collect();
     merkle::verify_consistency(5, 6, &h(&info_before.root_hash), &h(&proof.root_hash), &hashes).unwrap();
     assert_eq!(c.get(format!("{base}/api/v1/log/proof?firstSize=7&lastSize=6")).send().unwrap().status(), 400);
+}
+
+/// The log signs as Rekor v1 does, under the host:port of its URL in the trusted root, with
+/// origin "<name> - <tree ID>"; the name is fixed for the log's life, so a restart serves it at
+/// the same address or not at all.
+#[test]
+fn checkpoints_are_named_after_the_log_url_for_good() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = start(dir.path());
+    let addr = running.urls().rekor.strip_prefix("http://").unwrap().to_string();
+    assert_eq!(rekor_name(dir.path()), addr);
+    let info: LogInfo = client().get(format!("{}/api/v1/log", running.urls().rekor)).send().unwrap().json().unwrap();
+    let cp = SignedCheckpoint::parse(&info.signed_tree_head).unwrap();
+    assert_eq!(cp.checkpoint.origin, format!("{addr} - {}", info.tree_id));
+    assert_eq!(cp.signatures.len(), 1);
+    assert_eq!(cp.signatures[0].name, addr);
+    assert_eq!(cp.signatures[0].key_hint, rekor_key(dir.path()).key_hint());
+    cp.verify(&addr, &rekor_key(dir.path())).unwrap();
+    running.stop().unwrap();
+
+    // Another address for the same log is refused, naming the log and what to do.
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let mut options = gitsign_devstack::Options::new(dir.path().to_path_buf());
+    options.listen = Some(other);
+    let err = gitsign_devstack::Running::start(options).unwrap_err().to_string();
+    assert!(err.contains(&format!("the log of this state directory is named {addr}")), "{err}");
+    assert!(err.contains(&format!("{other} was asked for")), "{err}");
+    // Its port taken by someone else: refused too, rather than renamed.
+    let squatter = std::net::TcpListener::bind(&addr).unwrap();
+    let err = gitsign_devstack::Running::start(gitsign_devstack::Options::new(dir.path().to_path_buf()))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains(&format!("served only at http://{addr}")), "{err}");
+    assert!(err.contains("stop what listens on port"), "{err}");
+    drop(squatter);
+    // Free again: the same log, the same name.
+    let running = start(dir.path());
+    assert_eq!(running.urls().rekor, format!("http://{addr}"));
+    let info: LogInfo = client().get(format!("{}/api/v1/log", running.urls().rekor)).send().unwrap().json().unwrap();
+    SignedCheckpoint::parse(&info.signed_tree_head).unwrap().verify(&addr, &rekor_key(dir.path())).unwrap();
 }
 
 #[test]

@@ -35,6 +35,11 @@ pub fn trusted_root(dir: &Path) -> TrustedRoot {
     serde_json::from_slice(&std::fs::read(dir.join("trusted_root.json")).unwrap()).unwrap()
 }
 
+/// The name the log signs checkpoints with, as the trusted root's URL for it gives it.
+pub fn rekor_name(dir: &Path) -> String {
+    gitsign_protocol::checkpoint::log_name(&trusted_root(dir).tlogs[0].base_url).unwrap().to_string()
+}
+
 pub fn rekor_key(dir: &Path) -> PublicKey {
     let root = trusted_root(dir);
     PublicKey::from_spki_der(&gitsign_protocol::unb64(&root.tlogs[0].public_key.raw_bytes).unwrap()).unwrap()
