@@ -67,7 +67,7 @@ impl Issuers {
         let Some(ext) = self.external.iter().find(|e| e.url == iss.trim_end_matches('/')) else {
             return Err(TokenError::Issuer { found: iss, expected: format!("{:?}", self.urls()) });
         };
-        let header = jsonwebtoken::decode_header(token).map_err(|e| TokenError::Malformed(e.to_string()))?;
+        let header = crate::oidc::decode_header(token)?;
         use jsonwebtoken::Algorithm::{HS256, HS384, HS512};
         if matches!(header.alg, HS256 | HS384 | HS512) {
             return Err(TokenError::Algorithm { found: format!("{:?}", header.alg) });

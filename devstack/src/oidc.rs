@@ -278,12 +278,29 @@ impl OidcIssuer {
 
     /// Verifies a token this issuer made, for audience `sigstore`.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|e| TokenError::Malformed(e.to_string()))?;
+        let header = decode_header(token)?;
         if header.alg != jsonwebtoken::Algorithm::RS256 {
             return Err(TokenError::Algorithm { found: format!("{:?}", header.alg) });
         }
         decode_claims(token, &self.url, &self.decoding, header.alg)
     }
+}
+
+/// A token's header. An `alg` that jsonwebtoken does not know (`none`, an unsigned token) is
+/// refused as an algorithm, by name, rather than as a malformed token.
+pub fn decode_header(token: &str) -> Result<jsonwebtoken::Header, TokenError> {
+    jsonwebtoken::decode_header(token).map_err(|e| {
+        let alg = token
+            .split('.')
+            .next()
+            .and_then(|h| URL_SAFE_NO_PAD.decode(h).ok())
+            .and_then(|h| serde_json::from_slice::<serde_json::Value>(&h).ok())
+            .and_then(|h| h.get("alg")?.as_str().map(|a| a.chars().filter(|c| !c.is_control()).take(32).collect()));
+        match alg {
+            Some(found) => TokenError::Algorithm { found },
+            None => TokenError::Malformed(e.to_string()),
+        }
+    })
 }
 
 /// The `iss` claim of a token, unverified (to pick the key that verifies it).

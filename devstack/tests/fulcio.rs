@@ -113,15 +113,37 @@ fn refuses_expired_foreign_unsigned_and_unverified_tokens() {
     );
     drop(other_running);
 
-    // Unsigned (alg none) and garbage.
+    // Unsigned (alg none): a token this issuer signed, with its header's alg set to none and its
+    // signature removed, so the algorithm is the only thing wrong with it. Its signed original is
+    // accepted, and its payload is the whole claims object (issuer, audience, expiry, email).
     use base64::Engine as _;
-    let b64u = |v: &serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
-    let unsigned = format!(
-        "{}.{}.",
-        b64u(&serde_json::json!({"alg": "none"})),
-        b64u(&serde_json::to_value(claims(now + 100, CLIENT_ID).sub).unwrap())
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let b64u = |v: &serde_json::Value| b64.encode(v.to_string());
+    let signed = iss.sign_claims(&claims(now + 100, CLIENT_ID)).unwrap();
+    let resp = request_cert(&running, &signed, &ec_key(), "alice@example.com");
+    assert_eq!(resp.status(), 201, "the signed original is accepted: {}", resp.text().unwrap());
+    let [header, payload, _signature]: [&str; 3] = signed.split('.').collect::<Vec<_>>().try_into().unwrap();
+    let mut header: serde_json::Value = serde_json::from_slice(&b64.decode(header).unwrap()).unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&b64.decode(payload).unwrap()).unwrap();
+    assert_eq!(body["iss"], running.urls().issuer.as_str());
+    assert_eq!(
+        (&body["aud"], &body["email"], &body["exp"]),
+        (&CLIENT_ID.into(), &"alice@example.com".into(), &(now + 100).into())
     );
-    refused(&running, &unsigned, "alice@example.com", 401, "");
+    assert_eq!(header["alg"], "RS256");
+    header["alg"] = "none".into();
+    refused(
+        &running,
+        &format!("{}.{payload}.", b64u(&header)),
+        "alice@example.com",
+        401,
+        "signed with none, this issuer signs with RS256",
+    );
+    // The same claims under HS256 (the issuer's public key used as an HMAC secret, the classic
+    // confusion): refused for its algorithm before any signature is checked.
+    header["alg"] = "HS256".into();
+    let hs256 = format!("{}.{payload}.{}", b64u(&header), b64.encode([0u8; 32]));
+    refused(&running, &hs256, "alice@example.com", 401, "signed with HS256, this issuer signs with RS256");
     refused(&running, "not-a-jwt", "alice@example.com", 401, "not a JWT");
 
     // A good token with a proof of possession over the wrong subject.

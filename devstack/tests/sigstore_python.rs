@@ -32,6 +32,7 @@ fn sigstore(cli: &Path, dir: &Path, args: &[&str]) -> std::process::Output {
         .arg(dir.join("trust_config.json"))
         .args(args)
         .env("HOME", dir) // keeps its caches out of the real home
+        .env("COLUMNS", "1000") // its log lines unwrapped, so that reasons can be matched
         .output()
         .unwrap()
 }
@@ -41,6 +42,14 @@ fn ok(out: &std::process::Output) -> bool {
         eprintln!("stdout: {}\nstderr: {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     }
     out.status.success()
+}
+
+/// sigstore-python refused, with `needle` in its reason (stderr), naming `file` as the failure.
+fn refused(out: &std::process::Output, file: &str, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "sigstore-python accepted what it must refuse for {needle:?}:\n{stderr}");
+    assert!(stderr.contains(&format!("FAIL: {file}")), "no FAIL line for {file}:\n{stderr}");
+    assert!(stderr.contains(needle), "the refusal should say {needle:?}:\n{stderr}");
 }
 
 #[test]
@@ -77,14 +86,13 @@ fn sigstore_python_signs_and_verifies_offline() {
         )
     };
     assert!(ok(&verify(f, "erin@example.com", &issuer)), "verify");
-    assert!(!verify(f, "mallory@example.com", &issuer).status.success(), "another identity must fail");
-    assert!(!verify(f, "erin@example.com", "https://accounts.example").status.success(), "another issuer must fail");
+    refused(&verify(f, "mallory@example.com", &issuer), f, "Certificate's SANs do not match mallory@example.com");
+    let wrong_issuer = format!("OIDCIssuer does not match (got '{issuer}', expected 'https://accounts.example')");
+    refused(&verify(f, "erin@example.com", "https://accounts.example"), f, &wrong_issuer);
     let tampered = work.path().join("tampered.txt");
     std::fs::write(&tampered, b"signed by sigstore-python against gitsign-devstack!\n").unwrap();
-    assert!(
-        !verify(tampered.to_str().unwrap(), "erin@example.com", &issuer).status.success(),
-        "a tampered file must fail"
-    );
+    let t = tampered.to_str().unwrap();
+    refused(&verify(t, "erin@example.com", &issuer), t, "Bundle message digest mismatch");
 
     // After a restart the same trust config still verifies, and signing goes on.
     running.stop().unwrap();
