@@ -200,6 +200,8 @@ pub struct TrustRoot {
     logs: Vec<LogKey>,
     ctlogs: Vec<LogKey>,
     name: String,
+    /// `--insecure-ignore-sct`: accept certificates without a verifiable SCT.
+    ignore_sct: bool,
 }
 
 /// The public-good trusted root, embedded.
@@ -256,6 +258,7 @@ impl TrustRoot {
             logs: keys(&root.tlogs)?,
             ctlogs: keys(&root.ctlogs)?,
             name: name.to_string(),
+            ignore_sct: false,
         })
     }
 
@@ -311,6 +314,27 @@ impl TrustRoot {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// `--insecure-ignore-sct` (or `gitsign.insecureIgnoreSCT`): when `ignore` is true, a Fulcio
+    /// certificate is accepted without a verifiable signed certificate timestamp.
+    pub fn set_insecure_ignore_sct(&mut self, ignore: bool) {
+        self.ignore_sct = ignore;
+    }
+
+    /// Whether SCTs are skipped (callers print a warning when they are).
+    pub fn ignores_sct(&self) -> bool {
+        self.ignore_sct
+    }
+}
+
+/// The setting that skips SCTs, as named in messages.
+pub const IGNORE_SCT_SETTING: &str = "gitsign.insecureIgnoreSCT (GITSIGN_INSECURE_IGNORE_SCT)";
+
+/// The warning printed when SCTs are skipped; `source` names the flag or setting that asked.
+pub fn ignore_sct_warning(source: &str) -> String {
+    format!(
+        "gitsign: WARNING: {source}: certificate transparency is not checked; a certificate without a verifiable SCT is accepted"
+    )
 }
 
 /// How an identity or issuer must match.
@@ -493,7 +517,11 @@ fn verify_issuance(trust: &TrustRoot, der: &[u8], leaf: &CertFacts, t: i64) -> R
     }
     let ca = verify_chain(trust, leaf, t)?;
     verify_sct(trust, leaf, ca)?;
-    if let (Ok(mut m), Some(index)) = (trust.verified.lock(), trust.cas.iter().position(|c| std::ptr::eq(c, ca))) {
+    // Only certificates whose SCT was checked are remembered: the cache is shared by clones of
+    // the trust root, which may not skip SCTs.
+    if !trust.ignore_sct
+        && let (Ok(mut m), Some(index)) = (trust.verified.lock(), trust.cas.iter().position(|c| std::ptr::eq(c, ca)))
+    {
         if m.len() >= CACHE_LIMIT {
             m.clear();
         }
@@ -503,13 +531,23 @@ fn verify_issuance(trust: &TrustRoot, der: &[u8], leaf: &CertFacts, t: i64) -> R
 }
 
 /// Checks the leaf's embedded SCTs: at least one must verify under a CT log key of the trust
-/// root. Trust roots without CT logs (some private deployments) skip the check.
+/// root. A trust root without CT logs can verify no SCT, so it accepts no certificate unless the
+/// user skipped the check explicitly (`--insecure-ignore-sct`).
 fn verify_sct(trust: &TrustRoot, leaf: &CertFacts, ca: &Ca) -> Result<(), VerifyError> {
     use gitsign_protocol::sct;
-    if trust.ctlogs.is_empty() {
+    if trust.ignore_sct {
         return Ok(());
     }
-    let list = leaf.sct_list.as_deref().ok_or_else(|| VerifyError::Sct("the certificate carries no SCT".into()))?;
+    if trust.ctlogs.is_empty() {
+        return Err(VerifyError::Sct(format!(
+            "{} lists no CT log, so the certificate's SCT cannot be verified; use a trust root with \
+             the CT log, or skip the check with --insecure-ignore-sct (gitsign.insecureIgnoreSCT for git verify-commit)",
+            trust.name
+        )));
+    }
+    let list = leaf.sct_list.as_deref().ok_or_else(|| {
+        VerifyError::Sct("the certificate carries no SCT (skip the check with --insecure-ignore-sct)".into())
+    })?;
     let scts = sct::decode_list(list).map_err(|e| VerifyError::Sct(e.to_string()))?;
     let pre =
         sct::precert_tbs(&leaf.tbs).ok_or_else(|| VerifyError::Sct("cannot rebuild the precertificate".into()))?;
@@ -780,3 +818,4 @@ fn check_certificate(
         fingerprint: fingerprint.to_ascii_uppercase(),
     })
 }
+
