@@ -61,7 +61,13 @@ fn every_realworld_object_gets_its_verdict() {
             "online" => {
                 assert_eq!(result.err().as_deref(), Some("no log entry"), "{sha}: online mode has no embedded entry")
             }
-            _ => assert!(result.is_err(), "{sha}: the {mode} object must be rejected"),
+            // The 2023 prototype's attribute layout is not the CMS gitsign writes: refused as
+            // malformed (not accepted, not a crash).
+            "prototype" => {
+                let e = result.err().unwrap_or_else(|| panic!("{sha}: the prototype object must be rejected"));
+                assert!(e.starts_with("malformed signature: "), "{sha}: {e}");
+            }
+            _ => panic!("{sha}: unknown mode {mode} in the manifest"),
         }
         *counts.entry(mode.to_string()).or_insert(0) += 1;
     }
