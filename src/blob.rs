@@ -10,11 +10,19 @@ struct Args {
     policy: Policy,
     key: Option<String>,
     trusted_root: Option<String>,
+    ignore_sct: bool,
     positional: Vec<String>,
 }
 
 fn parse(args: &[String]) -> Result<Args, String> {
-    let mut a = Args { bundle: None, policy: Policy::default(), key: None, trusted_root: None, positional: Vec::new() };
+    let mut a = Args {
+        bundle: None,
+        policy: Policy::default(),
+        key: None,
+        trusted_root: None,
+        ignore_sct: false,
+        positional: Vec::new(),
+    };
     crate::args::each(args, |name, value| {
         if a.policy.take_flag(name, value)? {
             return Ok(());
@@ -23,6 +31,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
             "--bundle" => a.bundle = Some(value()?),
             "--key" => a.key = Some(value()?),
             "--trusted-root" => a.trusted_root = Some(value()?),
+            "--insecure-ignore-sct" => a.ignore_sct = true,
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
             other => a.positional.push(other.to_string()),
         }
@@ -72,7 +81,14 @@ pub fn verify_blob(args: &[String], env: &Env, out: &mut dyn Write, err: &mut dy
         let bundle = std::fs::read(bundle_path).map_err(|e| Usage(format!("{bundle_path}: {e}")))?;
         let digest = artifact_digest(artifact).map_err(Usage)?;
         let config = config(env, a.trusted_root.as_ref()).map_err(Usage)?;
-        let trust = crate::sign::load_trust(&config).map_err(|e| Refused(e.to_string()))?;
+        let mut trust = crate::sign::load_trust(&config).map_err(|e| Refused(e.to_string()))?;
+        if a.ignore_sct {
+            trust.set_insecure_ignore_sct(true);
+        }
+        if trust.ignores_sct() {
+            let source = if a.ignore_sct { "--insecure-ignore-sct" } else { crate::verify::IGNORE_SCT_SETTING };
+            let _ = writeln!(err, "{}", crate::verify::ignore_sct_warning(source));
+        }
         let policy = a.policy;
         let key;
         let signer = match &a.key {

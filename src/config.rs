@@ -109,6 +109,9 @@ pub struct Config {
     pub certificate_oidc_issuer: Option<String>,
     /// Identity policy: issuer regexp.
     pub certificate_oidc_issuer_regexp: Option<String>,
+    /// Accept Fulcio certificates without a verifiable SCT (`gitsign.insecureIgnoreSCT`), the
+    /// setting behind `--insecure-ignore-sct` for `git verify-commit`.
+    pub insecure_ignore_sct: bool,
 }
 
 /// Public Sigstore's Fulcio.
@@ -150,6 +153,7 @@ const KEYS: &[Key] = &[
     Key { git: "certificateidentityregexp", env: "CERTIFICATE_IDENTITY_REGEXP" },
     Key { git: "certificateoidcissuer", env: "CERTIFICATE_OIDC_ISSUER" },
     Key { git: "certificateoidcissuerregexp", env: "CERTIFICATE_OIDC_ISSUER_REGEXP" },
+    Key { git: "insecureignoresct", env: "INSECURE_IGNORE_SCT" },
 ];
 
 /// Reads `gitsign.*` from git config (the repository's view when run inside one).
@@ -300,6 +304,7 @@ impl Config {
             certificate_identity_regexp: string("certificateidentityregexp"),
             certificate_oidc_issuer: string("certificateoidcissuer"),
             certificate_oidc_issuer_regexp: string("certificateoidcissuerregexp"),
+            insecure_ignore_sct: get("insecureignoresct").map(|r| parse_bool(&r)).transpose()?.unwrap_or(false),
         })
     }
 
@@ -325,6 +330,7 @@ impl Config {
             ("urlOpener", opt(&self.url_opener)),
             ("trustedRoot", optp(&self.trusted_root).replace("(unset)", "(embedded public-good root)")),
             ("matchCommitter", self.match_committer.to_string()),
+            ("insecureIgnoreSCT", self.insecure_ignore_sct.to_string()),
             ("timeout", format!("{}s", self.timeout.as_secs())),
             ("loginTimeout", format!("{}s", self.login_timeout.as_secs())),
             (

@@ -15,6 +15,7 @@ struct Options {
     json: bool,
     allow_unsigned: bool,
     ignore_tlog: bool,
+    ignore_sct: bool,
     trusted_root: Option<std::path::PathBuf>,
     policy: Policy,
     revs: Vec<String>,
@@ -38,6 +39,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--offline" => o.offline = true,
             "--allow-unsigned" => o.allow_unsigned = true,
             "--insecure-ignore-tlog" => o.ignore_tlog = true,
+            "--insecure-ignore-sct" => o.ignore_sct = true,
             flag if flag.starts_with("--") && flag != "--all" => return Err(format!("unknown option {flag}")),
             rev => o.revs.push(rev.to_string()),
         }
@@ -197,6 +199,27 @@ enum Outcome {
     Bad(String),
 }
 
+/// The `tag` header of a tag object's signed part (the headers end at the first empty line).
+pub fn tag_name(payload: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(payload).ok()?;
+    let headers = text.split("\n\n").next()?;
+    headers.split('\n').find_map(|l| l.strip_prefix("tag ")).map(str::to_string)
+}
+
+/// Checks that a signed tag object is the tag `asked` for: a signature over `v1.0` says nothing
+/// about `refs/tags/v2.0`.
+fn check_tag_name(payload: &[u8], asked: &str) -> Result<(), String> {
+    match tag_name(payload) {
+        Some(signed) if signed == asked => Ok(()),
+        Some(signed) => Err(format!(
+            "the signed tag object is for tag {signed:?}, but it was asked for as {:?}: \
+             a signed tag republished under another name is refused",
+            format!("refs/tags/{asked}")
+        )),
+        None => Err(format!("the signed object of {:?} has no tag header naming it", format!("refs/tags/{asked}"))),
+    }
+}
+
 fn check_object(
     trust: &TrustRoot,
     policy: &Policy,
@@ -204,9 +227,21 @@ fn check_object(
     ignore_tlog: bool,
     raw: &[u8],
     kind: &str,
+    asked_tag: Option<&str>,
 ) -> Outcome {
+    if let Some(asked) = asked_tag
+        && kind != "tag"
+    {
+        return Outcome::Bad(format!(
+            "{:?} points at a {kind}, not at a tag object: nothing signed names the tag",
+            format!("refs/tags/{asked}")
+        ));
+    }
     let Some((payload, sig)) = split(raw, kind) else { return Outcome::Unsigned };
     let result = (|| {
+        if let Some(asked) = asked_tag {
+            check_tag_name(&payload, asked)?;
+        }
         let der = signature::dearmor(&sig).map_err(|e| e.to_string())?;
         let parsed = signature::parse(&der).map_err(|e| e.to_string())?;
         let evidence = match (&parsed.tlog_entry, online) {
@@ -253,7 +288,10 @@ pub fn run(tags: bool, args: &[String], env: &Env, out: &mut dyn Write, err: &mu
         if let Some(root) = &o.trusted_root {
             config.trusted_root = Some(root.clone());
         }
-        let trust = crate::sign::load_trust(&config).map_err(|e| e.to_string())?;
+        let mut trust = crate::sign::load_trust(&config).map_err(|e| e.to_string())?;
+        if o.ignore_sct {
+            trust.set_insecure_ignore_sct(true);
+        }
         let online = if o.offline || o.ignore_tlog {
             None
         } else {
@@ -275,12 +313,18 @@ pub fn run(tags: bool, args: &[String], env: &Env, out: &mut dyn Write, err: &mu
                 "gitsign: WARNING: --insecure-ignore-tlog: only the signature, the certificate chain and the identity are checked; no log entry, no trusted time"
             );
         }
+        if trust.ignores_sct() {
+            let source = if o.ignore_sct { "--insecure-ignore-sct" } else { crate::verify::IGNORE_SCT_SETTING };
+            let _ = writeln!(err, "{}", verify::ignore_sct_warning(source));
+        }
+        // `verify-tag v1` and `verify-tag refs/tags/v1` both ask for refs/tags/v1.
+        let tag_names: Vec<String> =
+            o.revs.iter().map(|t| t.strip_prefix("refs/tags/").unwrap_or(t).to_string()).collect();
         let mut batch = if tags {
             if o.revs.is_empty() {
                 return Err("verify-tag needs a tag name".into());
             }
-            let shas = o
-                .revs
+            let shas = tag_names
                 .iter()
                 .map(|t| {
                     Ok(String::from_utf8_lossy(&git(&["rev-parse", "--verify", &format!("refs/tags/{t}")])?)
@@ -323,7 +367,7 @@ pub fn run(tags: bool, args: &[String], env: &Env, out: &mut dyn Write, err: &mu
             });
             for _ in 0..workers {
                 let (done, jobs, trust, policy, online) = (done_tx.clone(), &job_rx, &trust, &policy, online.as_ref());
-                let ignore_tlog = o.ignore_tlog;
+                let (ignore_tlog, tag_names) = (o.ignore_tlog, &tag_names);
                 scope.spawn(move || {
                     loop {
                         let job = match jobs.lock() {
@@ -331,7 +375,10 @@ pub fn run(tags: bool, args: &[String], env: &Env, out: &mut dyn Write, err: &mu
                             Err(_) => return,
                         };
                         let Ok((i, sha, kind, raw)) = job else { return };
-                        if done.send((i, sha, check_object(trust, policy, online, ignore_tlog, &raw, &kind))).is_err() {
+                        // Tags are read in the order they were named; `verify` walks commits.
+                        let asked = if tags { Some(tag_names.get(i).map_or("", String::as_str)) } else { None };
+                        let outcome = check_object(trust, policy, online, ignore_tlog, &raw, &kind, asked);
+                        if done.send((i, sha, outcome)).is_err() {
                             return;
                         }
                     }

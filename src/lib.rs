@@ -104,6 +104,8 @@ Commands:
   gitsign verify [--certificate-identity[-regexp] I] [--certificate-oidc-issuer[-regexp] U] [REV|RANGE...]
                          verify commits (default HEAD) offline against the trust root
   gitsign verify-tag [same options] TAG...
+                         (also --insecure-ignore-sct, here and on verify-blob: accept a
+                         certificate without a verifiable SCT)
   gitsign credentials list|clear
                          see or drop the credentials of the cache at $GITSIGN_CREDENTIAL_CACHE
   gitsign initialize [--mirror URL] [--root FILE]
@@ -293,6 +295,9 @@ fn run_verify(
         Ok(t) => t,
         Err(e) => return errsig(stdout, stderr, e.to_string()),
     };
+    if trust.ignores_sct() {
+        let _ = writeln!(stderr, "{}", verify::ignore_sct_warning(verify::IGNORE_SCT_SETTING));
+    }
     let (policy, checked) = match policy(&config, &payload) {
         Ok(p) => p,
         Err(e) => return errsig(stdout, stderr, e),

@@ -112,6 +112,7 @@ pub fn load_trust(config: &Config) -> Result<TrustRoot, VerifyError> {
         let bytes = std::fs::read(pem).map_err(|e| VerifyError::TrustRoot(format!("{}: {e}", pem.display())))?;
         trust.add_pem_roots(&bytes)?;
     }
+    trust.set_insecure_ignore_sct(config.insecure_ignore_sct);
     Ok(trust)
 }
 

@@ -202,6 +202,8 @@ pub struct TrustRoot {
     logs: Vec<LogKey>,
     ctlogs: Vec<LogKey>,
     name: String,
+    /// `--insecure-ignore-sct`: accept certificates without a verifiable SCT.
+    ignore_sct: bool,
 }
 
 /// The public-good trusted root, embedded.
@@ -258,6 +260,7 @@ impl TrustRoot {
             logs: keys(&root.tlogs)?,
             ctlogs: keys(&root.ctlogs)?,
             name: name.to_string(),
+            ignore_sct: false,
         })
     }
 
@@ -319,6 +322,27 @@ impl TrustRoot {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// `--insecure-ignore-sct` (or `gitsign.insecureIgnoreSCT`): when `ignore` is true, a Fulcio
+    /// certificate is accepted without a verifiable signed certificate timestamp.
+    pub fn set_insecure_ignore_sct(&mut self, ignore: bool) {
+        self.ignore_sct = ignore;
+    }
+
+    /// Whether SCTs are skipped (callers print a warning when they are).
+    pub fn ignores_sct(&self) -> bool {
+        self.ignore_sct
+    }
+}
+
+/// The setting that skips SCTs, as named in messages.
+pub const IGNORE_SCT_SETTING: &str = "gitsign.insecureIgnoreSCT (GITSIGN_INSECURE_IGNORE_SCT)";
+
+/// The warning printed when SCTs are skipped; `source` names the flag or setting that asked.
+pub fn ignore_sct_warning(source: &str) -> String {
+    format!(
+        "gitsign: WARNING: {source}: certificate transparency is not checked; a certificate without a verifiable SCT is accepted"
+    )
 }
 
 /// How an identity or issuer must match.
@@ -501,7 +525,11 @@ fn verify_issuance(trust: &TrustRoot, der: &[u8], leaf: &CertFacts, t: i64) -> R
     }
     let ca = verify_chain(trust, leaf, t)?;
     verify_sct(trust, leaf, ca)?;
-    if let (Ok(mut m), Some(index)) = (trust.verified.lock(), trust.cas.iter().position(|c| std::ptr::eq(c, ca))) {
+    // Only certificates whose SCT was checked are remembered: the cache is shared by clones of
+    // the trust root, which may not skip SCTs.
+    if !trust.ignore_sct
+        && let (Ok(mut m), Some(index)) = (trust.verified.lock(), trust.cas.iter().position(|c| std::ptr::eq(c, ca)))
+    {
         if m.len() >= CACHE_LIMIT {
             m.clear();
         }
@@ -511,13 +539,23 @@ fn verify_issuance(trust: &TrustRoot, der: &[u8], leaf: &CertFacts, t: i64) -> R
 }
 
 /// Checks the leaf's embedded SCTs: at least one must verify under a CT log key of the trust
-/// root. Trust roots without CT logs (some private deployments) skip the check.
+/// root. A trust root without CT logs can verify no SCT, so it accepts no certificate unless the
+/// user skipped the check explicitly (`--insecure-ignore-sct`).
 fn verify_sct(trust: &TrustRoot, leaf: &CertFacts, ca: &Ca) -> Result<(), VerifyError> {
     use gitsign_protocol::sct;
-    if trust.ctlogs.is_empty() {
+    if trust.ignore_sct {
         return Ok(());
     }
-    let list = leaf.sct_list.as_deref().ok_or_else(|| VerifyError::Sct("the certificate carries no SCT".into()))?;
+    if trust.ctlogs.is_empty() {
+        return Err(VerifyError::Sct(format!(
+            "{} lists no CT log, so the certificate's SCT cannot be verified; use a trust root with \
+             the CT log, or skip the check with --insecure-ignore-sct (gitsign.insecureIgnoreSCT for git verify-commit)",
+            trust.name
+        )));
+    }
+    let list = leaf.sct_list.as_deref().ok_or_else(|| {
+        VerifyError::Sct("the certificate carries no SCT (skip the check with --insecure-ignore-sct)".into())
+    })?;
     let scts = sct::decode_list(list).map_err(|e| VerifyError::Sct(e.to_string()))?;
     let pre =
         sct::precert_tbs(&leaf.tbs).ok_or_else(|| VerifyError::Sct("cannot rebuild the precertificate".into()))?;
@@ -790,4 +828,280 @@ fn check_certificate(
         integrated_time: at(t),
         fingerprint: fingerprint.to_ascii_uppercase(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use gitsign_protocol::sct::{self, der_tlv};
+    use gitsign_protocol::trust::{
+        CertChain, CertificateAuthority, LogId, RawCertificate, Subject, TRUSTED_ROOT_MEDIA_TYPE, TransparencyLog,
+        TrustedPublicKey,
+    };
+    use gitsign_protocol::{b64, oid};
+    use rcgen::{
+        BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+        Issuer, KeyPair, PublicKeyData, SanType, SerialNumber, SigningKey,
+    };
+
+    const ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
+
+    fn key() -> KeyPair {
+        KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap()
+    }
+
+    fn ca_params(cn: &str, serial: u8) -> CertificateParams {
+        let mut p = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::OrganizationName, "verify tests");
+        dn.push(DnType::CommonName, cn);
+        p.distinguished_name = dn;
+        p.not_before = OffsetDateTime::now_utc() - ::time::Duration::hours(1);
+        p.not_after = OffsetDateTime::now_utc() + ::time::Duration::days(1);
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        p.serial_number = Some(SerialNumber::from_slice(&[serial]));
+        p
+    }
+
+    /// A Fulcio-like CA (root and intermediate) with its CT log.
+    struct Pki {
+        root_der: Vec<u8>,
+        int_der: Vec<u8>,
+        int_issuer: Issuer<'static, KeyPair>,
+        int_key_hash: [u8; 32],
+        ct_key: KeyPair,
+    }
+
+    fn make_pki(name: &str) -> Pki {
+        let (root_key, int_key) = (key(), key());
+        let root_params = ca_params(&format!("{name} root"), 1);
+        let root = root_params.self_signed(&root_key).unwrap();
+        let int_params = ca_params(&format!("{name} intermediate"), 2);
+        let int = int_params.signed_by(&int_key, &Issuer::from_params(&root_params, &root_key)).unwrap();
+        let int_key_hash = sha256(&int_key.subject_public_key_info());
+        Pki {
+            root_der: root.der().to_vec(),
+            int_der: int.der().to_vec(),
+            int_issuer: Issuer::new(int_params, int_key),
+            int_key_hash,
+            ct_key: key(),
+        }
+    }
+
+    /// A leaf in the Fulcio profile for ann@example.com; `code_signing` chooses its EKU, `with_sct`
+    /// whether it embeds an SCT of the CT log.
+    fn leaf(pki: &Pki, code_signing: bool, with_sct: bool) -> Vec<u8> {
+        let leaf_key = key();
+        let mut p = CertificateParams::default();
+        p.distinguished_name = DistinguishedName::new();
+        p.subject_alt_names = vec![SanType::Rfc822Name("ann@example.com".to_string().try_into().unwrap())];
+        p.not_before = OffsetDateTime::now_utc() - ::time::Duration::minutes(1);
+        p.not_after = OffsetDateTime::now_utc() + ::time::Duration::minutes(10);
+        p.serial_number = Some(SerialNumber::from_slice(&[7]));
+        p.extended_key_usages =
+            vec![if code_signing { ExtendedKeyUsagePurpose::CodeSigning } else { ExtendedKeyUsagePurpose::ServerAuth }];
+        p.custom_extensions =
+            vec![CustomExtension::from_oid_content(oid::ISSUER_V2, der_tlv(0x0c, b"https://issuer.example"))];
+        if with_sct {
+            let pre = p.signed_by(&leaf_key, &pki.int_issuer).unwrap();
+            let (_, parsed) = X509Certificate::from_der(pre.der()).unwrap();
+            let ts = (OffsetDateTime::now_utc().unix_timestamp() as u64) * 1000;
+            let signed = sct::precert_signed_data(ts, &pki.int_key_hash, parsed.tbs_certificate.as_ref(), &[]);
+            let list = sct::encode_list(&[sct::Sct {
+                log_id: sha256(&pki.ct_key.subject_public_key_info()),
+                timestamp_ms: ts,
+                extensions: vec![],
+                hash_alg: 4,
+                sig_alg: 3,
+                signature: pki.ct_key.sign(&signed).unwrap(),
+            }]);
+            p.custom_extensions.push(CustomExtension::from_oid_content(oid::SCT_LIST, der_tlv(0x04, &list)));
+        }
+        p.signed_by(&leaf_key, &pki.int_issuer).unwrap().der().to_vec()
+    }
+
+    fn since_an_hour() -> TimeRange {
+        TimeRange { start: OffsetDateTime::now_utc() - ::time::Duration::hours(1), end: None }
+    }
+
+    fn log(spki: &[u8]) -> TransparencyLog {
+        TransparencyLog {
+            base_url: "https://log.example".into(),
+            hash_algorithm: "SHA2_256".into(),
+            public_key: TrustedPublicKey {
+                raw_bytes: b64(spki),
+                key_details: "PKIX_ECDSA_P256_SHA_256".into(),
+                valid_for: since_an_hour(),
+            },
+            log_id: LogId { key_id: b64(sha256(spki)) },
+        }
+    }
+
+    fn authority(chain: &[&[u8]]) -> CertificateAuthority {
+        CertificateAuthority {
+            subject: Subject { organization: "verify tests".into(), common_name: "ca".into() },
+            uri: "https://ca.example".into(),
+            cert_chain: CertChain {
+                certificates: chain.iter().map(|c| RawCertificate { raw_bytes: b64(c) }).collect(),
+            },
+            valid_for: since_an_hour(),
+        }
+    }
+
+    /// A trust root holding `pki`'s CA (when `with_ca`) and CT log (when `with_ctlog`).
+    fn root(pki: &Pki, with_ca: bool, with_ctlog: bool, tsas: Vec<CertificateAuthority>, name: &str) -> TrustRoot {
+        let json = TrustedRoot {
+            media_type: TRUSTED_ROOT_MEDIA_TYPE.into(),
+            tlogs: vec![],
+            certificate_authorities: if with_ca { vec![authority(&[&pki.int_der, &pki.root_der])] } else { vec![] },
+            ctlogs: if with_ctlog { vec![log(&pki.ct_key.subject_public_key_info())] } else { vec![] },
+            timestamp_authorities: tsas,
+        };
+        TrustRoot::from_json(&serde_json::to_vec(&json).unwrap(), name).unwrap()
+    }
+
+    fn now() -> i64 {
+        OffsetDateTime::now_utc().unix_timestamp()
+    }
+
+    fn check(trust: &TrustRoot, der: &[u8]) -> Result<Verified, VerifyError> {
+        verify_certificate(trust, der, now(), 1, &Policy::default())
+    }
+
+    #[test]
+    fn a_certificate_without_the_code_signing_eku_is_refused() {
+        let pki = make_pki("eku");
+        let trust = root(&pki, true, true, vec![], "eku root");
+        let good = check(&trust, &leaf(&pki, true, true)).unwrap();
+        assert_eq!(good.identity, "ann@example.com");
+        // Same CA, same valid SCT, but a server-auth EKU.
+        let err = check(&trust, &leaf(&pki, false, true)).unwrap_err();
+        assert!(matches!(err, VerifyError::NotCodeSigning), "{err}");
+        assert!(err.to_string().contains("code-signing"), "{err}");
+    }
+
+    #[test]
+    fn the_sct_is_required_unless_explicitly_skipped() {
+        let pki = make_pki("sct");
+        let with_sct = leaf(&pki, true, true);
+        // A trust root without CT logs can verify no SCT: refused, naming the SCT and the way out.
+        let mut trust = root(&pki, true, false, vec![], "a root without CT logs");
+        let err = check(&trust, &with_sct).unwrap_err();
+        assert!(matches!(err, VerifyError::Sct(_)), "{err}");
+        let msg = err.to_string();
+        assert!(msg.contains("a root without CT logs lists no CT log") && msg.contains("SCT"), "{msg}");
+        assert!(msg.contains("--insecure-ignore-sct"), "{msg}");
+        // Opting out accepts it; a clone that does not opt out shares the cache yet still refuses.
+        let strict = trust.clone();
+        trust.set_insecure_ignore_sct(true);
+        assert!(trust.ignores_sct());
+        check(&trust, &with_sct).unwrap();
+        assert!(matches!(check(&strict, &with_sct), Err(VerifyError::Sct(_))));
+        // A certificate with no SCT at all, under a root with the CT log.
+        let no_sct = leaf(&pki, true, false);
+        let full = root(&pki, true, true, vec![], "full");
+        let err = check(&full, &no_sct).unwrap_err();
+        assert!(err.to_string().contains("carries no SCT"), "{err}");
+        check(&full, &with_sct).unwrap();
+        // An SCT of another CT log.
+        let other = make_pki("other");
+        let mut foreign = root(&pki, true, true, vec![], "foreign ct");
+        foreign.ctlogs = root(&other, true, true, vec![], "x").ctlogs;
+        let err = check(&foreign, &with_sct).unwrap_err();
+        assert!(err.to_string().contains("no SCT is from a CT log of the trust root"), "{err}");
+    }
+
+    #[test]
+    fn pem_roots_are_trusted_issuers() {
+        let pki = make_pki("pem");
+        let der = leaf(&pki, true, true);
+        let mut trust = root(&pki, false, true, vec![], "a root without Fulcio CAs");
+        let err = check(&trust, &der).unwrap_err();
+        assert!(matches!(err, VerifyError::UntrustedChain { .. }), "{err}");
+        // The trust root's name is in the message.
+        assert!(err.to_string().contains("(a root without Fulcio CAs)"), "{err}");
+        assert_eq!(trust.name(), "a root without Fulcio CAs");
+        // A PEM file of another CA adds nothing that issues this leaf.
+        let other = make_pki("other");
+        let pem = |p: &Pki| [pem_encode("CERTIFICATE", &p.int_der), pem_encode("CERTIFICATE", &p.root_der)].concat();
+        trust.add_pem_roots(pem(&other).as_bytes()).unwrap();
+        assert!(matches!(check(&trust, &der), Err(VerifyError::UntrustedChain { .. })));
+        // A file with no certificate is an error, not an empty set of roots.
+        let err = trust.add_pem_roots(b"not a certificate\n").unwrap_err();
+        assert!(err.to_string().contains("no PEM certificate"), "{err}");
+        // The right CA as PEM: the leaf now chains (and its SCT is checked against that CA's key).
+        trust.add_pem_roots(pem(&pki).as_bytes()).unwrap();
+        assert_eq!(check(&trust, &der).unwrap().identity, "ann@example.com");
+        // Only the intermediate, as the Go gitsign's fulcioRoot often holds: a working anchor.
+        let mut only_int = root(&pki, false, true, vec![], "x");
+        only_int.add_pem_roots(pem_encode("CERTIFICATE", &pki.int_der).as_bytes()).unwrap();
+        check(&only_int, &der).unwrap();
+    }
+
+    /// A timestamp authority: (its chain, the signing certificate's issuer Name DER and serial,
+    /// its key).
+    fn tsa(serial: u8) -> (CertificateAuthority, Vec<u8>, Vec<u8>, KeyPair) {
+        let (root_key, tsa_key) = (key(), key());
+        let root_params = ca_params("tsa root", 1);
+        let root = root_params.self_signed(&root_key).unwrap();
+        let mut p = ca_params("tsa signer", serial);
+        p.is_ca = IsCa::NoCa;
+        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::TimeStamping];
+        let cert = p.signed_by(&tsa_key, &Issuer::from_params(&root_params, &root_key)).unwrap();
+        let (_, parsed) = X509Certificate::from_der(cert.der()).unwrap();
+        let (issuer, serial) = (parsed.issuer().as_raw().to_vec(), parsed.raw_serial().to_vec());
+        (authority(&[cert.der().as_ref(), root.der().as_ref()]), issuer, serial, tsa_key)
+    }
+
+    #[test]
+    fn a_timestamp_is_checked_against_the_authority_with_its_issuer_and_serial() {
+        let pki = make_pki("fulcio");
+        let (authority, issuer, serial, tsa_key) = tsa(9);
+        let trust = root(&pki, true, true, vec![authority], "tsa root");
+        let signed = b"the signed attributes of a timestamp token";
+        let sig = tsa_key.sign(signed).unwrap();
+        trust.verify_timestamp_signer(&issuer, &serial, ECDSA_SHA256, signed, &sig, now()).unwrap();
+        // Same issuer, another serial: a different certificate, even if the key signed.
+        let err = trust.verify_timestamp_signer(&issuer, &[8], ECDSA_SHA256, signed, &sig, now()).unwrap_err();
+        assert!(err.to_string().contains("signed by no timestamp authority of the trust root"), "{err}");
+        // Same serial, another issuer.
+        let other_issuer = X509Certificate::from_der(&pki.root_der).unwrap().1.subject().as_raw().to_vec();
+        let err = trust.verify_timestamp_signer(&other_issuer, &serial, ECDSA_SHA256, signed, &sig, now()).unwrap_err();
+        assert!(err.to_string().contains("signed by no timestamp authority of the trust root"), "{err}");
+        // The right authority, a signature by another key.
+        let err = trust
+            .verify_timestamp_signer(&issuer, &serial, ECDSA_SHA256, signed, &key().sign(signed).unwrap(), now())
+            .unwrap_err();
+        assert!(err.to_string().contains("does not verify"), "{err}");
+    }
+
+    #[test]
+    fn identity_and_issuer_flags_select_their_matcher() {
+        let pki = make_pki("policy");
+        let trust = root(&pki, true, true, vec![], "policy root");
+        let der = leaf(&pki, true, true);
+        let with = |flags: &[(&str, &str)]| {
+            let mut policy = Policy::default();
+            for (name, v) in flags {
+                let v = v.to_string();
+                assert!(policy.take_flag(name, &mut || Ok(v.clone())).unwrap(), "{name} is a policy flag");
+            }
+            verify_certificate(&trust, &der, now(), 1, &policy)
+        };
+        with(&[("--certificate-identity-regexp", "ann@example[.]com")]).unwrap();
+        with(&[("--certificate-identity-regexp", ".*@example[.]com")]).unwrap();
+        // Anchored: a pattern matching part of the SAN is not a match.
+        let err = with(&[("--certificate-identity-regexp", "ann@example")]).unwrap_err();
+        assert!(err.to_string().contains("expected a match of /^(?:ann@example)$/"), "{err}");
+        let err = with(&[("--certificate-identity", "ann@example")]).unwrap_err();
+        assert!(err.to_string().contains("expected \"ann@example\""), "{err}");
+        with(&[("--certificate-oidc-issuer-regexp", "https://issuer[.]example")]).unwrap();
+        let err = with(&[("--certificate-oidc-issuer", "https://other.example")]).unwrap_err();
+        assert!(err.to_string().contains("OIDC issuer is Some(\"https://issuer.example\")"), "{err}");
+        let mut policy = Policy::default();
+        assert!(!policy.take_flag("--certificate-identity-regex", &mut || Ok(String::new())).unwrap());
+        let err = policy.take_flag("--certificate-identity-regexp", &mut || Ok("(".into())).unwrap_err();
+        assert!(err.contains("--certificate-identity-regexp"), "{err}");
+    }
 }

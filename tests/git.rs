@@ -44,9 +44,18 @@ fn signed_commits_and_tags_verify_and_altered_ones_do_not() {
     let garbled = raw.replacen("MII", "MIX", 1);
     std::fs::write(&path, garbled).unwrap();
     let sha = repo.ok(&["hash-object", "-t", "commit", "-w", "altered"]).trim().to_string();
+    let out = repo.git(&["verify-commit", "--raw", &sha]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("[GNUPG:] ERRSIG "),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = repo.git(&["verify-commit", &sha]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("gitsign:"), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("gitsign: cannot check the signature: "), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
 #[test]
@@ -67,13 +76,33 @@ fn identity_policy_from_git_config() {
     assert!(!String::from_utf8_lossy(&out.stderr).contains("no identity policy"));
     repo.ok(&["config", "--unset", "gitsign.certificateIdentity"]);
     repo.ok(&["config", "gitsign.certificateIdentityRegexp", ".*@example[.]org"]);
-    assert!(!repo.git(&["verify-commit", "HEAD"]).status.success());
+    refused(&repo, &["expected a match of /^(?:.*@example[.]org)$/", "[\"ann@example.com\"]"]);
+    // A matching regexp passes (anchored: the whole SAN must match).
+    repo.ok(&["config", "gitsign.certificateIdentityRegexp", "[a-z]+@example[.]com"]);
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Good signature from [ann@example.com]"));
+    repo.ok(&["config", "gitsign.certificateIdentityRegexp", "ann@example"]);
+    refused(&repo, &["expected a match of /^(?:ann@example)$/"]);
+    repo.ok(&["config", "gitsign.certificateIdentityRegexp", "[a-z]+@example[.]com"]);
+    // The issuer: a wrong one, exact or by regexp, fails and names both.
+    let issuer = stack.running.urls().issuer.clone();
+    repo.ok(&["config", "gitsign.certificateOidcIssuer", "https://other.example"]);
+    refused(&repo, &["the certificate's OIDC issuer is Some(", &issuer, "expected \"https://other.example\""]);
+    repo.ok(&["config", "--unset", "gitsign.certificateOidcIssuer"]);
+    repo.ok(&["config", "gitsign.certificateOidcIssuerRegexp", "https://other[.]example"]);
+    refused(&repo, &["the certificate's OIDC issuer is Some(", "expected a match of /^(?:https://other[.]example)$/"]);
+    repo.ok(&["config", "gitsign.certificateOidcIssuerRegexp", "http://127[.]0[.]0[.]1:[0-9]+/oauth2"]);
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    assert!(out.status.success(), "issuer {issuer}: {}", String::from_utf8_lossy(&out.stderr));
+    repo.ok(&["config", "--unset", "gitsign.certificateOidcIssuerRegexp"]);
     repo.ok(&["config", "--unset", "gitsign.certificateIdentityRegexp"]);
     repo.ok(&["config", "gitsign.matchCommitter", "true"]);
     assert!(repo.git(&["verify-commit", "HEAD"]).status.success());
     repo.ok(&["config", "user.email", "other@example.com"]);
     repo.ok(&["commit", "--amend", "--no-edit", "-S", "-q"]);
-    assert!(!repo.git(&["verify-commit", "HEAD"]).status.success(), "committer other@ signed as ann@");
+    // Committer other@ signed as ann@.
+    refused(&repo, &["the certificate identity is [\"ann@example.com\"], expected \"other@example.com\""]);
 
     // A foreign trust root: verification fails.
     let other = Stack::start();
@@ -84,6 +113,20 @@ fn identity_policy_from_git_config() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("does not hold") || stderr.contains("does not chain"), "{stderr}");
+}
+
+/// `git verify-commit HEAD` fails, with a BADSIG status line and every needle in its output.
+fn refused(repo: &Repo, needles: &[&str]) {
+    // --raw shows the status lines; without it git shows gitsign's message.
+    let raw = repo.git(&["verify-commit", "--raw", "HEAD"]);
+    let status = String::from_utf8_lossy(&raw.stderr);
+    assert!(!raw.status.success() && status.contains("[GNUPG:] BADSIG "), "a bad signature, not an error:\n{status}");
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success(), "must fail:\n{all}");
+    for n in needles {
+        assert!(all.contains(n), "should say {n:?}:\n{all}");
+    }
 }
 
 fn openssl_available() -> bool {
@@ -142,7 +185,14 @@ fn openssl_verifies_the_cms() {
     assert!(out.status.success(), "openssl: {}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Verification successful"));
     std::fs::write(work.path().join("changed"), payload.replace("checked", "chocked")).unwrap();
-    assert!(!run("changed").status.success(), "openssl must reject a changed payload");
+    let out = run("changed");
+    assert!(!out.status.success(), "openssl must reject a changed payload");
+    // The content digest no longer matches the signed messageDigest attribute.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Verification failure") && stderr.contains("CMS_SignerInfo_verify_content"),
+        "openssl: {stderr}"
+    );
 }
 
 #[test]

@@ -44,18 +44,30 @@ fn every_realworld_object_gets_its_verdict() {
             "offline" => {
                 let v = result.unwrap_or_else(|e| panic!("{sha} ({kind}, offline) must verify: {e}"));
                 assert_eq!(v.identity, identity);
+                let refused = |payload: &[u8], policy: &Policy, why: &[&str]| {
+                    let e = check(&trust, payload, &sig, policy).err().unwrap_or_else(|| panic!("{sha}: must fail"));
+                    assert!(why.iter().all(|w| e.contains(w)), "{sha}: should say {why:?}: {e}");
+                };
                 let other = Policy { identity: Some(Matcher::Exact("someone-else@example.com".into())), issuer: None };
-                assert!(check(&trust, &payload, &sig, &other).is_err(), "{sha}: another identity must fail");
+                let found = format!("the certificate identity is [{identity:?}");
+                refused(&payload, &other, &[&found, "expected \"someone-else@example.com\""]);
                 let other = Policy { identity: None, issuer: Some(Matcher::Exact("https://issuer.example".into())) };
-                assert!(check(&trust, &payload, &sig, &other).is_err(), "{sha}: another issuer must fail");
+                let found = format!("the certificate's OIDC issuer is Some({issuer:?})");
+                refused(&payload, &other, &[&found, "expected \"https://issuer.example\""]);
                 let mut tampered = payload.clone();
                 tampered[10] ^= 1;
-                assert!(check(&trust, &tampered, &sig, &policy).is_err(), "{sha}: a changed payload must fail");
+                refused(&tampered, &policy, &["the signed data was changed"]);
             }
             "online" => {
                 assert_eq!(result.err().as_deref(), Some("no log entry"), "{sha}: online mode has no embedded entry")
             }
-            _ => assert!(result.is_err(), "{sha}: the {mode} object must be rejected"),
+            // The 2023 prototype's attribute layout is not the CMS gitsign writes: refused as
+            // malformed (not accepted, not a crash).
+            "prototype" => {
+                let e = result.err().unwrap_or_else(|| panic!("{sha}: the prototype object must be rejected"));
+                assert!(e.starts_with("malformed signature: "), "{sha}: {e}");
+            }
+            _ => panic!("{sha}: unknown mode {mode} in the manifest"),
         }
         *counts.entry(mode.to_string()).or_insert(0) += 1;
     }

@@ -53,6 +53,8 @@ fn sigstore_python_verifies_the_embedded_log_entry() {
     let verify = |identity: &str, artifact: &std::path::Path| {
         Command::new(&cli)
             .env("HOME", work.path())
+            // One line per message (rich wraps at the terminal width otherwise).
+            .env("COLUMNS", "200")
             .arg("--trust-config")
             .arg(stack.dir.path().join("trust_config.json"))
             .args([
@@ -77,11 +79,24 @@ fn sigstore_python_verifies_the_embedded_log_entry() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(!verify("bob@example.com", &artifact).status.success(), "another identity must fail");
+    let out = verify("bob@example.com", &artifact);
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success(), "another identity must fail");
+    assert!(
+        said.contains("FAIL:")
+            && said.contains("Certificate's SANs do not match bob@example.com; actual SANs: {'ann@example.com'}"),
+        "sigstore-python must refuse for the identity: {said}"
+    );
     let changed = work.path().join("changed.der");
     let mut bytes = parsed.signed_attrs_der.clone();
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
     std::fs::write(&changed, bytes).unwrap();
-    assert!(!verify("ann@example.com", &changed).status.success(), "changed signed attributes must fail");
+    let out = verify("ann@example.com", &changed);
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success(), "changed signed attributes must fail");
+    assert!(
+        said.contains("FAIL:") && said.contains("Bundle message digest mismatch"),
+        "sigstore-python must refuse for the digest: {said}"
+    );
 }

@@ -1,0 +1,300 @@
+//! What the README promises about verification, under real git and the real binaries against a
+//! devstack: SCTs are required unless skipped explicitly (`--insecure-ignore-sct`,
+//! `gitsign.insecureIgnoreSCT`), a signed tag is bound to its name, `--insecure-ignore-tlog`
+//! still checks signature, chain and identity, `fulcioRoot` / `SIGSTORE_ROOT_FILE` PEM roots,
+//! verification with the devstack stopped, `git log --show-signature`, and tampered tags.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+use common::*;
+use std::process::Output;
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// Runs gitsign in the repository.
+fn gitsign(repo: &Repo, args: &[&str]) -> Output {
+    repo.command(GITSIGN).args(args).output().unwrap()
+}
+
+fn passes(out: &Output) -> String {
+    assert!(out.status.success(), "must pass:\n{}", text(out));
+    text(out)
+}
+
+/// Asserts a refusal (exit 1, not a usage error or a crash) whose output holds every needle.
+fn refused(out: &Output, needles: &[&str]) {
+    let all = text(out);
+    assert_eq!(out.status.code(), Some(1), "must be refused (exit 1):\n{all}");
+    for n in needles {
+        assert!(all.contains(n), "the refusal should say {n:?}:\n{all}");
+    }
+    assert!(!all.contains("panicked"), "{all}");
+}
+
+/// The stack's trusted root with `edit` applied, written into the repository's home.
+fn edited_root(stack: &Stack, repo: &Repo, name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut root: serde_json::Value = serde_json::from_slice(&std::fs::read(stack.trusted_root()).unwrap()).unwrap();
+    edit(&mut root);
+    let path = repo.home.path().join(name);
+    std::fs::write(&path, serde_json::to_vec(&root).unwrap()).unwrap();
+    path.display().to_string()
+}
+
+/// The stack's Fulcio CA chain as PEM.
+fn ca_pem(stack: &Stack) -> String {
+    let root: gitsign_protocol::trust::TrustedRoot =
+        serde_json::from_slice(&std::fs::read(stack.trusted_root()).unwrap()).unwrap();
+    root.certificate_authorities[0]
+        .cert_chain
+        .certificates
+        .iter()
+        .map(|c| gitsign_protocol::keys::pem_encode("CERTIFICATE", &gitsign_protocol::unb64(&c.raw_bytes).unwrap()))
+        .collect()
+}
+
+#[test]
+fn a_trust_root_without_ct_logs_refuses_unless_the_sct_is_skipped_explicitly() {
+    let stack = Stack::start();
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "signed"]);
+    repo.ok(&["tag", "-s", "-m", "release", "v1"]);
+    passes(&gitsign(&repo, &["sign-blob", "--bundle", "a.sigstore.json", "a.txt"]));
+    let issuer = stack.running.urls().issuer.clone();
+    let blob = |repo: &Repo, extra: &[&str]| {
+        let mut args = vec![
+            "verify-blob",
+            "--bundle",
+            "a.sigstore.json",
+            "--certificate-identity",
+            "ann@example.com",
+            "--certificate-oidc-issuer",
+            &issuer,
+        ];
+        args.extend_from_slice(extra);
+        args.push("a.txt");
+        gitsign(repo, &args)
+    };
+    passes(&blob(&repo, &[]));
+
+    // The same trust root with its CT logs removed: no SCT can be verified, so none is accepted.
+    let path = edited_root(&stack, &repo, "no-ct.json", |r| r["ctlogs"] = serde_json::json!([]));
+    repo.set_env("GITSIGN_TRUSTED_ROOT", &path);
+    let reason =
+        format!("certificate transparency: {path} lists no CT log, so the certificate's SCT cannot be verified");
+    refused(&repo.git(&["verify-commit", "HEAD"]), &[&reason, "--insecure-ignore-sct", "gitsign.insecureIgnoreSCT"]);
+    refused(&gitsign(&repo, &["verify", "HEAD"]), &[&reason]);
+    refused(&gitsign(&repo, &["verify-tag", "v1"]), &[&reason]);
+    refused(&blob(&repo, &[]), &[&reason]);
+    let warning = "gitsign: WARNING: --insecure-ignore-sct: certificate transparency is not checked";
+    for out in [&gitsign(&repo, &["verify", "HEAD"]), &blob(&repo, &[])] {
+        assert!(!text(out).contains("WARNING"), "{}", text(out));
+    }
+
+    // Skipped explicitly: verified, with a warning.
+    assert!(passes(&gitsign(&repo, &["verify", "--insecure-ignore-sct", "HEAD"])).contains(warning));
+    assert!(passes(&gitsign(&repo, &["verify-tag", "--insecure-ignore-sct", "v1"])).contains(warning));
+    let out = passes(&blob(&repo, &["--insecure-ignore-sct"]));
+    assert!(out.contains(warning) && out.contains("Verified OK"), "{out}");
+    // Only the SCT is skipped: another identity still fails.
+    refused(
+        &gitsign(&repo, &["verify", "--insecure-ignore-sct", "--certificate-identity", "bob@example.com", "HEAD"]),
+        &["expected \"bob@example.com\""],
+    );
+    // git verify-commit: the setting, in git config or the environment.
+    let setting = "gitsign: WARNING: gitsign.insecureIgnoreSCT (GITSIGN_INSECURE_IGNORE_SCT): certificate transparency is not checked";
+    repo.ok(&["config", "gitsign.insecureIgnoreSCT", "true"]);
+    let out = passes(&repo.git(&["verify-commit", "HEAD"]));
+    assert!(out.contains(setting) && out.contains("Good signature from [ann@example.com]"), "{out}");
+    repo.ok(&["config", "gitsign.insecureIgnoreSCT", "false"]);
+    refused(&repo.git(&["verify-commit", "HEAD"]), &[&reason]);
+    repo.set_env("GITSIGN_INSECURE_IGNORE_SCT", "1");
+    assert!(passes(&repo.git(&["verify-commit", "HEAD"])).contains(setting));
+    assert!(passes(&gitsign(&repo, &["version"])).contains("insecureIgnoreSCT"));
+}
+
+#[test]
+fn a_signed_tag_republished_under_another_name_is_refused() {
+    let stack = Stack::start();
+    let repo = Repo::new(&stack, "ann@example.com");
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "signed"]);
+    repo.ok(&["tag", "-s", "-m", "release one", "v1.0"]);
+    let tag = repo.ok(&["rev-parse", "refs/tags/v1.0"]).trim().to_string();
+    repo.ok(&["update-ref", "refs/tags/v2.0", &tag]);
+
+    let out = passes(&gitsign(&repo, &["verify-tag", "v1.0"]));
+    assert!(out.contains("1 of 1 tags verified"), "{out}");
+    passes(&gitsign(&repo, &["verify-tag", "refs/tags/v1.0"]));
+    refused(
+        &gitsign(&repo, &["verify-tag", "v2.0"]),
+        &["the signed tag object is for tag \"v1.0\", but it was asked for as \"refs/tags/v2.0\""],
+    );
+    // Several at once: each checked against its own name.
+    let out = gitsign(&repo, &["verify-tag", "v1.0", "v2.0"]);
+    refused(&out, &["1 of 2 tags verified", "\"refs/tags/v2.0\""]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains(&format!("{tag} good")) && table.contains(&format!("{tag}  the signed tag")), "{table}");
+    // A lightweight tag names nothing signed.
+    repo.ok(&["tag", "light", "HEAD"]);
+    refused(
+        &gitsign(&repo, &["verify-tag", "light"]),
+        &["\"refs/tags/light\" points at a commit, not at a tag object"],
+    );
+
+    // A tampered tag (its message changed, name kept) keeps its signature but fails.
+    let raw = repo.ok(&["cat-file", "tag", "v1.0"]);
+    std::fs::write(repo.path().join("tampered"), raw.replace("release one", "release 0ne")).unwrap();
+    let bad = repo.ok(&["hash-object", "-t", "tag", "-w", "tampered"]).trim().to_string();
+    repo.ok(&["update-ref", "refs/tags/v1.0", &bad]);
+    refused(&gitsign(&repo, &["verify-tag", "v1.0"]), &["the signed data was changed"]);
+    let out = repo.git(&["verify-tag", "v1.0"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("gitsign: BAD signature: the signed data was changed"), "{}", text(&out));
+    repo.ok(&["update-ref", "refs/tags/v1.0", &tag]);
+    passes(&repo.git(&["verify-tag", "v1.0"]));
+}
+
+#[test]
+fn insecure_ignore_tlog_still_checks_signature_chain_and_identity() {
+    let stack = Stack::start();
+    let other = Stack::start();
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    // Online mode: no entry is embedded, so only Rekor could give a trusted time.
+    repo.set_env("GITSIGN_REKOR_MODE", "online");
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "online mode"]);
+    repo.set_env("GITSIGN_REKOR_URL", "http://127.0.0.1:9");
+    refused(&gitsign(&repo, &["verify", "--offline", "HEAD"]), &["not embedded"]);
+
+    let warning = "gitsign: WARNING: --insecure-ignore-tlog: only the signature, the certificate chain and the identity are checked";
+    let out = passes(&gitsign(&repo, &["verify", "--insecure-ignore-tlog", "HEAD"]));
+    assert!(out.contains(warning) && out.contains("good  ann@example.com") && out.contains("log not checked"), "{out}");
+    // Identity: still checked, exact and by regexp.
+    passes(&gitsign(
+        &repo,
+        &["verify", "--insecure-ignore-tlog", "--certificate-identity-regexp", ".*@example[.]com", "HEAD"],
+    ));
+    refused(
+        &gitsign(
+            &repo,
+            &["verify", "--insecure-ignore-tlog", "--certificate-identity-regexp", ".*@example[.]org", "HEAD"],
+        ),
+        &["expected a match of /^(?:.*@example[.]org)$/", "ann@example.com"],
+    );
+    refused(
+        &gitsign(
+            &repo,
+            &["verify", "--insecure-ignore-tlog", "--certificate-oidc-issuer", "https://other.example", "HEAD"],
+        ),
+        &["the certificate's OIDC issuer is", "expected \"https://other.example\""],
+    );
+    // Signature: a changed commit fails.
+    let raw = repo.ok(&["cat-file", "commit", "HEAD"]);
+    std::fs::write(repo.path().join("altered"), raw.replace("online mode", "online m0de")).unwrap();
+    let sha = repo.ok(&["hash-object", "-t", "commit", "-w", "altered"]).trim().to_string();
+    refused(&gitsign(&repo, &["verify", "--insecure-ignore-tlog", &sha]), &["the signed data was changed"]);
+    // Chain: another stack's trust root fails.
+    refused(
+        &gitsign(
+            &repo,
+            &[
+                "verify",
+                "--insecure-ignore-tlog",
+                "--trusted-root",
+                &other.trusted_root().display().to_string(),
+                "HEAD",
+            ],
+        ),
+        &["does not chain to a Fulcio CA of the trust root"],
+    );
+}
+
+#[test]
+fn fulcio_root_and_sigstore_root_file_pem_roots_are_trusted_issuers() {
+    let stack = Stack::start();
+    let other = Stack::start();
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "signed"]);
+    // The stack's trust root without its Fulcio CA (CT log and Rekor kept).
+    let path = edited_root(&stack, &repo, "no-ca.json", |r| r["certificateAuthorities"] = serde_json::json!([]));
+    repo.set_env("GITSIGN_TRUSTED_ROOT", &path);
+    let untrusted = format!("does not chain to a Fulcio CA of the trust root ({path})");
+    refused(&repo.git(&["verify-commit", "HEAD"]), &[&untrusted]);
+
+    let pem = repo.home.path().join("fulcio.pem");
+    std::fs::write(&pem, ca_pem(&stack)).unwrap();
+    let foreign = repo.home.path().join("foreign.pem");
+    std::fs::write(&foreign, ca_pem(&other)).unwrap();
+    let empty = repo.home.path().join("empty.pem");
+    std::fs::write(&empty, "no certificate here\n").unwrap();
+
+    // gitsign.fulcioRoot in git config.
+    repo.ok(&["config", "gitsign.fulcioRoot", &pem.display().to_string()]);
+    assert!(passes(&repo.git(&["verify-commit", "HEAD"])).contains("Good signature from [ann@example.com]"));
+    passes(&gitsign(&repo, &["verify", "HEAD"]));
+    repo.ok(&["config", "gitsign.fulcioRoot", &foreign.display().to_string()]);
+    refused(&repo.git(&["verify-commit", "HEAD"]), &[&untrusted]);
+    repo.ok(&["config", "gitsign.fulcioRoot", &empty.display().to_string()]);
+    refused(&repo.git(&["verify-commit", "HEAD"]), &["no PEM certificate in the Fulcio root file"]);
+    repo.ok(&["config", "--unset", "gitsign.fulcioRoot"]);
+
+    // SIGSTORE_ROOT_FILE in the environment.
+    repo.set_env("SIGSTORE_ROOT_FILE", &pem.display().to_string());
+    assert!(passes(&repo.git(&["verify-commit", "HEAD"])).contains("Good signature from [ann@example.com]"));
+    passes(&gitsign(&repo, &["verify", "HEAD"]));
+    repo.set_env("SIGSTORE_ROOT_FILE", &foreign.display().to_string());
+    refused(&repo.git(&["verify-commit", "HEAD"]), &[&untrusted]);
+}
+
+#[test]
+fn signatures_verify_with_the_devstack_stopped_and_show_in_git_log() {
+    let Stack { dir, running } = Stack::start();
+    let urls = running.urls().clone();
+    let stack_for_token = dir.path().to_path_buf();
+    let token = gitsign_devstack::state::load_issuer(&stack_for_token)
+        .unwrap()
+        .mint(
+            &gitsign_devstack::oidc::Subject::Email("ann@example.com".into()),
+            None,
+            std::time::Duration::from_secs(600),
+        )
+        .unwrap();
+    let repo = Repo::with_env(vec![
+        ("GITSIGN_FULCIO_URL".into(), urls.fulcio.clone()),
+        ("GITSIGN_REKOR_URL".into(), urls.rekor.clone()),
+        ("GITSIGN_OIDC_ISSUER".into(), urls.issuer.clone()),
+        ("GITSIGN_TRUSTED_ROOT".into(), dir.path().join("trusted_root.json").display().to_string()),
+        ("SIGSTORE_ID_TOKEN".into(), token),
+    ]);
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "first"]);
+    repo.stage("b.txt", "two\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "second"]);
+    repo.ok(&["tag", "-s", "-m", "release", "v1"]);
+    let raw = repo.ok(&["cat-file", "commit", "HEAD"]);
+    std::fs::write(repo.path().join("altered"), raw.replace("second", "sec0nd")).unwrap();
+    let altered = repo.ok(&["hash-object", "-t", "commit", "-w", "altered"]).trim().to_string();
+
+    // Stop the devstack: nothing answers at its address any more.
+    running.stop().unwrap();
+    let addr = urls.rekor.trim_start_matches("http://").split('/').next().unwrap().to_string();
+    assert!(std::net::TcpStream::connect(&addr).is_err(), "the devstack at {addr} must be stopped");
+
+    let out = passes(&repo.git(&["verify-commit", "HEAD"]));
+    assert!(out.contains("Good signature from [ann@example.com]"), "{out}");
+    passes(&repo.git(&["verify-tag", "v1"]));
+    let out = passes(&gitsign(&repo, &["verify", "--certificate-identity", "ann@example.com", "--all"]));
+    assert!(out.contains("2 of 2 commits verified"), "{out}");
+    passes(&gitsign(&repo, &["verify-tag", "v1"]));
+
+    // git log --show-signature runs gitsign for each commit.
+    let log = text(&repo.git(&["log", "--show-signature", "--format=commit %H %s"]));
+    assert_eq!(log.matches("Good signature from [ann@example.com]").count(), 2, "{log}");
+    let log = text(&repo.git(&["log", "--show-signature", "-1", "--format=commit %H", &altered]));
+    assert!(log.contains("gitsign: BAD signature: the signed data was changed"), "{log}");
+    assert!(!log.contains("Good signature"), "{log}");
+}
