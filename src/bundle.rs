@@ -106,16 +106,17 @@ fn tlog_entry(e: &Value) -> Result<TransparencyLogEntry, BundleError> {
             log_index: int_field(p, &["logIndex"])?,
             root_hash: b64_field(p, &["rootHash"])?,
             tree_size: int_field(p, &["treeSize"])?,
-            hashes: p
-                .get("hashes")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .map(|h| h.as_str().and_then(|h| gitsign_protocol::unb64(h).ok()))
-                        .collect::<Option<Vec<_>>>()
-                })
-                .unwrap_or(Some(Vec::new()))
-                .ok_or_else(|| BundleError::Malformed("inclusionProof.hashes".into()))?,
+            // Absent means empty (protobuf JSON omits an empty list); anything else must be a
+            // list of base64 strings.
+            hashes: match p.get("hashes") {
+                None => Some(Vec::new()),
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .map(|h| h.as_str().and_then(|h| gitsign_protocol::unb64(h).ok()))
+                    .collect::<Option<Vec<_>>>(),
+                Some(_) => None,
+            }
+            .ok_or_else(|| BundleError::Malformed("inclusionProof.hashes is not a list of base64 hashes".into()))?,
             checkpoint: field(p, &["checkpoint", "envelope"])
                 .and_then(Value::as_str)
                 .map(|s| Checkpoint { envelope: s.to_string() }),

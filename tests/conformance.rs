@@ -185,8 +185,71 @@ fn sign_bundle_through_the_adapter_verifies() {
             .output()
             .unwrap()
     };
-    assert!(verify("hana@example.com", file.to_str().unwrap()).status.success());
-    assert!(!verify("other@example.com", file.to_str().unwrap()).status.success());
+    let text = |o: &std::process::Output| {
+        format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    };
+    let good = verify("hana@example.com", file.to_str().unwrap());
+    assert!(
+        good.status.success() && text(&good).starts_with("Verified OK: signed by hana@example.com"),
+        "{}",
+        text(&good)
+    );
+    let other = verify("other@example.com", file.to_str().unwrap());
+    assert_eq!(other.status.code(), Some(1), "{}", text(&other));
+    assert!(
+        text(&other).contains("gitsign: verification failed: ") && text(&other).contains("other@example.com"),
+        "another identity must be refused for the identity: {}",
+        text(&other)
+    );
     let wrong = format!("sha256:{}", "00".repeat(32));
-    assert!(!verify("hana@example.com", &wrong).status.success());
+    let changed = verify("hana@example.com", &wrong);
+    assert_eq!(changed.status.code(), Some(1), "{}", text(&changed));
+    assert!(
+        text(&changed).contains("the bundle's message digest is not the artifact's"),
+        "another digest must be refused for the digest: {}",
+        text(&changed)
+    );
+
+    // An independent verifier: sigstore-python, offline, with the devstack's trust config.
+    let Some(cli) = sigstore_cli() else { return };
+    let python = |identity: &str, target: &Path| {
+        let out = Command::new(&cli)
+            .env("HOME", work.path())
+            // Wide enough that its messages are not wrapped.
+            .env("COLUMNS", "1000")
+            .arg("--trust-config")
+            .arg(stack.dir.path().join("trust_config.json"))
+            .args(["verify", "identity", "--offline", "--cert-identity", identity, "--cert-oidc-issuer", &urls.issuer])
+            .arg("--bundle")
+            .arg(&bundle)
+            .arg(target)
+            .output()
+            .unwrap();
+        (out.status.success(), text(&out))
+    };
+    let (ok, said) = python("hana@example.com", &file);
+    assert!(ok && said.contains("OK:"), "sigstore-python refuses our bundle: {said}");
+    let (ok, said) = python("other@example.com", &file);
+    assert!(!ok && said.contains("Certificate's SANs do not match other@example.com"), "{said}");
+    let changed_file = work.path().join("changed.txt");
+    std::fs::write(&changed_file, b"signed through the conformance adapter!\n").unwrap();
+    let (ok, said) = python("hana@example.com", &changed_file);
+    assert!(!ok && said.contains("Bundle message digest mismatch"), "{said}");
+}
+
+/// sigstore-python's CLI (`GITSIGN_TEST_SIGSTORE`, else .venv); `None` (a printed skip) outside CI.
+fn sigstore_cli() -> Option<PathBuf> {
+    let path = std::env::var_os("GITSIGN_TEST_SIGSTORE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/sigstore"));
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "sigstore-python is missing at {}; ./test.sh installs it",
+        path.display()
+    );
+    eprintln!("skipped: sigstore-python is not installed at {} (./test.sh installs it)", path.display());
+    None
 }

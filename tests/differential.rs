@@ -1,0 +1,486 @@
+//! Differential test against sigstore-python: single-point mutants of good bundles (the
+//! conformance suite's `_pass` cases and a bundle signed against a devstack), each verified by
+//! gitsign (`verify-blob`, in process) and by sigstore-python (its library, as `sigstore verify
+//! identity --offline` does, many bundles per interpreter: tests/differential/verify_many.py).
+//! A mutant gitsign accepts and sigstore-python refuses fails the test unless [`BENIGN`] names
+//! why accepting it is harmless. Plus the regressions of issue 8 item 5, by name.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+use common::*;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const DEFAULT_IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+const DEFAULT_ISSUER: &str = "https://token.actions.githubusercontent.com";
+/// At most this many mutants are verified (a deterministic, evenly spaced sample of all of them),
+/// which keeps the test near half a minute on a loaded machine; `GITSIGN_DIFFERENTIAL_MUTANTS`
+/// sets another bound (e.g. 100000 for all of them).
+const MUTANTS: usize = 450;
+
+/// Mutants gitsign may accept though sigstore-python refuses them: (case prefix, mutated JSON
+/// path prefix, mutation or "*", why it is harmless).
+const BENIGN: &[(&str, &str, &str, &str)] = &[
+    (
+        "happy-path-v0.1",
+        ".verificationMaterial.tlogEntries[0].inclusionProof",
+        "drop",
+        "a v0.1 bundle needs no inclusion proof (protobuf-specs; sigstore-go agrees): the signed entry timestamp \
+         covers the entry; sigstore-python's model requires the field for every version",
+    ),
+    (
+        "trust-root-tlog-validity-end-inclusive",
+        ".verificationMaterial.tlogEntries[0].inclusionProof",
+        "drop",
+        "a v0.1 bundle (as happy-path-v0.1)",
+    ),
+    (
+        "devstack-sign-blob",
+        ".verificationMaterial.tlogEntries[0].inclusionProof.hashes",
+        "drop",
+        "the devstack's one-entry tree has an empty proof: protobuf JSON omits an empty list, so dropping `[]` \
+         changes nothing; sigstore-python's model requires the key",
+    ),
+];
+
+/// Conformance `_pass` cases sigstore-python 4.5.1 itself refuses (newer than it), with its reason.
+const PYTHON_REFUSES: &[(&str, &str)] = &[
+    ("intoto-with-custom-trust-root", "Integrated time only supported for dsse/hashedrekord 0.0.1 types"),
+    ("trust-root-tsa-validity-end-inclusive", "not enough sources of verified time"),
+];
+
+fn vectors() -> Option<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors/sigstore-conformance/bundle-verify");
+    if root.exists() {
+        return Some(root);
+    }
+    assert!(std::env::var_os("CI").is_none(), "{} is absent; CI must provide ../shared", root.display());
+    eprintln!("skipped: {} is absent (CI provides ../shared beside the checkout)", root.display());
+    None
+}
+
+fn python() -> Option<PathBuf> {
+    let cli = std::env::var_os("GITSIGN_TEST_SIGSTORE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/sigstore"));
+    let python = cli.parent().unwrap().join("python");
+    if cli.exists() && python.exists() {
+        return Some(python);
+    }
+    assert!(std::env::var_os("CI").is_none(), "sigstore-python is missing at {}; ./test.sh installs it", cli.display());
+    eprintln!("skipped: sigstore-python is not installed at {} (./test.sh installs it)", cli.display());
+    None
+}
+
+/// One verification to run by both.
+#[derive(Clone, Debug)]
+struct Job {
+    case: String,
+    bundle: PathBuf,
+    artifact: PathBuf,
+    trusted_root: PathBuf,
+    identity: String,
+    issuer: String,
+}
+
+/// gitsign's verdict: `Ok(stdout)` or `Err(stderr)`.
+fn gitsign(job: &Job) -> Result<String, String> {
+    let args: Vec<String> = vec![
+        "--bundle".into(),
+        job.bundle.display().to_string(),
+        "--certificate-identity".into(),
+        job.identity.clone(),
+        "--certificate-oidc-issuer".into(),
+        job.issuer.clone(),
+        "--trusted-root".into(),
+        job.trusted_root.display().to_string(),
+        job.artifact.display().to_string(),
+    ];
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = gitsign::blob::verify_blob(&args, &Default::default(), &mut out, &mut err);
+    if code == 0 {
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&err).into_owned())
+    }
+}
+
+/// sigstore-python's verdicts, one per job.
+fn sigstore_python(python: &Path, jobs: &[Job]) -> Vec<Result<(), String>> {
+    let input: Vec<Value> = jobs
+        .iter()
+        .map(|j| {
+            json!({"bundle": j.bundle, "artifact": j.artifact, "trusted_root": j.trusted_root,
+                   "identity": j.identity, "issuer": j.issuer})
+        })
+        .collect();
+    let mut child = Command::new(python)
+        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/differential/verify_many.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    serde_json::to_writer(child.stdin.take().unwrap(), &input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "verify_many.py: {}", String::from_utf8_lossy(&out.stderr));
+    let results: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(results.len(), jobs.len());
+    results
+        .iter()
+        .map(|r| if r["ok"] == json!(true) { Ok(()) } else { Err(r["error"].as_str().unwrap_or_default().to_string()) })
+        .collect()
+}
+
+/// A step of a JSON path.
+#[derive(Clone, Debug)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn describe(path: &[Step]) -> String {
+    path.iter()
+        .map(|s| match s {
+            Step::Key(k) => format!(".{k}"),
+            Step::Index(i) => format!("[{i}]"),
+        })
+        .collect()
+}
+
+fn paths(v: &Value, here: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                here.push(Step::Key(k.clone()));
+                out.push(here.clone());
+                paths(child, here, out);
+                here.pop();
+            }
+        }
+        Value::Array(a) => {
+            for (i, child) in a.iter().enumerate() {
+                here.push(Step::Index(i));
+                out.push(here.clone());
+                paths(child, here, out);
+                here.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn at<'a>(v: &'a mut Value, path: &[Step]) -> &'a mut Value {
+    path.iter().fold(v, |v, s| match s {
+        Step::Key(k) => v.get_mut(k).unwrap(),
+        Step::Index(i) => v.get_mut(*i).unwrap(),
+    })
+}
+
+/// The mutations of one field: drop it, change one byte (of the decoded bytes when it is base64,
+/// so the result is still base64), change its number, give it the wrong type.
+fn mutate(bundle: &Value, path: &[Step]) -> Vec<(&'static str, Value)> {
+    let mut out = Vec::new();
+    let (parent, last) = path.split_at(path.len() - 1);
+    let mut dropped = bundle.clone();
+    match (&last[0], at(&mut dropped, parent)) {
+        (Step::Key(k), Value::Object(m)) => {
+            m.remove(k);
+        }
+        (Step::Index(i), Value::Array(a)) => {
+            a.remove(*i);
+        }
+        _ => unreachable!(),
+    }
+    out.push(("drop", dropped));
+    let mut value = bundle.clone();
+    let field = at(&mut value, path).clone();
+    let mut with = |name: &'static str, new: Value| {
+        let mut m = bundle.clone();
+        *at(&mut m, path) = new;
+        out.push((name, m));
+    };
+    match &field {
+        Value::String(s) => {
+            if let Ok(n) = s.parse::<i64>() {
+                with("number", Value::String((n + 1).to_string()));
+            } else if let Some(mut bytes) = gitsign_protocol::unb64(s).ok().filter(|b| !b.is_empty()) {
+                let mid = bytes.len() / 2;
+                bytes[mid] ^= 0x01;
+                with("byte", Value::String(gitsign_protocol::b64(&bytes)));
+            } else if !s.is_empty() {
+                let mut chars: Vec<char> = s.chars().collect();
+                let mid = chars.len() / 2;
+                chars[mid] = if chars[mid] == 'a' { 'b' } else { 'a' };
+                with("byte", Value::String(chars.into_iter().collect()));
+            }
+            with("type", json!(7));
+        }
+        Value::Number(n) => {
+            with("number", json!(n.as_i64().unwrap_or(0) + 1));
+            with("type", json!(true));
+        }
+        Value::Bool(b) => with("type", json!(if *b { "true" } else { "false" })),
+        Value::Object(_) => with("type", json!([])),
+        Value::Array(_) => with("type", json!({})),
+        Value::Null => with("type", json!(0)),
+    }
+    out
+}
+
+fn conformance_jobs(root: &Path) -> Vec<Job> {
+    let public_good = root.join("../../../trust/public-good/trusted_root.json");
+    let mut cases: Vec<PathBuf> =
+        std::fs::read_dir(root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    cases.sort();
+    cases
+        .into_iter()
+        .filter(|c| {
+            let name = c.file_name().unwrap().to_string_lossy();
+            // Managed-key bundles: `sigstore verify identity` has no key mode to compare with.
+            !name.ends_with("_fail") && !c.join("key.pub").exists()
+        })
+        .map(|c| {
+            let read = |n: &str| std::fs::read_to_string(c.join(n)).ok().map(|s| s.trim().to_string());
+            Job {
+                case: c.file_name().unwrap().to_string_lossy().into_owned(),
+                bundle: c.join("bundle.sigstore.json"),
+                artifact: if c.join("artifact").exists() { c.join("artifact") } else { root.join("a.txt") },
+                trusted_root: if c.join("trusted_root.json").exists() {
+                    c.join("trusted_root.json")
+                } else {
+                    public_good.clone()
+                },
+                identity: read("identity").unwrap_or(DEFAULT_IDENTITY.into()),
+                issuer: read("issuer").unwrap_or(DEFAULT_ISSUER.into()),
+            }
+        })
+        .collect()
+}
+
+/// A bundle `sign-blob` makes against the devstack.
+fn devstack_job(stack: &Stack, dir: &Path) -> Job {
+    let artifact = dir.join("devstack-artifact.txt");
+    std::fs::write(&artifact, b"signed for the differential test\n").unwrap();
+    let bundle = dir.join("devstack.sigstore.json");
+    let urls = stack.running.urls();
+    let out = Command::new(GITSIGN)
+        .env("SIGSTORE_ID_TOKEN", stack.token("diff@example.com"))
+        .env("GITSIGN_FULCIO_URL", &urls.fulcio)
+        .env("GITSIGN_REKOR_URL", &urls.rekor)
+        .arg("sign-blob")
+        .arg("--bundle")
+        .arg(&bundle)
+        .arg("--trusted-root")
+        .arg(stack.trusted_root())
+        .arg(&artifact)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    Job {
+        case: "devstack-sign-blob".into(),
+        bundle,
+        artifact,
+        trusted_root: stack.trusted_root(),
+        identity: "diff@example.com".into(),
+        issuer: urls.issuer.clone(),
+    }
+}
+
+#[test]
+fn mutants_gitsign_accepts_sigstore_python_accepts_too() {
+    let (Some(root), Some(python)) = (vectors(), python()) else { return };
+    let started = std::time::Instant::now();
+    let stack = Stack::start();
+    let work = tempfile::tempdir().unwrap();
+    let mut originals = conformance_jobs(&root);
+    originals.push(devstack_job(&stack, work.path()));
+
+    // Only originals both verify are mutated, or the comparison means nothing. gitsign must
+    // verify every one; sigstore-python 4.5.1 refuses the `_pass` cases in [`PYTHON_REFUSES`].
+    let verdicts = sigstore_python(&python, &originals);
+    let mut kept = Vec::new();
+    for (job, py) in originals.into_iter().zip(verdicts) {
+        assert!(gitsign(&job).is_ok(), "{}: gitsign refuses the original: {:?}", job.case, gitsign(&job));
+        match py {
+            Ok(()) => kept.push(job),
+            Err(e) => {
+                assert!(
+                    PYTHON_REFUSES.iter().any(|(c, why)| *c == job.case && e.contains(why)),
+                    "{}: sigstore-python refuses the original: {e}",
+                    job.case
+                );
+                eprintln!("differential: left out {}: sigstore-python refuses the original: {e}", job.case);
+            }
+        }
+    }
+    let originals = kept;
+
+    // Every single-point mutant, then an evenly spaced sample of them.
+    let mut all = Vec::new();
+    for job in &originals {
+        let bundle: Value = serde_json::from_slice(&std::fs::read(&job.bundle).unwrap()).unwrap();
+        let mut fields = Vec::new();
+        paths(&bundle, &mut Vec::new(), &mut fields);
+        for path in fields {
+            for (kind, mutant) in mutate(&bundle, &path) {
+                all.push((job, describe(&path), kind, mutant));
+            }
+        }
+    }
+    let bound = std::env::var("GITSIGN_DIFFERENTIAL_MUTANTS").ok().and_then(|n| n.parse().ok()).unwrap_or(MUTANTS);
+    let stride = all.len().div_ceil(bound.max(1)).max(1);
+    let mut jobs = Vec::new();
+    let mut labels = Vec::new();
+    for (n, (job, path, kind, mutant)) in all.iter().enumerate().filter(|(i, _)| i % stride == 0) {
+        let file = work.path().join(format!("mutant-{n}.json"));
+        std::fs::write(&file, serde_json::to_vec(mutant).unwrap()).unwrap();
+        jobs.push(Job { bundle: file, ..(*job).clone() });
+        labels.push((job.case.clone(), path.clone(), *kind));
+    }
+    let python_verdicts = sigstore_python(&python, &jobs);
+    let (mut both_refuse, mut both_accept, mut only_python, mut benign) = (0, 0, Vec::new(), 0);
+    let mut only_gitsign = Vec::new();
+    for ((job, (case, path, kind)), py) in jobs.iter().zip(&labels).zip(&python_verdicts) {
+        match (gitsign(job), py) {
+            (Ok(_), Ok(())) => both_accept += 1,
+            (Err(_), Err(_)) => both_refuse += 1,
+            (Err(g), Ok(())) => only_python.push(format!("{case} {path} {kind}: gitsign: {}", g.trim())),
+            (Ok(out), Err(e)) => {
+                let why = BENIGN
+                    .iter()
+                    .find(|(c, p, k, _)| case.starts_with(c) && path.starts_with(p) && (*k == "*" || k == kind));
+                match why {
+                    Some(_) => benign += 1,
+                    None => {
+                        only_gitsign.push(format!("{case} {path} {kind}: gitsign: {} sigstore-python: {e}", out.trim()))
+                    }
+                }
+            }
+        }
+    }
+    eprintln!(
+        "differential: {} mutants of {} sampled ({} bundles) in {:.1}s: {both_refuse} refused by both, {both_accept} \
+         accepted by both, {benign} accepted by gitsign only for a named benign reason, {} refused by gitsign only, {} \
+         accepted by gitsign only",
+        jobs.len(),
+        all.len(),
+        originals.len(),
+        started.elapsed().as_secs_f64(),
+        only_python.len(),
+        only_gitsign.len()
+    );
+    for m in &only_python {
+        eprintln!("  stricter than sigstore-python: {m}");
+    }
+    assert!(only_gitsign.is_empty(), "accepted by gitsign, refused by sigstore-python:\n{}", only_gitsign.join("\n"));
+}
+
+/// The mutants of issue 8 item 5, by name: each is refused by sigstore-python, and by gitsign with
+/// a reason that names the defect.
+#[test]
+fn values_reported_as_verified_are_proven_and_parsing_is_strict() {
+    let (Some(root), Some(python)) = (vectors(), python()) else { return };
+    let jobs = conformance_jobs(&root);
+    let job = |case: &str| jobs.iter().find(|j| j.case == case).unwrap().clone();
+    let load = |j: &Job| -> Value { serde_json::from_slice(&std::fs::read(&j.bundle).unwrap()).unwrap() };
+    let work = tempfile::tempdir().unwrap();
+    let mut mutants: Vec<(&str, Job, &str)> = Vec::new();
+    let mut add = |name: &'static str, base: &Job, bundle: Value, reason: &'static str| {
+        let file = work.path().join(format!("{name}.json"));
+        std::fs::write(&file, serde_json::to_vec(&bundle).unwrap()).unwrap();
+        mutants.push((name, Job { bundle: file, ..base.clone() }, reason));
+    };
+    /// The bundle with its first RFC 3161 token changed by `f`.
+    fn with_token(mut b: Value, f: impl FnOnce(&mut Vec<u8>)) -> Value {
+        let ts = &mut b["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]["signedTimestamp"];
+        let text: String = ts.as_str().unwrap().chars().filter(|c| !c.is_whitespace()).collect();
+        let mut der = gitsign_protocol::unb64(&text).unwrap();
+        f(&mut der);
+        *ts = json!(gitsign_protocol::b64(&der));
+        b
+    }
+    fn find(hay: &[u8], needle: &[u8]) -> usize {
+        hay.windows(needle.len()).position(|w| w == needle).expect("pattern in the token")
+    }
+
+    // (a) A Rekor v2 entry's own logIndex is covered by nothing: it must be the proven one.
+    let v2 = job("rekor2-happy-path");
+    let mut b = load(&v2);
+    let proven: i64 =
+        b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["logIndex"].as_str().unwrap().parse().unwrap();
+    let shown = gitsign(&v2).unwrap();
+    assert!(shown.contains(&format!("log index {proven}\n")), "{shown}");
+    b["verificationMaterial"]["tlogEntries"][0]["logIndex"] = json!((proven + 1000).to_string());
+    add("v2-log-index", &v2, b, "is not the index");
+
+    // (b) RFC 3161 tokens: valid DER only, the right outer tag, well-formed digestAlgorithms,
+    // embedded certificates only the trusted authority's.
+    add(
+        "token-outer-tag",
+        &v2,
+        with_token(load(&v2), |d| d[0] = 0x31),
+        "timestamp: the token's outer tag is SET, not SEQUENCE",
+    );
+    add("token-trailing-byte", &v2, with_token(load(&v2), |d| d.push(0)), "timestamp: not DER");
+    let sha2_oid = [0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02];
+    add(
+        "token-digest-algorithms",
+        &v2,
+        with_token(load(&v2), |d| {
+            // The first hash OID of the SignedData is its digestAlgorithms entry.
+            let at = find(d, &sha2_oid) + sha2_oid.len();
+            d[at] = 0x7f;
+        }),
+        "timestamp: hash algorithm 2.16.840.1.101.3.4.2.127 is not supported",
+    );
+    let embedded = job("rekor2-timestamp-with-embedded-cert");
+    let tsa_root: Value = serde_json::from_slice(&std::fs::read(&embedded.trusted_root).unwrap()).unwrap();
+    let tsa_leaf = gitsign_protocol::unb64(
+        tsa_root["timestampAuthorities"][0]["certChain"]["certificates"][0]["rawBytes"].as_str().unwrap(),
+    )
+    .unwrap();
+    add(
+        "token-embedded-certificate",
+        &embedded,
+        with_token(load(&embedded), |d| {
+            // One byte of the embedded certificate's signature: it still parses, but is not the
+            // trusted authority's certificate any more.
+            let end = find(d, &tsa_leaf) + tsa_leaf.len();
+            d[end - 1] ^= 0x01;
+        }),
+        "timestamp: the token embeds a certificate that is not the trusted timestamp authority's",
+    );
+
+    // (c) messageDigest, when present, is complete and SHA2_256.
+    let v3 = job("happy-path-v0.3");
+    let mut b = load(&v3);
+    b["messageSignature"]["messageDigest"].as_object_mut().unwrap().remove("algorithm");
+    add("digest-algorithm-missing", &v3, b, "messageDigest.algorithm is missing");
+    let mut b = load(&v3);
+    b["messageSignature"]["messageDigest"]["algorithm"] = json!("SHA2_999");
+    add("digest-algorithm-other", &v3, b, "messageDigest.algorithm is \"SHA2_999\"");
+    let mut b = load(&v3);
+    b["messageSignature"]["messageDigest"].as_object_mut().unwrap().remove("digest");
+    add("digest-missing", &v3, b, "messageDigest.digest is missing");
+
+    let jobs: Vec<Job> = mutants.iter().map(|(_, j, _)| j.clone()).collect();
+    let python_verdicts = sigstore_python(&python, &jobs);
+    let mut wrong = Vec::new();
+    for ((name, job, reason), py) in mutants.iter().zip(&python_verdicts) {
+        // sigstore-python never reports a v2 entry's index, so it does not compare it; gitsign
+        // reports the index and so must refuse one nothing proves.
+        if *name != "v2-log-index" {
+            assert!(py.is_err(), "{name}: sigstore-python accepts it, so it is no defect");
+        }
+        match gitsign(job) {
+            Ok(out) => wrong.push(format!("{name}: gitsign accepts it: {}", out.trim())),
+            Err(e) if !e.contains(reason) => {
+                wrong.push(format!("{name}: refused, but not because {reason:?}: {}", e.trim()))
+            }
+            Err(_) => {}
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
