@@ -308,6 +308,7 @@ mod tests {
             "https://",
             "https:///path",
             "https://:443",
+            "https://:8080",
             "http://u@host",
             "http://a b",
             "http://a+b",
@@ -418,6 +419,25 @@ mod tests {
         let err = cp.verify("log.example", &public).unwrap_err().to_string();
         assert!(!err.contains('\u{1b}'), "{err:?}");
         assert!(err.contains("evil\u{fffd}[31m"), "{err:?}");
+    }
+
+    #[test]
+    fn long_names_are_cut_in_messages() {
+        let long = "n".repeat(150);
+        let err = log_name(&format!("ftp://{long}")).unwrap_err().to_string();
+        assert!(err.contains(&format!("\"ftp://{}…\"", "n".repeat(94))), "{err}");
+        let short = log_name("ftp://x").unwrap_err().to_string();
+        assert!(short.contains("\"ftp://x\"") && !short.contains('…'), "{short}");
+    }
+
+    #[test]
+    fn a_signature_needs_a_key_hint_and_at_least_one_byte() {
+        let head = "log\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n";
+        let line = |n: usize| format!("{head}\u{2014} log {}\n", crate::b64(vec![1u8; n]));
+        let err = SignedCheckpoint::parse(&line(4)).unwrap_err();
+        assert!(matches!(err, CheckpointError::Malformed("signature too short")), "{err}");
+        let cp = SignedCheckpoint::parse(&line(5)).unwrap();
+        assert_eq!((cp.signatures[0].key_hint, cp.signatures[0].signature.clone()), ([1; 4], vec![1]));
     }
 
     #[test]
