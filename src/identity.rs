@@ -76,20 +76,26 @@ impl Token {
     }
 }
 
-/// Gets a token.
-pub fn get_token(config: &Config, env: &Env, http: &Http, ui: &mut Ui) -> Result<Token, IdentityError> {
+/// A token that comes without a prompt (`SIGSTORE_ID_TOKEN`, GitHub Actions' ambient token), if
+/// the environment provides one: such a token names the identity the user asked for.
+pub fn ambient_token(config: &Config, env: &Env, http: &Http) -> Result<Option<Token>, IdentityError> {
     if let Some(t) = env.get("SIGSTORE_ID_TOKEN").filter(|t| !t.trim().is_empty()) {
-        return Token::new(t.clone());
+        return Token::new(t.clone()).map(Some);
     }
     let github = env.get("ACTIONS_ID_TOKEN_REQUEST_URL").zip(env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"));
     match (&config.token_provider, github) {
-        (Some(TokenProvider::GithubActions) | None, Some((url, bearer))) => return github_actions(http, url, bearer),
-        (Some(TokenProvider::GithubActions), None) => {
-            return Err(IdentityError::Login(
-                "tokenProvider is github-actions but ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN are not set (does the job have `permissions: id-token: write`?)".into(),
-            ));
-        }
-        _ => {}
+        (Some(TokenProvider::GithubActions) | None, Some((url, bearer))) => github_actions(http, url, bearer).map(Some),
+        (Some(TokenProvider::GithubActions), None) => Err(IdentityError::Login(
+            "tokenProvider is github-actions but ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN are not set (does the job have `permissions: id-token: write`?)".into(),
+        )),
+        _ => Ok(None),
+    }
+}
+
+/// Gets a token.
+pub fn get_token(config: &Config, env: &Env, http: &Http, ui: &mut Ui) -> Result<Token, IdentityError> {
+    if let Some(token) = ambient_token(config, env, http)? {
+        return Ok(token);
     }
     let provider = Provider::discover(config, http)?;
     match config.token_provider {

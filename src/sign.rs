@@ -145,6 +145,11 @@ impl Credential {
 /// Logs in, makes an ephemeral key, and gets a certificate for it from Fulcio.
 pub fn obtain_credential(config: &Config, env: &Env, http: &Http, ui: &mut Ui) -> Result<Credential, SignError> {
     let token = identity::get_token(config, env, http, ui)?;
+    credential_for_token(config, http, &token)
+}
+
+/// Makes an ephemeral key and gets a certificate for it from Fulcio with `token`.
+pub fn credential_for_token(config: &Config, http: &Http, token: &identity::Token) -> Result<Credential, SignError> {
     crate::debug_log!("identity token for {}", token.subject);
     // RFC 6979 nonces: no RNG beyond the OS's is touched (aws-lc's takes ~20 ms to start).
     let key = SigningKey::random(&mut rand_core::OsRng);

@@ -164,7 +164,10 @@ fn sixteen_signers_at_once_share_one_login() {
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap();
-            let payload = format!("tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\\nauthor A <a@x> {i} +0000\\ncommitter A <a@x> {i} +0000\\n\\nsigner {i}\\n");
+            let payload = format!(
+                "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor A <a@x> {i} +0000\ncommitter A <a@x> {i} +0000\n\nsigner {i}\n"
+            );
+            assert!(gitsign::history::object_id(payload.as_bytes(), "").is_some(), "the payload is a commit");
             child.stdin.take().unwrap().write_all(payload.as_bytes()).unwrap();
             child
         })
@@ -282,12 +285,205 @@ fn a_cache_answering_garbage_or_a_stale_socket_still_signs() {
     repo.stage("a.txt", "one\n");
     repo.set_env("GITSIGN_CREDENTIAL_CACHE", &garbage.display().to_string());
     repo.ok(&["commit", "-q", "-S", "-m", "through a garbage cache"]);
+    // The one-line note the README promises, and nothing else about the cache.
+    let (_, stderr) = sign_directly(&repo, &payload(1));
+    let notes = cache_notes(&stderr);
+    assert_eq!(notes.len(), 1, "{stderr}");
+    assert!(
+        notes[0].starts_with(&format!(
+            "gitsign: credential cache {0}: the credential cache at {0} answered garbage: ",
+            garbage.display()
+        )) && notes[0].ends_with("; logging in instead"),
+        "{stderr}"
+    );
     // A socket file nobody listens on (a dead daemon's).
     let stale = dir.path().join("stale.sock");
     drop(std::os::unix::net::UnixListener::bind(&stale).unwrap());
     repo.set_env("GITSIGN_CREDENTIAL_CACHE", &stale.display().to_string());
     repo.stage("b.txt", "two\n");
     repo.ok(&["commit", "-q", "-S", "-m", "through a stale socket"]);
+    let (_, stderr) = sign_directly(&repo, &payload(2));
+    assert_eq!(
+        cache_notes(&stderr),
+        [format!(
+            "gitsign: credential cache {0}: cannot talk to the credential cache at {0}: Connection refused (os error 111); logging in instead",
+            stale.display()
+        )],
+        "{stderr}"
+    );
     let out = repo.command(GITSIGN).args(["verify", "--all"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+/// Signs `payload` with gitsign directly (as git does), without a controlling terminal so that
+/// its notes reach stderr; returns (stdout, stderr) and asserts success.
+fn sign_directly(repo: &Repo, payload: &str) -> (Vec<u8>, String) {
+    let mut child = repo
+        .command("setsid")
+        .args(["--wait", GITSIGN, "--status-fd=2", "-bsau", "ann@example.com"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(payload.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    (out.stdout, stderr)
+}
+
+/// The lines gitsign printed about the credential cache.
+fn cache_notes(stderr: &str) -> Vec<&str> {
+    stderr.lines().filter(|l| l.starts_with("gitsign: credential cache")).collect()
+}
+
+/// A commit payload; each `n` a different one (Rekor refuses the same entry twice).
+fn payload(n: u32) -> String {
+    format!(
+        "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor A <a@x> {n} +0000\ncommitter A <a@x> {n} +0000\n\nsigned\n"
+    )
+}
+
+fn cert_of(signature: &[u8]) -> Vec<u8> {
+    gitsign::signature::parse(&gitsign::signature::dearmor(signature).unwrap()).unwrap().signer_cert
+}
+
+fn verify_as(repo: &Repo, rev: &str, identity: &str) -> std::process::Output {
+    repo.command(GITSIGN).args(["verify", "--certificate-identity", identity, rev]).output().unwrap()
+}
+
+#[test]
+fn an_explicit_token_for_another_identity_wins_over_the_cached_credential() {
+    let stack = Stack::start();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let daemon = start_daemon(cache_dir.path());
+    let mut repo = Repo::new(&stack, "alice@example.com");
+    repo.set_env("GITSIGN_CREDENTIAL_CACHE", &daemon.socket.display().to_string());
+    repo.stage("a.txt", "alice\n");
+    repo.ok(&["commit", "-q", "-S", "-m", "alice's"]);
+    // Alice's credential is cached; bob's token is explicit: bob signs.
+    repo.set_env("SIGSTORE_ID_TOKEN", &stack.token("bob@example.com"));
+    repo.stage("b.txt", "bob\n");
+    repo.ok(&["commit", "-q", "-S", "-m", "bob's"]);
+    let out = verify_as(&repo, "HEAD", "bob@example.com");
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = verify_as(&repo, "HEAD", "alice@example.com");
+    assert!(!out.status.success(), "bob's commit verifies as alice");
+    let out = verify_as(&repo, "HEAD~1", "alice@example.com");
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    // The cache now holds bob's credential: his next commit reuses it.
+    repo.stage("c.txt", "bob again\n");
+    repo.ok(&["commit", "-q", "-S", "-m", "bob's second"]);
+    let certs = signer_certs(&repo);
+    assert_eq!(certs[0], certs[1], "bob's second commit reuses his cached credential");
+    assert_ne!(certs[1], certs[2]);
+    let out = repo.command(GITSIGN).args(["credentials", "list"]).output().unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(listed.contains("bob@example.com") && !listed.contains("alice@example.com"), "{listed}");
+    // And alice's explicit token gets alice again, not bob's cached credential.
+    repo.set_env("SIGSTORE_ID_TOKEN", &stack.token("alice@example.com"));
+    repo.stage("d.txt", "alice again\n");
+    repo.ok(&["commit", "-q", "-S", "-m", "alice's second"]);
+    let out = verify_as(&repo, "HEAD", "alice@example.com");
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+}
+
+/// Sends one raw line to the daemon and returns its raw answer.
+fn raw_exchange(socket: &Path, line: &str) -> String {
+    use std::io::{BufRead as _, BufReader};
+    let mut s = std::os::unix::net::UnixStream::connect(socket).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(line.as_bytes()).unwrap();
+    let mut answer = String::new();
+    BufReader::new(s).read_line(&mut answer).unwrap();
+    answer
+}
+
+#[test]
+fn a_client_and_a_daemon_of_other_protocol_versions_refuse_each_other_in_one_line() {
+    let v = gitsign_credential_cache::protocol::VERSION;
+    let cache_dir = tempfile::tempdir().unwrap();
+    let daemon = start_daemon(cache_dir.path());
+    // An older and a newer client, speaking to this daemon.
+    for other in [v - 1, v + 1] {
+        let answer = raw_exchange(&daemon.socket, &format!("{{\"v\":{other},\"op\":\"list\"}}\n"));
+        let parsed: serde_json::Value = serde_json::from_str(&answer).unwrap();
+        assert_eq!(parsed["status"], "error", "{answer}");
+        assert_eq!(
+            parsed["message"],
+            format!(
+                "refused: this credential cache speaks protocol version {v} and the client speaks {other}; use gitsign and gitsign-credential-cache from the same release"
+            ),
+            "{answer}"
+        );
+    }
+    // The same version is served.
+    let answer = raw_exchange(&daemon.socket, &format!("{{\"v\":{v},\"op\":\"list\"}}\n"));
+    assert!(answer.contains("\"status\":\"entries\""), "{answer}");
+
+    // This gitsign, speaking to an older daemon (which answers in its own version): one line,
+    // and the commit is still signed.
+    let stack = Stack::start();
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&old).unwrap();
+    let old_version = v - 1;
+    std::thread::spawn(move || {
+        for s in listener.incoming().flatten() {
+            let mut line = String::new();
+            let mut r = std::io::BufReader::new(&s);
+            let _ = std::io::BufRead::read_line(&mut r, &mut line);
+            let _ = (&s).write_all(
+                format!("{{\"v\":{old_version},\"status\":\"error\",\"message\":\"protocol version {v} is not {old_version}\"}}\n")
+                    .as_bytes(),
+            );
+        }
+    });
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    repo.set_env("GITSIGN_CREDENTIAL_CACHE", &old.display().to_string());
+    let (_, stderr) = sign_directly(&repo, &payload(3));
+    assert_eq!(
+        cache_notes(&stderr),
+        [format!(
+            "gitsign: credential cache {0}: the credential cache at {0} speaks protocol version {old_version} and this gitsign speaks {v}: restart gitsign-credential-cache from the same release as gitsign; logging in instead",
+            old.display()
+        )],
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_cached_credential_with_under_30_seconds_left_is_not_used() {
+    use gitsign_credential_cache::{client, protocol};
+    let stack = Stack::start();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let daemon = start_daemon(cache_dir.path());
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    repo.set_env("GITSIGN_CREDENTIAL_CACHE", &daemon.socket.display().to_string());
+    let (first, _) = sign_directly(&repo, &payload(4));
+    // Take the cached credential and store it back with `left` seconds to live.
+    let restore = |left: i64| {
+        let call = |r| client::call(&daemon.socket, r, Duration::from_secs(5)).unwrap();
+        let key = match call(protocol::Request::List) {
+            protocol::Response::Entries { entries } => entries[0].key.clone(),
+            other => panic!("{other:?}"),
+        };
+        let get = protocol::Request::Get { key: key.clone(), min_valid: 0, wait: 0, want: None };
+        let mut credential = match call(get) {
+            protocol::Response::Hit { credential } => credential,
+            other => panic!("{other:?}"),
+        };
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        credential.not_after = now + left;
+        call(protocol::Request::Put { key, credential });
+    };
+    // 40 s left: used.
+    restore(40);
+    let (second, _) = sign_directly(&repo, &payload(5));
+    assert_eq!(cert_of(&first), cert_of(&second), "a credential with 40 s left is used");
+    // 25 s left: not used, a new one is got.
+    restore(25);
+    let (third, _) = sign_directly(&repo, &payload(6));
+    assert_ne!(cert_of(&first), cert_of(&third), "a credential with 25 s left was used");
 }

@@ -1,7 +1,6 @@
 //! The client side: one request, one answer, with bounded timeouts.
 
-use crate::protocol::{Envelope, Request, Response, VERSION};
-use std::io::{BufRead, BufReader, Write};
+use crate::protocol::{self, Request, Response, VERSION, WireError};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -25,32 +24,34 @@ pub enum ClientError {
         /// What was wrong.
         detail: String,
     },
+    /// A daemon of another release.
+    #[error(
+        "the credential cache at {path} speaks protocol version {theirs} and this gitsign speaks {VERSION}: restart gitsign-credential-cache from the same release as gitsign"
+    )]
+    Version {
+        /// Socket path.
+        path: PathBuf,
+        /// The daemon's version.
+        theirs: u64,
+    },
 }
 
 /// Sends `request` to the daemon at `path`, waiting at most `timeout` for the answer.
 pub fn call(path: &Path, request: Request, timeout: Duration) -> Result<Response, ClientError> {
     let io = |source| ClientError::Io { path: path.to_path_buf(), source };
+    let wire = |e: WireError| match e {
+        WireError::Io(source) => io(source),
+        WireError::Version { theirs } => ClientError::Version { path: path.to_path_buf(), theirs },
+        other => ClientError::Garbage { path: path.to_path_buf(), detail: other.to_string() },
+    };
     let mut stream = UnixStream::connect(path).map_err(io)?;
     stream.set_read_timeout(Some(timeout)).map_err(io)?;
     stream.set_write_timeout(Some(Duration::from_secs(5))).map_err(io)?;
-    let mut line = serde_json::to_vec(&Envelope { v: VERSION, body: request }).unwrap_or_default();
-    line.push(b'\n');
-    let written = stream.write_all(&line);
-    // A `put` carries a private key: wipe the encoded request.
-    zeroize::Zeroize::zeroize(&mut line);
-    written.map_err(io)?;
-    let mut answer = String::new();
-    // A cache answer is a few kilobytes; read at most 1 MiB.
-    BufReader::new(std::io::Read::take(stream, 1 << 20)).read_line(&mut answer).map_err(io)?;
-    let parsed: Result<Envelope<Response>, _> = serde_json::from_str(&answer);
-    // A hit carries a private key: wipe the raw answer once parsed.
-    zeroize::Zeroize::zeroize(&mut answer);
-    let envelope = parsed.map_err(|e| ClientError::Garbage { path: path.to_path_buf(), detail: e.to_string() })?;
-    if envelope.v != VERSION {
-        return Err(ClientError::Garbage {
-            path: path.to_path_buf(),
-            detail: format!("protocol version {} (this gitsign speaks {VERSION})", envelope.v),
-        });
-    }
-    Ok(envelope.body)
+    // A `put` carries a private key, a hit answers one: both buffers are wiped when dropped.
+    protocol::write_line(&mut stream, &request).map_err(wire)?;
+    let answer = protocol::read_line(&mut stream).map_err(wire)?;
+    let response: Response = protocol::parse(&answer).map_err(wire)?;
+    // A daemon refusing this client's version says so in an error of its own version's shape,
+    // which `parse` has already turned into a version error; any other refusal is passed on.
+    Ok(response)
 }

@@ -1,15 +1,18 @@
 //! The daemon: credentials in a map in memory (zeroized when dropped, never written, never
-//! logged), purged when they expire; one thread per connection; peers of another uid refused.
-//! A client that misses leads the login for its key while others asking for the same key wait
-//! for the result, so concurrent signers cause one login.
+//! logged), purged when they expire; one thread per connection, at most [`MAX_CONNECTIONS`] at
+//! once; peers of another uid refused. A client that misses leads the login for its key while
+//! others asking for the same key wait for the result, so concurrent signers cause one login.
 
-use crate::protocol::{Credential, Entry, Envelope, Request, Response, VERSION};
+use crate::protocol::{self, Credential, Entry, Request, Response, VERSION, WireError};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write as _;
 use std::os::unix::net::{UnixListener, UnixStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use zeroize::Zeroize as _;
+
+/// Connections served at once; more are refused with a message naming this cap.
+pub const MAX_CONNECTIONS: usize = 64;
 
 #[derive(Default)]
 struct State {
@@ -52,14 +55,18 @@ impl Cache {
     /// Answers one request.
     pub fn handle(&self, request: Request) -> Response {
         match request {
-            Request::Get { key, min_valid, wait } => {
+            Request::Get { key, min_valid, wait, want } => {
                 let deadline = Instant::now() + Duration::from_secs(wait.min(600));
                 let mut state = self.lock();
                 loop {
                     let t = now();
                     state.entries.retain(|_, c| c.not_after > t);
                     if let Some(c) = state.entries.get(&key).filter(|c| c.not_after - t >= min_valid) {
-                        return Response::Hit { credential: c.clone() };
+                        // A client holding a token gets only a credential for the same identity;
+                        // otherwise it leads (or waits for) a login like any other.
+                        if want.as_ref().is_none_or(|w| *w == c.token) {
+                            return Response::Hit { credential: c.clone() };
+                        }
                     }
                     let led = state.leading.get(&key).is_some_and(|since| since.elapsed() < LEAD_TIMEOUT);
                     if !led || Instant::now() >= deadline {
@@ -88,7 +95,12 @@ impl Cache {
                     .lock()
                     .entries
                     .iter()
-                    .map(|(k, c)| Entry { key: k.clone(), identity: c.identity.clone(), not_after: c.not_after })
+                    .map(|(k, c)| Entry {
+                        key: k.clone(),
+                        identity: c.identity.clone(),
+                        issuer: c.token.issuer.clone(),
+                        not_after: c.not_after,
+                    })
                     .collect();
                 Response::Entries { entries }
             }
@@ -108,29 +120,28 @@ fn same_user(stream: &UnixStream) -> bool {
 
 fn serve_one(cache: &Cache, mut stream: UnixStream) {
     // The request is read before the peer is judged, so that a refused client reads the
-    // refusal instead of a broken pipe.
-    let mut line = String::new();
+    // refusal instead of a broken pipe. Both buffers may hold a key and are wiped.
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let read = stream.try_clone().map(|s| BufReader::new(std::io::Read::take(s, 1 << 20)).read_line(&mut line));
-    let parsed = serde_json::from_str::<Envelope<Request>>(&line);
-    // The request may hold a private key: wipe the raw text once parsed.
-    line.zeroize();
-    if !matches!(read, Ok(Ok(_))) {
-        return;
-    }
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(10)));
+    let parsed = match protocol::read_line(&mut stream) {
+        Ok(line) => protocol::parse::<Request>(&line),
+        Err(WireError::Io(_) | WireError::Truncated(_)) => return,
+        Err(e) => Err(e),
+    };
     let answer = if !same_user(&stream) {
         Response::Error { message: "refused: the cache serves only its own user".into() }
     } else {
         match parsed {
-            Ok(e) if e.v == VERSION => cache.handle(e.body),
-            Ok(e) => Response::Error { message: format!("protocol version {} is not {VERSION}", e.v) },
-            Err(e) => Response::Error { message: format!("not a request: {e}") },
+            Ok(request) => cache.handle(request),
+            Err(WireError::Version { theirs }) => Response::Error {
+                message: format!(
+                    "refused: this credential cache speaks protocol version {VERSION} and the client speaks {theirs}; use gitsign and gitsign-credential-cache from the same release"
+                ),
+            },
+            Err(e) => Response::Error { message: format!("refused: {e}") },
         }
     };
-    let mut out = serde_json::to_vec(&Envelope { v: VERSION, body: answer }).unwrap_or_default();
-    out.push(b'\n');
-    let _ = stream.write_all(&out);
-    out.zeroize();
+    let _ = protocol::write_line(&mut stream, &answer);
 }
 
 /// Serves `listener` until the process ends.
@@ -142,10 +153,34 @@ pub fn serve(listener: UnixListener, cache: Arc<Cache>) -> std::io::Result<()> {
             purger.purge();
         }
     });
+    let open = Arc::new(AtomicUsize::new(0));
     for stream in listener.incoming() {
-        let stream = stream?;
+        let mut stream = stream?;
+        if open.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+            open.fetch_sub(1, Ordering::SeqCst);
+            // The request is read (for at most a second) so the client reads the refusal rather
+            // than a broken pipe.
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+            let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+            let _ = protocol::read_line(&mut stream);
+            let refusal = Response::Error {
+                message: format!("refused: the credential cache serves at most {MAX_CONNECTIONS} connections at once"),
+            };
+            let _ = protocol::write_line(&mut stream, &refusal);
+            let _ = stream.flush();
+            continue;
+        }
         let cache = cache.clone();
-        std::thread::spawn(move || serve_one(&cache, stream));
+        let open = open.clone();
+        // Small stacks: with the memory locked, every thread's stack is locked too.
+        let counter = open.clone();
+        let spawned = std::thread::Builder::new().stack_size(256 * 1024).spawn(move || {
+            serve_one(&cache, stream);
+            open.fetch_sub(1, Ordering::SeqCst);
+        });
+        if spawned.is_err() {
+            counter.fetch_sub(1, Ordering::SeqCst);
+        }
     }
     Ok(())
 }
