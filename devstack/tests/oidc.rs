@@ -48,6 +48,7 @@ fn authorization_code_with_pkce_gives_a_token_fulcio_accepts() {
     let oidc = CoreClient::from_provider_metadata(metadata, ClientId::new("sigstore".into()), None)
         .set_redirect_uri(RedirectUrl::new(redirect.into()).unwrap());
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let original_verifier = verifier.secret().clone();
     let (auth_url, csrf, nonce) = oidc
         .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
         .add_scope(Scope::new("email".into()))
@@ -86,9 +87,23 @@ fn authorization_code_with_pkce_gives_a_token_fulcio_accepts() {
     let resp = request_cert(&running, &id_token.to_string(), &ec_key(), "carol@example.com");
     assert_eq!(resp.status(), 201, "{}", resp.text().unwrap());
 
-    // A code is good once.
-    let (_, again) = PkceCodeChallenge::new_random_sha256();
-    assert!(oidc.exchange_code(AuthorizationCode::new(code)).unwrap().set_pkce_verifier(again).request(&http).is_err());
+    // A code is good once: replayed with everything the first exchange had (the original PKCE
+    // verifier included), it is refused for being used, not for anything else.
+    let resp = c
+        .post(format!("{issuer_url}/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect),
+            ("client_id", "sigstore"),
+            ("code_verifier", original_verifier.as_str()),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let v: serde_json::Value = resp.json().unwrap();
+    assert_eq!(v["error"], "invalid_grant", "{v}");
+    assert!(v["error_description"].as_str().unwrap_or_default().contains("used"), "{v}");
 }
 
 #[test]
@@ -117,6 +132,12 @@ fn pkce_and_loopback_redirects_are_enforced() {
     for bad in ["https://evil.example/cb", "http://127.0.0.1.evil.example/cb"] {
         let resp = auth(s256, bad);
         assert_eq!(resp.status(), 400, "{bad}");
+        assert!(resp.headers().get("location").is_none(), "{bad}");
+        let body = resp.text().unwrap();
+        assert!(
+            body.contains("redirect_uri must be an http:// URL on a loopback address"),
+            "{bad}: the refusal must give the reason: {body}"
+        );
     }
     // A wrong code_verifier is refused at the token endpoint.
     let page = auth(s256, "http://127.0.0.1:4444/cb").text().unwrap();
