@@ -30,4 +30,18 @@ fi
 # Tests run the binaries of every workspace package (gitsign, gitsign-devstack,
 # gitsign-credential-cache); cargo test builds only those of the package under test.
 cargo build --workspace --bins --locked
+# Every skip is appended to this file by tests/common/skip.rs and summed up after the run, where a
+# person sees it (libtest captures the tests' own "skipped" lines). Under CI a skip fails instead.
+export GITSIGN_TEST_SKIPS_FILE
+GITSIGN_TEST_SKIPS_FILE=$(realpath -m "${CARGO_TARGET_DIR:-target}/skipped.txt")
+mkdir -p "$(dirname "$GITSIGN_TEST_SKIPS_FILE")" && : > "$GITSIGN_TEST_SKIPS_FILE"
+skip_summary() {
+  local n; n=$(grep -c . "$GITSIGN_TEST_SKIPS_FILE" 2>/dev/null) || n=0
+  if [ "$n" -gt 0 ]; then
+    echo "test.sh: $n tests skipped:" >&2; sed 's/^/  /' "$GITSIGN_TEST_SKIPS_FILE" >&2
+  else
+    echo "test.sh: 0 tests skipped" >&2
+  fi
+}
+trap skip_summary EXIT
 cargo test --workspace --locked "$@"

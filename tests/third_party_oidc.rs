@@ -21,12 +21,7 @@ impl Drop for Node {
 fn provider() -> Option<(Node, String)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/oidc-provider");
     if !dir.join("node_modules/oidc-provider").exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "oidc-provider is not installed in {}; ./test.sh installs it",
-            dir.display()
-        );
-        eprintln!("skipped: oidc-provider is not installed (./test.sh runs npm ci in {})", dir.display());
+        common::skip::skip(&format!("oidc-provider is not installed (./test.sh runs npm ci in {})", dir.display()));
         return None;
     }
     let mut child = Command::new("node")

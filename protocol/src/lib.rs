@@ -21,6 +21,11 @@ pub mod rekor;
 pub mod sct;
 pub mod trust;
 
+/// The workspace's one skip helper (fails under CI), shared with the integration tests.
+#[cfg(test)]
+#[path = "../../tests/common/skip.rs"]
+mod test_skip;
+
 /// Standard base64 (with padding), the encoding of every byte field in these JSON documents.
 pub fn b64(bytes: impl AsRef<[u8]>) -> String {
     use base64::Engine as _;

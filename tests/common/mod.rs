@@ -2,6 +2,8 @@
 //! `gitsign` against it, isolated from the user's own configuration.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod skip;
+
 use gitsign_devstack::oidc::Subject;
 use gitsign_devstack::{Options, Running, state};
 use std::path::{Path, PathBuf};

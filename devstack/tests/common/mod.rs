@@ -2,6 +2,9 @@
 //! and the HTTP calls clients make.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../../../tests/common/skip.rs"]
+pub mod skip;
+
 use gitsign_devstack::oidc::{OidcIssuer, Subject};
 use gitsign_devstack::{Options, Running, state};
 use gitsign_protocol::keys::{PublicKey, pem_encode};
