@@ -211,6 +211,25 @@ pub fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root
     if &r != root { Err(mismatch(&r, root)) } else { Ok(()) }
 }
 
+/// Number of hashes in the consistency proof between trees of `first` and `second` leaves,
+/// `0 < first < second`: one per level of RFC 6962's SUBPROOF recursion, plus the subtree that
+/// ends it unless that subtree is the whole older tree.
+fn consistency_len(first: u64, second: u64) -> usize {
+    let (mut m, mut n, mut whole, mut len) = (first, second, true, 0);
+    while m != n {
+        let k = split_point(n);
+        len += 1;
+        if m <= k {
+            n = k;
+        } else {
+            m -= k;
+            n -= k;
+            whole = false;
+        }
+    }
+    len + usize::from(!whole)
+}
+
 /// Checks that the tree of `first` leaves with root `first_root` is a prefix of the tree of
 /// `second` leaves with root `second_root` (RFC 9162 §2.1.4.2).
 pub fn verify_consistency(
@@ -234,13 +253,18 @@ pub fn verify_consistency(
             Err(mismatch(second_root, first_root))
         };
     }
+    // The proof's length follows from the two sizes alone (RFC 6962 §2.1.2's recursion).
+    let expected = consistency_len(first, second);
+    if proof.len() != expected {
+        return Err(ProofError::WrongLength { expected, found: proof.len() });
+    }
     let mut path: Vec<Hash> = Vec::with_capacity(proof.len() + 1);
     if first.is_power_of_two() {
         path.push(*first_root);
     }
     path.extend_from_slice(proof);
     let Some((head, rest)) = path.split_first() else {
-        return Err(ProofError::WrongLength { expected: 1, found: 0 });
+        return Err(ProofError::WrongLength { expected, found: proof.len() });
     };
     let (mut fnode, mut snode) = (first - 1, second - 1);
     while fnode & 1 == 1 {
@@ -250,7 +274,7 @@ pub fn verify_consistency(
     let (mut fr, mut sr) = (*head, *head);
     for c in rest {
         if snode == 0 {
-            return Err(ProofError::WrongLength { expected: path.len() - rest.len(), found: proof.len() });
+            return Err(ProofError::WrongLength { expected, found: proof.len() });
         }
         if fnode & 1 == 1 || fnode == snode {
             fr = node_hash(c, &fr);
@@ -266,7 +290,7 @@ pub fn verify_consistency(
         snode >>= 1;
     }
     if snode != 0 {
-        return Err(ProofError::WrongLength { expected: proof.len() + 1, found: proof.len() });
+        return Err(ProofError::WrongLength { expected, found: proof.len() });
     }
     if &fr != first_root {
         return Err(mismatch(&fr, first_root));
