@@ -58,6 +58,9 @@ fn git(args: &[&str]) -> Result<Vec<u8>, String> {
 
 /// Reads objects through one `git cat-file --batch`, fed either by `git rev-list` (commits of a
 /// range, streamed: verification starts with the first one) or by a list (tags).
+/// The largest commit or tag gitsign reads (a signed one is a few kilobytes).
+const MAX_OBJECT: usize = 16 << 20;
+
 struct Batch {
     child: std::process::Child,
     rev_list: Option<std::process::Child>,
@@ -119,6 +122,11 @@ impl Batch {
         let (sha, kind, size) = (parts.next().unwrap_or(""), parts.next().unwrap_or("missing"), parts.next());
         let size: usize =
             size.and_then(|s| s.parse().ok()).ok_or_else(|| format!("git cat-file: {}", header.trim()))?;
+        if size > MAX_OBJECT {
+            return Err(format!(
+                "the {kind} {sha} is {size} bytes, over gitsign's cap of {MAX_OBJECT} bytes on a git object"
+            ));
+        }
         let mut content = vec![0u8; size + 1];
         self.output.read_exact(&mut content).map_err(|e| format!("reading git cat-file: {e}"))?;
         content.pop();

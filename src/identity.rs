@@ -137,7 +137,9 @@ fn oidc_http(
         for (k, v) in resp.headers() {
             out = out.header(k, v);
         }
-        out.body(resp.bytes().map_err(std::io::Error::other)?.to_vec()).map_err(std::io::Error::other)
+        let url = req.uri().to_string();
+        out.body(http.body("talking to the OIDC issuer", &url, resp).map_err(std::io::Error::other)?)
+            .map_err(std::io::Error::other)
     }
 }
 

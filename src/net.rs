@@ -40,6 +40,16 @@ pub enum NetError {
         /// The service's message.
         message: String,
     },
+    /// An answer longer than gitsign reads.
+    #[error("{step}: {url} answered more than {cap} bytes, gitsign's cap on a response body; refusing to read it")]
+    TooLarge {
+        /// What gitsign was doing.
+        step: &'static str,
+        /// Where.
+        url: String,
+        /// The cap.
+        cap: u64,
+    },
     /// A success status with a body that is not what the API defines.
     #[error("{step}: {url} answered something that is not {expected}: {detail}")]
     Garbage {
@@ -53,6 +63,10 @@ pub enum NetError {
         detail: String,
     },
 }
+
+/// The most gitsign reads of any response body (Fulcio, Rekor, OIDC): their answers are a few
+/// kilobytes.
+pub const MAX_RESPONSE: u64 = 4 << 20;
 
 /// The HTTP client.
 #[derive(Debug, Clone)]
@@ -130,6 +144,27 @@ impl Http {
         }
     }
 
+    /// Reads a response body of at most [`MAX_RESPONSE`] bytes.
+    pub fn body(&self, step: &'static str, url: &str, resp: reqwest::blocking::Response) -> Result<Vec<u8>, NetError> {
+        use std::io::Read as _;
+        let too_large = || NetError::TooLarge { step, url: url.to_string(), cap: MAX_RESPONSE };
+        if resp.content_length().is_some_and(|n| n > MAX_RESPONSE) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        resp.take(MAX_RESPONSE + 1).read_to_end(&mut body).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::TimedOut {
+                NetError::Timeout { step, url: url.to_string(), timeout: self.timeout }
+            } else {
+                NetError::Unreachable { step, url: url.to_string(), detail: e.to_string() }
+            }
+        })?;
+        if body.len() as u64 > MAX_RESPONSE {
+            return Err(too_large());
+        }
+        Ok(body)
+    }
+
     /// Sends a request and parses a JSON answer.
     pub fn json<T: serde::de::DeserializeOwned>(
         &self,
@@ -140,7 +175,8 @@ impl Http {
     ) -> Result<T, NetError> {
         let resp = request.timeout(self.timeout).send().map_err(|e| self.fail(step, url, e))?;
         let status = resp.status();
-        let body = resp.text().map_err(|e| self.fail(step, url, e))?;
+        let body = self.body(step, url, resp)?;
+        let body = String::from_utf8_lossy(&body);
         if !status.is_success() {
             return Err(NetError::Status {
                 step,

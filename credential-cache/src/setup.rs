@@ -116,8 +116,12 @@ pub fn listen(path: &Path) -> Result<UnixListener, SetupError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(source) => return Err(SetupError::Stat { path: path.to_path_buf(), source }),
     }
-    let listener =
-        UnixListener::bind(path).map_err(|source| SetupError::Listen { path: path.to_path_buf(), source })?;
+    // Made 0600 from the start (no window in which it is wider); the daemon has no other
+    // thread yet, so the umask change affects nothing else.
+    let umask = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o177));
+    let bound = UnixListener::bind(path);
+    nix::sys::stat::umask(umask);
+    let listener = bound.map_err(|source| SetupError::Listen { path: path.to_path_buf(), source })?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
         .map_err(|source| SetupError::Listen { path: path.to_path_buf(), source })?;
     Ok(listener)
