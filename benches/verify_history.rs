@@ -4,8 +4,10 @@
 //! commit, the worst case) and all commits sharing one certificate (a credential cache).
 //! Prints commits/s and the peak resident memory of the verifier.
 //!
-//! `cargo bench --bench verify_history` (`BENCH_COMMITS=N` to change the size). The generated
-//! repositories are kept under target/bench-verify/ and reused while the devstack state there is.
+//! `cargo bench --bench verify_history` (`BENCH_COMMITS=N` to change the size, `BENCH_GITSIGN=PATH`
+//! to time another gitsign binary than the release build). Figures are printed only when every
+//! commit verified. The generated repositories are kept under target/bench-verify/ and reused
+//! while the devstack state there is.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use gitsign::config::{Config, Env};
@@ -64,8 +66,10 @@ fn generate(dir: &Path, n: usize, config: &Config, env: &Env, shared: bool) {
     git(dir, &["update-ref", "refs/heads/main", parent.as_deref().unwrap()]);
 }
 
-/// Runs the verifier; returns (seconds, peak RSS in kB, verified count line).
-fn verify(dir: &Path, gitsign: &Path, root: &Path, json: bool) -> (f64, u64, String) {
+/// Runs the verifier; returns (seconds, peak RSS in kB, verified count line). Panics, so that no
+/// figure is printed, unless the verifier exited 0 and its summary says all `n` commits verified:
+/// the speed of refusing every commit is no speed of verifying them.
+fn verify(dir: &Path, gitsign: &Path, root: &Path, json: bool, n: usize) -> (f64, u64, String) {
     let mut cmd = Command::new(gitsign);
     cmd.args(["verify", "--offline", "--trusted-root"]).arg(root).arg("--all").current_dir(dir);
     if json {
@@ -75,7 +79,7 @@ fn verify(dir: &Path, gitsign: &Path, root: &Path, json: bool) -> (f64, u64, Str
     let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     let status_path = format!("/proc/{}/status", child.id());
     let mut peak = 0u64;
-    loop {
+    let exit = loop {
         if let Ok(text) = std::fs::read_to_string(&status_path)
             && let Some(kb) = text
                 .lines()
@@ -85,15 +89,23 @@ fn verify(dir: &Path, gitsign: &Path, root: &Path, json: bool) -> (f64, u64, Str
         {
             peak = peak.max(kb);
         }
-        if child.try_wait().unwrap().is_some() {
-            break;
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
         }
         std::thread::sleep(Duration::from_millis(5));
-    }
+    };
     let secs = started.elapsed().as_secs_f64();
     let mut stderr = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
     let summary = stderr.lines().last().unwrap_or("").to_string();
+    let all = format!("gitsign: {n} of {n} commits verified (0 failed, 0 unsigned)");
+    assert!(
+        exit.success() && summary.starts_with(&all),
+        "refusing to report a speed for {}: the verifier must exit 0 and say {all:?}; it exited {exit} \
+         and said:\n{}",
+        dir.display(),
+        stderr.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
+    );
     (secs, peak, summary)
 }
 
@@ -118,10 +130,20 @@ fn main() {
     .chain([("GITSIGN_TRUSTED_ROOT".to_string(), state_dir.join("trusted_root.json").display().to_string())])
     .collect();
     let config = Config::resolve(&Default::default(), &env).unwrap();
-    let gitsign = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/gitsign");
-    assert!(
-        Command::new("cargo").args(["build", "--release", "--quiet", "--bin", "gitsign"]).status().unwrap().success()
-    );
+    // BENCH_GITSIGN=PATH times another build (e.g. target/debug/gitsign) instead of the release one.
+    let gitsign = match std::env::var_os("BENCH_GITSIGN") {
+        Some(path) => PathBuf::from(path),
+        None => {
+            assert!(
+                Command::new("cargo")
+                    .args(["build", "--release", "--quiet", "--bin", "gitsign"])
+                    .status()
+                    .unwrap()
+                    .success()
+            );
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/gitsign")
+        }
+    };
     for (name, shared) in [("own certificate per commit", false), ("one shared certificate", true)] {
         let dir = root_dir.join(format!("{}-{n}", if shared { "shared" } else { "own" }));
         if !dir.join(".git").exists() {
@@ -132,7 +154,7 @@ fn main() {
         }
         let root = state_dir.join("trusted_root.json");
         for json in [false, true] {
-            let (secs, peak, summary) = verify(&dir, &gitsign, &root, json);
+            let (secs, peak, summary) = verify(&dir, &gitsign, &root, json, n);
             println!(
                 "{name}, {}: {n} commits in {secs:.2}s = {:.0} commits/s, peak RSS {:.1} MB  [{summary}]",
                 if json { "--output json" } else { "human output" },
