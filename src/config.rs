@@ -380,5 +380,18 @@ mod tests {
         let e = Config::resolve(&BTreeMap::new(), &env(&[("GITSIGN_URL_OPENER", "firefox")])).unwrap_err();
         assert!(e.to_string().contains("{{.URL}}"), "{e}");
         assert!(Config::resolve(&BTreeMap::new(), &env(&[("GITSIGN_TIMEOUT", "x")])).is_err());
+        let e = Config::resolve(&BTreeMap::new(), &env(&[("GITSIGN_INSECURE_IGNORE_SCT", "maybe")])).unwrap_err();
+        assert!(
+            e.to_string().contains("GITSIGN_INSECURE_IGNORE_SCT") && e.to_string().contains("true or false"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn insecure_ignore_sct_is_off_unless_set() {
+        assert!(!Config::resolve(&BTreeMap::new(), &Env::new()).unwrap().insecure_ignore_sct);
+        let git = BTreeMap::from([("insecureignoresct".to_string(), "true".to_string())]);
+        assert!(Config::resolve(&git, &Env::new()).unwrap().insecure_ignore_sct);
+        assert!(!Config::resolve(&git, &env(&[("GITSIGN_INSECURE_IGNORE_SCT", "false")])).unwrap().insecure_ignore_sct);
     }
 }
