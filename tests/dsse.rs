@@ -18,7 +18,7 @@ const IN_TOTO: &str = "application/vnd.in-toto+json";
 
 /// A bundle with a DSSE envelope of `payload_type` over `payload`, signed by a devstack
 /// certificate for `email` and logged in the devstack's log.
-pub fn dsse_bundle(stack: &Stack, email: &str, payload_type: &str, payload: &[u8]) -> Value {
+fn dsse_bundle(stack: &Stack, email: &str, payload_type: &str, payload: &[u8]) -> Value {
     use p256::ecdsa::signature::Signer as _;
     let urls = stack.running.urls();
     let env: Env = [
