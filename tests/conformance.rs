@@ -133,15 +133,14 @@ fn bundle_verification_cases() {
             } else {
                 Err("refused".to_string())
             };
-            if verdict.is_ok() {
-                passed += 1;
-            } else {
+            if let Err(why) = verdict {
                 failed.push(format!(
-                    "{name} ({}): {}: {}",
+                    "{name} ({}): {why}: {}",
                     if target.starts_with("sha256:") { "digest" } else { "path" },
-                    verdict.unwrap_err(),
                     stderr.trim()
                 ));
+            } else {
+                passed += 1;
             }
         }
     }

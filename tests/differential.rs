@@ -295,7 +295,15 @@ fn mutants_gitsign_accepts_sigstore_python_accepts_too() {
     let stack = Stack::start();
     let work = tempfile::tempdir().unwrap();
     let mut originals = conformance_jobs(&root);
-    originals.push(devstack_job(&stack, work.path()));
+    let devstack = devstack_job(&stack, work.path());
+    // The devstack's one-entry tree has an empty proof: `hashes` of another type is not "empty".
+    let mut b: Value = serde_json::from_slice(&std::fs::read(&devstack.bundle).unwrap()).unwrap();
+    b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["hashes"] = json!({});
+    let typed = Job { bundle: work.path().join("hashes-type.json"), ..devstack.clone() };
+    std::fs::write(&typed.bundle, serde_json::to_vec(&b).unwrap()).unwrap();
+    let refused = gitsign(&typed).unwrap_err();
+    assert!(refused.contains("inclusionProof.hashes is not a list of base64 hashes"), "{refused}");
+    originals.push(devstack);
 
     // Only originals both verify are mutated, or the comparison means nothing. gitsign must
     // verify every one; sigstore-python 4.5.1 refuses the `_pass` cases in [`PYTHON_REFUSES`].

@@ -18,7 +18,7 @@ const IN_TOTO: &str = "application/vnd.in-toto+json";
 
 /// A bundle with a DSSE envelope of `payload_type` over `payload`, signed by a devstack
 /// certificate for `email` and logged in the devstack's log.
-pub fn dsse_bundle(stack: &Stack, email: &str, payload_type: &str, payload: &[u8]) -> Value {
+fn dsse_bundle(stack: &Stack, email: &str, payload_type: &str, payload: &[u8]) -> Value {
     use p256::ecdsa::signature::Signer as _;
     let urls = stack.running.urls();
     let env: Env = [
@@ -96,6 +96,37 @@ fn append_to_log(dir: &Path, body: &[u8]) -> u64 {
     *index
 }
 
+/// sigstore-python's verdict (`sigstore verify identity --offline`, the devstack's trust config),
+/// or `None` when it is not installed (outside CI).
+fn sigstore_python(stack: &Stack, bundle: &Value, email: &str, file: &Path) -> Option<(bool, String)> {
+    let cli = std::env::var_os("GITSIGN_TEST_SIGSTORE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/sigstore"));
+    if !cli.exists() {
+        assert!(std::env::var_os("CI").is_none(), "sigstore-python is missing at {}", cli.display());
+        eprintln!("skipped: sigstore-python is not installed at {} (./test.sh installs it)", cli.display());
+        return None;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let path = work.path().join("b.sigstore.json");
+    std::fs::write(&path, serde_json::to_vec(bundle).unwrap()).unwrap();
+    let out = Command::new(cli)
+        .env("HOME", work.path())
+        .env("COLUMNS", "1000")
+        .arg("--trust-config")
+        .arg(stack.dir.path().join("trust_config.json"))
+        .args(["verify", "identity", "--offline", "--cert-identity", email])
+        .args(["--cert-oidc-issuer", &stack.running.urls().issuer, "--bundle"])
+        .arg(&path)
+        .arg(file)
+        .output()
+        .unwrap();
+    Some((
+        out.status.success(),
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+    ))
+}
+
 fn verify_blob(stack: &Stack, bundle: &Value, email: &str, file: &Path) -> (bool, String, String) {
     let work = tempfile::tempdir().unwrap();
     let path = work.path().join("b.sigstore.json");
@@ -146,6 +177,16 @@ fn a_dsse_bundle_binds_the_artifact_only_through_an_in_toto_subject() {
     assert!(ok && stdout.starts_with("Verified OK"), "{stdout}{stderr}");
     let (ok, _, stderr) = verify_blob(&stack, &good, email, &unrelated);
     assert!(!ok && stderr.contains("no subject of the in-toto statement has the artifact's"), "{stderr}");
+
+    // sigstore-python agrees on both, so the construction is a genuine DSSE bundle.
+    if let Some((ok, said)) = sigstore_python(&stack, &good, email, &artifact) {
+        assert!(ok, "sigstore-python refuses the control bundle: {said}");
+        let (ok, said) = sigstore_python(&stack, &good, email, &unrelated).unwrap();
+        assert!(!ok && said.contains("in-toto statement has no subject for digest"), "{said}");
+        let plain = dsse_bundle(&stack, email, "text/plain", b"hello, world\n");
+        let (ok, said) = sigstore_python(&stack, &plain, email, &unrelated).unwrap();
+        assert!(!ok && said.contains("expected JSON payload for DSSE, got text/plain"), "{said}");
+    }
 
     // Valid in every part (chain, SCT, SET, inclusion proof, checkpoint), but the payload names no
     // file: refused for any file, with the payload type named as the reason.
