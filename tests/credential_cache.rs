@@ -264,7 +264,8 @@ fn keyring_mode_one_login_for_a_rebase() {
     // A session bus with an unlocked Secret Service, as a desktop session has.
     let out = repo
         .command("dbus-run-session")
-        .args(["--", "sh", "-c", "printf secret | gnome-keyring-daemon --unlock --components=secrets >/dev/null && git rebase -q --force-rebase --root"])
+        .args(["--", "sh", "-c", "printf secret | gnome-keyring-daemon --unlock --components=secrets >/dev/null && git rebase -q --force-rebase --root && SIGSTORE_ID_TOKEN=\"$BOB\" git commit -q -S --allow-empty -m bob"])
+        .env("BOB", stack.token("bob@example.com"))
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -273,6 +274,10 @@ fn keyring_mode_one_login_for_a_rebase() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Bob's explicit token wins over ann's credential in the keyring.
+    let out = verify_as(&repo, "HEAD", "bob@example.com");
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    repo.ok(&["reset", "-q", "--hard", "HEAD~1"]);
     let out =
         repo.command(GITSIGN).args(["verify", "--certificate-identity", "ann@example.com", "--all"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
