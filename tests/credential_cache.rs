@@ -765,3 +765,22 @@ fn the_daemon_serves_at_most_64_connections_at_once() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn the_dex_connector_is_part_of_the_cache_key() {
+    let stack = Stack::start();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let daemon = start_daemon(cache_dir.path());
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    repo.set_env("GITSIGN_CREDENTIAL_CACHE", &daemon.socket.display().to_string());
+    let entries = |repo: &Repo| {
+        let out = repo.command(GITSIGN).args(["credentials", "list"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.contains("ann@example.com")).count()
+    };
+    repo.set_env("GITSIGN_CONNECTOR_ID", "github");
+    sign_directly(&repo, &payload(100));
+    assert_eq!(entries(&repo), 1);
+    repo.set_env("GITSIGN_CONNECTOR_ID", "google");
+    sign_directly(&repo, &payload(101));
+    assert_eq!(entries(&repo), 2, "a credential for another Dex connector replaced the first");
+}
