@@ -222,3 +222,34 @@ pub fn write_line<T: Serialize>(stream: &mut impl Write, body: &T) -> Result<(),
     stream.write_all(&buf[..len])?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn a_line_over_the_cap_is_refused_naming_it() {
+        let long = vec![b'x'; MAX_MESSAGE + 1];
+        let err = read_line(&mut &long[..]).unwrap_err();
+        assert_eq!(err.to_string(), "the message exceeds the 65536-byte cap on a credential cache message");
+        let mut sink = Vec::new();
+        let big = Request::Get { key: "k".repeat(MAX_MESSAGE), min_valid: 0, wait: 0, want: None };
+        let err = write_line(&mut sink, &big).unwrap_err();
+        assert!(matches!(err, WireError::TooLong), "{err}");
+        assert!(sink.is_empty(), "nothing of an oversize message is sent");
+    }
+
+    #[test]
+    fn a_line_round_trips_and_the_version_is_read_first() {
+        let mut sink = Vec::new();
+        write_line(&mut sink, &Request::List).unwrap();
+        assert_eq!(sink, format!("{{\"v\":{VERSION},\"op\":\"list\"}}\n").as_bytes());
+        let line = read_line(&mut &sink[..]).unwrap();
+        assert_eq!(parse::<Request>(&line).unwrap(), Request::List);
+        // Another version is named as such even when the rest is not of this version's shape.
+        let err = parse::<Request>(br#"{"v":7,"op":"something new"}"#).unwrap_err();
+        assert!(matches!(err, WireError::Version { theirs: 7 }), "{err}");
+        assert!(matches!(read_line(&mut &b"no newline"[..]).unwrap_err(), WireError::Truncated(10)));
+    }
+}

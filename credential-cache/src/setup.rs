@@ -141,12 +141,11 @@ pub fn harden() -> Vec<String> {
         missed.push(format!("cannot set the core-file limit to 0: {e}"));
     }
     // Locking future allocations beyond the memory-lock limit would make them fail: lock only
-    // when the limit is unlimited.
+    // when the limit is unlimited or the process may exceed it (CAP_IPC_LOCK).
     match getrlimit(Resource::RLIMIT_MEMLOCK) {
-        Ok((soft, _)) if soft == nix::sys::resource::RLIM_INFINITY => {
+        Ok((soft, _)) if soft == nix::sys::resource::RLIM_INFINITY || has_ipc_lock() => {
             use nix::sys::mman::{MlockAllFlags, mlockall};
-            let flags = MlockAllFlags::MCL_CURRENT | MlockAllFlags::MCL_FUTURE;
-            if let Err(e) = mlockall(flags) {
+            if let Err(e) = mlockall(MlockAllFlags::MCL_CURRENT | MlockAllFlags::MCL_FUTURE) {
                 missed.push(format!("memory not locked (keys could be swapped out): {e}"));
             }
         }
@@ -156,4 +155,14 @@ pub fn harden() -> Vec<String> {
         Err(e) => missed.push(format!("memory not locked: {e}")),
     }
     missed
+}
+
+/// Whether the process holds CAP_IPC_LOCK (bit 14 of CapEff in /proc/self/status).
+fn has_ipc_lock() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| l.strip_prefix("CapEff:")).and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        })
+        .is_some_and(|caps| caps & (1 << 14) != 0)
 }
