@@ -538,7 +538,7 @@ pub fn initialize(http: &Http, mirror: &str, initial_root: Option<&[u8]>, cache:
                     "{snap_name} no longer lists {file}, which the trusted snapshot lists: a rollback"
                 )));
             };
-            rollback(&snap_name, &format!("{file}"), old_v, new_v)?;
+            rollback(&snap_name, file, old_v, new_v)?;
         }
     }
     check_fresh(&snapshot, &snap_name)?;
