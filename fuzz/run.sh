@@ -24,8 +24,24 @@ if [ -d "$shared/vectors" ]; then
   seed bundle "$shared"/vectors/sigstore-conformance/bundle-verify/*/bundle.sigstore.json "$shared/trust/public-good/trusted_root.json"
   seed protocol "$shared/trust/public-good/trusted_root.json"
 fi
+failed=()
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"
   echo "== $t ($secs s)"
-  RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 2>&1 | grep -E "DONE|Done [0-9]+ runs|ERROR|panicked|SUMMARY|crash-" || true
+  # The filter only trims libFuzzer's output; the status is cargo-fuzz's (PIPESTATUS[0]), so a
+  # crash, a leak or a build failure makes this script fail. grep finding nothing is not an error.
+  set +e
+  RUSTC_BOOTSTRAP=1 cargo fuzz run -O "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 2>&1 |
+    grep -E "DONE|Done [0-9]+ runs|ERROR|panicked|SUMMARY|crash-|^error"
+  status=${PIPESTATUS[0]}
+  set -e
+  if [ "$status" -ne 0 ]; then
+    echo "fuzz/run.sh: target $t FAILED (cargo fuzz exited $status); reproduce with the crash- file named above" >&2
+    failed+=("$t")
+  fi
 done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz/run.sh: ${#failed[@]} of ${#targets[@]} targets failed: ${failed[*]}" >&2
+  exit 1
+fi
+echo "fuzz/run.sh: ${#targets[@]} of ${#targets[@]} targets ran $secs s without a finding"
