@@ -2,7 +2,7 @@
 # Runs every fuzz target for SECONDS (default 120) each, seeded from ../shared where present
 # (real gitsign objects, conformance bundles, the public-good root), and prints libFuzzer's
 # final counts. cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain take
-# them. Usage: fuzz/run.sh [SECONDS] [TARGET...]
+# them. Usage: fuzz/run.sh [SECONDS] [TARGET...]   (SECONDS=0: build the targets, run nothing)
 set -euo pipefail
 cd "$(dirname "$0")"
 secs=${1:-120}; shift || true
@@ -23,6 +23,10 @@ if [ -d "$shared/vectors" ]; then
   rm -f corpus/tmp.der
   seed bundle "$shared"/vectors/sigstore-conformance/bundle-verify/*/bundle.sigstore.json "$shared/trust/public-good/trusted_root.json"
   seed protocol "$shared/trust/public-good/trusted_root.json"
+fi
+if [ "$secs" = 0 ]; then # build only (libFuzzer reads -max_total_time=0 as "no limit")
+  for t in "${targets[@]}"; do RUSTC_BOOTSTRAP=1 cargo fuzz build -O "$t"; done
+  echo "fuzz/run.sh: built ${targets[*]}"; exit 0
 fi
 failed=()
 for t in "${targets[@]}"; do
