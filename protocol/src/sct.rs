@@ -329,6 +329,7 @@ mod tests {
         assert_eq!(tlv(&[0x30, 0x01, 0x05, 0x99]), Some((0x30, 2, 3)));
         // Indefinite length (0x80), more than four length bytes, and too little input are refused.
         assert_eq!(tlv(&[0x04, 0x80, 0x00, 0x00]), None);
+        assert_eq!(tlv(&[&[0x04, 0x80][..], &[0; 0x80]].concat()), None, "0x80 is no length of 128");
         assert_eq!(tlv(&long(&[0, 0, 0, 0, 1], 1)), None);
         assert_eq!(tlv(&long(&[0x01, 0x02], 0x101)), None, "content one byte short");
         assert_eq!(tlv(&[0x04, 0x82, 0x01]), None, "length bytes cut off");
