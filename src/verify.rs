@@ -111,6 +111,9 @@ pub enum VerifyError {
         /// The certificate's SANs.
         found: Vec<String>,
     },
+    /// The certificate does not name exactly one signer of a known kind.
+    #[error("the certificate's identity is unusable: {0}")]
+    SubjectAltName(String),
     /// The OIDC issuer is not the expected one.
     #[error("the certificate's OIDC issuer is {found:?}, expected {expected}")]
     Issuer {
@@ -430,7 +433,9 @@ struct CertFacts {
     issuer_text: String,
     not_before: i64,
     not_after: i64,
-    sans: Vec<String>,
+    /// Every SAN: its text for the kinds an identity can be (email, URI, Fulcio username), else a
+    /// description of what it is.
+    sans: Vec<Result<String, String>>,
     oidc_issuer: Option<String>,
     code_signing: bool,
 }
@@ -453,11 +458,18 @@ fn facts(der: &[u8]) -> Result<CertFacts, VerifyError> {
         match ext.parsed_extension() {
             ParsedExtension::SubjectAlternativeName(san) => {
                 for name in &san.general_names {
-                    match name {
-                        GeneralName::RFC822Name(e) => sans.push(e.to_string()),
-                        GeneralName::URI(u) => sans.push(u.to_string()),
-                        _ => {}
-                    }
+                    sans.push(match name {
+                        GeneralName::RFC822Name(e) => Ok(e.to_string()),
+                        GeneralName::URI(u) => Ok(u.to_string()),
+                        GeneralName::OtherName(oid, value) if oid.to_id_string() == FULCIO_USERNAME_SAN => {
+                            fulcio_username(value).ok_or_else(|| {
+                                format!(
+                                    "an OtherName SAN {FULCIO_USERNAME_SAN} (Fulcio username) that is not a UTF8String"
+                                )
+                            })
+                        }
+                        other => Err(crate::ui::sanitize(&format!("an unsupported SAN {other}"))),
+                    });
                 }
             }
             ParsedExtension::ExtendedKeyUsage(eku) => code_signing = eku.code_signing,
@@ -480,13 +492,46 @@ fn facts(der: &[u8]) -> Result<CertFacts, VerifyError> {
         signature: cert.signature_value.data.to_vec(),
         issuer_raw: cert.issuer().as_raw().to_vec(),
         subject_raw: cert.subject().as_raw().to_vec(),
-        issuer_text: cert.issuer().to_string(),
+        // Certificate text, shown in errors: no control character reaches the terminal.
+        issuer_text: crate::ui::sanitize(&cert.issuer().to_string()),
         not_before: cert.validity().not_before.timestamp(),
         not_after: cert.validity().not_after.timestamp(),
         sans,
         oidc_issuer: oidc_issuer.or(oidc_issuer_v1),
         code_signing,
     })
+}
+
+/// The OtherName SAN Fulcio issues for a "username" identity (a UTF8String).
+const FULCIO_USERNAME_SAN: &str = "1.3.6.1.4.1.57264.1.7";
+
+/// The UTF8String inside an OtherName value (`[0] EXPLICIT UTF8String`).
+fn fulcio_username(value: &[u8]) -> Option<String> {
+    use der::Decode as _;
+    let tagged = der::asn1::ContextSpecific::<der::asn1::Utf8StringRef<'_>>::from_der(value).ok()?;
+    (tagged.tag_number.value() == 0 && !tagged.tag_mode.eq(&der::TagMode::Implicit))
+        .then(|| tagged.value.as_str().to_string())
+}
+
+/// The one identity of a leaf: exactly one SAN, of a kind an identity can be (email, URI, or
+/// Fulcio's username OtherName), without control characters. Several SANs would let a policy
+/// match one while another is reported; none would report an empty signer.
+fn leaf_identity(leaf: &CertFacts) -> Result<String, VerifyError> {
+    let bad = |why: String| Err(VerifyError::SubjectAltName(why));
+    match leaf.sans.as_slice() {
+        [] => bad("the certificate has no email, URI or Fulcio username SAN naming the signer".into()),
+        [Ok(san)] if san.chars().any(char::is_control) => {
+            bad(format!("the SAN {:?} holds control characters", crate::ui::sanitize(san)))
+        }
+        [Ok(san)] => Ok(san.clone()),
+        [Err(what)] => {
+            bad(format!("the certificate's only SAN is {what}; gitsign accepts an email, URI or Fulcio username"))
+        }
+        many => bad(format!(
+            "the certificate has {} SANs; a signing certificate names exactly one signer (an email, URI or Fulcio username)",
+            many.len()
+        )),
+    }
 }
 
 fn at(t: i64) -> OffsetDateTime {
@@ -810,10 +855,19 @@ fn check_certificate(
     if !leaf.code_signing {
         return Err(VerifyError::NotCodeSigning);
     }
+    let identity = leaf_identity(&leaf)?;
     if let Some(m) = &policy.identity
-        && !leaf.sans.iter().any(|s| m.matches(s))
+        && !m.matches(&identity)
     {
-        return Err(VerifyError::Identity { expected: m.describe(), found: leaf.sans.clone() });
+        return Err(VerifyError::Identity { expected: m.describe(), found: vec![identity] });
+    }
+    if let Some(issuer) = &leaf.oidc_issuer
+        && issuer.chars().any(char::is_control)
+    {
+        return Err(VerifyError::SubjectAltName(format!(
+            "the certificate's OIDC issuer {:?} holds control characters",
+            crate::ui::sanitize(issuer)
+        )));
     }
     if let Some(m) = &policy.issuer
         && !leaf.oidc_issuer.as_deref().is_some_and(|i| m.matches(i))
@@ -822,7 +876,7 @@ fn check_certificate(
     }
     let fingerprint = hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der));
     Ok(Verified {
-        identity: leaf.sans.first().cloned().unwrap_or_default(),
+        identity,
         issuer: leaf.oidc_issuer,
         log_index,
         integrated_time: at(t),
@@ -892,10 +946,15 @@ mod tests {
     /// A leaf in the Fulcio profile for ann@example.com; `code_signing` chooses its EKU, `with_sct`
     /// whether it embeds an SCT of the CT log.
     fn leaf(pki: &Pki, code_signing: bool, with_sct: bool) -> Vec<u8> {
+        leaf_with_sans(pki, code_signing, with_sct, vec![SanType::Rfc822Name("ann@example.com".try_into().unwrap())])
+    }
+
+    /// [`leaf`] with the given SANs.
+    fn leaf_with_sans(pki: &Pki, code_signing: bool, with_sct: bool, sans: Vec<SanType>) -> Vec<u8> {
         let leaf_key = key();
         let mut p = CertificateParams::default();
         p.distinguished_name = DistinguishedName::new();
-        p.subject_alt_names = vec![SanType::Rfc822Name("ann@example.com".to_string().try_into().unwrap())];
+        p.subject_alt_names = sans;
         p.not_before = OffsetDateTime::now_utc() - ::time::Duration::minutes(1);
         p.not_after = OffsetDateTime::now_utc() + ::time::Duration::minutes(10);
         p.serial_number = Some(SerialNumber::from_slice(&[7]));
@@ -1103,5 +1162,49 @@ mod tests {
         assert!(!policy.take_flag("--certificate-identity-regex", &mut || Ok(String::new())).unwrap());
         let err = policy.take_flag("--certificate-identity-regexp", &mut || Ok("(".into())).unwrap_err();
         assert!(err.contains("--certificate-identity-regexp"), "{err}");
+    }
+
+    #[test]
+    fn exactly_one_san_of_a_known_kind_is_the_reported_identity() {
+        let pki = make_pki("san");
+        let trust = root(&pki, true, true, vec![], "san root");
+        let email = || SanType::Rfc822Name("ann@example.com".try_into().unwrap());
+        let uri = || {
+            SanType::URI(
+                "https://github.com/ann/repo/.github/workflows/release.yml@refs/heads/main".try_into().unwrap(),
+            )
+        };
+        let username = |v: &str| {
+            SanType::OtherName((vec![1, 3, 6, 1, 4, 1, 57264, 1, 7], rcgen::OtherNameValue::Utf8String(v.into())))
+        };
+        let with = |sans: Vec<SanType>, policy: &Policy| {
+            verify_certificate(&trust, &leaf_with_sans(&pki, true, true, sans), now(), 1, policy)
+        };
+        let none = Policy::default();
+        assert_eq!(with(vec![email()], &none).unwrap().identity, "ann@example.com");
+        assert!(with(vec![uri()], &none).unwrap().identity.ends_with("release.yml@refs/heads/main"));
+        // Fulcio's username identity (OtherName 1.3.6.1.4.1.57264.1.7) is a known kind.
+        assert_eq!(with(vec![username("ann!example.com")], &none).unwrap().identity, "ann!example.com");
+
+        // Two SANs: a policy could match one while the other is reported. Refused, with or
+        // without a policy.
+        let bob = Policy { identity: Some(Matcher::Exact("bob@example.com".into())), issuer: None };
+        let two = vec![email(), SanType::Rfc822Name("bob@example.com".try_into().unwrap())];
+        let err = with(two.clone(), &bob).unwrap_err();
+        assert!(matches!(err, VerifyError::SubjectAltName(_)), "{err}");
+        assert!(err.to_string().contains("has 2 SANs; a signing certificate names exactly one signer"), "{err}");
+        assert!(with(two, &none).is_err());
+        // Only an unknown kind, or no SAN at all: no signer to report.
+        let err = with(vec![SanType::OtherName((vec![1, 2, 3, 4], "x".into()))], &none).unwrap_err();
+        assert!(err.to_string().contains("only SAN is an unsupported SAN OtherName(1.2.3.4, [...])"), "{err}");
+        let err = with(vec![SanType::DnsName("evil.example".try_into().unwrap())], &none).unwrap_err();
+        assert!(err.to_string().contains("only SAN is an unsupported SAN DNSName(evil.example)"), "{err}");
+        let err = with(vec![], &none).unwrap_err();
+        assert!(err.to_string().contains("no email, URI or Fulcio username SAN"), "{err}");
+        // A known kind with an unknown one beside it.
+        assert!(with(vec![email(), SanType::DnsName("evil.example".try_into().unwrap())], &none).is_err());
+        // Control characters in the SAN are refused, never matched or printed.
+        let err = with(vec![username("ann\r\x1b[2Kbob")], &none).unwrap_err();
+        assert!(err.to_string().contains("holds control characters") && !err.to_string().contains('\x1b'), "{err}");
     }
 }
