@@ -654,7 +654,8 @@ fn check_log_entry(
     if !known.contains(&(kv.kind.as_str(), kv.version.as_str())) {
         return Err(VerifyError::LogEntry(format!(
             "entry kind {} {} is not one this verifier knows",
-            kv.kind, kv.version
+            crate::ui::sanitize(&kv.kind),
+            crate::ui::sanitize(&kv.version)
         )));
     }
     let log_id = entry.log_id.as_ref().map(|l| l.key_id.clone()).unwrap_or_default();
@@ -790,7 +791,9 @@ pub fn verify_with(
             if kv.kind != HASHEDREKORD || kv.version != HASHEDREKORD_VERSION {
                 return Err(VerifyError::LogEntry(format!(
                     "a git signature's entry must be hashedrekord 0.0.1, not {} {}",
-                    kv.kind, kv.version
+                    // Read from the signature before anything is trusted: no control characters.
+                    crate::ui::sanitize(&kv.kind),
+                    crate::ui::sanitize(&kv.version)
                 )));
             }
             // The body is not stored: it is rebuilt from the signature, as the Go gitsign does.

@@ -427,3 +427,45 @@ fn a_signed_latin1_commit_verifies_and_a_tampered_one_is_bad_not_unsigned() {
     refused(&out, &["the signed data was changed", "0 of 1 commits verified (1 failed, 0 unsigned"]);
     refused(&repo.git(&["verify-commit", &sha]), &["the signed data was changed"]);
 }
+
+#[test]
+fn control_characters_from_a_forged_signature_never_reach_the_terminal() {
+    use prost::Message as _;
+    use rcgen::{CertificateParams, ExtendedKeyUsagePurpose, KeyPair, SanType, SigningKey as _};
+    let stack = Stack::start();
+    let repo = Repo::new(&stack, "ann@example.com");
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-q", "-m", "unsigned"]);
+    let payload = repo.ok(&["cat-file", "commit", "HEAD"]);
+
+    // A self-signed certificate whose key really signs the commit, and an embedded log entry
+    // whose kind rewrites the terminal line.
+    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut p = CertificateParams::default();
+    p.subject_alt_names = vec![SanType::Rfc822Name("ann@example.com".try_into().unwrap())];
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::CodeSigning];
+    let cert = p.self_signed(&key).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let digest = gitsign_protocol::sha256(payload.as_bytes());
+    let (attrs, attrs_der) =
+        gitsign::signature::signed_attributes(&digest, der::asn1::UtcTime::from_unix_duration(now).unwrap()).unwrap();
+    let sig = key.sign(&attrs_der).unwrap();
+    let entry = gitsign::tlog::TransparencyLogEntry {
+        kind_version: Some(gitsign::tlog::KindVersion {
+            kind: "\r\u{1b}[2Kgitsign: Good signature from [ann@example.com]\u{1b}[8m".into(),
+            version: "0.0.1\u{1b}]0;title\u{7}".into(),
+        }),
+        ..Default::default()
+    };
+    let der = gitsign::signature::assemble(cert.der(), attrs, &sig, Some(&entry.encode_to_vec())).unwrap();
+    let armored = gitsign::signature::armor(&der);
+    let (headers, message) = payload.split_once("\n\n").unwrap();
+    let object = format!("{headers}\ngpgsig {}\n\n{message}", armored.trim_end().replace('\n', "\n "));
+    let sha = write_object(&repo, "commit", object.as_bytes());
+
+    for out in [repo.git(&["verify-commit", &sha]), gitsign(&repo, &["verify", &sha])] {
+        refused(&out, &["must be hashedrekord 0.0.1, not", "2Kgitsign: Good signature from"]);
+        let bytes = [out.stdout.as_slice(), out.stderr.as_slice()].concat();
+        assert!(!bytes.contains(&0x1b) && !bytes.contains(&b'\r') && !bytes.contains(&7), "{}", text(&out));
+    }
+}
