@@ -111,6 +111,12 @@ pub enum VerifyError {
         /// The certificate's SANs.
         found: Vec<String>,
     },
+    /// A time (integrated time, SCT or timestamp) outside what a date can hold.
+    #[error("a time of {0} seconds since 1970 is out of range (years -9999 to 9999): refused")]
+    TimeOutOfRange(i64),
+    /// The signature's algorithm does not fit the certificate's key.
+    #[error("the signature is ecdsa-with-SHA256, but the certificate's key cannot make it: {0}")]
+    SignatureAlgorithm(String),
     /// The certificate does not name exactly one signer of a known kind.
     #[error("the certificate's identity is unusable: {0}")]
     SubjectAltName(String),
@@ -302,7 +308,7 @@ impl TrustRoot {
         signature: &[u8],
         at_time: i64,
     ) -> Result<(), VerifyError> {
-        let t = at(at_time);
+        let t = at(at_time)?;
         let (ca, window) =
             self.tsas.iter().find(|(ca, _)| ca.issuer.issuer_raw == issuer && ca.issuer.serial == serial).ok_or_else(
                 || VerifyError::Timestamp("the token is signed by no timestamp authority of the trust root".into()),
@@ -502,6 +508,9 @@ fn facts(der: &[u8]) -> Result<CertFacts, VerifyError> {
     })
 }
 
+/// ecdsa-with-SHA256, the one signature algorithm a gitsign CMS signature may use.
+const ECDSA_WITH_SHA256: &str = "1.2.840.10045.4.3.2";
+
 /// The OtherName SAN Fulcio issues for a "username" identity (a UTF8String).
 const FULCIO_USERNAME_SAN: &str = "1.3.6.1.4.1.57264.1.7";
 
@@ -534,8 +543,9 @@ fn leaf_identity(leaf: &CertFacts) -> Result<String, VerifyError> {
     }
 }
 
-fn at(t: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(t).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+/// A time read from a certificate, log entry or SCT; out of range is an error, never 1970.
+fn at(t: i64) -> Result<OffsetDateTime, VerifyError> {
+    OffsetDateTime::from_unix_timestamp(t).map_err(|_| VerifyError::TimeOutOfRange(t))
 }
 
 fn within(c: &CertFacts, t: i64) -> bool {
@@ -544,11 +554,12 @@ fn within(c: &CertFacts, t: i64) -> bool {
 
 /// Checks `leaf` chains, at time `t`, to a CA of the trust root; returns that CA.
 fn verify_chain<'a>(trust: &'a TrustRoot, leaf: &CertFacts, t: i64) -> Result<&'a Ca, VerifyError> {
+    let when = at(t)?;
     trust
         .cas
         .iter()
         .filter(|ca| ca.issuer.subject_raw == leaf.issuer_raw)
-        .filter(|ca| ca.not_before <= t && t <= ca.not_after && ca.valid.as_ref().is_none_or(|v| v.contains(at(t))))
+        .filter(|ca| ca.not_before <= t && t <= ca.not_after && ca.valid.as_ref().is_none_or(|v| v.contains(when)))
         .find(|ca| ca.key.verify_x509(&leaf.sig_alg, &leaf.tbs, &leaf.signature).is_ok())
         .ok_or_else(|| VerifyError::UntrustedChain {
             issuer: leaf.issuer_text.clone(),
@@ -560,11 +571,12 @@ fn verify_chain<'a>(trust: &'a TrustRoot, leaf: &CertFacts, t: i64) -> Result<&'
 fn verify_issuance(trust: &TrustRoot, der: &[u8], leaf: &CertFacts, t: i64) -> Result<(), VerifyError> {
     const CACHE_LIMIT: usize = 100_000;
     let id = sha256(der);
+    let when = at(t)?;
     let known = trust.verified.lock().ok().and_then(|m| m.get(&id).copied());
     if let Some(ca) = known.and_then(|i| trust.cas.get(i))
         && ca.not_before <= t
         && t <= ca.not_after
-        && ca.valid.as_ref().is_none_or(|v| v.contains(at(t)))
+        && ca.valid.as_ref().is_none_or(|v| v.contains(when))
     {
         return Ok(());
     }
@@ -607,7 +619,7 @@ fn verify_sct(trust: &TrustRoot, leaf: &CertFacts, ca: &Ca) -> Result<(), Verify
     let mut why = String::from("no SCT is from a CT log of the trust root");
     for s in &scts {
         let Some(log) = trust.ctlogs.iter().find(|l| l.id == s.log_id) else { continue };
-        let when = at((s.timestamp_ms / 1000) as i64);
+        let when = at(i64::try_from(s.timestamp_ms / 1000).unwrap_or(i64::MAX))?;
         if !log.valid.contains(when) {
             why = format!("CT log {} was not valid at {when}", hex::encode(s.log_id));
             continue;
@@ -665,12 +677,13 @@ fn check_log_entry(
         None if !times.is_empty() => times.to_vec(),
         None => return Err(bad("the entry has no integrated time and there is no other verified time")),
     };
+    let check_at: Vec<OffsetDateTime> = check_times.iter().map(|t| at(*t)).collect::<Result<_, _>>()?;
     let log = trust
         .logs
         .iter()
-        .find(|l| l.id.as_slice() == log_id.as_slice() && check_times.iter().all(|t| l.valid.contains(at(*t))))
-        // `check_times` holds at least one time: the match above returns otherwise.
-        .ok_or_else(|| VerifyError::UnknownLog { log_id: hex::encode(&log_id), at: at(check_times[0]) })?;
+        .find(|l| l.id.as_slice() == log_id.as_slice() && check_at.iter().all(|t| l.valid.contains(*t)))
+        // `check_at` holds at least one time: the match above returns otherwise.
+        .ok_or_else(|| VerifyError::UnknownLog { log_id: hex::encode(&log_id), at: check_at[0] })?;
     if let Some(t) = integrated {
         let log_index_u = u64::try_from(entry.log_index).map_err(|_| bad("negative log index"))?;
         let set = entry.inclusion_promise.as_ref().ok_or_else(|| bad("no signed entry timestamp"))?;
@@ -781,7 +794,12 @@ pub fn verify_with(
     }
     let leaf = facts(&parsed.signer_cert)?;
     let key = PublicKey::from_spki_der(&leaf.spki).map_err(|e| VerifyError::Certificate(e.to_string()))?;
-    key.verify(&parsed.signed_attrs_der, &parsed.signature).map_err(|_| VerifyError::BadSignature)?;
+    // The parser admits only ecdsa-with-SHA256 (CMS signatureAlgorithm and SHA-256 digest): the
+    // key is used with that algorithm, never with its own (P-384/SHA-384, RSA, Ed25519).
+    key.verify_x509(ECDSA_WITH_SHA256, &parsed.signed_attrs_der, &parsed.signature).map_err(|e| match e {
+        gitsign_protocol::keys::KeyError::Unsupported(why) => VerifyError::SignatureAlgorithm(why),
+        _ => VerifyError::BadSignature,
+    })?;
     let (log_index, t) = match evidence {
         LogEvidence::Embedded => {
             let bytes = parsed.tlog_entry.as_ref().ok_or(VerifyError::NoLogEntry)?;
@@ -847,11 +865,12 @@ fn check_certificate(
     log_index: i64,
     policy: &Policy,
 ) -> Result<Verified, VerifyError> {
+    let when = at(t)?;
     if !within(&leaf, t) {
         return Err(VerifyError::CertificateExpired {
-            at: at(t),
-            not_before: at(leaf.not_before),
-            not_after: at(leaf.not_after),
+            at: when,
+            not_before: at(leaf.not_before)?,
+            not_after: at(leaf.not_after)?,
         });
     }
     verify_issuance(trust, der, &leaf, t)?;
@@ -882,7 +901,7 @@ fn check_certificate(
         identity,
         issuer: leaf.oidc_issuer,
         log_index,
-        integrated_time: at(t),
+        integrated_time: when,
         fingerprint: fingerprint.to_ascii_uppercase(),
     })
 }
@@ -1209,5 +1228,47 @@ mod tests {
         // Control characters in the SAN are refused, never matched or printed.
         let err = with(vec![username("ann\r\x1b[2Kbob")], &none).unwrap_err();
         assert!(err.to_string().contains("holds control characters") && !err.to_string().contains('\x1b'), "{err}");
+    }
+
+    #[test]
+    fn an_out_of_range_time_is_an_error_not_1970() {
+        let pki = make_pki("time");
+        let trust = root(&pki, true, true, vec![], "time root");
+        let der = leaf(&pki, true, true);
+        for t in [i64::MAX / 2, i64::MIN / 2] {
+            let err = verify_certificate(&trust, &der, t, 1, &Policy::default()).unwrap_err();
+            assert!(matches!(err, VerifyError::TimeOutOfRange(x) if x == t), "{err}");
+            assert!(err.to_string().contains("is out of range") && !err.to_string().contains("1970-01-01"), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_signature_is_checked_as_ecdsa_with_sha256_whatever_the_key() {
+        let pki = make_pki("alg");
+        let trust = root(&pki, true, true, vec![], "alg root");
+        let payload = b"tree 0\n\nsigned\n";
+        // A signature made with the key's own algorithm, under a certificate for that key.
+        let signed = |alg: &'static rcgen::SignatureAlgorithm| {
+            let key = KeyPair::generate_for(alg).unwrap();
+            let mut p = CertificateParams::default();
+            p.subject_alt_names = vec![SanType::Rfc822Name("ann@example.com".try_into().unwrap())];
+            p.extended_key_usages = vec![ExtendedKeyUsagePurpose::CodeSigning];
+            let cert = p.self_signed(&key).unwrap();
+            let time = der::asn1::UtcTime::from_unix_duration(std::time::Duration::from_secs(now() as u64)).unwrap();
+            let (attrs, attrs_der) = signature::signed_attributes(&sha256(payload), time).unwrap();
+            let sig = key.sign(&attrs_der).unwrap();
+            signature::parse(&signature::assemble(cert.der(), attrs, &sig, None).unwrap()).unwrap()
+        };
+        let check = |parsed: &Parsed| verify_with(&trust, payload, parsed, &Policy::default(), &LogEvidence::Ignored);
+        // P-256 with SHA-256: the signature verifies (the self-signed chain is what fails).
+        let err = check(&signed(&rcgen::PKCS_ECDSA_P256_SHA256)).unwrap_err();
+        assert!(matches!(err, VerifyError::UntrustedChain { .. }), "{err}");
+        // P-384 signing with SHA-384, as its key would: not ecdsa-with-SHA256.
+        let err = check(&signed(&rcgen::PKCS_ECDSA_P384_SHA384)).unwrap_err();
+        assert!(matches!(err, VerifyError::BadSignature), "{err}");
+        // Ed25519: refused with the reason.
+        let err = check(&signed(&rcgen::PKCS_ED25519)).unwrap_err();
+        assert!(matches!(err, VerifyError::SignatureAlgorithm(_)), "{err}");
+        assert!(err.to_string().contains("ecdsa-with-SHA256, but the certificate's key cannot make it"), "{err}");
     }
 }
