@@ -186,6 +186,9 @@ fn lines_with_offsets(bytes: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
     })
 }
 
+/// A signed object's (payload, signature).
+pub type Signed = (Vec<u8>, Vec<u8>);
+
 /// Splits a raw commit (signature header) or tag (trailing signature) into (payload, signature)
 /// exactly as git does, on bytes (a commit may declare another `encoding`). `Ok(None)`: not
 /// signed. `sha256`: the repository's object format, which names the one signature header git
@@ -195,7 +198,7 @@ fn lines_with_offsets(bytes: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
 /// `parse_signed_buffer`, so what git shows as the message is what was signed. Commits: exactly
 /// one signature header is accepted; several (git would concatenate them) or a signature header
 /// of the other object format are refused, so no new object ID can carry the same signature.
-pub fn split_signed(object: &[u8], kind: &str, sha256: bool) -> Result<Option<(Vec<u8>, Vec<u8>)>, String> {
+pub fn split_signed(object: &[u8], kind: &str, sha256: bool) -> Result<Option<Signed>, String> {
     if kind == "tag" {
         let start = lines_with_offsets(object)
             .filter(|(_, line)| SIGNATURE_MARKERS.iter().any(|m| line.starts_with(m)))
