@@ -203,17 +203,6 @@ pub fn verify(
     if version >= 2 && entry.inclusion_proof.as_ref().is_none_or(|p| p.checkpoint.is_none()) {
         return Err(bad("v0.2+ bundles need an inclusion proof with a checkpoint"));
     }
-    // Without a signed entry timestamp (Rekor v2) nothing signs the entry's own logIndex: it
-    // must be the index the inclusion proof proves, the only one reported.
-    if entry.inclusion_promise.is_none()
-        && let Some(proof) = &entry.inclusion_proof
-        && proof.log_index != entry.log_index
-    {
-        return Err(BundleError::Mismatch(format!(
-            "the entry's logIndex {} is not the index {} its inclusion proof proves",
-            entry.log_index, proof.log_index
-        )));
-    }
     let kv = entry.kind_version.clone().unwrap_or_default();
     let body = b64_field(entry_json, &["canonicalizedBody"])?;
     let body_json: Value = serde_json::from_slice(&body)

@@ -613,7 +613,15 @@ fn check_log_entry(
         )));
     }
     let log_id = entry.log_id.as_ref().map(|l| l.key_id.clone()).unwrap_or_default();
-    let integrated = (entry.inclusion_promise.is_some() && entry.integrated_time > 0).then_some(entry.integrated_time);
+    // A promise is checked or the entry refused: a promise without an integrated time cannot be
+    // checked, and skipping it would let the entry's unsigned fields through as if signed.
+    if entry.inclusion_promise.is_some() && entry.integrated_time <= 0 {
+        return Err(bad(&format!(
+            "the entry has an inclusion promise but no integrated time ({}): the promise cannot be checked",
+            entry.integrated_time
+        )));
+    }
+    let integrated = entry.inclusion_promise.is_some().then_some(entry.integrated_time);
     let check_times: Vec<i64> = match integrated {
         Some(t) => vec![t],
         None if !times.is_empty() => times.to_vec(),
@@ -637,6 +645,19 @@ fn check_log_entry(
     }
     let Some(proof) = entry.inclusion_proof.as_ref() else {
         return if integrated.is_some() { Ok((entry.log_index, integrated)) } else { Err(bad("no inclusion proof")) };
+    };
+    // The index reported is one something verified: the entry's own when its promise (which signs
+    // it) was checked above, else the inclusion proof's, and then the entry must not claim another.
+    let reported = if integrated.is_some() {
+        entry.log_index
+    } else if proof.log_index != entry.log_index {
+        return Err(VerifyError::LogEntry(format!(
+            "the entry's logIndex {} is not the index {} its inclusion proof proves, and no signed entry \
+             timestamp covers it",
+            entry.log_index, proof.log_index
+        )));
+    } else {
+        proof.log_index
     };
     let as_hash = |b: &[u8]| Hash::try_from(b).map_err(|_| bad("a proof hash is not 32 bytes"));
     let hashes: Vec<Hash> = proof.hashes.iter().map(|h| as_hash(h)).collect::<Result<_, _>>()?;
@@ -664,7 +685,7 @@ fn check_log_entry(
             hex::encode(root)
         )));
     }
-    Ok((entry.log_index, integrated))
+    Ok((reported, integrated))
 }
 
 /// Where the log entry of a signature comes from.
