@@ -609,7 +609,8 @@ fn check_log_entry(
     if !known.contains(&(kv.kind.as_str(), kv.version.as_str())) {
         return Err(VerifyError::LogEntry(format!(
             "entry kind {} {} is not one this verifier knows",
-            kv.kind, kv.version
+            crate::ui::sanitize(&kv.kind),
+            crate::ui::sanitize(&kv.version)
         )));
     }
     let log_id = entry.log_id.as_ref().map(|l| l.key_id.clone()).unwrap_or_default();

@@ -506,6 +506,11 @@ fn review_findings_are_refused_with_reasons() {
              gitsign reports the index, so a promise it cannot check is refused rather than skipped",
         ),
         ("promise-integrated-time-zero", "as promise-without-integrated-time"),
+        (
+            "duplicate-key",
+            "Python's json module keeps the last of duplicate keys; gitsign refuses a bundle two readers could read \
+             differently",
+        ),
     ];
     let (Some(root), Some(python)) = (vectors(), python()) else { return };
     let jobs = conformance_jobs(&root);
@@ -533,6 +538,25 @@ fn review_findings_are_refused_with_reasons() {
         }
         add(name, &v2, bytes(&b), "has an inclusion promise but no integrated time");
     }
+
+    // 4. Strict bundle parsing: one content, one kind of verification material, no duplicate
+    // keys, `rawBytes` a string.
+    let v3 = job("happy-path-v0.3");
+    let dsse = load(&job("happy-path-intoto-in-dsse-v3"));
+    let mut b = load(&v3);
+    b["dsseEnvelope"] = dsse["dsseEnvelope"].clone();
+    add("both-contents", &v3, bytes(&b), "both a messageSignature and a dsseEnvelope");
+    let mut b = load(&v3);
+    b["verificationMaterial"]["publicKey"] = json!({"hint": "c29tZSBrZXk="});
+    add("certificate-and-key", &v3, bytes(&b), "more than one of certificate, x509CertificateChain and publicKey");
+    let original = std::fs::read(&v3.bundle).unwrap();
+    let text = String::from_utf8(original).unwrap();
+    let open = text.find('{').unwrap() + 1;
+    let dup = format!("{}\"mediaType\": \"application/x-other\",{}", &text[..open], &text[open..]);
+    add("duplicate-key", &v3, dup.into_bytes(), "duplicate key \"mediaType\"");
+    let mut b = load(&v3);
+    b["verificationMaterial"]["certificate"]["rawBytes"] = json!(7);
+    add("raw-bytes-number", &v3, bytes(&b), "certificate.rawBytes is not a string");
 
     let jobs: Vec<Job> = mutants.iter().map(|(_, j, _)| j.clone()).collect();
     let python_verdicts = sigstore_python(&python, &jobs);
