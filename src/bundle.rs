@@ -348,6 +348,20 @@ pub fn verify(
     }
 }
 
+/// The hash algorithm a log body names at `path` must be SHA-256 (spelled `expected`): the digest
+/// compared is a SHA-256, and a body naming another algorithm is about other bytes.
+fn require_sha256(body: &Value, path: &[&str], expected: &str) -> Result<(), BundleError> {
+    let found = field(body, path).and_then(Value::as_str);
+    if found != Some(expected) {
+        return Err(BundleError::Mismatch(format!(
+            "the logged body's hash algorithm ({}) is {}, not {expected:?}",
+            path.join("."),
+            found.map_or("missing".to_string(), |a| format!("{:?}", crate::ui::sanitize(a)))
+        )));
+    }
+    Ok(())
+}
+
 /// A Rekor v2 hashedrekord 0.0.2 body: over `digest`, holding `signature`, naming the signer.
 fn check_hashedrekord_v2(
     body: &Value,
@@ -357,6 +371,7 @@ fn check_hashedrekord_v2(
 ) -> Result<(), BundleError> {
     let spec = field(body, &["spec", "hashedRekordV002"])
         .ok_or_else(|| BundleError::Mismatch("not a hashedrekord 0.0.2 body".into()))?;
+    require_sha256(spec, &["data", "algorithm"], "SHA2_256")?;
     let bytes = |path: &[&str]| field(spec, path).and_then(Value::as_str).and_then(|d| gitsign_protocol::unb64(d).ok());
     if bytes(&["data", "digest"]).as_deref() != Some(digest.as_slice()) {
         return Err(BundleError::Mismatch("the log entry is over another artifact".into()));
@@ -412,6 +427,7 @@ fn check_message_signature(
     }
     let rekord: gitsign_protocol::rekor::HashedRekord = serde_json::from_value(body.clone())
         .map_err(|e| BundleError::Mismatch(format!("the logged body is not a hashedrekord: {e}")))?;
+    require_sha256(body, &["spec", "data", "hash", "algorithm"], "sha256")?;
     if !rekord.spec.data.hash.value.eq_ignore_ascii_case(&hex::encode(digest)) {
         return Err(BundleError::Mismatch("the log entry is over another artifact".into()));
     }
@@ -510,6 +526,7 @@ fn check_dsse(
     if kv.kind == "dsse" && kv.version == "0.0.2" {
         let spec =
             field(body, &["spec", "dsseV002"]).ok_or_else(|| BundleError::Mismatch("not a dsse 0.0.2 body".into()))?;
+        require_sha256(spec, &["payloadHash", "algorithm"], "SHA2_256")?;
         let logged_hash = field(spec, &["payloadHash", "digest"])
             .and_then(Value::as_str)
             .and_then(|d| gitsign_protocol::unb64(d).ok());
@@ -532,6 +549,11 @@ fn check_dsse(
     let unb64 = |v: Option<&Value>| v.and_then(Value::as_str).and_then(|x| gitsign_protocol::unb64(x).ok());
     /// Each logged signature with the verifier it names.
     type LoggedSignatures = Vec<(Option<Vec<u8>>, Option<String>)>;
+    match (kv.kind.as_str(), kv.version.as_str()) {
+        ("dsse", "0.0.1") => require_sha256(body, &["spec", "payloadHash", "algorithm"], "sha256")?,
+        ("intoto", "0.0.2") => require_sha256(body, &["spec", "content", "payloadHash", "algorithm"], "sha256")?,
+        _ => {}
+    }
     let (logged_hash, logged): (Option<String>, LoggedSignatures) = match (kv.kind.as_str(), kv.version.as_str()) {
         ("dsse", "0.0.1") => (
             text(field(body, &["spec", "payloadHash", "value"])),
@@ -632,5 +654,83 @@ mod tests {
         .to_string();
         assert!(err.contains("log entries of kind dsse 0.0.1]0;x"), "{err}");
         assert!(!err.chars().any(char::is_control), "{err:?}");
+    }
+
+    /// The bundle with its logged body changed by `f` (the log's proofs no longer match it, but
+    /// the body is checked before them, so the reason is the body's).
+    fn with_body(b: &mut Value, f: impl FnOnce(&mut Value)) {
+        let e = &mut b["verificationMaterial"]["tlogEntries"][0];
+        let mut body: Value =
+            serde_json::from_slice(&gitsign_protocol::unb64(e["canonicalizedBody"].as_str().unwrap()).unwrap())
+                .unwrap();
+        f(&mut body);
+        e["canonicalizedBody"] = json!(gitsign_protocol::b64(serde_json::to_vec(&body).unwrap()));
+    }
+
+    #[test]
+    fn logged_body_kind_version_and_hash_algorithm_are_checked() {
+        let Some(root) = vectors() else { return };
+        let cases: &[(&str, &str, fn(&mut Value), &str)] = &[
+            (
+                "happy-path-v0.3",
+                "kind",
+                |b| b["kind"] = json!("rekord"),
+                "the logged body's kind is \"rekord\", but the entry says \"hashedrekord\"",
+            ),
+            (
+                "happy-path-v0.3",
+                "apiVersion",
+                |b| b["apiVersion"] = json!("0.0.2"),
+                "the logged body's apiVersion is \"0.0.2\", but the entry says \"0.0.1\"",
+            ),
+            (
+                "rekor2-happy-path",
+                "no kind",
+                |b| {
+                    b.as_object_mut().unwrap().remove("kind");
+                },
+                "the logged body's kind is missing",
+            ),
+            (
+                "happy-path-v0.3",
+                "v1 algorithm",
+                |b| b["spec"]["data"]["hash"]["algorithm"] = json!("sha512"),
+                "hash algorithm (spec.data.hash.algorithm) is \"sha512\", not \"sha256\"",
+            ),
+            (
+                "rekor2-happy-path",
+                "v2 algorithm",
+                |b| b["spec"]["hashedRekordV002"]["data"]["algorithm"] = json!("SHA2_384"),
+                "hash algorithm (data.algorithm) is \"SHA2_384\", not \"SHA2_256\"",
+            ),
+            (
+                "rekor2-happy-path",
+                "v2 kind",
+                |b| b["kind"] = json!("dsse"),
+                "the logged body's kind is \"dsse\", but the entry says \"hashedrekord\"",
+            ),
+            (
+                "happy-path-intoto-in-dsse-v3",
+                "dsse algorithm",
+                |b| b["spec"]["payloadHash"]["algorithm"] = json!("sha1"),
+                "hash algorithm (spec.payloadHash.algorithm) is \"sha1\", not \"sha256\"",
+            ),
+            (
+                "happy-path-intoto-in-dsse-v3",
+                "dsse apiVersion",
+                |b| b["apiVersion"] = json!("0.0.2"),
+                "the logged body's apiVersion is \"0.0.2\", but the entry says \"0.0.1\"",
+            ),
+        ];
+        let mut wrong = Vec::new();
+        for (case, name, change, reason) in cases {
+            verify_case(&root, case, |_| {}).unwrap();
+            match verify_case(&root, case, |b| with_body(b, change)) {
+                Ok(()) => wrong.push(format!("{case} {name}: accepted")),
+                Err(e) if !e.to_string().contains(reason) => wrong.push(format!("{case} {name}: {e}")),
+                Err(_) => {}
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 }

@@ -613,6 +613,20 @@ fn check_log_entry(
             crate::ui::sanitize(&kv.version)
         )));
     }
+    // The logged body must be of the kind and version the entry claims: its `kind` and
+    // `apiVersion` are what the log accepted it as.
+    let header: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| bad(&format!("the logged body is not JSON: {e}")))?;
+    for (name, claimed) in [("kind", &kv.kind), ("apiVersion", &kv.version)] {
+        let found = header.get(name).and_then(serde_json::Value::as_str);
+        if found != Some(claimed.as_str()) {
+            return Err(VerifyError::LogEntry(format!(
+                "the logged body's {name} is {}, but the entry says {:?}",
+                found.map_or("missing".to_string(), |f| format!("{:?}", crate::ui::sanitize(f))),
+                crate::ui::sanitize(claimed)
+            )));
+        }
+    }
     let log_id = entry.log_id.as_ref().map(|l| l.key_id.clone()).unwrap_or_default();
     // A promise is checked or the entry refused: a promise without an integrated time cannot be
     // checked, and skipping it would let the entry's unsigned fields through as if signed.
@@ -717,6 +731,17 @@ pub fn verify(trust: &TrustRoot, payload: &[u8], parsed: &Parsed, policy: &Polic
 fn check_online_body(body: &[u8], object_hex: &str, key: &PublicKey, cert_der: &[u8]) -> Result<(), VerifyError> {
     let bad = |s: &str| VerifyError::LogEntry(format!("online entry: {s}"));
     let entry: HashedRekord = serde_json::from_slice(body).map_err(|e| bad(&format!("not a hashedrekord: {e}")))?;
+    if entry.kind != HASHEDREKORD
+        || entry.api_version != HASHEDREKORD_VERSION
+        || entry.spec.data.hash.algorithm != "sha256"
+    {
+        return Err(bad(&format!(
+            "it is {} {} over {}, not hashedrekord 0.0.1 over sha256",
+            crate::ui::sanitize(&entry.kind),
+            crate::ui::sanitize(&entry.api_version),
+            crate::ui::sanitize(&entry.spec.data.hash.algorithm)
+        )));
+    }
     let digest = sha256(object_hex.as_bytes());
     if !entry.spec.data.hash.value.eq_ignore_ascii_case(&hex::encode(digest)) {
         return Err(bad("it is over another object"));
