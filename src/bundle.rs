@@ -670,7 +670,9 @@ mod tests {
     #[test]
     fn logged_body_kind_version_and_hash_algorithm_are_checked() {
         let Some(root) = vectors() else { return };
-        let cases: &[(&str, &str, fn(&mut Value), &str)] = &[
+        /// (case, name, change to the logged body, expected reason)
+        type Case = (&'static str, &'static str, fn(&mut Value), &'static str);
+        let cases: &[Case] = &[
             (
                 "happy-path-v0.3",
                 "kind",
