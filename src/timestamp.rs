@@ -440,7 +440,15 @@ mod tests {
             ("EKU codeSigning", &code_signing, Token::good(), "does not include id-kp-timeStamping"),
         ];
         let mut wrong = Vec::new();
+        // GITSIGN_DUMP_TOKENS=DIR writes each token and its authority's certificate, for
+        // tests/differential/check_tokens.py (rfc3161-client's verdicts).
+        let dump = std::env::var_os("GITSIGN_DUMP_TOKENS").map(std::path::PathBuf::from);
         for (name, tsa, t, reason) in cases.into_iter().chain(eku_cases) {
+            if let Some(dir) = &dump {
+                let file = name.replace(' ', "_");
+                std::fs::write(dir.join(format!("{file}.tsr")), token(tsa, sig, &t)).unwrap();
+                std::fs::write(dir.join(format!("{file}.crt")), &tsa.cert).unwrap();
+            }
             match super::verify(&tsa.trust, &token(tsa, sig, &t), sig) {
                 Ok(_) => wrong.push(format!("{name}: accepted")),
                 Err(e) if !e.to_string().contains(reason) => wrong.push(format!("{name}: {e}")),
