@@ -142,6 +142,59 @@ fn tlog_entry(e: &Value) -> Result<TransparencyLogEntry, BundleError> {
     })
 }
 
+/// A JSON document with no duplicate key in any object: serde_json keeps the last of duplicates,
+/// so two readers of one bundle could see different fields; such a bundle is refused.
+struct NoDuplicateKeys;
+
+impl<'de> serde::Deserialize<'de> for NoDuplicateKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NoDuplicateKeys)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for NoDuplicateKeys {
+    type Value = NoDuplicateKeys;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self, E> {
+        Ok(self)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self, E> {
+        Ok(self)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self, E> {
+        Ok(self)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self, E> {
+        Ok(self)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self, E> {
+        Ok(self)
+    }
+    fn visit_unit<E>(self) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self, A::Error> {
+        while seq.next_element::<NoDuplicateKeys>()?.is_some() {}
+        Ok(self)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!("duplicate key {:?}", crate::ui::sanitize(&key))));
+            }
+            map.next_value::<NoDuplicateKeys>()?;
+        }
+        Ok(self)
+    }
+}
+
 /// Verifies a Sigstore bundle (v0.1 to v0.3, hashedrekord 0.0.1 in a Rekor v1 log) over an
 /// artifact given by its SHA-256 `digest`. Returns what a good signature says.
 pub fn verify(
@@ -153,6 +206,8 @@ pub fn verify(
     use gitsign_protocol::keys::PublicKey;
     let bad = |s: &str| BundleError::Malformed(s.to_string());
     let b: Value = serde_json::from_slice(bundle).map_err(|e| BundleError::Malformed(format!("not JSON: {e}")))?;
+    serde_json::from_slice::<NoDuplicateKeys>(bundle)
+        .map_err(|e| BundleError::Malformed(format!("{e}: every key may appear once per object")))?;
     let media = b.get("mediaType").and_then(Value::as_str).unwrap_or_default();
     let version = match media {
         "application/vnd.dev.sigstore.bundle+json;version=0.1" => 1,
@@ -165,14 +220,30 @@ pub fn verify(
         }
     };
     let vm = b.get("verificationMaterial").ok_or_else(|| bad("no verificationMaterial"))?;
+    // Each is a protobuf oneof: exactly one member may be present.
+    let materials = ["certificate", "x509CertificateChain", "publicKey"];
+    if materials.iter().filter(|m| vm.get(**m).is_some()).count() > 1 {
+        return Err(bad(
+            "verificationMaterial holds more than one of certificate, x509CertificateChain and publicKey; a bundle \
+             names its signer once",
+        ));
+    }
+    if b.get("messageSignature").is_some() && b.get("dsseEnvelope").is_some() {
+        return Err(bad("the bundle holds both a messageSignature and a dsseEnvelope; it may hold one"));
+    }
+    let raw_bytes = |v: &Value, what: &str| -> Result<Vec<u8>, BundleError> {
+        let s = v.as_str().ok_or_else(|| {
+            BundleError::Malformed(format!("{what}.rawBytes is not a string (base64 of a DER certificate)"))
+        })?;
+        gitsign_protocol::unb64(s).map_err(|_| BundleError::Malformed(format!("{what}.rawBytes is not base64")))
+    };
     let cert = if let Some(c) = field(vm, &["certificate", "rawBytes"]) {
-        Some(gitsign_protocol::unb64(c.as_str().unwrap_or_default()).map_err(|_| bad("certificate is not base64"))?)
+        Some(raw_bytes(c, "certificate")?)
     } else if let Some(chain) = field(vm, &["x509CertificateChain", "certificates"]).and_then(Value::as_array) {
         let ders = chain
             .iter()
-            .map(|c| c.get("rawBytes").and_then(Value::as_str).and_then(|s| gitsign_protocol::unb64(s).ok()))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| bad("a chain certificate is not base64"))?;
+            .map(|c| raw_bytes(c.get("rawBytes").unwrap_or(&Value::Null), "a chain certificate"))
+            .collect::<Result<Vec<_>, _>>()?;
         // The chain ends below the trust root: a self-signed root in it is refused.
         for der in ders.iter().skip(1) {
             if let Ok((_, c)) = x509_parser::parse_x509_certificate(der)
@@ -202,17 +273,6 @@ pub fn verify(
     let entry = tlog_entry(entry_json)?;
     if version >= 2 && entry.inclusion_proof.as_ref().is_none_or(|p| p.checkpoint.is_none()) {
         return Err(bad("v0.2+ bundles need an inclusion proof with a checkpoint"));
-    }
-    // Without a signed entry timestamp (Rekor v2) nothing signs the entry's own logIndex: it
-    // must be the index the inclusion proof proves, the only one reported.
-    if entry.inclusion_promise.is_none()
-        && let Some(proof) = &entry.inclusion_proof
-        && proof.log_index != entry.log_index
-    {
-        return Err(BundleError::Mismatch(format!(
-            "the entry's logIndex {} is not the index {} its inclusion proof proves",
-            entry.log_index, proof.log_index
-        )));
     }
     let kv = entry.kind_version.clone().unwrap_or_default();
     let body = b64_field(entry_json, &["canonicalizedBody"])?;
@@ -288,6 +348,20 @@ pub fn verify(
     }
 }
 
+/// The hash algorithm a log body names at `path` must be SHA-256 (spelled `expected`): the digest
+/// compared is a SHA-256, and a body naming another algorithm is about other bytes.
+fn require_sha256(body: &Value, path: &[&str], expected: &str) -> Result<(), BundleError> {
+    let found = field(body, path).and_then(Value::as_str);
+    if found != Some(expected) {
+        return Err(BundleError::Mismatch(format!(
+            "the logged body's hash algorithm ({}) is {}, not {expected:?}",
+            path.join("."),
+            found.map_or("missing".to_string(), |a| format!("{:?}", crate::ui::sanitize(a)))
+        )));
+    }
+    Ok(())
+}
+
 /// A Rekor v2 hashedrekord 0.0.2 body: over `digest`, holding `signature`, naming the signer.
 fn check_hashedrekord_v2(
     body: &Value,
@@ -297,6 +371,7 @@ fn check_hashedrekord_v2(
 ) -> Result<(), BundleError> {
     let spec = field(body, &["spec", "hashedRekordV002"])
         .ok_or_else(|| BundleError::Mismatch("not a hashedrekord 0.0.2 body".into()))?;
+    require_sha256(spec, &["data", "algorithm"], "SHA2_256")?;
     let bytes = |path: &[&str]| field(spec, path).and_then(Value::as_str).and_then(|d| gitsign_protocol::unb64(d).ok());
     if bytes(&["data", "digest"]).as_deref() != Some(digest.as_slice()) {
         return Err(BundleError::Mismatch("the log entry is over another artifact".into()));
@@ -346,11 +421,13 @@ fn check_message_signature(
     if kv.kind != "hashedrekord" || kv.version != "0.0.1" {
         return Err(BundleError::Unsupported(format!(
             "log entries of kind {} {} for a message signature",
-            kv.kind, kv.version
+            crate::ui::sanitize(&kv.kind),
+            crate::ui::sanitize(&kv.version)
         )));
     }
     let rekord: gitsign_protocol::rekor::HashedRekord = serde_json::from_value(body.clone())
         .map_err(|e| BundleError::Mismatch(format!("the logged body is not a hashedrekord: {e}")))?;
+    require_sha256(body, &["spec", "data", "hash", "algorithm"], "sha256")?;
     if !rekord.spec.data.hash.value.eq_ignore_ascii_case(&hex::encode(digest)) {
         return Err(BundleError::Mismatch("the log entry is over another artifact".into()));
     }
@@ -449,6 +526,7 @@ fn check_dsse(
     if kv.kind == "dsse" && kv.version == "0.0.2" {
         let spec =
             field(body, &["spec", "dsseV002"]).ok_or_else(|| BundleError::Mismatch("not a dsse 0.0.2 body".into()))?;
+        require_sha256(spec, &["payloadHash", "algorithm"], "SHA2_256")?;
         let logged_hash = field(spec, &["payloadHash", "digest"])
             .and_then(Value::as_str)
             .and_then(|d| gitsign_protocol::unb64(d).ok());
@@ -471,6 +549,11 @@ fn check_dsse(
     let unb64 = |v: Option<&Value>| v.and_then(Value::as_str).and_then(|x| gitsign_protocol::unb64(x).ok());
     /// Each logged signature with the verifier it names.
     type LoggedSignatures = Vec<(Option<Vec<u8>>, Option<String>)>;
+    match (kv.kind.as_str(), kv.version.as_str()) {
+        ("dsse", "0.0.1") => require_sha256(body, &["spec", "payloadHash", "algorithm"], "sha256")?,
+        ("intoto", "0.0.2") => require_sha256(body, &["spec", "content", "payloadHash", "algorithm"], "sha256")?,
+        _ => {}
+    }
     let (logged_hash, logged): (Option<String>, LoggedSignatures) = match (kv.kind.as_str(), kv.version.as_str()) {
         ("dsse", "0.0.1") => (
             text(field(body, &["spec", "payloadHash", "value"])),
@@ -496,7 +579,11 @@ fn check_dsse(
                 .unwrap_or_default(),
         ),
         (kind, v) => {
-            return Err(BundleError::Unsupported(format!("log entries of kind {kind} {v} for a DSSE envelope")));
+            return Err(BundleError::Unsupported(format!(
+                "log entries of kind {} {} for a DSSE envelope",
+                crate::ui::sanitize(kind),
+                crate::ui::sanitize(v)
+            )));
         }
     };
     if !logged_hash.is_some_and(|h| h.eq_ignore_ascii_case(&hex::encode(payload_digest))) {
@@ -509,4 +596,143 @@ fn check_dsse(
         return Err(BundleError::Mismatch("the log entry holds another signature or signer".into()));
     }
     Ok(signature)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    /// The conformance vectors and the public-good trust root, or None (skipped) outside CI.
+    fn vectors() -> Option<PathBuf> {
+        let root =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors/sigstore-conformance/bundle-verify");
+        if root.exists() {
+            return Some(root);
+        }
+        assert!(std::env::var_os("CI").is_none(), "{} is absent; CI must provide ../shared", root.display());
+        eprintln!("skipped: {} is absent", root.display());
+        None
+    }
+
+    /// Verifies `bundle` (a changed copy of conformance case `case`) over the suite's artifact.
+    fn verify_case(root: &std::path::Path, case: &str, change: impl FnOnce(&mut Value)) -> Result<(), BundleError> {
+        let trust = std::fs::read(root.join(case).join("trusted_root.json"))
+            .or_else(|_| std::fs::read(root.join("../../../trust/public-good/trusted_root.json")))
+            .unwrap();
+        let trust = crate::verify::TrustRoot::from_json(&trust, "test").unwrap();
+        let mut b: Value =
+            serde_json::from_slice(&std::fs::read(root.join(case).join("bundle.sigstore.json")).unwrap()).unwrap();
+        change(&mut b);
+        let artifact = std::fs::read(root.join("a.txt")).unwrap();
+        let policy = crate::verify::Policy::default();
+        verify(
+            &trust,
+            &serde_json::to_vec(&b).unwrap(),
+            &gitsign_protocol::sha256(&artifact),
+            &Signer::Certificate(&policy),
+        )
+        .map(|_| ())
+    }
+
+    #[test]
+    fn entry_kinds_are_printed_without_control_characters() {
+        let Some(root) = vectors() else { return };
+        verify_case(&root, "happy-path-v0.3", |_| {}).unwrap();
+        let err = verify_case(&root, "happy-path-v0.3", |b| {
+            b["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["kind"] = json!("hashed\u{1b}[2J\u{9b}rekord");
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("log entries of kind hashed[2Jrekord 0.0.1"), "{err}");
+        assert!(!err.chars().any(char::is_control), "{err:?}");
+        let err = verify_case(&root, "happy-path-intoto-in-dsse-v3", |b| {
+            b["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["version"] = json!("0.0.1\u{7}\u{1b}]0;x");
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("log entries of kind dsse 0.0.1]0;x"), "{err}");
+        assert!(!err.chars().any(char::is_control), "{err:?}");
+    }
+
+    /// The bundle with its logged body changed by `f` (the log's proofs no longer match it, but
+    /// the body is checked before them, so the reason is the body's).
+    fn with_body(b: &mut Value, f: impl FnOnce(&mut Value)) {
+        let e = &mut b["verificationMaterial"]["tlogEntries"][0];
+        let mut body: Value =
+            serde_json::from_slice(&gitsign_protocol::unb64(e["canonicalizedBody"].as_str().unwrap()).unwrap())
+                .unwrap();
+        f(&mut body);
+        e["canonicalizedBody"] = json!(gitsign_protocol::b64(serde_json::to_vec(&body).unwrap()));
+    }
+
+    #[test]
+    fn logged_body_kind_version_and_hash_algorithm_are_checked() {
+        let Some(root) = vectors() else { return };
+        /// (case, name, change to the logged body, expected reason)
+        type Case = (&'static str, &'static str, fn(&mut Value), &'static str);
+        let cases: &[Case] = &[
+            (
+                "happy-path-v0.3",
+                "kind",
+                |b| b["kind"] = json!("rekord"),
+                "the logged body's kind is \"rekord\", but the entry says \"hashedrekord\"",
+            ),
+            (
+                "happy-path-v0.3",
+                "apiVersion",
+                |b| b["apiVersion"] = json!("0.0.2"),
+                "the logged body's apiVersion is \"0.0.2\", but the entry says \"0.0.1\"",
+            ),
+            (
+                "rekor2-happy-path",
+                "no kind",
+                |b| {
+                    b.as_object_mut().unwrap().remove("kind");
+                },
+                "the logged body's kind is missing",
+            ),
+            (
+                "happy-path-v0.3",
+                "v1 algorithm",
+                |b| b["spec"]["data"]["hash"]["algorithm"] = json!("sha512"),
+                "hash algorithm (spec.data.hash.algorithm) is \"sha512\", not \"sha256\"",
+            ),
+            (
+                "rekor2-happy-path",
+                "v2 algorithm",
+                |b| b["spec"]["hashedRekordV002"]["data"]["algorithm"] = json!("SHA2_384"),
+                "hash algorithm (data.algorithm) is \"SHA2_384\", not \"SHA2_256\"",
+            ),
+            (
+                "rekor2-happy-path",
+                "v2 kind",
+                |b| b["kind"] = json!("dsse"),
+                "the logged body's kind is \"dsse\", but the entry says \"hashedrekord\"",
+            ),
+            (
+                "happy-path-intoto-in-dsse-v3",
+                "dsse algorithm",
+                |b| b["spec"]["payloadHash"]["algorithm"] = json!("sha1"),
+                "hash algorithm (spec.payloadHash.algorithm) is \"sha1\", not \"sha256\"",
+            ),
+            (
+                "happy-path-intoto-in-dsse-v3",
+                "dsse apiVersion",
+                |b| b["apiVersion"] = json!("0.0.2"),
+                "the logged body's apiVersion is \"0.0.2\", but the entry says \"0.0.1\"",
+            ),
+        ];
+        let mut wrong = Vec::new();
+        for (case, name, change, reason) in cases {
+            verify_case(&root, case, |_| {}).unwrap();
+            match verify_case(&root, case, |b| with_body(b, change)) {
+                Ok(()) => wrong.push(format!("{case} {name}: accepted")),
+                Err(e) if !e.to_string().contains(reason) => wrong.push(format!("{case} {name}: {e}")),
+                Err(_) => {}
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
 }

@@ -163,35 +163,97 @@ impl Drop for Batch {
     }
 }
 
-/// Splits a raw commit (gpgsig header) or tag (trailing signature) into (payload, signature).
-pub fn split(object: &[u8], kind: &str) -> Option<(Vec<u8>, Vec<u8>)> {
-    let text = std::str::from_utf8(object).ok()?;
-    if kind == "tag" {
-        let at = text.find("-----BEGIN SIGNED MESSAGE-----")?;
-        return Some((object[..at].to_vec(), object[at..].to_vec()));
-    }
-    let (headers, body) = text.split_once("\n\n").unwrap_or((text, ""));
-    let (mut payload, mut sig, mut in_sig) = (String::new(), String::new(), false);
-    for line in headers.split('\n') {
-        if let Some(rest) = line.strip_prefix("gpgsig ").or_else(|| line.strip_prefix("gpgsig-sha256 ")) {
-            in_sig = true;
-            sig.push_str(rest);
-            sig.push('\n');
-        } else if in_sig && line.starts_with(' ') {
-            sig.push_str(&line[1..]);
-            sig.push('\n');
-        } else {
-            in_sig = false;
-            payload.push_str(line);
-            payload.push('\n');
+/// The lines git takes for the start of a signature in a tag (git's gpg-interface.c: OpenPGP,
+/// X.509 and SSH formats).
+const SIGNATURE_MARKERS: [&[u8]; 4] = [
+    b"-----BEGIN PGP SIGNATURE-----",
+    b"-----BEGIN PGP MESSAGE-----",
+    b"-----BEGIN SIGNED MESSAGE-----",
+    b"-----BEGIN SSH SIGNATURE-----",
+];
+
+/// Lines of `bytes`, each with its `\n` (the last may lack one), with its offset.
+fn lines_with_offsets(bytes: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        if at >= bytes.len() {
+            return None;
         }
+        let end = bytes[at..].iter().position(|b| *b == b'\n').map_or(bytes.len(), |i| at + i + 1);
+        let line = (at, &bytes[at..end]);
+        at = end;
+        Some(line)
+    })
+}
+
+/// A signed object's (payload, signature).
+pub type Signed = (Vec<u8>, Vec<u8>);
+
+/// Splits a raw commit (signature header) or tag (trailing signature) into (payload, signature)
+/// exactly as git does, on bytes (a commit may declare another `encoding`). `Ok(None)`: not
+/// signed. `sha256`: the repository's object format, which names the one signature header git
+/// reads (`gpgsig` in SHA-1 repositories, `gpgsig-sha256` in SHA-256 ones).
+///
+/// Tags: the signature starts at the LAST line that starts with a signature marker, as in git's
+/// `parse_signed_buffer`, so what git shows as the message is what was signed. Commits: exactly
+/// one signature header is accepted; several (git would concatenate them) or a signature header
+/// of the other object format are refused, so no new object ID can carry the same signature.
+pub fn split_signed(object: &[u8], kind: &str, sha256: bool) -> Result<Option<Signed>, String> {
+    if kind == "tag" {
+        let start = lines_with_offsets(object)
+            .filter(|(_, line)| SIGNATURE_MARKERS.iter().any(|m| line.starts_with(m)))
+            .map(|(at, _)| at)
+            .last();
+        return Ok(start.map(|at| (object[..at].to_vec(), object[at..].to_vec())));
     }
-    if sig.is_empty() {
-        return None;
+    let ours: &[u8] = if sha256 { b"gpgsig-sha256" } else { b"gpgsig" };
+    let (mut payload, mut sig) = (Vec::with_capacity(object.len()), Vec::new());
+    let (mut headers_seen, mut in_sig) = (0usize, false);
+    for (at, line) in lines_with_offsets(object) {
+        if line == b"\n" {
+            // The end of the headers: the rest is the message, signed as it is.
+            payload.extend_from_slice(&object[at..]);
+            break;
+        }
+        if in_sig && line.starts_with(b" ") {
+            sig.extend_from_slice(&line[1..]);
+            continue;
+        }
+        in_sig = false;
+        if line.starts_with(b"gpgsig") {
+            let name_end = line.iter().position(|b| *b == b' ' || *b == b'\n').unwrap_or(line.len());
+            let name = &line[..name_end];
+            if name != ours {
+                return Err(format!(
+                    "the commit carries a {:?} signature header; in a {} repository gitsign accepts only one \
+                     {:?} header",
+                    crate::ui::sanitize(&String::from_utf8_lossy(name)),
+                    if sha256 { "SHA-256" } else { "SHA-1" },
+                    String::from_utf8_lossy(ours)
+                ));
+            }
+            headers_seen += 1;
+            if headers_seen > 1 {
+                return Err(format!(
+                    "the commit carries {headers_seen} {:?} signature headers; a signed commit has exactly one",
+                    String::from_utf8_lossy(ours)
+                ));
+            }
+            sig.extend_from_slice(line.get(name_end + 1..).unwrap_or_default());
+            in_sig = true;
+            continue;
+        }
+        payload.extend_from_slice(line);
     }
-    payload.push('\n');
-    payload.push_str(body);
-    Some((payload.into_bytes(), sig.into_bytes()))
+    if headers_seen == 0 {
+        return Ok(None);
+    }
+    Ok(Some((payload, sig)))
+}
+
+/// [`split_signed`] for a SHA-1 repository; `None` for unsigned or malformed objects.
+pub fn split(object: &[u8], kind: &str) -> Option<(Vec<u8>, Vec<u8>)> {
+    split_signed(object, kind, false).ok().flatten()
 }
 
 /// How to reach Rekor for online-mode signatures; `None` with `--offline`.
@@ -209,9 +271,8 @@ enum Outcome {
 
 /// The `tag` header of a tag object's signed part (the headers end at the first empty line).
 pub fn tag_name(payload: &[u8]) -> Option<String> {
-    let text = std::str::from_utf8(payload).ok()?;
-    let headers = text.split("\n\n").next()?;
-    headers.split('\n').find_map(|l| l.strip_prefix("tag ")).map(str::to_string)
+    let line = payload.split(|b| *b == b'\n').take_while(|l| !l.is_empty()).find_map(|l| l.strip_prefix(b"tag "))?;
+    std::str::from_utf8(line).ok().map(str::to_string)
 }
 
 /// Checks that a signed tag object is the tag `asked` for: a signature over `v1.0` says nothing
@@ -228,6 +289,7 @@ fn check_tag_name(payload: &[u8], asked: &str) -> Result<(), String> {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // one object and everything that judges it
 fn check_object(
     trust: &TrustRoot,
     policy: &Policy,
@@ -236,6 +298,7 @@ fn check_object(
     raw: &[u8],
     kind: &str,
     asked_tag: Option<&str>,
+    sha256: bool,
 ) -> Outcome {
     if let Some(asked) = asked_tag
         && kind != "tag"
@@ -245,7 +308,11 @@ fn check_object(
             format!("refs/tags/{asked}")
         ));
     }
-    let Some((payload, sig)) = split(raw, kind) else { return Outcome::Unsigned };
+    let (payload, sig) = match split_signed(raw, kind, sha256) {
+        Ok(Some(parts)) => parts,
+        Ok(None) => return Outcome::Unsigned,
+        Err(e) => return Outcome::Bad(e),
+    };
     let result = (|| {
         if let Some(asked) = asked_tag {
             check_tag_name(&payload, asked)?;
@@ -385,7 +452,8 @@ pub fn run(tags: bool, args: &[String], env: &Env, out: &mut dyn Write, err: &mu
                         let Ok((i, sha, kind, raw)) = job else { return };
                         // Tags are read in the order they were named; `verify` walks commits.
                         let asked = if tags { Some(tag_names.get(i).map_or("", String::as_str)) } else { None };
-                        let outcome = check_object(trust, policy, online, ignore_tlog, &raw, &kind, asked);
+                        let outcome =
+                            check_object(trust, policy, online, ignore_tlog, &raw, &kind, asked, sha.len() == 64);
                         if done.send((i, sha, outcome)).is_err() {
                             return;
                         }

@@ -75,8 +75,9 @@ pub struct Http {
     timeout: Duration,
 }
 
+/// The server's explanation of a refusal: remote text, so stripped of control characters.
 fn message_of(body: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(body)
+    let text = serde_json::from_str::<serde_json::Value>(body)
         .ok()
         .and_then(|v| {
             v.get("message")
@@ -85,7 +86,8 @@ fn message_of(body: &str) -> String {
                 .and_then(|m| m.as_str())
                 .map(str::to_string)
         })
-        .unwrap_or_else(|| body.chars().take(300).collect())
+        .unwrap_or_else(|| body.chars().take(300).collect());
+    crate::ui::sanitize(&text)
 }
 
 /// A client being built on another thread (see [`prewarm`]).
@@ -189,7 +191,8 @@ impl Http {
             step,
             url: url.to_string(),
             expected,
-            detail: e.to_string(),
+            // serde quotes unknown fields and variants of the (remote) body.
+            detail: crate::ui::sanitize(&e.to_string()),
         })
     }
 
@@ -278,4 +281,14 @@ pub fn pem_to_der(pem: &str, label: &str) -> Option<Vec<u8>> {
     let stop = pem[start..].find("-----END")? + start;
     let body: String = pem[start..stop].chars().filter(|c| !c.is_whitespace()).collect();
     gitsign_protocol::unb64(&body).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_servers_message_loses_its_control_characters() {
+        // Rekor / Fulcio refusals: the JSON message, or the start of a non-JSON body.
+        assert_eq!(super::message_of(r#"{"message":"no\r\u001b[2Kgitsign: Good"}"#), "no[2Kgitsign: Good");
+        assert_eq!(super::message_of("plain\u{1b}]0;t\u{7} text"), "plain]0;t text");
+    }
 }

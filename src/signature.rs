@@ -37,6 +37,9 @@ pub enum SignatureError {
     /// Not PEM `SIGNED MESSAGE`.
     #[error("the signature is not a PEM block labelled {PEM_LABEL:?}")]
     NotArmored,
+    /// A `SIGNED MESSAGE` block with something wrong around or inside it.
+    #[error("the signature is not exactly one PEM block labelled {PEM_LABEL:?}: {0}")]
+    Armor(String),
     /// Structurally valid CMS that is not a gitsign signature.
     #[error("not a gitsign signature: {0}")]
     Unexpected(String),
@@ -117,16 +120,44 @@ pub fn armor(der: &[u8]) -> String {
     gitsign_protocol::keys::pem_encode(PEM_LABEL, der)
 }
 
-/// Removes the PEM armor.
+/// Removes the PEM armor. The text must be exactly one block: the BEGIN line, lines of base64,
+/// the END line and at most a newline after it. Text before BEGIN or after END would be bytes of
+/// the object that nothing signs (a tag message git shows, or junk in a commit header that mints
+/// a new object ID for the same signature), so it is refused.
 pub fn dearmor(text: &[u8]) -> Result<Vec<u8>, SignatureError> {
-    let text = std::str::from_utf8(text).map_err(|_| SignatureError::NotArmored)?;
-    let begin = format!("-----BEGIN {PEM_LABEL}-----");
+    let begin = format!("-----BEGIN {PEM_LABEL}-----\n");
     let end = format!("-----END {PEM_LABEL}-----");
-    let start = text.find(&begin).ok_or(SignatureError::NotArmored)? + begin.len();
-    let stop = text[start..].find(&end).ok_or(SignatureError::NotArmored)? + start;
-    let body: Vec<u8> = text.as_bytes()[start..stop].iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    let Some(rest) = text.strip_prefix(begin.as_bytes()) else {
+        return Err(if text.windows(begin.len()).any(|w| w == begin.as_bytes()) {
+            SignatureError::Armor("there is text before the BEGIN line".into())
+        } else {
+            SignatureError::NotArmored
+        });
+    };
+    let rest = rest.strip_suffix(b"\n").unwrap_or(rest);
+    let mut body = Vec::with_capacity(rest.len());
+    let mut ended = false;
+    for line in rest.split(|b| *b == b'\n') {
+        if ended {
+            return Err(SignatureError::Armor(format!("there is text after the {end} line")));
+        }
+        if line == end.as_bytes() {
+            ended = true;
+        } else if !line.is_empty() && line.iter().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(b)) {
+            body.extend_from_slice(line);
+        } else {
+            return Err(SignatureError::Armor(
+                "a line inside the block is not base64 (one block, nothing else, is accepted)".into(),
+            ));
+        }
+    }
+    if !ended {
+        return Err(SignatureError::Armor(format!("the {end} line is missing")));
+    }
     use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.decode(body).map_err(|_| SignatureError::NotArmored)
+    base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .map_err(|e| SignatureError::Armor(format!("the base64 inside the block is invalid: {e}")))
 }
 
 /// The parts of a signature a verifier needs.

@@ -13,6 +13,11 @@ use x509_cert::spki::AlgorithmIdentifierOwned;
 const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 const ID_CT_TSTINFO: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
 const ID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
+const ID_SIGNING_CERTIFICATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.12");
+const ID_SIGNING_CERTIFICATE_V2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
+const ID_SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
+const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 
 #[derive(der::Sequence)]
 struct MessageImprint {
@@ -34,6 +39,83 @@ fn digest(oid: &ObjectIdentifier, data: &[u8]) -> Result<Vec<u8>, VerifyError> {
         other => return Err(bad(format!("hash algorithm {other} is not supported"))),
     };
     Ok(digest::digest(alg, data).as_ref().to_vec())
+}
+
+/// The one value of the signed attribute `oid` (`name` in messages): present once, one value.
+fn single_attribute<'a>(
+    attrs: &'a x509_cert::attr::Attributes,
+    oid: ObjectIdentifier,
+    name: &str,
+) -> Result<&'a der::Any, VerifyError> {
+    let mut found = attrs.iter().filter(|a| a.oid == oid);
+    let attr = found.next().ok_or_else(|| bad(format!("the token has no signed {name} attribute")))?;
+    if found.next().is_some() {
+        return Err(bad(format!("the token has more than one signed {name} attribute")));
+    }
+    match attr.values.as_slice() {
+        [value] => Ok(value),
+        values => Err(bad(format!("the token's {name} attribute has {} values, not one", values.len()))),
+    }
+}
+
+/// Checks the signingCertificate (ESSCertID, SHA-1) or signingCertificateV2 (ESSCertIDv2) signed
+/// attribute: its first certificate hash must be that of `cert_der`, the authority's certificate
+/// (RFC 3161 2.4.1, RFC 5035): the signer names the certificate it signs with.
+fn check_ess_cert_id(attrs: &x509_cert::attr::Attributes, cert_der: &[u8]) -> Result<(), VerifyError> {
+    let v1 = attrs.iter().any(|a| a.oid == ID_SIGNING_CERTIFICATE);
+    let v2 = attrs.iter().any(|a| a.oid == ID_SIGNING_CERTIFICATE_V2);
+    let (value, v2) = match (v1, v2) {
+        (_, true) => (single_attribute(attrs, ID_SIGNING_CERTIFICATE_V2, "signingCertificateV2")?, true),
+        (true, false) => (single_attribute(attrs, ID_SIGNING_CERTIFICATE, "signingCertificate")?, false),
+        (false, false) => {
+            return Err(bad("the token has no signingCertificate attribute naming the authority's certificate"));
+        }
+    };
+    let ess = |e: der::Error| bad(format!("the token's signingCertificate attribute: {e}"));
+    // SigningCertificate[V2] ::= SEQUENCE { certs SEQUENCE OF ESSCertID[v2], policies OPTIONAL }
+    let outer: der::asn1::AnyRef<'_> = value.decode_as().map_err(ess)?;
+    let mut r = der::SliceReader::new(outer.value()).map_err(ess)?;
+    let certs: der::asn1::AnyRef<'_> = r.decode().map_err(ess)?;
+    let mut r = der::SliceReader::new(certs.value()).map_err(ess)?;
+    let first: der::asn1::AnyRef<'_> = r.decode().map_err(ess)?;
+    let mut r = der::SliceReader::new(first.value()).map_err(ess)?;
+    // ESSCertIDv2 ::= SEQUENCE { hashAlgorithm DEFAULT sha256, certHash, issuerSerial OPTIONAL }
+    // ESSCertID ::= SEQUENCE { certHash (SHA-1), issuerSerial OPTIONAL }
+    let alg = if !v2 {
+        ID_SHA1
+    } else if der::Tag::peek(&r).map_err(ess)? == der::Tag::Sequence {
+        r.decode::<AlgorithmIdentifierOwned>().map_err(ess)?.oid
+    } else {
+        ID_SHA256
+    };
+    let hash: OctetString = r.decode().map_err(ess)?;
+    let expected = if alg == ID_SHA1 {
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, cert_der).as_ref().to_vec()
+    } else {
+        digest(&alg, cert_der)?
+    };
+    if hash.as_bytes() != expected.as_slice() {
+        return Err(bad("the token's signingCertificate attribute names another certificate than its signer's"));
+    }
+    Ok(())
+}
+
+/// The authority's certificate must be for timestamping only: an extendedKeyUsage extension,
+/// critical, with id-kp-timeStamping (RFC 3161 2.3), as rfc3161-client and sigstore-go require.
+fn check_timestamping_eku(cert_der: &[u8]) -> Result<(), VerifyError> {
+    let (_, cert) = x509_parser::parse_x509_certificate(cert_der)
+        .map_err(|e| bad(format!("the timestamp authority's certificate: {e}")))?;
+    let eku = cert
+        .extended_key_usage()
+        .map_err(|e| bad(format!("the timestamp authority's extendedKeyUsage: {e}")))?
+        .ok_or_else(|| bad("the timestamp authority's certificate has no extendedKeyUsage extension"))?;
+    if !eku.critical {
+        return Err(bad("the timestamp authority's extendedKeyUsage extension is not critical"));
+    }
+    if !eku.value.time_stamping {
+        return Err(bad("the timestamp authority's extendedKeyUsage does not include id-kp-timeStamping"));
+    }
+    Ok(())
 }
 
 /// `YYYYMMDDHHMMSS[.fff]Z` as Unix seconds.
@@ -97,11 +179,17 @@ pub fn verify(trust: &crate::verify::TrustRoot, token: &[u8], signature: &[u8]) 
     // TSTInfo ::= SEQUENCE { version, policy, messageImprint, serialNumber, genTime, ... }
     let seq = der::asn1::AnyRef::from_der(&tst).map_err(|e| bad(format!("TSTInfo: {e}")))?;
     let mut r = der::SliceReader::new(seq.value()).map_err(|e| bad(e.to_string()))?;
-    let _version: der::asn1::Int = r.decode().map_err(|e| bad(format!("TSTInfo version: {e}")))?;
+    let version: u8 = r.decode().map_err(|e| bad(format!("TSTInfo version: {e}")))?;
+    if version != 1 {
+        return Err(bad(format!("TSTInfo version is {version}, not 1")));
+    }
     let _policy: ObjectIdentifier = r.decode().map_err(|e| bad(format!("TSTInfo policy: {e}")))?;
     let imprint: MessageImprint = r.decode().map_err(|e| bad(format!("TSTInfo messageImprint: {e}")))?;
     let _serial: der::asn1::Int = r.decode().map_err(|e| bad(format!("TSTInfo serialNumber: {e}")))?;
     let gen_time: der::asn1::AnyRef<'_> = r.decode().map_err(|e| bad(format!("TSTInfo genTime: {e}")))?;
+    if gen_time.tag() != der::Tag::GeneralizedTime {
+        return Err(bad(format!("TSTInfo genTime is a {}, not a GeneralizedTime", gen_time.tag())));
+    }
     let gen_time = std::str::from_utf8(gen_time.value())
         .ok()
         .and_then(generalized_time)
@@ -128,12 +216,15 @@ pub fn verify(trust: &crate::verify::TrustRoot, token: &[u8], signature: &[u8]) 
         }
     }
     let attrs = signer.signed_attrs.as_ref().ok_or_else(|| bad("the token has no signed attributes"))?;
-    let claimed = attrs
-        .iter()
-        .find(|a| a.oid == ID_MESSAGE_DIGEST)
-        .and_then(|a| a.values.get(0))
-        .and_then(|v| v.decode_as::<OctetString>().ok())
-        .ok_or_else(|| bad("the token has no messageDigest"))?;
+    let content_type: ObjectIdentifier = single_attribute(attrs, ID_CONTENT_TYPE, "contentType")?
+        .decode_as()
+        .map_err(|e| bad(format!("the token's contentType attribute: {e}")))?;
+    if content_type != ID_CT_TSTINFO {
+        return Err(bad(format!("the token's signed contentType is {content_type}, not id-ct-TSTInfo")));
+    }
+    let claimed: OctetString = single_attribute(attrs, ID_MESSAGE_DIGEST, "messageDigest")?
+        .decode_as()
+        .map_err(|e| bad(format!("the token's messageDigest attribute: {e}")))?;
     if digest(&signer.digest_alg.oid, &tst)? != claimed.as_bytes() {
         return Err(bad("the token's messageDigest is not its TSTInfo's"));
     }
@@ -151,11 +242,222 @@ pub fn verify(trust: &crate::verify::TrustRoot, token: &[u8], signature: &[u8]) 
         signer.signature.as_bytes(),
         gen_time,
     )?;
+    // The certificate that verified the signature: the trust root's one with the signer's
+    // issuer and serial number.
+    let cert = trust
+        .timestamp_certificates()
+        .find(|der| {
+            x509_parser::parse_x509_certificate(der)
+                .is_ok_and(|(_, c)| c.issuer().as_raw() == issuer.as_slice() && c.raw_serial() == serial.as_slice())
+        })
+        .ok_or_else(|| bad("the timestamp authority's certificate is not in the trust root"))?;
+    check_timestamping_eku(cert)?;
+    check_ess_cert_id(attrs, cert)?;
     Ok(gen_time)
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
+    use der::Encode as _;
+    use der::asn1::ObjectIdentifier as Oid;
+
+    /// DER: tag, length, contents.
+    fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        let n = body.len();
+        if n < 0x80 {
+            out.push(n as u8);
+        } else {
+            let bytes: Vec<u8> = n.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+            out.push(0x80 | bytes.len() as u8);
+            out.extend(bytes);
+        }
+        out.extend_from_slice(body);
+        out
+    }
+    fn seq(parts: &[&[u8]]) -> Vec<u8> {
+        tlv(0x30, &parts.concat())
+    }
+    fn oid(text: &str) -> Vec<u8> {
+        Oid::new_unwrap(text).to_der().unwrap()
+    }
+    fn octets(b: &[u8]) -> Vec<u8> {
+        tlv(0x04, b)
+    }
+    const SHA256: &str = "2.16.840.1.101.3.4.2.1";
+    const TSTINFO: &str = "1.2.840.113549.1.9.16.1.4";
+
+    /// What a test token is made of; [`Token::good`] is a well-formed one.
+    struct Token {
+        version: u8,
+        gen_time_tag: u8,
+        content_type: Option<&'static str>,
+        message_digests: usize,
+        /// The ESSCertIDv2 hash: None for the certificate's own, Some(None) for no attribute.
+        ess_hash: Option<Option<Vec<u8>>>,
+    }
+
+    impl Token {
+        fn good() -> Token {
+            Token { version: 1, gen_time_tag: 0x18, content_type: Some(TSTINFO), message_digests: 1, ess_hash: None }
+        }
+    }
+
+    /// A self-signed timestamp authority (with a critical EKU holding `eku`, or none) and a trust
+    /// root holding it.
+    struct Tsa {
+        key: rcgen::KeyPair,
+        cert: Vec<u8>,
+        trust: crate::verify::TrustRoot,
+    }
+
+    fn tsa(eku: Option<(bool, &str)>) -> Tsa {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name.push(rcgen::DnType::CommonName, "test TSA");
+        if let Some((critical, purpose)) = eku {
+            let mut ext = rcgen::CustomExtension::from_oid_content(&[2, 5, 29, 37], seq(&[&oid(purpose)]));
+            ext.set_criticality(critical);
+            params.custom_extensions.push(ext);
+        }
+        let cert = params.self_signed(&key).unwrap().der().to_vec();
+        let root = serde_json::json!({
+            "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+            "tlogs": [], "certificateAuthorities": [], "ctlogs": [],
+            "timestampAuthorities": [{
+                "subject": {"organization": "test", "commonName": "test TSA"}, "uri": "http://tsa.test",
+                "certChain": {"certificates": [{"rawBytes": gitsign_protocol::b64(&cert)}]},
+                "validFor": {"start": "2000-01-01T00:00:00Z"},
+            }],
+        });
+        let trust = crate::verify::TrustRoot::from_json(&serde_json::to_vec(&root).unwrap(), "test").unwrap();
+        Tsa { key, cert, trust }
+    }
+
+    /// A token by `tsa` over `signature`, signed for real, shaped by `t`.
+    fn token(tsa: &Tsa, signature: &[u8], t: &Token) -> Vec<u8> {
+        let imprint = seq(&[&seq(&[&oid(SHA256)]), &octets(&gitsign_protocol::sha256(signature))]);
+        let tst = seq(&[
+            &tlv(0x02, &[t.version]),
+            &oid("1.3.6.1.4.1.57264.2"),
+            &imprint,
+            &tlv(0x02, &[0x2a]),
+            &tlv(t.gen_time_tag, b"20250601120000Z"),
+        ]);
+        let mut attrs: Vec<Vec<u8>> = Vec::new();
+        if let Some(ct) = t.content_type {
+            attrs.push(seq(&[&oid("1.2.840.113549.1.9.3"), &tlv(0x31, &oid(ct))]));
+        }
+        for _ in 0..t.message_digests {
+            attrs.push(seq(&[&oid("1.2.840.113549.1.9.4"), &tlv(0x31, &octets(&gitsign_protocol::sha256(&tst)))]));
+        }
+        match &t.ess_hash {
+            Some(None) => {}
+            other => {
+                let hash = other.clone().flatten().unwrap_or_else(|| gitsign_protocol::sha256(&tsa.cert).to_vec());
+                let v2 = seq(&[&seq(&[&seq(&[&octets(&hash)])])]);
+                attrs.push(seq(&[&oid("1.2.840.113549.1.9.16.2.47"), &tlv(0x31, &v2)]));
+            }
+        }
+        attrs.sort();
+        let attrs = attrs.concat();
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let signer = aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(
+            &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+            &tsa.key.serialize_der(),
+        )
+        .unwrap();
+        let sig = signer.sign(&rng, &tlv(0x31, &attrs)).unwrap();
+        let (_, cert) = x509_parser::parse_x509_certificate(&tsa.cert).unwrap();
+        let signer_info = seq(&[
+            &tlv(0x02, &[1]),
+            &seq(&[cert.issuer().as_raw(), &tlv(0x02, cert.raw_serial())]),
+            &seq(&[&oid(SHA256)]),
+            &tlv(0xa0, &attrs),
+            &seq(&[&oid("1.2.840.10045.4.3.2")]),
+            &octets(sig.as_ref()),
+        ]);
+        let signed_data = seq(&[
+            &tlv(0x02, &[3]),
+            &tlv(0x31, &seq(&[&oid(SHA256)])),
+            &seq(&[&oid(TSTINFO), &tlv(0xa0, &octets(&tst))]),
+            &tlv(0x31, &signer_info),
+        ]);
+        seq(&[&oid("1.2.840.113549.1.7.2"), &tlv(0xa0, &signed_data)])
+    }
+
+    #[test]
+    fn tokens_are_checked_as_rfc3161_and_rfc5035_require() {
+        let good = tsa(Some((true, "1.3.6.1.5.5.7.3.8")));
+        let sig = b"the signature stamped";
+        assert_eq!(super::verify(&good.trust, &token(&good, sig, &Token::good()), sig).unwrap(), 1748779200);
+        let cases: Vec<(&str, &Tsa, Token, &str)> = vec![
+            ("version 2", &good, Token { version: 2, ..Token::good() }, "TSTInfo version is 2, not 1"),
+            (
+                "UTCTime genTime",
+                &good,
+                Token { gen_time_tag: 0x17, ..Token::good() },
+                "TSTInfo genTime is a UTCTime, not a GeneralizedTime",
+            ),
+            (
+                "no contentType",
+                &good,
+                Token { content_type: None, ..Token::good() },
+                "the token has no signed contentType attribute",
+            ),
+            (
+                "contentType id-data",
+                &good,
+                Token { content_type: Some("1.2.840.113549.1.7.1"), ..Token::good() },
+                "the token's signed contentType is 1.2.840.113549.1.7.1, not id-ct-TSTInfo",
+            ),
+            (
+                "two messageDigests",
+                &good,
+                Token { message_digests: 2, ..Token::good() },
+                "the token has more than one signed messageDigest attribute",
+            ),
+            (
+                "no signingCertificate",
+                &good,
+                Token { ess_hash: Some(None), ..Token::good() },
+                "the token has no signingCertificate attribute",
+            ),
+            (
+                "signingCertificateV2 of another certificate",
+                &good,
+                Token { ess_hash: Some(Some(vec![7; 32])), ..Token::good() },
+                "signingCertificate attribute names another certificate than its signer's",
+            ),
+        ];
+        let no_eku = tsa(None);
+        let not_critical = tsa(Some((false, "1.3.6.1.5.5.7.3.8")));
+        let code_signing = tsa(Some((true, "1.3.6.1.5.5.7.3.3")));
+        let eku_cases: Vec<(&str, &Tsa, Token, &str)> = vec![
+            ("no EKU", &no_eku, Token::good(), "has no extendedKeyUsage extension"),
+            ("EKU not critical", &not_critical, Token::good(), "extendedKeyUsage extension is not critical"),
+            ("EKU codeSigning", &code_signing, Token::good(), "does not include id-kp-timeStamping"),
+        ];
+        let mut wrong = Vec::new();
+        // GITSIGN_DUMP_TOKENS=DIR writes each token and its authority's certificate, for
+        // tests/differential/check_tokens.py (rfc3161-client's verdicts).
+        let dump = std::env::var_os("GITSIGN_DUMP_TOKENS").map(std::path::PathBuf::from);
+        for (name, tsa, t, reason) in cases.into_iter().chain(eku_cases) {
+            if let Some(dir) = &dump {
+                let file = name.replace(' ', "_");
+                std::fs::write(dir.join(format!("{file}.tsr")), token(tsa, sig, &t)).unwrap();
+                std::fs::write(dir.join(format!("{file}.crt")), &tsa.cert).unwrap();
+            }
+            match super::verify(&tsa.trust, &token(tsa, sig, &t), sig) {
+                Ok(_) => wrong.push(format!("{name}: accepted")),
+                Err(e) if !e.to_string().contains(reason) => wrong.push(format!("{name}: {e}")),
+                Err(_) => {}
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
     #[test]
     fn generalized_times() {
         assert_eq!(super::generalized_time("19700101000010Z"), Some(10));

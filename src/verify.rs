@@ -111,6 +111,15 @@ pub enum VerifyError {
         /// The certificate's SANs.
         found: Vec<String>,
     },
+    /// A time (integrated time, SCT or timestamp) outside what a date can hold.
+    #[error("a time of {0} seconds since 1970 is out of range (years -9999 to 9999): refused")]
+    TimeOutOfRange(i64),
+    /// The signature's algorithm does not fit the certificate's key.
+    #[error("the signature is ecdsa-with-SHA256, but the certificate's key cannot make it: {0}")]
+    SignatureAlgorithm(String),
+    /// The certificate does not name exactly one signer of a known kind.
+    #[error("the certificate's identity is unusable: {0}")]
+    SubjectAltName(String),
     /// The OIDC issuer is not the expected one.
     #[error("the certificate's OIDC issuer is {found:?}, expected {expected}")]
     Issuer {
@@ -299,7 +308,7 @@ impl TrustRoot {
         signature: &[u8],
         at_time: i64,
     ) -> Result<(), VerifyError> {
-        let t = at(at_time);
+        let t = at(at_time)?;
         let (ca, window) =
             self.tsas.iter().find(|(ca, _)| ca.issuer.issuer_raw == issuer && ca.issuer.serial == serial).ok_or_else(
                 || VerifyError::Timestamp("the token is signed by no timestamp authority of the trust root".into()),
@@ -430,7 +439,9 @@ struct CertFacts {
     issuer_text: String,
     not_before: i64,
     not_after: i64,
-    sans: Vec<String>,
+    /// Every SAN: its text for the kinds an identity can be (email, URI, Fulcio username), else a
+    /// description of what it is.
+    sans: Vec<Result<String, String>>,
     oidc_issuer: Option<String>,
     code_signing: bool,
 }
@@ -453,11 +464,18 @@ fn facts(der: &[u8]) -> Result<CertFacts, VerifyError> {
         match ext.parsed_extension() {
             ParsedExtension::SubjectAlternativeName(san) => {
                 for name in &san.general_names {
-                    match name {
-                        GeneralName::RFC822Name(e) => sans.push(e.to_string()),
-                        GeneralName::URI(u) => sans.push(u.to_string()),
-                        _ => {}
-                    }
+                    sans.push(match name {
+                        GeneralName::RFC822Name(e) => Ok(e.to_string()),
+                        GeneralName::URI(u) => Ok(u.to_string()),
+                        GeneralName::OtherName(oid, value) if oid.to_id_string() == FULCIO_USERNAME_SAN => {
+                            fulcio_username(value).ok_or_else(|| {
+                                format!(
+                                    "an OtherName SAN {FULCIO_USERNAME_SAN} (Fulcio username) that is not a UTF8String"
+                                )
+                            })
+                        }
+                        other => Err(crate::ui::sanitize(&format!("an unsupported SAN {other}"))),
+                    });
                 }
             }
             ParsedExtension::ExtendedKeyUsage(eku) => code_signing = eku.code_signing,
@@ -480,7 +498,8 @@ fn facts(der: &[u8]) -> Result<CertFacts, VerifyError> {
         signature: cert.signature_value.data.to_vec(),
         issuer_raw: cert.issuer().as_raw().to_vec(),
         subject_raw: cert.subject().as_raw().to_vec(),
-        issuer_text: cert.issuer().to_string(),
+        // Certificate text, shown in errors: no control character reaches the terminal.
+        issuer_text: crate::ui::sanitize(&cert.issuer().to_string()),
         not_before: cert.validity().not_before.timestamp(),
         not_after: cert.validity().not_after.timestamp(),
         sans,
@@ -489,8 +508,44 @@ fn facts(der: &[u8]) -> Result<CertFacts, VerifyError> {
     })
 }
 
-fn at(t: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(t).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+/// ecdsa-with-SHA256, the one signature algorithm a gitsign CMS signature may use.
+const ECDSA_WITH_SHA256: &str = "1.2.840.10045.4.3.2";
+
+/// The OtherName SAN Fulcio issues for a "username" identity (a UTF8String).
+const FULCIO_USERNAME_SAN: &str = "1.3.6.1.4.1.57264.1.7";
+
+/// The UTF8String inside an OtherName value (`[0] EXPLICIT UTF8String`).
+fn fulcio_username(value: &[u8]) -> Option<String> {
+    use der::Decode as _;
+    let tagged = der::asn1::ContextSpecific::<der::asn1::Utf8StringRef<'_>>::from_der(value).ok()?;
+    (tagged.tag_number.value() == 0 && !tagged.tag_mode.eq(&der::TagMode::Implicit))
+        .then(|| tagged.value.as_str().to_string())
+}
+
+/// The one identity of a leaf: exactly one SAN, of a kind an identity can be (email, URI, or
+/// Fulcio's username OtherName), without control characters. Several SANs would let a policy
+/// match one while another is reported; none would report an empty signer.
+fn leaf_identity(leaf: &CertFacts) -> Result<String, VerifyError> {
+    let bad = |why: String| Err(VerifyError::SubjectAltName(why));
+    match leaf.sans.as_slice() {
+        [] => bad("the certificate has no email, URI or Fulcio username SAN naming the signer".into()),
+        [Ok(san)] if san.chars().any(char::is_control) => {
+            bad(format!("the SAN {:?} holds control characters", crate::ui::sanitize(san)))
+        }
+        [Ok(san)] => Ok(san.clone()),
+        [Err(what)] => {
+            bad(format!("the certificate's only SAN is {what}; gitsign accepts an email, URI or Fulcio username"))
+        }
+        many => bad(format!(
+            "the certificate has {} SANs; a signing certificate names exactly one signer (an email, URI or Fulcio username)",
+            many.len()
+        )),
+    }
+}
+
+/// A time read from a certificate, log entry or SCT; out of range is an error, never 1970.
+fn at(t: i64) -> Result<OffsetDateTime, VerifyError> {
+    OffsetDateTime::from_unix_timestamp(t).map_err(|_| VerifyError::TimeOutOfRange(t))
 }
 
 fn within(c: &CertFacts, t: i64) -> bool {
@@ -499,11 +554,12 @@ fn within(c: &CertFacts, t: i64) -> bool {
 
 /// Checks `leaf` chains, at time `t`, to a CA of the trust root; returns that CA.
 fn verify_chain<'a>(trust: &'a TrustRoot, leaf: &CertFacts, t: i64) -> Result<&'a Ca, VerifyError> {
+    let when = at(t)?;
     trust
         .cas
         .iter()
         .filter(|ca| ca.issuer.subject_raw == leaf.issuer_raw)
-        .filter(|ca| ca.not_before <= t && t <= ca.not_after && ca.valid.as_ref().is_none_or(|v| v.contains(at(t))))
+        .filter(|ca| ca.not_before <= t && t <= ca.not_after && ca.valid.as_ref().is_none_or(|v| v.contains(when)))
         .find(|ca| ca.key.verify_x509(&leaf.sig_alg, &leaf.tbs, &leaf.signature).is_ok())
         .ok_or_else(|| VerifyError::UntrustedChain {
             issuer: leaf.issuer_text.clone(),
@@ -515,11 +571,12 @@ fn verify_chain<'a>(trust: &'a TrustRoot, leaf: &CertFacts, t: i64) -> Result<&'
 fn verify_issuance(trust: &TrustRoot, der: &[u8], leaf: &CertFacts, t: i64) -> Result<(), VerifyError> {
     const CACHE_LIMIT: usize = 100_000;
     let id = sha256(der);
+    let when = at(t)?;
     let known = trust.verified.lock().ok().and_then(|m| m.get(&id).copied());
     if let Some(ca) = known.and_then(|i| trust.cas.get(i))
         && ca.not_before <= t
         && t <= ca.not_after
-        && ca.valid.as_ref().is_none_or(|v| v.contains(at(t)))
+        && ca.valid.as_ref().is_none_or(|v| v.contains(when))
     {
         return Ok(());
     }
@@ -562,7 +619,7 @@ fn verify_sct(trust: &TrustRoot, leaf: &CertFacts, ca: &Ca) -> Result<(), Verify
     let mut why = String::from("no SCT is from a CT log of the trust root");
     for s in &scts {
         let Some(log) = trust.ctlogs.iter().find(|l| l.id == s.log_id) else { continue };
-        let when = at((s.timestamp_ms / 1000) as i64);
+        let when = at(i64::try_from(s.timestamp_ms / 1000).unwrap_or(i64::MAX))?;
         if !log.valid.contains(when) {
             why = format!("CT log {} was not valid at {when}", hex::encode(s.log_id));
             continue;
@@ -609,22 +666,46 @@ fn check_log_entry(
     if !known.contains(&(kv.kind.as_str(), kv.version.as_str())) {
         return Err(VerifyError::LogEntry(format!(
             "entry kind {} {} is not one this verifier knows",
-            kv.kind, kv.version
+            crate::ui::sanitize(&kv.kind),
+            crate::ui::sanitize(&kv.version)
         )));
     }
+    // The logged body must be of the kind and version the entry claims: its `kind` and
+    // `apiVersion` are what the log accepted it as.
+    let header: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| bad(&format!("the logged body is not JSON: {e}")))?;
+    for (name, claimed) in [("kind", &kv.kind), ("apiVersion", &kv.version)] {
+        let found = header.get(name).and_then(serde_json::Value::as_str);
+        if found != Some(claimed.as_str()) {
+            return Err(VerifyError::LogEntry(format!(
+                "the logged body's {name} is {}, but the entry says {:?}",
+                found.map_or("missing".to_string(), |f| format!("{:?}", crate::ui::sanitize(f))),
+                crate::ui::sanitize(claimed)
+            )));
+        }
+    }
     let log_id = entry.log_id.as_ref().map(|l| l.key_id.clone()).unwrap_or_default();
-    let integrated = (entry.inclusion_promise.is_some() && entry.integrated_time > 0).then_some(entry.integrated_time);
+    // A promise is checked or the entry refused: a promise without an integrated time cannot be
+    // checked, and skipping it would let the entry's unsigned fields through as if signed.
+    if entry.inclusion_promise.is_some() && entry.integrated_time <= 0 {
+        return Err(bad(&format!(
+            "the entry has an inclusion promise but no integrated time ({}): the promise cannot be checked",
+            entry.integrated_time
+        )));
+    }
+    let integrated = entry.inclusion_promise.is_some().then_some(entry.integrated_time);
     let check_times: Vec<i64> = match integrated {
         Some(t) => vec![t],
         None if !times.is_empty() => times.to_vec(),
         None => return Err(bad("the entry has no integrated time and there is no other verified time")),
     };
+    let check_at: Vec<OffsetDateTime> = check_times.iter().map(|t| at(*t)).collect::<Result<_, _>>()?;
     let log = trust
         .logs
         .iter()
-        .find(|l| l.id.as_slice() == log_id.as_slice() && check_times.iter().all(|t| l.valid.contains(at(*t))))
-        // `check_times` holds at least one time: the match above returns otherwise.
-        .ok_or_else(|| VerifyError::UnknownLog { log_id: hex::encode(&log_id), at: at(check_times[0]) })?;
+        .find(|l| l.id.as_slice() == log_id.as_slice() && check_at.iter().all(|t| l.valid.contains(*t)))
+        // `check_at` holds at least one time: the match above returns otherwise.
+        .ok_or_else(|| VerifyError::UnknownLog { log_id: hex::encode(&log_id), at: check_at[0] })?;
     if let Some(t) = integrated {
         let log_index_u = u64::try_from(entry.log_index).map_err(|_| bad("negative log index"))?;
         let set = entry.inclusion_promise.as_ref().ok_or_else(|| bad("no signed entry timestamp"))?;
@@ -637,6 +718,19 @@ fn check_log_entry(
     }
     let Some(proof) = entry.inclusion_proof.as_ref() else {
         return if integrated.is_some() { Ok((entry.log_index, integrated)) } else { Err(bad("no inclusion proof")) };
+    };
+    // The index reported is one something verified: the entry's own when its promise (which signs
+    // it) was checked above, else the inclusion proof's, and then the entry must not claim another.
+    let reported = if integrated.is_some() {
+        entry.log_index
+    } else if proof.log_index != entry.log_index {
+        return Err(VerifyError::LogEntry(format!(
+            "the entry's logIndex {} is not the index {} its inclusion proof proves, and no signed entry \
+             timestamp covers it",
+            entry.log_index, proof.log_index
+        )));
+    } else {
+        proof.log_index
     };
     let as_hash = |b: &[u8]| Hash::try_from(b).map_err(|_| bad("a proof hash is not 32 bytes"));
     let hashes: Vec<Hash> = proof.hashes.iter().map(|h| as_hash(h)).collect::<Result<_, _>>()?;
@@ -664,7 +758,7 @@ fn check_log_entry(
             hex::encode(root)
         )));
     }
-    Ok((entry.log_index, integrated))
+    Ok((reported, integrated))
 }
 
 /// Where the log entry of a signature comes from.
@@ -695,6 +789,17 @@ pub fn verify(trust: &TrustRoot, payload: &[u8], parsed: &Parsed, policy: &Polic
 fn check_online_body(body: &[u8], object_hex: &str, key: &PublicKey, cert_der: &[u8]) -> Result<(), VerifyError> {
     let bad = |s: &str| VerifyError::LogEntry(format!("online entry: {s}"));
     let entry: HashedRekord = serde_json::from_slice(body).map_err(|e| bad(&format!("not a hashedrekord: {e}")))?;
+    if entry.kind != HASHEDREKORD
+        || entry.api_version != HASHEDREKORD_VERSION
+        || entry.spec.data.hash.algorithm != "sha256"
+    {
+        return Err(bad(&format!(
+            "it is {} {} over {}, not hashedrekord 0.0.1 over sha256",
+            crate::ui::sanitize(&entry.kind),
+            crate::ui::sanitize(&entry.api_version),
+            crate::ui::sanitize(&entry.spec.data.hash.algorithm)
+        )));
+    }
     let digest = sha256(object_hex.as_bytes());
     if !entry.spec.data.hash.value.eq_ignore_ascii_case(&hex::encode(digest)) {
         return Err(bad("it is over another object"));
@@ -735,7 +840,12 @@ pub fn verify_with(
     }
     let leaf = facts(&parsed.signer_cert)?;
     let key = PublicKey::from_spki_der(&leaf.spki).map_err(|e| VerifyError::Certificate(e.to_string()))?;
-    key.verify(&parsed.signed_attrs_der, &parsed.signature).map_err(|_| VerifyError::BadSignature)?;
+    // The parser admits only ecdsa-with-SHA256 (CMS signatureAlgorithm and SHA-256 digest): the
+    // key is used with that algorithm, never with its own (P-384/SHA-384, RSA, Ed25519).
+    key.verify_x509(ECDSA_WITH_SHA256, &parsed.signed_attrs_der, &parsed.signature).map_err(|e| match e {
+        gitsign_protocol::keys::KeyError::Unsupported(why) => VerifyError::SignatureAlgorithm(why),
+        _ => VerifyError::BadSignature,
+    })?;
     let (log_index, t) = match evidence {
         LogEvidence::Embedded => {
             let bytes = parsed.tlog_entry.as_ref().ok_or(VerifyError::NoLogEntry)?;
@@ -745,7 +855,9 @@ pub fn verify_with(
             if kv.kind != HASHEDREKORD || kv.version != HASHEDREKORD_VERSION {
                 return Err(VerifyError::LogEntry(format!(
                     "a git signature's entry must be hashedrekord 0.0.1, not {} {}",
-                    kv.kind, kv.version
+                    // Read from the signature before anything is trusted: no control characters.
+                    crate::ui::sanitize(&kv.kind),
+                    crate::ui::sanitize(&kv.version)
                 )));
             }
             // The body is not stored: it is rebuilt from the signature, as the Go gitsign does.
@@ -799,21 +911,31 @@ fn check_certificate(
     log_index: i64,
     policy: &Policy,
 ) -> Result<Verified, VerifyError> {
+    let when = at(t)?;
     if !within(&leaf, t) {
         return Err(VerifyError::CertificateExpired {
-            at: at(t),
-            not_before: at(leaf.not_before),
-            not_after: at(leaf.not_after),
+            at: when,
+            not_before: at(leaf.not_before)?,
+            not_after: at(leaf.not_after)?,
         });
     }
     verify_issuance(trust, der, &leaf, t)?;
     if !leaf.code_signing {
         return Err(VerifyError::NotCodeSigning);
     }
+    let identity = leaf_identity(&leaf)?;
     if let Some(m) = &policy.identity
-        && !leaf.sans.iter().any(|s| m.matches(s))
+        && !m.matches(&identity)
     {
-        return Err(VerifyError::Identity { expected: m.describe(), found: leaf.sans.clone() });
+        return Err(VerifyError::Identity { expected: m.describe(), found: vec![identity] });
+    }
+    if let Some(issuer) = &leaf.oidc_issuer
+        && issuer.chars().any(char::is_control)
+    {
+        return Err(VerifyError::SubjectAltName(format!(
+            "the certificate's OIDC issuer {:?} holds control characters",
+            crate::ui::sanitize(issuer)
+        )));
     }
     if let Some(m) = &policy.issuer
         && !leaf.oidc_issuer.as_deref().is_some_and(|i| m.matches(i))
@@ -822,10 +944,10 @@ fn check_certificate(
     }
     let fingerprint = hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der));
     Ok(Verified {
-        identity: leaf.sans.first().cloned().unwrap_or_default(),
+        identity,
         issuer: leaf.oidc_issuer,
         log_index,
-        integrated_time: at(t),
+        integrated_time: when,
         fingerprint: fingerprint.to_ascii_uppercase(),
     })
 }
@@ -892,10 +1014,15 @@ mod tests {
     /// A leaf in the Fulcio profile for ann@example.com; `code_signing` chooses its EKU, `with_sct`
     /// whether it embeds an SCT of the CT log.
     fn leaf(pki: &Pki, code_signing: bool, with_sct: bool) -> Vec<u8> {
+        leaf_with_sans(pki, code_signing, with_sct, vec![SanType::Rfc822Name("ann@example.com".try_into().unwrap())])
+    }
+
+    /// [`leaf`] with the given SANs.
+    fn leaf_with_sans(pki: &Pki, code_signing: bool, with_sct: bool, sans: Vec<SanType>) -> Vec<u8> {
         let leaf_key = key();
         let mut p = CertificateParams::default();
         p.distinguished_name = DistinguishedName::new();
-        p.subject_alt_names = vec![SanType::Rfc822Name("ann@example.com".to_string().try_into().unwrap())];
+        p.subject_alt_names = sans;
         p.not_before = OffsetDateTime::now_utc() - ::time::Duration::minutes(1);
         p.not_after = OffsetDateTime::now_utc() + ::time::Duration::minutes(10);
         p.serial_number = Some(SerialNumber::from_slice(&[7]));
@@ -1103,5 +1230,91 @@ mod tests {
         assert!(!policy.take_flag("--certificate-identity-regex", &mut || Ok(String::new())).unwrap());
         let err = policy.take_flag("--certificate-identity-regexp", &mut || Ok("(".into())).unwrap_err();
         assert!(err.contains("--certificate-identity-regexp"), "{err}");
+    }
+
+    #[test]
+    fn exactly_one_san_of_a_known_kind_is_the_reported_identity() {
+        let pki = make_pki("san");
+        let trust = root(&pki, true, true, vec![], "san root");
+        let email = || SanType::Rfc822Name("ann@example.com".try_into().unwrap());
+        let uri = || {
+            SanType::URI(
+                "https://github.com/ann/repo/.github/workflows/release.yml@refs/heads/main".try_into().unwrap(),
+            )
+        };
+        let username = |v: &str| {
+            SanType::OtherName((vec![1, 3, 6, 1, 4, 1, 57264, 1, 7], rcgen::OtherNameValue::Utf8String(v.into())))
+        };
+        let with = |sans: Vec<SanType>, policy: &Policy| {
+            verify_certificate(&trust, &leaf_with_sans(&pki, true, true, sans), now(), 1, policy)
+        };
+        let none = Policy::default();
+        assert_eq!(with(vec![email()], &none).unwrap().identity, "ann@example.com");
+        assert!(with(vec![uri()], &none).unwrap().identity.ends_with("release.yml@refs/heads/main"));
+        // Fulcio's username identity (OtherName 1.3.6.1.4.1.57264.1.7) is a known kind.
+        assert_eq!(with(vec![username("ann!example.com")], &none).unwrap().identity, "ann!example.com");
+
+        // Two SANs: a policy could match one while the other is reported. Refused, with or
+        // without a policy.
+        let bob = Policy { identity: Some(Matcher::Exact("bob@example.com".into())), issuer: None };
+        let two = vec![email(), SanType::Rfc822Name("bob@example.com".try_into().unwrap())];
+        let err = with(two.clone(), &bob).unwrap_err();
+        assert!(matches!(err, VerifyError::SubjectAltName(_)), "{err}");
+        assert!(err.to_string().contains("has 2 SANs; a signing certificate names exactly one signer"), "{err}");
+        assert!(with(two, &none).is_err());
+        // Only an unknown kind, or no SAN at all: no signer to report.
+        let err = with(vec![SanType::OtherName((vec![1, 2, 3, 4], "x".into()))], &none).unwrap_err();
+        assert!(err.to_string().contains("only SAN is an unsupported SAN OtherName(1.2.3.4, [...])"), "{err}");
+        let err = with(vec![SanType::DnsName("evil.example".try_into().unwrap())], &none).unwrap_err();
+        assert!(err.to_string().contains("only SAN is an unsupported SAN DNSName(evil.example)"), "{err}");
+        let err = with(vec![], &none).unwrap_err();
+        assert!(err.to_string().contains("no email, URI or Fulcio username SAN"), "{err}");
+        // A known kind with an unknown one beside it.
+        assert!(with(vec![email(), SanType::DnsName("evil.example".try_into().unwrap())], &none).is_err());
+        // Control characters in the SAN are refused, never matched or printed.
+        let err = with(vec![username("ann\r\x1b[2Kbob")], &none).unwrap_err();
+        assert!(err.to_string().contains("holds control characters") && !err.to_string().contains('\x1b'), "{err}");
+    }
+
+    #[test]
+    fn an_out_of_range_time_is_an_error_not_1970() {
+        let pki = make_pki("time");
+        let trust = root(&pki, true, true, vec![], "time root");
+        let der = leaf(&pki, true, true);
+        for t in [i64::MAX / 2, i64::MIN / 2] {
+            let err = verify_certificate(&trust, &der, t, 1, &Policy::default()).unwrap_err();
+            assert!(matches!(err, VerifyError::TimeOutOfRange(x) if x == t), "{err}");
+            assert!(err.to_string().contains("is out of range") && !err.to_string().contains("1970-01-01"), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_signature_is_checked_as_ecdsa_with_sha256_whatever_the_key() {
+        let pki = make_pki("alg");
+        let trust = root(&pki, true, true, vec![], "alg root");
+        let payload = b"tree 0\n\nsigned\n";
+        // A signature made with the key's own algorithm, under a certificate for that key.
+        let signed = |alg: &'static rcgen::SignatureAlgorithm| {
+            let key = KeyPair::generate_for(alg).unwrap();
+            let mut p = CertificateParams::default();
+            p.subject_alt_names = vec![SanType::Rfc822Name("ann@example.com".try_into().unwrap())];
+            p.extended_key_usages = vec![ExtendedKeyUsagePurpose::CodeSigning];
+            let cert = p.self_signed(&key).unwrap();
+            let time = der::asn1::UtcTime::from_unix_duration(std::time::Duration::from_secs(now() as u64)).unwrap();
+            let (attrs, attrs_der) = signature::signed_attributes(&sha256(payload), time).unwrap();
+            let sig = key.sign(&attrs_der).unwrap();
+            signature::parse(&signature::assemble(cert.der(), attrs, &sig, None).unwrap()).unwrap()
+        };
+        let check = |parsed: &Parsed| verify_with(&trust, payload, parsed, &Policy::default(), &LogEvidence::Ignored);
+        // P-256 with SHA-256: the signature verifies (the self-signed chain is what fails).
+        let err = check(&signed(&rcgen::PKCS_ECDSA_P256_SHA256)).unwrap_err();
+        assert!(matches!(err, VerifyError::UntrustedChain { .. }), "{err}");
+        // P-384 signing with SHA-384, as its key would: not ecdsa-with-SHA256.
+        let err = check(&signed(&rcgen::PKCS_ECDSA_P384_SHA384)).unwrap_err();
+        assert!(matches!(err, VerifyError::BadSignature), "{err}");
+        // Ed25519: refused with the reason.
+        let err = check(&signed(&rcgen::PKCS_ED25519)).unwrap_err();
+        assert!(matches!(err, VerifyError::SignatureAlgorithm(_)), "{err}");
+        assert!(err.to_string().contains("ecdsa-with-SHA256, but the certificate's key cannot make it"), "{err}");
     }
 }

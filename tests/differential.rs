@@ -492,3 +492,90 @@ fn values_reported_as_verified_are_proven_and_parsing_is_strict() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// The findings of the outside review, by name: each mutant is refused by gitsign with a reason
+/// that names the defect; sigstore-python's verdict is checked too (it must refuse, except where
+/// [`PYTHON_ACCEPTS`] says why it does not).
+#[test]
+fn review_findings_are_refused_with_reasons() {
+    /// Mutants sigstore-python 4.5.1 accepts, and why gitsign refuses them all the same.
+    const PYTHON_ACCEPTS: &[(&str, &str)] = &[
+        (
+            "promise-without-integrated-time",
+            "sigstore-python uses a promise only with an integrated time and never reports a v2 entry's index; \
+             gitsign reports the index, so a promise it cannot check is refused rather than skipped",
+        ),
+        ("promise-integrated-time-zero", "as promise-without-integrated-time"),
+        (
+            "duplicate-key",
+            "Python's json module keeps the last of duplicate keys; gitsign refuses a bundle two readers could read \
+             differently",
+        ),
+    ];
+    let (Some(root), Some(python)) = (vectors(), python()) else { return };
+    let jobs = conformance_jobs(&root);
+    let job = |case: &str| jobs.iter().find(|j| j.case == case).unwrap().clone();
+    let load = |j: &Job| -> Value { serde_json::from_slice(&std::fs::read(&j.bundle).unwrap()).unwrap() };
+    let work = tempfile::tempdir().unwrap();
+    let mut mutants: Vec<(&str, Job, &str)> = Vec::new();
+    let mut add = |name: &'static str, base: &Job, bundle: Vec<u8>, reason: &'static str| {
+        let file = work.path().join(format!("{name}.json"));
+        std::fs::write(&file, bundle).unwrap();
+        mutants.push((name, Job { bundle: file, ..base.clone() }, reason));
+    };
+    let bytes = |b: &Value| serde_json::to_vec(b).unwrap();
+
+    // 1. A promise with no integrated time is refused, not skipped; without a checked promise the
+    // reported index is the proof's, and an entry claiming another is refused.
+    let v2 = job("rekor2-happy-path");
+    for (name, time) in [("promise-without-integrated-time", None), ("promise-integrated-time-zero", Some("0"))] {
+        let mut b = load(&v2);
+        let e = &mut b["verificationMaterial"]["tlogEntries"][0];
+        e["inclusionPromise"] = json!({"signedEntryTimestamp": "AAAA"});
+        e["logIndex"] = json!("1735");
+        if let Some(t) = time {
+            e["integratedTime"] = json!(t);
+        }
+        add(name, &v2, bytes(&b), "has an inclusion promise but no integrated time");
+    }
+
+    // 4. Strict bundle parsing: one content, one kind of verification material, no duplicate
+    // keys, `rawBytes` a string.
+    let v3 = job("happy-path-v0.3");
+    let dsse = load(&job("happy-path-intoto-in-dsse-v3"));
+    let mut b = load(&v3);
+    b["dsseEnvelope"] = dsse["dsseEnvelope"].clone();
+    add("both-contents", &v3, bytes(&b), "both a messageSignature and a dsseEnvelope");
+    let mut b = load(&v3);
+    b["verificationMaterial"]["publicKey"] = json!({"hint": "c29tZSBrZXk="});
+    add("certificate-and-key", &v3, bytes(&b), "more than one of certificate, x509CertificateChain and publicKey");
+    let original = std::fs::read(&v3.bundle).unwrap();
+    let text = String::from_utf8(original).unwrap();
+    let open = text.find('{').unwrap() + 1;
+    let dup = format!("{}\"mediaType\": \"application/x-other\",{}", &text[..open], &text[open..]);
+    add("duplicate-key", &v3, dup.into_bytes(), "duplicate key \"mediaType\"");
+    let mut b = load(&v3);
+    b["verificationMaterial"]["certificate"]["rawBytes"] = json!(7);
+    add("raw-bytes-number", &v3, bytes(&b), "certificate.rawBytes is not a string");
+
+    let jobs: Vec<Job> = mutants.iter().map(|(_, j, _)| j.clone()).collect();
+    let python_verdicts = sigstore_python(&python, &jobs);
+    let mut wrong = Vec::new();
+    for ((name, job, reason), py) in mutants.iter().zip(&python_verdicts) {
+        match (py, PYTHON_ACCEPTS.iter().find(|(n, _)| n == name)) {
+            (Ok(()), None) => wrong.push(format!("{name}: sigstore-python accepts it")),
+            (Err(e), Some(_)) => {
+                wrong.push(format!("{name}: sigstore-python refuses it now ({e}): update PYTHON_ACCEPTS"))
+            }
+            _ => {}
+        }
+        match gitsign(job) {
+            Ok(out) => wrong.push(format!("{name}: gitsign accepts it: {}", out.trim())),
+            Err(e) if !e.contains(reason) => {
+                wrong.push(format!("{name}: refused, but not because {reason:?}: {}", e.trim()))
+            }
+            Err(_) => {}
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

@@ -298,3 +298,174 @@ fn signatures_verify_with_the_devstack_stopped_and_show_in_git_log() {
     assert!(log.contains("gitsign: BAD signature: the signed data was changed"), "{log}");
     assert!(!log.contains("Good signature"), "{log}");
 }
+
+/// Writes `bytes` as a loose object of `kind` and returns its ID.
+fn write_object(repo: &Repo, kind: &str, bytes: &[u8]) -> String {
+    std::fs::write(repo.path().join("forged"), bytes).unwrap();
+    repo.ok(&["hash-object", "-t", kind, "-w", "forged"]).trim().to_string()
+}
+
+#[test]
+fn a_tag_with_unsigned_text_after_its_signature_is_refused_as_git_shows_it() {
+    let stack = Stack::start();
+    let repo = Repo::new(&stack, "ann@example.com");
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "signed"]);
+    repo.ok(&["tag", "-s", "-m", "release one", "v1"]);
+    let good = repo.ok(&["rev-parse", "refs/tags/v1"]).trim().to_string();
+    let raw = repo.ok(&["cat-file", "tag", "v1"]);
+
+    // A second (fake) signature block after the real one: git splits at the LAST line starting a
+    // signature, so it shows the unsigned text as part of the message.
+    let evil = format!(
+        "{raw}\nUNSIGNED: use evil v3 instead\n-----BEGIN SIGNED MESSAGE-----\nx\n-----END SIGNED MESSAGE-----\n"
+    );
+    let sha = write_object(&repo, "tag", evil.as_bytes());
+    repo.ok(&["update-ref", "refs/tags/v1", &sha]);
+    assert!(repo.ok(&["tag", "-n999", "v1"]).contains("UNSIGNED: use evil v3 instead"), "git shows the text");
+    refused(&gitsign(&repo, &["verify-tag", "v1"]), &["0 of 1 tags verified", "not exactly one PEM block"]);
+    refused(&repo.git(&["verify-tag", "v1"]), &["not exactly one PEM block"]);
+
+    // Text after the END line of the only signature (git keeps it in the signature region).
+    let sha = write_object(&repo, "tag", format!("{raw}UNSIGNED: use evil v3 instead\n").as_bytes());
+    repo.ok(&["update-ref", "refs/tags/v1", &sha]);
+    refused(&gitsign(&repo, &["verify-tag", "v1"]), &["there is text after the -----END SIGNED MESSAGE----- line"]);
+    refused(&repo.git(&["verify-tag", "v1"]), &["there is text after the -----END SIGNED MESSAGE----- line"]);
+    repo.ok(&["update-ref", "refs/tags/v1", &good]);
+    passes(&gitsign(&repo, &["verify-tag", "v1"]));
+
+    // A legitimate message quoting the marker, mid-line and at the start of a line: git signs
+    // and splits it at the real signature, and so does gitsign.
+    let message = "see the -----BEGIN SIGNED MESSAGE----- line\n\n-----BEGIN SIGNED MESSAGE-----\nquoted\n";
+    repo.ok(&["tag", "-s", "-m", message, "v2"]);
+    assert!(repo.ok(&["tag", "-n9", "v2"]).contains("quoted"));
+    assert!(passes(&gitsign(&repo, &["verify-tag", "v2"])).contains("1 of 1 tags verified"));
+    passes(&repo.git(&["verify-tag", "v2"]));
+}
+
+#[test]
+fn a_commit_with_extra_signature_headers_or_junk_is_refused() {
+    let stack = Stack::start();
+    let repo = Repo::new(&stack, "ann@example.com");
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "signed"]);
+    let raw = repo.ok(&["cat-file", "commit", "HEAD"]);
+    let (headers, message) = raw.split_once("\n\n").unwrap();
+    let start = headers.find("\ngpgsig ").unwrap() + 1;
+    let block = &headers[start..];
+    let (before, sig_header) = (&headers[..start], block);
+
+    let check = |object: String, gitsign_reason: &str, git_reason: &str| {
+        let sha = write_object(&repo, "commit", object.as_bytes());
+        assert_ne!(sha, repo.ok(&["rev-parse", "HEAD"]).trim(), "a new object ID");
+        refused(&gitsign(&repo, &["verify", "--allow-unsigned", &sha]), &[gitsign_reason]);
+        // git hands gitsign the signature as it splits it (or refuses a format it does not know).
+        let out = repo.git(&["verify-commit", &sha]);
+        assert!(!out.status.success() && text(&out).contains(git_reason), "{}", text(&out));
+    };
+    // The same signature header twice (git would concatenate the two blocks).
+    check(
+        format!("{before}{sig_header}\n{sig_header}\n\n{message}"),
+        "the commit carries 2 \"gpgsig\" signature headers",
+        "there is text after the -----END SIGNED MESSAGE----- line",
+    );
+    // Junk continuation lines before and after the armor.
+    let junk_after = format!("{before}{sig_header}\n junk\n\n{message}");
+    check(junk_after, "there is text after the -----END SIGNED MESSAGE----- line", "there is text after the");
+    let junk_before = format!("{before}gpgsig junk\n {}\n\n{message}", sig_header.trim_start_matches("gpgsig "));
+    check(junk_before, "there is text before the BEGIN line", "bad/incompatible signature");
+    // A signature header of the other object format (git leaves it out of the signed data).
+    let other =
+        format!("{before}{sig_header}\ngpgsig-sha256 {}\n\n{message}", sig_header.trim_start_matches("gpgsig "));
+    let sha = write_object(&repo, "commit", other.as_bytes());
+    refused(
+        &gitsign(&repo, &["verify", &sha]),
+        &["carries a \"gpgsig-sha256\" signature header; in a SHA-1 repository gitsign accepts only one \"gpgsig\""],
+    );
+    passes(&gitsign(&repo, &["verify", "HEAD"]));
+}
+
+#[test]
+fn sha256_repositories_use_the_gpgsig_sha256_header() {
+    let stack = Stack::start();
+    let repo = Repo::new(&stack, "ann@example.com");
+    std::fs::remove_dir_all(repo.path().join(".git")).unwrap();
+    repo.ok(&["init", "-q", "-b", "main", "--object-format=sha256"]);
+    for (k, v) in [("user.name", "Ann Example"), ("user.email", "ann@example.com"), ("gpg.format", "x509")] {
+        repo.ok(&["config", k, v]);
+    }
+    repo.ok(&["config", "gpg.x509.program", GITSIGN]);
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "signed in sha256"]);
+    let raw = repo.ok(&["cat-file", "commit", "HEAD"]);
+    assert!(raw.contains("\ngpgsig-sha256 "), "{raw}");
+    passes(&repo.git(&["verify-commit", "HEAD"]));
+    assert!(passes(&gitsign(&repo, &["verify", "HEAD"])).contains("1 of 1 commits verified"));
+    // A SHA-1 signature header in a SHA-256 repository is refused.
+    let forged = raw.replacen("\ngpgsig-sha256 ", "\ngpgsig ", 1);
+    let sha = write_object(&repo, "commit", forged.as_bytes());
+    refused(&gitsign(&repo, &["verify", &sha]), &["carries a \"gpgsig\" signature header; in a SHA-256 repository"]);
+}
+
+#[test]
+fn a_signed_latin1_commit_verifies_and_a_tampered_one_is_bad_not_unsigned() {
+    let stack = Stack::start();
+    let repo = Repo::new(&stack, "ann@example.com");
+    repo.stage("a.txt", "one\n");
+    std::fs::write(repo.path().join("msg"), b"caf\xe9 cr\xe8me\n").unwrap();
+    repo.ok(&["-c", "i18n.commitEncoding=ISO-8859-1", "commit", "-S", "-q", "-F", "msg"]);
+    let raw = repo.command("git").args(["cat-file", "commit", "HEAD"]).output().unwrap().stdout;
+    assert!(std::str::from_utf8(&raw).is_err() && raw.windows(9).any(|w| w == b"encoding "), "a Latin-1 commit");
+    passes(&repo.git(&["verify-commit", "HEAD"]));
+    assert!(passes(&gitsign(&repo, &["verify", "HEAD"])).contains("1 of 1 commits verified"));
+
+    let at = raw.windows(4).position(|w| w == b"caf\xe9").unwrap();
+    let mut tampered = raw.clone();
+    tampered[at + 3] = b'\xea';
+    let sha = write_object(&repo, "commit", &tampered);
+    let out = gitsign(&repo, &["verify", "--allow-unsigned", &sha]);
+    refused(&out, &["the signed data was changed", "0 of 1 commits verified (1 failed, 0 unsigned"]);
+    refused(&repo.git(&["verify-commit", &sha]), &["the signed data was changed"]);
+}
+
+#[test]
+fn control_characters_from_a_forged_signature_never_reach_the_terminal() {
+    use prost::Message as _;
+    use rcgen::{CertificateParams, ExtendedKeyUsagePurpose, KeyPair, SanType, SigningKey as _};
+    let stack = Stack::start();
+    let repo = Repo::new(&stack, "ann@example.com");
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-q", "-m", "unsigned"]);
+    let payload = repo.ok(&["cat-file", "commit", "HEAD"]);
+
+    // A self-signed certificate whose key really signs the commit, and an embedded log entry
+    // whose kind rewrites the terminal line.
+    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut p = CertificateParams::default();
+    p.subject_alt_names = vec![SanType::Rfc822Name("ann@example.com".try_into().unwrap())];
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::CodeSigning];
+    let cert = p.self_signed(&key).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let digest = gitsign_protocol::sha256(payload.as_bytes());
+    let (attrs, attrs_der) =
+        gitsign::signature::signed_attributes(&digest, der::asn1::UtcTime::from_unix_duration(now).unwrap()).unwrap();
+    let sig = key.sign(&attrs_der).unwrap();
+    let entry = gitsign::tlog::TransparencyLogEntry {
+        kind_version: Some(gitsign::tlog::KindVersion {
+            kind: "\r\u{1b}[2Kgitsign: Good signature from [ann@example.com]\u{1b}[8m".into(),
+            version: "0.0.1\u{1b}]0;title\u{7}".into(),
+        }),
+        ..Default::default()
+    };
+    let der = gitsign::signature::assemble(cert.der(), attrs, &sig, Some(&entry.encode_to_vec())).unwrap();
+    let armored = gitsign::signature::armor(&der);
+    let (headers, message) = payload.split_once("\n\n").unwrap();
+    let object = format!("{headers}\ngpgsig {}\n\n{message}", armored.trim_end().replace('\n', "\n "));
+    let sha = write_object(&repo, "commit", object.as_bytes());
+
+    for out in [repo.git(&["verify-commit", &sha]), gitsign(&repo, &["verify", &sha])] {
+        refused(&out, &["must be hashedrekord 0.0.1, not", "2Kgitsign: Good signature from"]);
+        let bytes = [out.stdout.as_slice(), out.stderr.as_slice()].concat();
+        assert!(!bytes.contains(&0x1b) && !bytes.contains(&b'\r') && !bytes.contains(&7), "{}", text(&out));
+    }
+}
