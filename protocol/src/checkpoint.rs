@@ -441,6 +441,13 @@ mod tests {
     }
 
     #[test]
+    fn the_signature_block_must_end_with_a_newline() {
+        let cut = REKOR_CHECKPOINT.strip_suffix('\n').unwrap();
+        let err = SignedCheckpoint::parse(cut).unwrap_err();
+        assert!(matches!(err, CheckpointError::Malformed("signature block must end with a newline")), "{err}");
+    }
+
+    #[test]
     fn signature_lines_are_bounded() {
         let line = format!("\u{2014} w {}\n", crate::b64([1u8; 68]));
         let head = "log\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n";
