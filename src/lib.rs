@@ -24,6 +24,11 @@ pub mod tuf;
 pub mod ui;
 pub mod verify;
 
+/// The workspace's one skip helper (fails under CI), shared with the integration tests.
+#[cfg(test)]
+#[path = "../tests/common/skip.rs"]
+mod test_skip;
+
 use config::{Config, Env};
 use gpg::GpgCommand;
 use std::ffi::OsString;

@@ -715,9 +715,7 @@ mod tests {
     fn sigstores_published_root_verifies_against_itself() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/trust/public-good/tuf-root.json");
         let Ok(bytes) = std::fs::read(&path) else {
-            assert!(std::env::var_os("CI").is_none(), "{} is missing", path.display());
-            eprintln!("skipped: {} is missing", path.display());
-            return;
+            return crate::test_skip::skip(&format!("{} is missing (CI provides ../shared)", path.display()));
         };
         let root: Value = serde_json::from_slice(&bytes).unwrap();
         let (keys, threshold) = role(&root, "root", "tuf-root.json").unwrap();

@@ -55,8 +55,7 @@ fn vectors() -> Option<PathBuf> {
     if root.exists() {
         return Some(root);
     }
-    assert!(std::env::var_os("CI").is_none(), "{} is absent; CI must provide ../shared", root.display());
-    eprintln!("skipped: {} is absent (CI provides ../shared beside the checkout)", root.display());
+    common::skip::skip(&format!("{} is absent (CI provides ../shared beside the checkout)", root.display()));
     None
 }
 
@@ -68,8 +67,7 @@ fn python() -> Option<PathBuf> {
     if cli.exists() && python.exists() {
         return Some(python);
     }
-    assert!(std::env::var_os("CI").is_none(), "sigstore-python is missing at {}; ./test.sh installs it", cli.display());
-    eprintln!("skipped: sigstore-python is not installed at {} (./test.sh installs it)", cli.display());
+    common::skip::skip(&format!("sigstore-python is not installed at {} (./test.sh installs it)", cli.display()));
     None
 }
 
