@@ -545,10 +545,11 @@ pub fn run(tags: bool, args: &[String], env: &Env, out: &mut dyn Write, err: &mu
 /// for a tag, the payload followed by the signature. `None` if the payload is neither.
 pub fn object_id(payload: &[u8], armored: &str) -> Option<String> {
     let (kind, object) = if payload.starts_with(b"tree ") {
-        let text = std::str::from_utf8(payload).ok()?;
-        let (headers, message) = text.split_once("\n\n")?;
+        // On bytes: a commit may declare another `encoding`.
+        let end = payload.windows(2).position(|w| w == b"\n\n")?;
         let value = armored.trim_end_matches('\n').replace('\n', "\n ");
-        ("commit", format!("{headers}\ngpgsig {value}\n\n{message}").into_bytes())
+        let header = format!("\ngpgsig {value}");
+        ("commit", [&payload[..end], header.as_bytes(), &payload[end..]].concat())
     } else if payload.starts_with(b"object ") {
         ("tag", [payload, armored.as_bytes()].concat())
     } else {
