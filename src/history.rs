@@ -545,10 +545,11 @@ pub fn run(tags: bool, args: &[String], env: &Env, out: &mut dyn Write, err: &mu
 /// for a tag, the payload followed by the signature. `None` if the payload is neither.
 pub fn object_id(payload: &[u8], armored: &str) -> Option<String> {
     let (kind, object) = if payload.starts_with(b"tree ") {
-        let text = std::str::from_utf8(payload).ok()?;
-        let (headers, message) = text.split_once("\n\n")?;
+        // On bytes: a commit may declare another `encoding`.
+        let end = payload.windows(2).position(|w| w == b"\n\n")?;
         let value = armored.trim_end_matches('\n').replace('\n', "\n ");
-        ("commit", format!("{headers}\ngpgsig {value}\n\n{message}").into_bytes())
+        let header = format!("\ngpgsig {value}");
+        ("commit", [&payload[..end], header.as_bytes(), &payload[end..]].concat())
     } else if payload.starts_with(b"object ") {
         ("tag", [payload, armored.as_bytes()].concat())
     } else {
@@ -585,4 +586,37 @@ pub fn online_evidence(
         return Ok(verify::LogEvidence::Online { entry: Box::new(entry), body, object_hex });
     }
     Err(format!("no entry in {rekor} for object {object_hex} signed with this certificate"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::split_signed;
+
+    #[test]
+    fn commits_keep_other_headers_and_continuations_and_split_on_bytes() {
+        let object = b"tree 1\nparent 2\nmergetag object 3\n type commit\nauthor A <a@x> 1 +0000\n\
+                       encoding ISO-8859-1\ngpgsig -----BEGIN SIGNED MESSAGE-----\n QUJD\n \
+                       -----END SIGNED MESSAGE-----\n\ncaf\xe9\n\ngpgsig in the message\n";
+        let (payload, sig) = split_signed(object, "commit", false).unwrap().unwrap();
+        assert_eq!(
+            payload,
+            b"tree 1\nparent 2\nmergetag object 3\n type commit\nauthor A <a@x> 1 +0000\n\
+              encoding ISO-8859-1\n\ncaf\xe9\n\ngpgsig in the message\n"
+        );
+        assert_eq!(sig, b"-----BEGIN SIGNED MESSAGE-----\nQUJD\n-----END SIGNED MESSAGE-----\n");
+        assert_eq!(split_signed(b"tree 1\n\nmsg\n", "commit", false).unwrap(), None);
+        // The repository's header only, and only once.
+        assert!(split_signed(object, "commit", true).unwrap_err().contains("\"gpgsig\" signature header"));
+    }
+
+    #[test]
+    fn tags_split_at_the_last_line_starting_a_signature() {
+        let object = b"object 1\ntag v1\n\nsee -----BEGIN SIGNED MESSAGE----- here\n\
+                       -----BEGIN PGP SIGNATURE-----\nquoted\n-----BEGIN SIGNED MESSAGE-----\nsig\n";
+        let (payload, sig) = split_signed(object, "tag", false).unwrap().unwrap();
+        assert!(payload.ends_with(b"-----BEGIN PGP SIGNATURE-----\nquoted\n"));
+        assert_eq!(sig, b"-----BEGIN SIGNED MESSAGE-----\nsig\n");
+        assert_eq!(split_signed(b"object 1\n\nno -----BEGIN SIGNED MESSAGE-----\n", "tag", false).unwrap(), None);
+    }
 }

@@ -263,3 +263,28 @@ pub fn parse(der: &[u8]) -> Result<Parsed, SignatureError> {
         tlog_entry,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn dearmor_takes_exactly_one_block() {
+        let der = b"some der bytes, any length at all to wrap over lines of sixty-four characters".to_vec();
+        let armored = armor(&der);
+        assert_eq!(dearmor(armored.as_bytes()).unwrap(), der);
+        assert_eq!(dearmor(armored.trim_end().as_bytes()).unwrap(), der, "the final newline is optional");
+        let refused = |text: String, why: &str| {
+            let err = dearmor(text.as_bytes()).unwrap_err().to_string();
+            assert!(err.contains(why), "{err}");
+        };
+        refused(format!("junk\n{armored}"), "there is text before the BEGIN line");
+        refused(format!("{armored}junk\n"), "there is text after the -----END SIGNED MESSAGE----- line");
+        refused(format!("{armored}\n"), "there is text after");
+        refused(format!("{armored}{armored}"), "there is text after");
+        refused(armored.replacen('\n', "\n \n", 1), "is not base64");
+        refused(armored.replace("-----END SIGNED MESSAGE-----\n", ""), "line is missing");
+        assert!(matches!(dearmor(b"plain text"), Err(SignatureError::NotArmored)));
+    }
+}

@@ -418,6 +418,10 @@ fn a_signed_latin1_commit_verifies_and_a_tampered_one_is_bad_not_unsigned() {
     assert!(std::str::from_utf8(&raw).is_err() && raw.windows(9).any(|w| w == b"encoding "), "a Latin-1 commit");
     passes(&repo.git(&["verify-commit", "HEAD"]));
     assert!(passes(&gitsign(&repo, &["verify", "HEAD"])).contains("1 of 1 commits verified"));
+    // The object ID online mode looks up in Rekor is rebuilt on bytes too.
+    let (payload, sig) = gitsign::history::split(&raw, "commit").unwrap();
+    let head = repo.ok(&["rev-parse", "HEAD"]);
+    assert_eq!(gitsign::history::object_id(&payload, std::str::from_utf8(&sig).unwrap()).as_deref(), Some(head.trim()));
 
     let at = raw.windows(4).position(|w| w == b"caf\xe9").unwrap();
     let mut tampered = raw.clone();
