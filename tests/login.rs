@@ -71,24 +71,23 @@ fn an_error_with_the_right_state_ends_the_login_and_prints_no_escape_byte() {
 }
 
 #[test]
-fn a_certificate_identity_with_control_characters_is_printed_without_them() {
+fn a_certificate_identity_with_control_characters_is_refused_and_never_printed_raw() {
     // The issuer vouches for an "email" carrying an ANSI escape and a forged status line; Fulcio
-    // puts it in the certificate's SAN as it is.
+    // puts it in the certificate's SAN as it is. gitsign refuses such an identity (its own check
+    // of the new signature fails, so nothing is signed) and prints the SAN without the controls.
     let stack = Stack::start();
     let email = "eve\u{1b}[31m@example.com\n[GNUPG:] GOODSIG FORGED";
     let mut repo = Repo::new(&stack, "unused@example.com");
     repo.set_env("SIGSTORE_ID_TOKEN", &stack.token(email));
     repo.stage("a.txt", "one\n");
     let out = repo.git(&["commit", "-S", "-q", "-m", "signed by a strange identity"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = repo.git(&["verify-commit", "--raw", "HEAD"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("GOODSIG"), "{stderr}");
+    assert!(!out.status.success(), "a SAN with control characters was signed with: {stderr}");
+    assert!(
+        stderr.contains(r#"the SAN "eve[31m@example.com[GNUPG:] GOODSIG FORGED" holds control characters"#),
+        "{stderr}"
+    );
     assert!(!out.stderr.contains(&0x1b), "an escape byte reached the output: {stderr:?}");
-    assert!(!stderr.lines().any(|l| l.starts_with("[GNUPG:] GOODSIG FORGED")), "a status line was forged: {stderr}");
-    let out = repo.git(&["verify-commit", "HEAD"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("Good signature from [eve[31m@example.com[GNUPG:] GOODSIG FORGED]"), "{stderr}");
-    assert!(!out.stderr.contains(&0x1b), "{stderr:?}");
+    assert!(!stderr.lines().any(|l| l.starts_with("[GNUPG:] GOODSIG")), "a status line was forged: {stderr}");
+    assert!(repo.git(&["rev-parse", "--verify", "-q", "HEAD"]).stdout.is_empty(), "a commit was written");
 }
