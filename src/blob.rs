@@ -82,12 +82,8 @@ pub fn verify_blob(args: &[String], env: &Env, out: &mut dyn Write, err: &mut dy
         let digest = artifact_digest(artifact).map_err(Usage)?;
         let config = config(env, a.trusted_root.as_ref()).map_err(Usage)?;
         let mut trust = crate::sign::load_trust(&config).map_err(|e| Refused(e.to_string()))?;
-        if a.ignore_sct {
-            trust.set_insecure_ignore_sct(true);
-        }
-        if trust.ignores_sct() {
-            let source = if a.ignore_sct { "--insecure-ignore-sct" } else { crate::verify::IGNORE_SCT_SETTING };
-            let _ = writeln!(err, "{}", crate::verify::ignore_sct_warning(source));
+        if let Some(warning) = trust.apply_ignore_sct_flag(a.ignore_sct) {
+            let _ = writeln!(err, "{warning}");
         }
         let policy = a.policy;
         let key;

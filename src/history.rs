@@ -364,9 +364,7 @@ pub fn run(tags: bool, args: &[String], env: &Env, out: &mut dyn Write, err: &mu
             config.trusted_root = Some(root.clone());
         }
         let mut trust = crate::sign::load_trust(&config).map_err(|e| e.to_string())?;
-        if o.ignore_sct {
-            trust.set_insecure_ignore_sct(true);
-        }
+        let sct_warning = trust.apply_ignore_sct_flag(o.ignore_sct);
         let online = if o.offline || o.ignore_tlog {
             None
         } else {
@@ -388,9 +386,8 @@ pub fn run(tags: bool, args: &[String], env: &Env, out: &mut dyn Write, err: &mu
                 "gitsign: WARNING: --insecure-ignore-tlog: only the signature, the certificate chain and the identity are checked; no log entry, no trusted time"
             );
         }
-        if trust.ignores_sct() {
-            let source = if o.ignore_sct { "--insecure-ignore-sct" } else { crate::verify::IGNORE_SCT_SETTING };
-            let _ = writeln!(err, "{}", verify::ignore_sct_warning(source));
+        if let Some(warning) = sct_warning {
+            let _ = writeln!(err, "{warning}");
         }
         // `verify-tag v1` and `verify-tag refs/tags/v1` both ask for refs/tags/v1.
         let tag_names: Vec<String> =

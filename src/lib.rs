@@ -296,12 +296,12 @@ fn run_verify(
         Ok(c) => c,
         Err(e) => return errsig(stdout, stderr, e.to_string()),
     };
-    let trust = match sign::load_trust(&config) {
+    let mut trust = match sign::load_trust(&config) {
         Ok(t) => t,
         Err(e) => return errsig(stdout, stderr, e.to_string()),
     };
-    if trust.ignores_sct() {
-        let _ = writeln!(stderr, "{}", verify::ignore_sct_warning(verify::IGNORE_SCT_SETTING));
+    if let Some(warning) = trust.apply_ignore_sct_flag(false) {
+        let _ = writeln!(stderr, "{warning}");
     }
     let (policy, checked) = match policy(&config, &payload) {
         Ok(p) => p,

@@ -342,13 +342,20 @@ impl TrustRoot {
     pub fn ignores_sct(&self) -> bool {
         self.ignore_sct
     }
+
+    /// Adds `--insecure-ignore-sct` (when `flag`) to what the setting already chose, and gives
+    /// the warning to print when SCTs end up skipped, naming the flag or the setting.
+    pub fn apply_ignore_sct_flag(&mut self, flag: bool) -> Option<String> {
+        self.ignore_sct |= flag;
+        self.ignore_sct.then(|| ignore_sct_warning(if flag { "--insecure-ignore-sct" } else { IGNORE_SCT_SETTING }))
+    }
 }
 
 /// The setting that skips SCTs, as named in messages.
-pub const IGNORE_SCT_SETTING: &str = "gitsign.insecureIgnoreSCT (GITSIGN_INSECURE_IGNORE_SCT)";
+const IGNORE_SCT_SETTING: &str = "gitsign.insecureIgnoreSCT (GITSIGN_INSECURE_IGNORE_SCT)";
 
 /// The warning printed when SCTs are skipped; `source` names the flag or setting that asked.
-pub fn ignore_sct_warning(source: &str) -> String {
+fn ignore_sct_warning(source: &str) -> String {
     format!(
         "gitsign: WARNING: {source}: certificate transparency is not checked; a certificate without a verifiable SCT is accepted"
     )
