@@ -58,7 +58,7 @@ fn a_second_devstack_on_the_same_directory_is_refused() {
 
     // In process too, and the first one still serves.
     let second = gitsign_devstack::Running::start(gitsign_devstack::Options::new(dir.path().to_path_buf()));
-    let err = second.err().expect("a second in-process devstack on the same directory must be refused");
+    let Err(err) = second else { panic!("a second in-process devstack on the same directory must be refused") };
     assert!(err.to_string().contains(&reason), "{err}");
     let resp = client().get(format!("{}/api/v1/log", running.urls().rekor)).send().unwrap();
     assert_eq!(resp.status(), 200);
