@@ -211,7 +211,7 @@ fn sign_bundle_through_the_adapter_verifies() {
     );
 
     // An independent verifier: sigstore-python, offline, with the devstack's trust config.
-    let Some(cli) = sigstore_cli() else { return };
+    let Some(cli) = sigstore_python_cli() else { return };
     let python = |identity: &str, target: &Path| {
         let out = Command::new(&cli)
             .env("HOME", work.path())
@@ -235,16 +235,4 @@ fn sign_bundle_through_the_adapter_verifies() {
     std::fs::write(&changed_file, b"signed through the conformance adapter!\n").unwrap();
     let (ok, said) = python("hana@example.com", &changed_file);
     assert!(!ok && said.contains("Bundle message digest mismatch"), "{said}");
-}
-
-/// sigstore-python's CLI (`GITSIGN_TEST_SIGSTORE`, else .venv); `None` (a printed skip) outside CI.
-fn sigstore_cli() -> Option<PathBuf> {
-    let path = std::env::var_os("GITSIGN_TEST_SIGSTORE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/sigstore"));
-    if path.exists() {
-        return Some(path);
-    }
-    common::skip::skip(&format!("sigstore-python is not installed at {} (./test.sh installs it)", path.display()));
-    None
 }

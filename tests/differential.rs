@@ -59,15 +59,13 @@ fn vectors() -> Option<PathBuf> {
     None
 }
 
+/// The Python interpreter beside sigstore-python's CLI (its library is importable there).
 fn python() -> Option<PathBuf> {
-    let cli = std::env::var_os("GITSIGN_TEST_SIGSTORE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/sigstore"));
-    let python = cli.parent().unwrap().join("python");
-    if cli.exists() && python.exists() {
+    let python = sigstore_python_cli()?.parent()?.join("python");
+    if python.exists() {
         return Some(python);
     }
-    common::skip::skip(&format!("sigstore-python is not installed at {} (./test.sh installs it)", cli.display()));
+    common::skip::skip(&format!("no python beside sigstore-python at {} (./test.sh installs it)", python.display()));
     None
 }
 

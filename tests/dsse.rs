@@ -99,13 +99,7 @@ fn append_to_log(dir: &Path, body: &[u8]) -> u64 {
 /// sigstore-python's verdict (`sigstore verify identity --offline`, the devstack's trust config),
 /// or `None` when it is not installed (outside CI).
 fn sigstore_python(stack: &Stack, bundle: &Value, email: &str, file: &Path) -> Option<(bool, String)> {
-    let cli = std::env::var_os("GITSIGN_TEST_SIGSTORE")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/sigstore"));
-    if !cli.exists() {
-        common::skip::skip(&format!("sigstore-python is not installed at {} (./test.sh installs it)", cli.display()));
-        return None;
-    }
+    let cli = sigstore_python_cli()?;
     let work = tempfile::tempdir().unwrap();
     let path = work.path().join("b.sigstore.json");
     std::fs::write(&path, serde_json::to_vec(bundle).unwrap()).unwrap();

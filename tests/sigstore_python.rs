@@ -11,23 +11,11 @@ use gitsign_protocol::keys::pem_encode;
 use gitsign_protocol::rekor::HashedRekord;
 use gitsign_protocol::sha256;
 use prost::Message as _;
-use std::path::PathBuf;
 use std::process::Command;
-
-fn sigstore_cli() -> Option<PathBuf> {
-    let path = std::env::var_os("GITSIGN_TEST_SIGSTORE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/sigstore"));
-    if path.exists() {
-        return Some(path);
-    }
-    common::skip::skip(&format!("sigstore-python is not installed at {} (./test.sh installs it)", path.display()));
-    None
-}
 
 #[test]
 fn sigstore_python_verifies_the_embedded_log_entry() {
-    let Some(cli) = sigstore_cli() else { return };
+    let Some(cli) = sigstore_python_cli() else { return };
     let stack = Stack::start();
     let repo = Repo::new(&stack, "ann@example.com");
     repo.stage("a.txt", "one\n");

@@ -136,3 +136,16 @@ pub fn split_commit(raw: &str) -> (String, String) {
     let (payload, sig) = gitsign::history::split(raw.as_bytes(), "commit").unwrap();
     (String::from_utf8(payload).unwrap(), String::from_utf8(sig).unwrap())
 }
+
+/// sigstore-python's CLI (`GITSIGN_TEST_SIGSTORE`, else .venv/bin/sigstore, which ./test.sh
+/// installs); `None` after a skip (outside CI; under CI the skip fails the test).
+pub fn sigstore_python_cli() -> Option<PathBuf> {
+    let path = std::env::var_os("GITSIGN_TEST_SIGSTORE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/sigstore"));
+    if path.exists() {
+        return Some(path);
+    }
+    skip::skip(&format!("sigstore-python is not installed at {} (./test.sh installs it)", path.display()));
+    None
+}
