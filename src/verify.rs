@@ -282,16 +282,15 @@ impl TrustRoot {
     /// every certificate in it becomes a trusted issuer with no validity window of its own.
     pub fn add_pem_roots(&mut self, pem: &[u8]) -> Result<(), VerifyError> {
         let text = String::from_utf8_lossy(pem);
-        let mut found = 0;
+        let before = self.cas.len();
         for block in text.split("-----END CERTIFICATE-----") {
             if let Some(ca) = crate::net::pem_to_der(&format!("{block}-----END CERTIFICATE-----"), "CERTIFICATE")
                 .and_then(|d| Ca::anchor(&d))
             {
                 self.cas.push(ca);
-                found += 1;
             }
         }
-        if found == 0 {
+        if self.cas.len() == before {
             return Err(VerifyError::TrustRoot("no PEM certificate in the Fulcio root file".into()));
         }
         Ok(())
