@@ -116,7 +116,7 @@ pub fn credential(
         },
         Ok(protocol::Response::Miss) => true,
         Ok(protocol::Response::Error { message }) => {
-            note(ui, socket, message.chars().filter(|c| !c.is_control()).collect::<String>());
+            note(ui, socket, crate::ui::sanitize(&message));
             false
         }
         Ok(other) => {

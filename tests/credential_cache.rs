@@ -31,6 +31,15 @@ fn start_daemon(dir: &Path) -> Daemon {
     start_daemon_at(&dir.join("gitsign/cache.sock"))
 }
 
+/// Waits (up to 10 s) for a daemon just spawned to create its socket.
+fn wait_for_socket(socket: &Path) {
+    let started = Instant::now();
+    while !socket.exists() {
+        assert!(started.elapsed() < Duration::from_secs(10), "the daemon did not create {}", socket.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn start_daemon_at(socket: &Path) -> Daemon {
     let socket = socket.to_path_buf();
     let child = Command::new(daemon_bin())
@@ -40,11 +49,7 @@ fn start_daemon_at(socket: &Path) -> Daemon {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while !socket.exists() {
-        assert!(started.elapsed() < Duration::from_secs(10), "the daemon did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_socket(&socket);
     Daemon { child, socket }
 }
 
@@ -674,11 +679,7 @@ fn the_daemon_is_non_dumpable_has_no_core_limit_and_locks_its_memory() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while !socket.exists() {
-        assert!(started.elapsed() < Duration::from_secs(10), "the daemon did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_socket(&socket);
     let pid = child.id();
     let daemon_uid: u32 = proc_line(pid, "status", "Uid:").split_whitespace().nth(1).unwrap().parse().unwrap();
     let limits = proc_line(pid, "limits", "Max core file size");
@@ -717,11 +718,7 @@ fn the_daemon_is_non_dumpable_has_no_core_limit_and_locks_its_memory() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while !mine.path().join("s/cache.sock").exists() {
-        assert!(started.elapsed() < Duration::from_secs(10), "the daemon did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_socket(&mine.path().join("s/cache.sock"));
     let locked = proc_line(child.id(), "status", "VmLck:");
     let _ = child.kill();
     let _ = child.wait();
