@@ -118,7 +118,8 @@ impl Checkpoint {
     }
 
     fn from_note(note: &str) -> Result<Self, CheckpointError> {
-        let mut lines = note.strip_suffix('\n').unwrap_or(note).split('\n');
+        let body = note.strip_suffix('\n').ok_or(CheckpointError::Malformed("note must end with a newline"))?;
+        let mut lines = body.split('\n');
         let origin = lines.next().filter(|o| !o.is_empty()).ok_or(CheckpointError::Malformed("empty origin"))?;
         let size = lines
             .next()
