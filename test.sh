@@ -27,6 +27,8 @@ if [ ! -d tests/support/sigstore-js/node_modules/@sigstore/verify ]; then
   echo "test.sh: installing sigstore-js (npm ci)" >&2
   (cd tests/support/sigstore-js && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# No crate's modules import each other in a cycle (cheap: checked before anything builds).
+scripts/module-cycles.sh
 # Tests run the binaries of every workspace package (gitsign, gitsign-devstack,
 # gitsign-credential-cache); cargo test builds only those of the package under test.
 cargo build --workspace --bins --locked

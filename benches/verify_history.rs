@@ -10,9 +10,9 @@
 //! while the devstack state there is.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use gitsign::config::{Config, Env};
-use gitsign::sign::{self, Credential};
 use gitsign::ui::Ui;
+use gitsign_core::config::{Config, Env};
+use gitsign_core::credential::Credential;
 use gitsign_devstack::oidc::Subject;
 use gitsign_devstack::{Options, Running, state};
 use std::io::Write;
@@ -31,8 +31,8 @@ fn generate(dir: &Path, n: usize, config: &Config, env: &Env, shared: bool) {
     std::fs::create_dir_all(dir).unwrap();
     git(dir, &["init", "-q", "-b", "main"]);
     let tree = git(dir, &["hash-object", "-t", "tree", "-w", "--stdin"]).trim().to_string();
-    let http = gitsign::net::Http::new(Duration::from_secs(30)).unwrap();
-    let trust = sign::load_trust(config).unwrap();
+    let http = gitsign_core::net::Http::new(Duration::from_secs(30)).unwrap();
+    let trust = gitsign::trust::load_trust(config).unwrap();
     let mut ui = Ui::to(Box::new(std::io::sink()));
     let mut shared_credential: Option<Credential> = None;
     let mut parent: Option<String> = None;
@@ -48,11 +48,11 @@ fn generate(dir: &Path, n: usize, config: &Config, env: &Env, shared: bool) {
         let credential = match (&shared_credential, shared) {
             (Some(c), true) => c,
             _ => {
-                shared_credential = Some(sign::obtain_credential(config, env, &http, &mut ui).unwrap());
+                shared_credential = Some(gitsign::credential::obtain_credential(config, env, &http, &mut ui).unwrap());
                 shared_credential.as_ref().unwrap()
             }
         };
-        let signed = sign::sign_with(payload.as_bytes(), credential, config, &http, &trust).unwrap();
+        let signed = gitsign_core::sign::sign_with(payload.as_bytes(), credential, config, &http, &trust).unwrap();
         let (headers, message) = payload.split_once("\n\n").unwrap();
         let object = format!("{headers}\ngpgsig {}\n\n{message}", signed.armored.trim_end().replace('\n', "\n "));
         std::fs::write(&tmp, object).unwrap();

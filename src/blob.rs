@@ -1,8 +1,8 @@
 //! `gitsign sign-blob` and `gitsign verify-blob`: cosign-style signing of files into Sigstore
 //! bundles (v0.3) and their verification, with the same verifier as git signatures.
 
-use crate::config::{Config, Env};
-use crate::verify::Policy;
+use gitsign_core::config::{Config, Env};
+use gitsign_core::verify::Policy;
 use std::io::Write;
 
 struct Args {
@@ -53,7 +53,7 @@ fn artifact_digest(spec: &str) -> Result<[u8; 32], String> {
 }
 
 fn config(env: &Env, trusted_root: Option<&String>) -> Result<Config, String> {
-    let mut config = Config::resolve(&crate::config::read_git_config().map_err(|e| e.to_string())?, env)
+    let mut config = Config::resolve(&crate::gitconfig::read_git_config().map_err(|e| e.to_string())?, env)
         .map_err(|e| e.to_string())?;
     if let Some(root) = trusted_root {
         config.trusted_root = Some(root.into());
@@ -72,7 +72,7 @@ enum Failure {
 /// Exit 0: verified; 1: verification failed (the message says why); 2: usage or I/O error.
 pub fn verify_blob(args: &[String], env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     use Failure::{Refused, Usage};
-    let result = (|| -> Result<crate::verify::Verified, Failure> {
+    let result = (|| -> Result<gitsign_core::verify::Verified, Failure> {
         let a = parse(args).map_err(Usage)?;
         let [artifact] = a.positional.as_slice() else {
             return Err(Usage("give exactly one FILE or sha256:HEX".into()));
@@ -81,7 +81,7 @@ pub fn verify_blob(args: &[String], env: &Env, out: &mut dyn Write, err: &mut dy
         let bundle = std::fs::read(bundle_path).map_err(|e| Usage(format!("{bundle_path}: {e}")))?;
         let digest = artifact_digest(artifact).map_err(Usage)?;
         let config = config(env, a.trusted_root.as_ref()).map_err(Usage)?;
-        let mut trust = crate::sign::load_trust(&config).map_err(|e| Refused(e.to_string()))?;
+        let mut trust = crate::trust::load_trust(&config).map_err(|e| Refused(e.to_string()))?;
         if let Some(warning) = trust.apply_ignore_sct_flag(a.ignore_sct) {
             let _ = writeln!(err, "{warning}");
         }
@@ -93,16 +93,18 @@ pub fn verify_blob(args: &[String], env: &Env, out: &mut dyn Write, err: &mut dy
                 key = gitsign_protocol::keys::PublicKey::from_pem_cert_or_key(&pem)
                     .map_err(|e| Refused(format!("the key {path} is not a usable public key: {e}")))?
                     .0;
-                crate::bundle::Signer::Key(&key)
+                gitsign_core::bundle::Signer::Key(&key)
             }
-            None if policy.identity.is_some() && policy.issuer.is_some() => crate::bundle::Signer::Certificate(&policy),
+            None if policy.identity.is_some() && policy.issuer.is_some() => {
+                gitsign_core::bundle::Signer::Certificate(&policy)
+            }
             None => {
                 return Err(Usage(
                     "give --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp], or --key".into(),
                 ));
             }
         };
-        crate::bundle::verify(&trust, &bundle, &digest, &signer).map_err(|e| Refused(e.to_string()))
+        gitsign_core::bundle::verify(&trust, &bundle, &digest, &signer).map_err(|e| Refused(e.to_string()))
     })();
     match result {
         Ok(v) => {
@@ -134,16 +136,18 @@ pub fn sign_blob(args: &[String], env: &Env, err: &mut dyn Write) -> i32 {
         let out_path = a.bundle.as_ref().ok_or("--bundle OUT is required")?;
         let bytes = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
         let config = config(env, a.trusted_root.as_ref())?;
-        let trust = crate::sign::load_trust(&config).map_err(|e| e.to_string())?;
-        let http = crate::net::Http::new(config.timeout).map_err(|e| e.to_string())?;
+        let trust = crate::trust::load_trust(&config).map_err(|e| e.to_string())?;
+        let http = gitsign_core::net::Http::new(config.timeout).map_err(|e| e.to_string())?;
         let mut ui = crate::ui::Ui::terminal();
-        let credential = crate::sign::obtain_credential(&config, env, &http, &mut ui).map_err(|e| e.to_string())?;
-        let bundle = crate::sign::sign_blob(&bytes, &credential, &config, &http).map_err(|e| e.to_string())?;
+        let credential =
+            crate::credential::obtain_credential(&config, env, &http, &mut ui).map_err(|e| e.to_string())?;
+        let bundle = gitsign_core::sign::sign_blob(&bytes, &credential, &config, &http).map_err(|e| e.to_string())?;
         let digest = gitsign_protocol::sha256(&bytes);
         let json = serde_json::to_vec_pretty(&bundle).map_err(|e| e.to_string())?;
         let policy = Policy::default();
-        let v = crate::bundle::verify(&trust, &json, &digest, &crate::bundle::Signer::Certificate(&policy))
-            .map_err(|e| format!("the new bundle does not verify against {}: {e}", trust.name()))?;
+        let v =
+            gitsign_core::bundle::verify(&trust, &json, &digest, &gitsign_core::bundle::Signer::Certificate(&policy))
+                .map_err(|e| format!("the new bundle does not verify against {}: {e}", trust.name()))?;
         std::fs::write(out_path, &json).map_err(|e| format!("{out_path}: {e}"))?;
         Ok(format!("signed {file} as {} (log index {}); bundle written to {out_path}", v.identity, v.log_index))
     })();

@@ -7,11 +7,12 @@
 //! garbage answer — costs a one-line note and a normal login; signing never fails because of the
 //! cache.
 
-use crate::config::{Config, Env};
 use crate::identity::{self, Token};
-use crate::net::Http;
-use crate::sign::{Credential, SignError, credential_for_token};
 use crate::ui::Ui;
+use gitsign_core::config::{Config, Env};
+use gitsign_core::credential::{Credential, credential_for_token};
+use gitsign_core::net::Http;
+use gitsign_core::sign::SignError;
 use gitsign_credential_cache::{client, protocol};
 use p256::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _};
 use std::path::Path;
@@ -130,7 +131,7 @@ pub fn credential(
         }
     };
     let fresh = match ambient {
-        Some(token) => credential_for_token(config, http, &token).map(|c| (c, want)),
+        Some(token) => credential_for_token(config, http, &token).map(|c| (c, want)).map_err(SignError::from),
         None => identity::get_token(config, env, http, ui)
             .map_err(SignError::from)
             .and_then(|token| Ok((credential_for_token(config, http, &token)?, who(&token).ok()))),

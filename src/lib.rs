@@ -1,35 +1,36 @@
 //! gitsign: keyless Git signing with Sigstore — the program git runs as `gpg.x509.program`.
 //!
-//! Modules: [`gpg`] (git's command line and status lines), [`config`] (typed settings from git
-//! config and the environment), [`identity`] (OIDC tokens), [`net`] (Fulcio and Rekor calls),
-//! [`signature`] (the CMS format), [`tlog`] (the embedded log entry), [`sign`] and [`verify`],
-//! [`ui`] (messages for the person).
+//! This crate is the program around the domain library [`gitsign_core`] (settings, trust,
+//! credentials, the CMS, log entries, bundles, verification, git object parsing): it owns the
+//! command line ([`run`], [`args`], [`gpg`]: git's gpg command line and status lines), the
+//! terminal ([`ui`], [`log`]), the subprocesses (`git` in [`gitconfig`] and [`history`], the
+//! browser in [`identity`]) and the output formats. Modules: [`identity`] (interactive OIDC
+//! logins), [`cache`] (the credential cache daemon and the OS keyring), [`credential`] (which of
+//! them a signature uses), [`trust`] (the trust root with this user's TUF cache), [`tuf`]
+//! (`gitsign initialize`), [`history`] (`gitsign verify`, `verify-tag`), [`blob`] (`sign-blob`,
+//! `verify-blob`).
 #![forbid(unsafe_code)]
 
 pub mod args;
 pub mod blob;
-pub mod bundle;
 pub mod cache;
-pub mod config;
+pub mod credential;
+pub mod gitconfig;
 pub mod gpg;
 pub mod history;
 pub mod identity;
 pub mod log;
-pub mod net;
-pub mod sign;
-pub mod signature;
-pub mod timestamp;
-pub mod tlog;
+pub mod trust;
 pub mod tuf;
 pub mod ui;
-pub mod verify;
 
 /// The workspace's one skip helper (fails under CI), shared with the integration tests.
 #[cfg(test)]
 #[path = "../tests/common/skip.rs"]
 mod test_skip;
 
-use config::{Config, Env};
+use gitsign_core::config::{self, Config, Env};
+use gitsign_core::{net, signature, verify};
 use gpg::GpgCommand;
 use std::ffi::OsString;
 use std::io::{Read, Write};
@@ -121,7 +122,7 @@ Commands:
   (git runs gitsign --status-fd=N -bsau KEY to sign, --status-fd=N --verify SIG - to verify)";
 
 fn load_config(env: &Env) -> Result<Config, config::ConfigError> {
-    let config = Config::resolve(&config::read_git_config()?, env)?;
+    let config = Config::resolve(&gitconfig::read_git_config()?, env)?;
     if let Some(path) = &config.log_path {
         log::init(path);
     }
@@ -161,7 +162,9 @@ fn run_sign(status_fd: Option<i32>, env: &Env, io: Io<'_>) -> i32 {
         return 1;
     }
     let mut ui = ui::Ui::terminal();
-    let result = load_config(env).map_err(sign::SignError::from).and_then(|c| sign::sign(&payload, &c, env, &mut ui));
+    let result = load_config(env)
+        .map_err(gitsign_core::sign::SignError::from)
+        .and_then(|c| credential::sign(&payload, &c, env, &mut ui));
     match result {
         Ok(signed) => {
             if let Err(e) = io.stdout.write_all(signed.armored.as_bytes()).and_then(|()| io.stdout.flush()) {
@@ -296,7 +299,7 @@ fn run_verify(
         Ok(c) => c,
         Err(e) => return errsig(stdout, stderr, e.to_string()),
     };
-    let mut trust = match sign::load_trust(&config) {
+    let mut trust = match trust::load_trust(&config) {
         Ok(t) => t,
         Err(e) => return errsig(stdout, stderr, e.to_string()),
     };
@@ -369,7 +372,7 @@ fn evidence(
     }
     let http = net::Http::new(config.timeout).map_err(|e| e.to_string())?;
     let armored = String::from_utf8_lossy(armored);
-    history::online_evidence(&http, &config.rekor, payload, &armored, parsed).map_err(|e| {
+    gitsign_core::online::online_evidence(&http, &config.rekor, payload, &armored, parsed).map_err(|e| {
         format!("the signature has no embedded log entry (Rekor online mode) and looking it up failed: {e}")
     })
 }

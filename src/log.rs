@@ -23,6 +23,8 @@ pub fn init(path: &std::path::Path) {
     match options.open(path) {
         Ok(f) => {
             let _ = LOG.set((START.get().copied().unwrap_or_else(Instant::now), Mutex::new(f)));
+            // The core library's debug lines go to the same file.
+            gitsign_core::debug::set_sink(line);
         }
         Err(e) => eprintln!("gitsign: cannot open the log {}: {e}", path.display()),
     }

@@ -3,7 +3,7 @@
 
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    let env: gitsign::config::Env =
+    let env: gitsign_core::config::Env =
         std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect();
     let code = gitsign::run(
         &args,

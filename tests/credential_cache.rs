@@ -58,8 +58,9 @@ fn signer_certs(repo: &Repo) -> Vec<Vec<u8>> {
     repo.ok(&["rev-list", "HEAD"])
         .lines()
         .map(|sha| {
-            let (_, sig) = gitsign::history::split(repo.ok(&["cat-file", "commit", sha]).as_bytes(), "commit").unwrap();
-            gitsign::signature::parse(&gitsign::signature::dearmor(&sig).unwrap()).unwrap().signer_cert
+            let (_, sig) =
+                gitsign_core::gitobj::split(repo.ok(&["cat-file", "commit", sha]).as_bytes(), "commit").unwrap();
+            gitsign_core::signature::parse(&gitsign_core::signature::dearmor(&sig).unwrap()).unwrap().signer_cert
         })
         .collect()
 }
@@ -176,7 +177,7 @@ fn sixteen_signers_at_once_share_one_login() {
             let payload = format!(
                 "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor A <a@x> {i} +0000\ncommitter A <a@x> {i} +0000\n\nsigner {i}\n"
             );
-            assert!(gitsign::history::object_id(payload.as_bytes(), "").is_some(), "the payload is a commit");
+            assert!(gitsign_core::gitobj::object_id(payload.as_bytes(), "").is_some(), "the payload is a commit");
             child.stdin.take().unwrap().write_all(payload.as_bytes()).unwrap();
             child
         })
@@ -185,7 +186,7 @@ fn sixteen_signers_at_once_share_one_login() {
     for child in signers {
         let out = child.wait_with_output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let parsed = gitsign::signature::parse(&gitsign::signature::dearmor(&out.stdout).unwrap()).unwrap();
+        let parsed = gitsign_core::signature::parse(&gitsign_core::signature::dearmor(&out.stdout).unwrap()).unwrap();
         certs.insert(parsed.signer_cert);
     }
     assert_eq!(certs.len(), 1, "one login for sixteen concurrent signers");
@@ -358,7 +359,7 @@ fn payload(n: u32) -> String {
 }
 
 fn cert_of(signature: &[u8]) -> Vec<u8> {
-    gitsign::signature::parse(&gitsign::signature::dearmor(signature).unwrap()).unwrap().signer_cert
+    gitsign_core::signature::parse(&gitsign_core::signature::dearmor(signature).unwrap()).unwrap().signer_cert
 }
 
 fn verify_as(repo: &Repo, rev: &str, identity: &str) -> std::process::Output {

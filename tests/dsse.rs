@@ -7,7 +7,7 @@
 
 mod common;
 use common::*;
-use gitsign::config::{Config, Env};
+use gitsign_core::config::{Config, Env};
 use gitsign_protocol::{b64, sha256};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -30,9 +30,9 @@ fn dsse_bundle(stack: &Stack, email: &str, payload_type: &str, payload: &[u8]) -
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     let config = Config::resolve(&Default::default(), &env).unwrap();
-    let http = gitsign::net::Http::new(Duration::from_secs(30)).unwrap();
+    let http = gitsign_core::net::Http::new(Duration::from_secs(30)).unwrap();
     let mut ui = gitsign::ui::Ui::to(Box::new(std::io::sink()));
-    let credential = gitsign::sign::obtain_credential(&config, &env, &http, &mut ui).unwrap();
+    let credential = gitsign::credential::obtain_credential(&config, &env, &http, &mut ui).unwrap();
     let leaf = credential.chain[0].clone();
     let pae = [format!("DSSEv1 {} {payload_type} {} ", payload_type.len(), payload.len()).as_bytes(), payload].concat();
     let sig: p256::ecdsa::DerSignature = credential.key().sign(&pae);
@@ -56,8 +56,8 @@ fn dsse_bundle(stack: &Stack, email: &str, payload_type: &str, payload: &[u8]) -
         http.client().get(&url).send().unwrap().error_for_status().unwrap().json().unwrap();
     let logged = entries.into_values().next().unwrap();
     assert_eq!(gitsign_protocol::unb64(&logged.body).unwrap(), body, "the log serves the body appended");
-    let tlog = gitsign::tlog::TransparencyLogEntry::from_rekor(&logged, "dsse", "0.0.1").unwrap();
-    let mut bundle = gitsign::bundle::message_signature(&leaf, &[0; 32], &[], &tlog, &body);
+    let tlog = gitsign_core::tlog::TransparencyLogEntry::from_rekor(&logged, "dsse", "0.0.1").unwrap();
+    let mut bundle = gitsign_core::bundle::message_signature(&leaf, &[0; 32], &[], &tlog, &body);
     let b = bundle.as_object_mut().unwrap();
     b.remove("messageSignature");
     b.insert("dsseEnvelope".into(), envelope);

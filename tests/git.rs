@@ -235,12 +235,20 @@ fn online_mode_logs_the_object_id_and_verifies_through_rekor() {
 
     // The object ID computed from payload and signature is git's.
     let (payload, sig) =
-        gitsign::history::split(repo.ok(&["cat-file", "commit", "HEAD"]).as_bytes(), "commit").unwrap();
-    assert!(gitsign::signature::parse(&gitsign::signature::dearmor(&sig).unwrap()).unwrap().tlog_entry.is_none());
-    assert_eq!(gitsign::history::object_id(&payload, &String::from_utf8(sig).unwrap()).as_deref(), Some(head.as_str()));
+        gitsign_core::gitobj::split(repo.ok(&["cat-file", "commit", "HEAD"]).as_bytes(), "commit").unwrap();
+    assert!(
+        gitsign_core::signature::parse(&gitsign_core::signature::dearmor(&sig).unwrap()).unwrap().tlog_entry.is_none()
+    );
+    assert_eq!(
+        gitsign_core::gitobj::object_id(&payload, &String::from_utf8(sig).unwrap()).as_deref(),
+        Some(head.as_str())
+    );
     let tag = repo.ok(&["rev-parse", "v1"]).trim().to_string();
-    let (payload, sig) = gitsign::history::split(repo.ok(&["cat-file", "tag", "v1"]).as_bytes(), "tag").unwrap();
-    assert_eq!(gitsign::history::object_id(&payload, &String::from_utf8(sig).unwrap()).as_deref(), Some(tag.as_str()));
+    let (payload, sig) = gitsign_core::gitobj::split(repo.ok(&["cat-file", "tag", "v1"]).as_bytes(), "tag").unwrap();
+    assert_eq!(
+        gitsign_core::gitobj::object_id(&payload, &String::from_utf8(sig).unwrap()).as_deref(),
+        Some(tag.as_str())
+    );
 
     // Rekor holds an entry over the commit ID; verification finds it.
     let out = repo.git(&["verify-commit", "HEAD"]);
@@ -306,7 +314,7 @@ fn a_certificate_expired_at_the_integrated_time_is_refused() {
             std::time::Duration::from_secs(600),
         )
         .unwrap();
-    let env: gitsign::config::Env = [
+    let env: gitsign_core::config::Env = [
         ("GITSIGN_FULCIO_URL", urls.fulcio.clone()),
         ("GITSIGN_REKOR_URL", urls.rekor.clone()),
         ("GITSIGN_OIDC_ISSUER", urls.issuer.clone()),
@@ -316,14 +324,14 @@ fn a_certificate_expired_at_the_integrated_time_is_refused() {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let config = gitsign::config::Config::resolve(&Default::default(), &env).unwrap();
-    let http = gitsign::net::Http::new(std::time::Duration::from_secs(10)).unwrap();
-    let trust = gitsign::sign::load_trust(&config).unwrap();
+    let config = gitsign_core::config::Config::resolve(&Default::default(), &env).unwrap();
+    let http = gitsign_core::net::Http::new(std::time::Duration::from_secs(10)).unwrap();
+    let trust = gitsign::trust::load_trust(&config).unwrap();
     let mut ui = gitsign::ui::Ui::to(Box::new(std::io::sink()));
-    let credential = gitsign::sign::obtain_credential(&config, &env, &http, &mut ui).unwrap();
+    let credential = gitsign::credential::obtain_credential(&config, &env, &http, &mut ui).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(2500));
     let payload =
         b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor A <a@x> 1 +0000\ncommitter A <a@x> 1 +0000\n\nlate\n";
-    let err = gitsign::sign::sign_with(payload, &credential, &config, &http, &trust).unwrap_err();
+    let err = gitsign_core::sign::sign_with(payload, &credential, &config, &http, &trust).unwrap_err();
     assert!(err.to_string().contains("was valid from"), "{err}");
 }

@@ -3,8 +3,8 @@
 //! for another identity.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use gitsign::verify::{Matcher, Policy, TrustRoot, VerifyError};
-use gitsign::{signature, verify};
+use gitsign_core::verify::{Matcher, Policy, TrustRoot, VerifyError};
+use gitsign_core::{signature, verify};
 use std::path::PathBuf;
 
 #[path = "common/skip.rs"]
@@ -39,7 +39,8 @@ fn every_realworld_object_gets_its_verdict() {
         let f: Vec<&str> = line.split('\t').collect();
         let (sha, kind, mode, identity, issuer) = (f[0], f[1], f[2], f[3], f[4]);
         let object = std::fs::read(dir.join(format!("objects/{sha}.{kind}"))).unwrap();
-        let (payload, sig) = gitsign::history::split(&object, kind).unwrap_or_else(|| panic!("{sha}: no signature"));
+        let (payload, sig) =
+            gitsign_core::gitobj::split(&object, kind).unwrap_or_else(|| panic!("{sha}: no signature"));
         let policy =
             Policy { identity: Some(Matcher::Exact(identity.into())), issuer: Some(Matcher::Exact(issuer.into())) };
         let result = check(&trust, &payload, &sig, &policy);
@@ -90,7 +91,7 @@ fn flipped_bytes_anywhere_in_the_signature_fail() {
         let f: Vec<&str> = line.split('\t').collect();
         let (sha, kind) = (f[0], f[1]);
         let object = std::fs::read(dir.join(format!("objects/{sha}.{kind}"))).unwrap();
-        let (payload, sig) = gitsign::history::split(&object, kind).unwrap();
+        let (payload, sig) = gitsign_core::gitobj::split(&object, kind).unwrap();
         let der = signature::dearmor(&sig).unwrap();
         let policy = Policy::default();
         assert!(check(&trust, &payload, &sig, &policy).is_ok());

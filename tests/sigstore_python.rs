@@ -6,7 +6,7 @@
 
 mod common;
 use common::*;
-use gitsign::{signature, tlog::TransparencyLogEntry};
+use gitsign_core::{signature, tlog::TransparencyLogEntry};
 use gitsign_protocol::keys::pem_encode;
 use gitsign_protocol::rekor::HashedRekord;
 use gitsign_protocol::sha256;
@@ -26,7 +26,8 @@ fn sigstore_python_verifies_the_embedded_log_entry() {
     let digest = sha256(&parsed.signed_attrs_der);
     let body =
         HashedRekord::new(&digest, &parsed.signature, &pem_encode("CERTIFICATE", &parsed.signer_cert)).canonical_json();
-    let bundle = gitsign::bundle::message_signature(&parsed.signer_cert, &digest, &parsed.signature, &entry, &body);
+    let bundle =
+        gitsign_core::bundle::message_signature(&parsed.signer_cert, &digest, &parsed.signature, &entry, &body);
 
     let work = tempfile::tempdir().unwrap();
     let artifact = work.path().join("signed-attributes.der");

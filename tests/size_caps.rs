@@ -8,7 +8,7 @@ use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
 use std::process::Stdio;
 
-const CAP: u64 = gitsign::net::MAX_RESPONSE;
+const CAP: u64 = gitsign_core::net::MAX_RESPONSE;
 
 /// A loopback HTTP server answering every request with 200 and a body one byte over the cap:
 /// announced by Content-Length when `announce`, else streamed until the connection closes.

@@ -209,7 +209,7 @@ fn a_cached_public_good_root_older_than_the_built_in_one_is_not_used() {
     let devstack_root = std::fs::read_to_string(stack.trusted_root()).unwrap();
 
     // Cached from the public mirror, with keys newer than the built-in root's: used.
-    std::fs::write(dir.join("mirror"), gitsign::tuf::DEFAULT_MIRROR).unwrap();
+    std::fs::write(dir.join("mirror"), gitsign_core::tuf::DEFAULT_MIRROR).unwrap();
     std::fs::write(dir.join("trusted_root.json"), &devstack_root).unwrap();
     let out = repo.git(&["verify-commit", "HEAD"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -419,9 +419,12 @@ fn a_signed_latin1_commit_verifies_and_a_tampered_one_is_bad_not_unsigned() {
     passes(&repo.git(&["verify-commit", "HEAD"]));
     assert!(passes(&gitsign(&repo, &["verify", "HEAD"])).contains("1 of 1 commits verified"));
     // The object ID online mode looks up in Rekor is rebuilt on bytes too.
-    let (payload, sig) = gitsign::history::split(&raw, "commit").unwrap();
+    let (payload, sig) = gitsign_core::gitobj::split(&raw, "commit").unwrap();
     let head = repo.ok(&["rev-parse", "HEAD"]);
-    assert_eq!(gitsign::history::object_id(&payload, std::str::from_utf8(&sig).unwrap()).as_deref(), Some(head.trim()));
+    assert_eq!(
+        gitsign_core::gitobj::object_id(&payload, std::str::from_utf8(&sig).unwrap()).as_deref(),
+        Some(head.trim())
+    );
 
     let at = raw.windows(4).position(|w| w == b"caf\xe9").unwrap();
     let mut tampered = raw.clone();
@@ -452,17 +455,18 @@ fn control_characters_from_a_forged_signature_never_reach_the_terminal() {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
     let digest = gitsign_protocol::sha256(payload.as_bytes());
     let (attrs, attrs_der) =
-        gitsign::signature::signed_attributes(&digest, der::asn1::UtcTime::from_unix_duration(now).unwrap()).unwrap();
+        gitsign_core::signature::signed_attributes(&digest, der::asn1::UtcTime::from_unix_duration(now).unwrap())
+            .unwrap();
     let sig = key.sign(&attrs_der).unwrap();
-    let entry = gitsign::tlog::TransparencyLogEntry {
-        kind_version: Some(gitsign::tlog::KindVersion {
+    let entry = gitsign_core::tlog::TransparencyLogEntry {
+        kind_version: Some(gitsign_core::tlog::KindVersion {
             kind: "\r\u{1b}[2Kgitsign: Good signature from [ann@example.com]\u{1b}[8m".into(),
             version: "0.0.1\u{1b}]0;title\u{7}".into(),
         }),
         ..Default::default()
     };
-    let der = gitsign::signature::assemble(cert.der(), attrs, &sig, Some(&entry.encode_to_vec())).unwrap();
-    let armored = gitsign::signature::armor(&der);
+    let der = gitsign_core::signature::assemble(cert.der(), attrs, &sig, Some(&entry.encode_to_vec())).unwrap();
+    let armored = gitsign_core::signature::armor(&der);
     let (headers, message) = payload.split_once("\n\n").unwrap();
     let object = format!("{headers}\ngpgsig {}\n\n{message}", armored.trim_end().replace('\n', "\n "));
     let sha = write_object(&repo, "commit", object.as_bytes());

@@ -3,10 +3,10 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = gitsign::signature::dearmor(data);
-    if let Ok(parsed) = gitsign::signature::parse(data) {
+    let _ = gitsign_core::signature::dearmor(data);
+    if let Ok(parsed) = gitsign_core::signature::parse(data) {
         if let Some(entry) = &parsed.tlog_entry {
-            let _ = <gitsign::tlog::TransparencyLogEntry as prost::Message>::decode(entry.as_slice());
+            let _ = <gitsign_core::tlog::TransparencyLogEntry as prost::Message>::decode(entry.as_slice());
         }
     }
 });

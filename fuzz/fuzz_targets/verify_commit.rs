@@ -3,15 +3,15 @@
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
-static TRUST: OnceLock<gitsign::verify::TrustRoot> = OnceLock::new();
+static TRUST: OnceLock<gitsign_core::verify::TrustRoot> = OnceLock::new();
 
 fuzz_target!(|data: &[u8]| {
-    let trust = TRUST.get_or_init(|| gitsign::verify::TrustRoot::public_good().expect("embedded root"));
+    let trust = TRUST.get_or_init(|| gitsign_core::verify::TrustRoot::public_good().expect("embedded root"));
     for kind in ["commit", "tag"] {
-        if let Some((payload, sig)) = gitsign::history::split(data, kind) {
-            if let Ok(der) = gitsign::signature::dearmor(&sig) {
-                if let Ok(parsed) = gitsign::signature::parse(&der) {
-                    let _ = gitsign::verify::verify(trust, &payload, &parsed, &Default::default());
+        if let Some((payload, sig)) = gitsign_core::gitobj::split(data, kind) {
+            if let Ok(der) = gitsign_core::signature::dearmor(&sig) {
+                if let Ok(parsed) = gitsign_core::signature::parse(&der) {
+                    let _ = gitsign_core::verify::verify(trust, &payload, &parsed, &Default::default());
                 }
             }
         }

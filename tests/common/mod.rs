@@ -133,7 +133,7 @@ impl Repo {
 
 /// Splits a raw commit into (payload, armored signature).
 pub fn split_commit(raw: &str) -> (String, String) {
-    let (payload, sig) = gitsign::history::split(raw.as_bytes(), "commit").unwrap();
+    let (payload, sig) = gitsign_core::gitobj::split(raw.as_bytes(), "commit").unwrap();
     (String::from_utf8(payload).unwrap(), String::from_utf8(sig).unwrap())
 }
 

@@ -1,21 +1,20 @@
-//! Signing one payload: identity token, ephemeral P-256 key (memory only), Fulcio certificate,
-//! detached CMS, Rekor entry embedded in the signature — and, before anything is handed to git,
-//! a full verification of the result against the configured trust root, so a signature that
-//! would not verify is never written.
+//! Signing one payload with a credential (ephemeral P-256 key and Fulcio certificate): detached
+//! CMS, Rekor entry embedded in the signature — and, before anything is handed back, a full
+//! verification of the result against the configured trust root, so a signature that would not
+//! verify is never written. Also blobs (a v0.3 bundle).
 
-use crate::config::{Config, Env, RekorMode};
-use crate::identity::{self, IdentityError};
+use crate::config::{Config, RekorMode};
+use crate::credential::{Credential, CredentialError};
 use crate::net::{Http, NetError};
 use crate::signature::{self, SignatureError};
 use crate::tlog::{IncompleteEntry, TransparencyLogEntry};
-use crate::ui::Ui;
+use crate::token::IdentityError;
 use crate::verify::{self, Policy, TrustRoot, VerifyError};
 use gitsign_protocol::keys::pem_encode;
 use gitsign_protocol::rekor::HashedRekord;
 use gitsign_protocol::sha256;
+use p256::ecdsa::DerSignature;
 use p256::ecdsa::signature::Signer as _;
-use p256::ecdsa::{DerSignature, SigningKey};
-use p256::pkcs8::EncodePublicKey as _;
 use prost::Message as _;
 
 /// Why signing stopped. Each names the step.
@@ -70,6 +69,17 @@ pub enum SignError {
     Unsupported(&'static str),
 }
 
+impl From<CredentialError> for SignError {
+    fn from(e: CredentialError) -> Self {
+        match e {
+            CredentialError::Identity(e) => SignError::Identity(e),
+            CredentialError::Key(e) => SignError::Key(e),
+            CredentialError::Net(e) => SignError::Net(e),
+            CredentialError::Certificate(e) => SignError::Certificate(e),
+        }
+    }
+}
+
 /// A finished signature.
 #[derive(Debug, Clone)]
 pub struct Signed {
@@ -85,112 +95,6 @@ pub struct Signed {
     pub log_index: i64,
 }
 
-/// Loads the trust root the configuration names (the embedded public-good one by default).
-pub fn load_trust(config: &Config) -> Result<TrustRoot, VerifyError> {
-    let mut trust = match &config.trusted_root {
-        Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| VerifyError::TrustRoot(format!("{}: {e}", path.display())))?;
-            TrustRoot::from_json(&bytes, &path.display().to_string())?
-        }
-        // A root refreshed by `gitsign initialize`, else the one built in (also when the cached
-        // one is an older public-good root than this binary's).
-        None => {
-            match crate::tuf::cache_dir().map(|d| crate::tuf::cached_trusted_root(&d, crate::verify::PUBLIC_GOOD)) {
-                Some(Ok(crate::tuf::Cached::Use(path, bytes))) => {
-                    TrustRoot::from_json(&bytes, &format!("the TUF-refreshed root {}", path.display()))?
-                }
-                Some(Ok(crate::tuf::Cached::Stale(note))) => {
-                    eprintln!("gitsign: note: {note}");
-                    TrustRoot::public_good()?
-                }
-                Some(Err(e)) => return Err(VerifyError::TrustRoot(e.to_string())),
-                Some(Ok(crate::tuf::Cached::None)) | None => TrustRoot::public_good()?,
-            }
-        }
-    };
-    for pem in [&config.fulcio_root, &config.root_file].into_iter().flatten() {
-        let bytes = std::fs::read(pem).map_err(|e| VerifyError::TrustRoot(format!("{}: {e}", pem.display())))?;
-        trust.add_pem_roots(&bytes)?;
-    }
-    trust.set_insecure_ignore_sct(config.insecure_ignore_sct);
-    Ok(trust)
-}
-
-/// An ephemeral key and the certificate chain Fulcio issued for it (leaf first). The key is
-/// zeroized when the credential is dropped; it is never written anywhere.
-pub struct Credential {
-    key: SigningKey,
-    /// DER certificates, leaf first.
-    pub chain: Vec<Vec<u8>>,
-}
-
-impl std::fmt::Debug for Credential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credential").field("chain", &self.chain.len()).finish_non_exhaustive()
-    }
-}
-
-impl Credential {
-    /// A credential from its parts (a cache hands them back this way).
-    pub fn from_parts(key: SigningKey, chain: Vec<Vec<u8>>) -> Self {
-        Credential { key, chain }
-    }
-
-    /// The private key (for a credential cache to hold).
-    pub fn key(&self) -> &SigningKey {
-        &self.key
-    }
-}
-
-/// Logs in, makes an ephemeral key, and gets a certificate for it from Fulcio.
-pub fn obtain_credential(config: &Config, env: &Env, http: &Http, ui: &mut Ui) -> Result<Credential, SignError> {
-    let token = identity::get_token(config, env, http, ui)?;
-    credential_for_token(config, http, &token)
-}
-
-/// Makes an ephemeral key and gets a certificate for it from Fulcio with `token`.
-pub fn credential_for_token(config: &Config, http: &Http, token: &identity::Token) -> Result<Credential, SignError> {
-    crate::debug_log!("identity token for {}", token.subject);
-    // RFC 6979 nonces: no RNG beyond the OS's is touched (aws-lc's takes ~20 ms to start).
-    let key = SigningKey::random(&mut rand_core::OsRng);
-    let spki = key.verifying_key().to_public_key_der().map_err(|e| SignError::Key(e.to_string()))?;
-    crate::debug_log!("ephemeral key made");
-    let proof: DerSignature = key.try_sign(token.subject.as_bytes()).map_err(|e| SignError::Key(e.to_string()))?;
-    let chain = http.signing_certificate(
-        &config.fulcio,
-        &token.raw,
-        &pem_encode("PUBLIC KEY", spki.as_bytes()),
-        proof.as_bytes(),
-    )?;
-    crate::debug_log!("certificate from {} ({} in the chain)", config.fulcio, chain.len());
-    {
-        use x509_parser::prelude::FromDer as _;
-        // `signing_certificate` never returns an empty chain.
-        let (_, cert) = x509_parser::certificate::X509Certificate::from_der(&chain[0])
-            .map_err(|e| SignError::Certificate(e.to_string()))?;
-        if cert.public_key().raw != spki.as_bytes() {
-            return Err(SignError::Certificate(format!("{} certified another key than the one sent", config.fulcio)));
-        }
-    }
-    Ok(Credential { key, chain })
-}
-
-/// Signs `payload`: a credential (from the cache when one is configured and holds a fresh one,
-/// else a login), then [`sign_with`].
-pub fn sign(payload: &[u8], config: &Config, env: &Env, ui: &mut Ui) -> Result<Signed, SignError> {
-    let trust = load_trust(config).map_err(SignError::Trust)?;
-    crate::debug_log!("trust root loaded");
-    let http = Http::new(config.timeout)?;
-    crate::debug_log!("HTTP client ready");
-    let credential =
-        match (&config.credential_cache_mode, env.get("GITSIGN_CREDENTIAL_CACHE").filter(|p| !p.is_empty())) {
-            (Some(crate::config::CacheMode::Keyring), _) => crate::cache::keyring_credential(config, env, &http, ui)?,
-            (_, Some(socket)) => crate::cache::credential(std::path::Path::new(socket), config, env, &http, ui)?,
-            _ => obtain_credential(config, env, &http, ui)?,
-        };
-    sign_with(payload, &credential, config, &http, &trust)
-}
-
 /// Signs `payload` with `credential`, logs it in Rekor, and verifies the result against `trust`.
 pub fn sign_with(
     payload: &[u8],
@@ -199,7 +103,7 @@ pub fn sign_with(
     http: &Http,
     trust: &TrustRoot,
 ) -> Result<Signed, SignError> {
-    let key = &credential.key;
+    let key = credential.key();
     let leaf =
         credential.chain.first().ok_or_else(|| SignError::Certificate("the credential holds no certificate".into()))?;
     let now = time::OffsetDateTime::now_utc();
@@ -230,7 +134,7 @@ pub fn sign_with(
             // The Go gitsign's online mode: the entry is over the ID of the object git will
             // write, signed with the same key, and is found later by searching Rekor.
             let der = signature::assemble(leaf, attrs, sig.as_bytes(), None)?;
-            let object_hex = crate::history::object_id(payload, &signature::armor(&der)).ok_or(
+            let object_hex = crate::gitobj::object_id(payload, &signature::armor(&der)).ok_or(
                 SignError::Unsupported("rekorMode=online signs git commits and tags only; this data is neither"),
             )?;
             let object_sig: DerSignature =
@@ -276,7 +180,7 @@ pub fn sign_blob(
     let leaf =
         credential.chain.first().ok_or_else(|| SignError::Certificate("the credential holds no certificate".into()))?;
     let digest = sha256(bytes);
-    let sig: DerSignature = credential.key.try_sign(bytes).map_err(|e| SignError::Key(e.to_string()))?;
+    let sig: DerSignature = credential.key().try_sign(bytes).map_err(|e| SignError::Key(e.to_string()))?;
     let entry = HashedRekord::new(&digest, sig.as_bytes(), &pem_encode("CERTIFICATE", leaf));
     let (tlog, body) = log(http, config, &entry)?;
     Ok(crate::bundle::message_signature(leaf, &digest, sig.as_bytes(), &tlog, &body))

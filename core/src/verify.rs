@@ -480,7 +480,7 @@ fn facts(der: &[u8]) -> Result<CertFacts, VerifyError> {
                                 )
                             })
                         }
-                        other => Err(crate::ui::sanitize(&format!("an unsupported SAN {other}"))),
+                        other => Err(crate::text::sanitize(&format!("an unsupported SAN {other}"))),
                     });
                 }
             }
@@ -505,7 +505,7 @@ fn facts(der: &[u8]) -> Result<CertFacts, VerifyError> {
         issuer_raw: cert.issuer().as_raw().to_vec(),
         subject_raw: cert.subject().as_raw().to_vec(),
         // Certificate text, shown in errors: no control character reaches the terminal.
-        issuer_text: crate::ui::sanitize(&cert.issuer().to_string()),
+        issuer_text: crate::text::sanitize(&cert.issuer().to_string()),
         not_before: cert.validity().not_before.timestamp(),
         not_after: cert.validity().not_after.timestamp(),
         sans,
@@ -536,7 +536,7 @@ fn leaf_identity(leaf: &CertFacts) -> Result<String, VerifyError> {
     match leaf.sans.as_slice() {
         [] => bad("the certificate has no email, URI or Fulcio username SAN naming the signer".into()),
         [Ok(san)] if san.chars().any(char::is_control) => {
-            bad(format!("the SAN {:?} holds control characters", crate::ui::sanitize(san)))
+            bad(format!("the SAN {:?} holds control characters", crate::text::sanitize(san)))
         }
         [Ok(san)] => Ok(san.clone()),
         [Err(what)] => {
@@ -672,8 +672,8 @@ fn check_log_entry(
     if !known.contains(&(kv.kind.as_str(), kv.version.as_str())) {
         return Err(VerifyError::LogEntry(format!(
             "entry kind {} {} is not one this verifier knows",
-            crate::ui::sanitize(&kv.kind),
-            crate::ui::sanitize(&kv.version)
+            crate::text::sanitize(&kv.kind),
+            crate::text::sanitize(&kv.version)
         )));
     }
     // The logged body must be of the kind and version the entry claims: its `kind` and
@@ -685,8 +685,8 @@ fn check_log_entry(
         if found != Some(claimed.as_str()) {
             return Err(VerifyError::LogEntry(format!(
                 "the logged body's {name} is {}, but the entry says {:?}",
-                found.map_or("missing".to_string(), |f| format!("{:?}", crate::ui::sanitize(f))),
-                crate::ui::sanitize(claimed)
+                found.map_or("missing".to_string(), |f| format!("{:?}", crate::text::sanitize(f))),
+                crate::text::sanitize(claimed)
             )));
         }
     }
@@ -801,9 +801,9 @@ fn check_online_body(body: &[u8], object_hex: &str, key: &PublicKey, cert_der: &
     {
         return Err(bad(&format!(
             "it is {} {} over {}, not hashedrekord 0.0.1 over sha256",
-            crate::ui::sanitize(&entry.kind),
-            crate::ui::sanitize(&entry.api_version),
-            crate::ui::sanitize(&entry.spec.data.hash.algorithm)
+            crate::text::sanitize(&entry.kind),
+            crate::text::sanitize(&entry.api_version),
+            crate::text::sanitize(&entry.spec.data.hash.algorithm)
         )));
     }
     let digest = sha256(object_hex.as_bytes());
@@ -862,8 +862,8 @@ pub fn verify_with(
                 return Err(VerifyError::LogEntry(format!(
                     "a git signature's entry must be hashedrekord 0.0.1, not {} {}",
                     // Read from the signature before anything is trusted: no control characters.
-                    crate::ui::sanitize(&kv.kind),
-                    crate::ui::sanitize(&kv.version)
+                    crate::text::sanitize(&kv.kind),
+                    crate::text::sanitize(&kv.version)
                 )));
             }
             // The body is not stored: it is rebuilt from the signature, as the Go gitsign does.
@@ -940,7 +940,7 @@ fn check_certificate(
     {
         return Err(VerifyError::SubjectAltName(format!(
             "the certificate's OIDC issuer {:?} holds control characters",
-            crate::ui::sanitize(issuer)
+            crate::text::sanitize(issuer)
         )));
     }
     if let Some(m) = &policy.issuer

@@ -187,7 +187,7 @@ impl<'de> serde::de::Visitor<'de> for NoDuplicateKeys {
         let mut seen = std::collections::HashSet::new();
         while let Some(key) = map.next_key::<String>()? {
             if !seen.insert(key.clone()) {
-                return Err(serde::de::Error::custom(format!("duplicate key {:?}", crate::ui::sanitize(&key))));
+                return Err(serde::de::Error::custom(format!("duplicate key {:?}", crate::text::sanitize(&key))));
             }
             map.next_value::<NoDuplicateKeys>()?;
         }
@@ -356,7 +356,7 @@ fn require_sha256(body: &Value, path: &[&str], expected: &str) -> Result<(), Bun
         return Err(BundleError::Mismatch(format!(
             "the logged body's hash algorithm ({}) is {}, not {expected:?}",
             path.join("."),
-            found.map_or("missing".to_string(), |a| format!("{:?}", crate::ui::sanitize(a)))
+            found.map_or("missing".to_string(), |a| format!("{:?}", crate::text::sanitize(a)))
         )));
     }
     Ok(())
@@ -421,8 +421,8 @@ fn check_message_signature(
     if kv.kind != "hashedrekord" || kv.version != "0.0.1" {
         return Err(BundleError::Unsupported(format!(
             "log entries of kind {} {} for a message signature",
-            crate::ui::sanitize(&kv.kind),
-            crate::ui::sanitize(&kv.version)
+            crate::text::sanitize(&kv.kind),
+            crate::text::sanitize(&kv.version)
         )));
     }
     let rekord: gitsign_protocol::rekor::HashedRekord = serde_json::from_value(body.clone())
@@ -581,8 +581,8 @@ fn check_dsse(
         (kind, v) => {
             return Err(BundleError::Unsupported(format!(
                 "log entries of kind {} {} for a DSSE envelope",
-                crate::ui::sanitize(kind),
-                crate::ui::sanitize(v)
+                crate::text::sanitize(kind),
+                crate::text::sanitize(v)
             )));
         }
     };
@@ -607,7 +607,7 @@ mod tests {
     /// The conformance vectors and the public-good trust root, or None (skipped) outside CI.
     fn vectors() -> Option<PathBuf> {
         let root =
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors/sigstore-conformance/bundle-verify");
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/sigstore-conformance/bundle-verify");
         if root.exists() {
             return Some(root);
         }

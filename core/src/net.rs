@@ -87,7 +87,7 @@ fn message_of(body: &str) -> String {
                 .map(str::to_string)
         })
         .unwrap_or_else(|| body.chars().take(300).collect());
-    crate::ui::sanitize(&text)
+    crate::text::sanitize(&text)
 }
 
 /// A client being built on another thread (see [`prewarm`]).
@@ -192,7 +192,7 @@ impl Http {
             url: url.to_string(),
             expected,
             // serde quotes unknown fields and variants of the (remote) body.
-            detail: crate::ui::sanitize(&e.to_string()),
+            detail: crate::text::sanitize(&e.to_string()),
         })
     }
 
