@@ -3,7 +3,7 @@
 
 use crate::ca::San;
 use crate::oidc::TokenError;
-use crate::server::Services;
+use crate::services::Services;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -2,19 +2,30 @@
 //! Rekor-compatible transparency log and an OIDC issuer, one port, state in one directory — so
 //! keyless signing can be tried and tested with no internet.
 //!
-//! Modules: [`store`] (the SQLite database), [`state`] (the state directory, keys, client files),
-//! [`ca`] (certificates and SCTs), [`fulcio`], [`rekor`] and [`oidc`] (the three services),
-//! [`web`] (the page), [`server`] (assembly and lifecycle).
+//! Modules, in layers; a module imports only from the layers below it (no module cycle):
+//! 1. Parts with no dependency inside the crate: [`store`] (the SQLite database), [`ca`]
+//!    (certificates and SCTs), [`html`] (escaping and the page frame).
+//! 2. The services' own state: [`tlog`] (the transparency log: its signer, entries, proofs),
+//!    [`oidc`] (the OIDC issuer: its tokens, and its own routes and pages, which share nothing
+//!    else), [`issuers`] (every issuer Fulcio trusts).
+//! 3. [`services`]: what the handlers share ([`Services`], [`Urls`]).
+//! 4. The handlers, [`fulcio`], [`rekor`] and [`web`] (the page and the trusted root), and
+//!    [`state`] (the state directory, keys, client files).
+//! 5. [`server`]: assembly and lifecycle.
 #![forbid(unsafe_code)]
 
 pub mod ca;
 pub mod fulcio;
+pub mod html;
 pub mod issuers;
 pub mod oidc;
 pub mod rekor;
 pub mod server;
+pub mod services;
 pub mod state;
 pub mod store;
+pub mod tlog;
 pub mod web;
 
-pub use server::{Devstack, DevstackError, Options, Running, Urls};
+pub use server::{Devstack, DevstackError, Options, Running};
+pub use services::{Services, Urls};

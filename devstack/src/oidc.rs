@@ -3,7 +3,7 @@
 //! and RS256 ID tokens. The "login" is a form where a person types the email to sign as: this is
 //! a test issuer, and says so on every page.
 
-use crate::web::{html_escape, html_page};
+use crate::html::{html_escape, html_page};
 use axum::extract::{Form, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};

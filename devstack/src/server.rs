@@ -4,17 +4,17 @@
 //! tests and the demo).
 
 use crate::ca::Ca;
+use crate::issuers::Issuers;
 use crate::oidc::OidcIssuer;
-use crate::rekor::Log;
+use crate::services::{Services, Urls};
 use crate::state::{self, Keys, StateDir, StateError};
-use crate::store::Store;
+use crate::tlog::Log;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 /// A failure to start or run the devstack.
 #[derive(Debug, thiserror::Error)]
@@ -50,57 +50,6 @@ pub enum DevstackError {
     /// The stored keys do not make a working CA or issuer.
     #[error("the stored keys are unusable: {0}")]
     Keys(String),
-}
-
-/// Where the services answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Urls {
-    /// `http://127.0.0.1:PORT`.
-    pub base: String,
-    /// Fulcio base URL.
-    pub fulcio: String,
-    /// Rekor base URL.
-    pub rekor: String,
-    /// OIDC issuer URL.
-    pub issuer: String,
-}
-
-impl Urls {
-    fn new(addr: SocketAddr) -> Self {
-        let base = format!("http://{addr}");
-        Urls { fulcio: base.clone(), rekor: base.clone(), issuer: format!("{base}/oauth2"), base }
-    }
-}
-
-/// Everything the handlers share.
-#[derive(Debug)]
-pub struct Services {
-    store: Mutex<Store>,
-    /// The CA.
-    pub ca: Ca,
-    /// The log's signer.
-    pub log: Log,
-    /// The issuer.
-    pub oidc: Arc<OidcIssuer>,
-    /// Every issuer Fulcio trusts (the devstack's and `--trust-issuer` ones).
-    pub issuers: crate::issuers::Issuers,
-    /// Where the services answer.
-    pub urls: Urls,
-    /// The trusted root, as written to the state directory.
-    pub trusted_root_json: Vec<u8>,
-}
-
-impl Services {
-    /// The database (a panic elsewhere while holding it leaves committed state intact, so the
-    /// guard is taken over rather than propagated).
-    pub fn lock_store(&self) -> MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The database mutex itself.
-    pub fn store(&self) -> &Mutex<Store> {
-        &self.store
-    }
 }
 
 /// The state key of the address the log was first served at. The log signs its checkpoints
@@ -207,16 +156,9 @@ impl Devstack {
         let oidc = OidcIssuer::new(urls.issuer.clone(), oidc)
             .ok_or_else(|| DevstackError::Keys("the issuer key is not RSA".into()))?;
         let oidc = Arc::new(oidc);
-        let issuers = crate::issuers::Issuers::new(oidc.clone(), &options.trusted_issuers);
-        let services = Services {
-            store: Mutex::new(store),
-            ca,
-            log: Log::new(rekor, tree_id, log_name),
-            oidc,
-            issuers,
-            urls,
-            trusted_root_json,
-        };
+        let issuers = Issuers::new(oidc.clone(), &options.trusted_issuers);
+        let log = Log::new(rekor, tree_id, log_name);
+        let services = Services::new(store, ca, log, oidc, issuers, urls, trusted_root_json);
         Ok(Devstack { listener, services: Arc::new(services), state })
     }
 
@@ -235,7 +177,7 @@ impl Devstack {
         let oidc = services.oidc.clone();
         Router::new()
             .route("/", get(crate::web::index))
-            .route("/trusted_root.json", get(trusted_root))
+            .route("/trusted_root.json", get(crate::web::trusted_root))
             .merge(crate::fulcio::routes())
             .merge(crate::rekor::routes())
             .with_state(services)
@@ -259,10 +201,6 @@ impl Devstack {
         drop(self.state);
         result
     }
-}
-
-async fn trusted_root(axum::extract::State(s): axum::extract::State<Arc<Services>>) -> axum::response::Response {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], s.trusted_root_json.clone()).into_response()
 }
 
 /// A devstack serving on a thread of its own; stopped when dropped.

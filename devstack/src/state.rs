@@ -3,6 +3,7 @@
 //! `env.sh`, `trusted_root.json` and `trust_config.json` — each replaced atomically.
 
 use crate::ca::{self, CaError};
+use crate::services::Urls;
 use crate::store::{Store, StoreError};
 use gitsign_protocol::trust::{
     self, CertChain, CertificateAuthority, ClientTrustConfig, LogId, RawCertificate, Service, ServiceConfiguration,
@@ -254,7 +255,7 @@ fn log_entry(url: &str, spki: &[u8], start: OffsetDateTime) -> TransparencyLog {
 }
 
 /// The trusted root of a devstack.
-pub fn trusted_root(urls: &crate::server::Urls, keys: &Keys) -> TrustedRoot {
+pub fn trusted_root(urls: &Urls, keys: &Keys) -> TrustedRoot {
     let start = keys.created;
     TrustedRoot {
         media_type: trust::TRUSTED_ROOT_MEDIA_TYPE.into(),
@@ -276,7 +277,7 @@ pub fn trusted_root(urls: &crate::server::Urls, keys: &Keys) -> TrustedRoot {
 }
 
 /// The client trust config (trusted root + signing config v0.2) of a devstack.
-pub fn trust_config(urls: &crate::server::Urls, root: TrustedRoot, start: OffsetDateTime) -> ClientTrustConfig {
+pub fn trust_config(urls: &Urls, root: TrustedRoot, start: OffsetDateTime) -> ClientTrustConfig {
     let service = |url: &str| Service {
         url: url.to_string(),
         major_api_version: 1,
@@ -303,7 +304,7 @@ fn sh_quote(s: &str) -> String {
 }
 
 /// The `env.sh` text.
-pub fn env_script(urls: &crate::server::Urls, dir: &Path) -> String {
+pub fn env_script(urls: &Urls, dir: &Path) -> String {
     let root = dir.join("trusted_root.json");
     let vars = [
         ("GITSIGN_FULCIO_URL", urls.fulcio.as_str()),
@@ -321,7 +322,7 @@ pub fn env_script(urls: &crate::server::Urls, dir: &Path) -> String {
 
 /// Writes `trusted_root.json`, `trust_config.json` and, last, `env.sh`.
 /// Returns the trusted root's JSON.
-pub fn write_client_files(dir: &Path, urls: &crate::server::Urls, keys: &Keys) -> Result<Vec<u8>, StateError> {
+pub fn write_client_files(dir: &Path, urls: &Urls, keys: &Keys) -> Result<Vec<u8>, StateError> {
     let root = trusted_root(urls, keys);
     let root_json = pretty(&root);
     write_atomic(&dir.join("trusted_root.json"), &root_json)?;

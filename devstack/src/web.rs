@@ -1,39 +1,12 @@
-//! The devstack's web page (what is running, where, and how to use it) and the HTML helpers the
-//! issuer's pages share.
+//! The devstack's web page (what is running, where, and how to use it) and the trusted root it
+//! serves to clients (`GET /trusted_root.json`).
 
-use crate::server::Services;
+use crate::html::{html_escape, html_page};
+use crate::services::Services;
 use axum::extract::State;
-use axum::response::Html;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
 use std::sync::Arc;
-
-/// Escapes text for HTML.
-pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A page with the devstack's frame. `body` is HTML.
-pub fn html_page(title: &str, body: &str) -> Html<String> {
-    Html(format!(
-        "<!doctype html><html lang=en><head><meta charset=utf-8><title>{t} · gitsign-devstack</title>\
-         <meta name=viewport content=\"width=device-width\"><style>body{{font:16px/1.5 system-ui,sans-serif;\
-         max-width:46em;margin:2em auto;padding:0 1em}}code,pre{{background:#f3f3f3;padding:.1em .3em}}\
-         .err{{color:#a00}}input,button{{font:inherit}}td{{padding:.2em .8em .2em 0}}</style></head><body>\
-         <h1>{t}</h1>{body}<hr><p><small>gitsign-devstack: a local Sigstore for trying and testing keyless \
-         signing. Nothing here is trusted by anyone else.</small></p></body></html>",
-        t = html_escape(title)
-    ))
-}
 
 /// `GET /`.
 pub async fn index(State(s): State<Arc<Services>>) -> Html<String> {
@@ -54,4 +27,9 @@ pub async fn index(State(s): State<Arc<Services>>) -> Html<String> {
         html_escape(&u.issuer),
     );
     html_page("gitsign-devstack", &body)
+}
+
+/// `GET /trusted_root.json`: the trusted root as written to the state directory.
+pub async fn trusted_root(State(s): State<Arc<Services>>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], s.trusted_root_json.clone()).into_response()
 }

@@ -1,5 +1,5 @@
 //! The one way a test skips, shared by every test crate of the workspace (`tests/common`,
-//! `devstack/tests/common` and the protocol crate's unit tests include this file by path).
+//! `devstack/tests/it/common.rs` and the protocol crate's unit tests include this file by path).
 //!
 //! Under CI (the `CI` environment variable set, as `.ci/run` does) a skip is a failure: CI must
 //! run every test. Elsewhere the skip is printed and appended as one line to the file named by

@@ -1,9 +1,7 @@
 //! Rekor against its clients: entries validated and logged, proofs and signatures that verify
 //! with the keys of the trusted root, search, refusals, and a log that survives restarts.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use gitsign_protocol::checkpoint::SignedCheckpoint;
 use gitsign_protocol::merkle::{self, Hash};
 use gitsign_protocol::rekor::{ConsistencyProof, LogEntries, LogEntry, LogInfo, set_payload};

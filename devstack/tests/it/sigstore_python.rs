@@ -3,10 +3,8 @@
 //!
 //! Needs `sigstore` 4.5.1 from PyPI: `./test.sh` installs it into `.venv`. Set
 //! `GITSIGN_TEST_SIGSTORE` to use another install.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use gitsign_devstack::oidc::Subject;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,7 +17,10 @@ fn sigstore_cli() -> Option<PathBuf> {
     if path.exists() {
         return Some(path);
     }
-    common::skip::skip(&format!("sigstore-python is not installed at {} (./test.sh installs it)", path.display()));
+    crate::common::skip::skip(&format!(
+        "sigstore-python is not installed at {} (./test.sh installs it)",
+        path.display()
+    ));
     None
 }
 
@@ -98,7 +99,7 @@ fn sigstore_python_signs_and_verifies_offline() {
     assert!(ok(&verify(f, "erin@example.com", &issuer)), "verify after restart");
     let second = work.path().join("second.sigstore.json");
     let sub = "https://ci.example/pipelines/7";
-    let ci_token = common::issuer(dir).mint(&Subject::Sub(sub.into()), None, Duration::from_secs(300)).unwrap();
+    let ci_token = crate::common::issuer(dir).mint(&Subject::Sub(sub.into()), None, Duration::from_secs(300)).unwrap();
     let s = second.to_str().unwrap();
     assert!(
         ok(&sigstore(&cli, dir, &["sign", "--identity-token", &ci_token, "--bundle", s, f])),

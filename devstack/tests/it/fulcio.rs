@@ -1,9 +1,7 @@
 //! Fulcio against its clients: certificates in the Fulcio profile, and every way a request can be
 //! refused.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use gitsign_devstack::oidc::{CLIENT_ID, Claims, Subject};
 use rcgen::{CertificateParams, DistinguishedName, PublicKeyData};
 use std::time::Duration;

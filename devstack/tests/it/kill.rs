@@ -1,8 +1,6 @@
 //! The real binary, killed with SIGKILL after acknowledging entries, loses none of them.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use gitsign_protocol::rekor::LogInfo;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

@@ -1,9 +1,7 @@
 //! The README's claims about the state directory: one devstack per directory (a second one on
 //! the same directory is refused, with its reason), the directory is 0700 and `state.db` 0600.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::process::{Command, Stdio};

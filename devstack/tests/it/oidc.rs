@@ -1,10 +1,8 @@
 //! The issuer driven by a client that is not ours — the `openidconnect` crate — through the
 //! authorization-code flow with PKCE and the device flow, with an HTTP client playing the person
 //! at the login pages. The tokens it gets must be accepted by Fulcio.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreDeviceAuthorizationResponse, CoreProviderMetadata};
 use openidconnect::{
     AuthorizationCode, ClientId, CsrfToken, DeviceAuthorizationUrl, IssuerUrl, Nonce, OAuth2TokenResponse,

@@ -1,6 +1,5 @@
 //! Helpers shared by the devstack's integration tests: a devstack in a temp dir, tokens, keys,
 //! and the HTTP calls clients make.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../../../tests/common/skip.rs"]
 pub mod skip;
