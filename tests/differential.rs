@@ -4,8 +4,15 @@
 //! identity --offline` does, many bundles per interpreter: tests/differential/verify_many.py).
 //! A mutant gitsign accepts and sigstore-python refuses fails the test unless [`BENIGN`] names
 //! why accepting it is harmless. Plus the regressions of issue 8 item 5, by name.
+//!
+//! And commit signatures: structure-aware mutants of the CMS signatures gitsign makes under real
+//! git against a devstack (offline mode), judged by `git verify-commit` with gitsign and, converted
+//! into hashedrekord bundles, by sigstore-python
+//! ([`commit_signature_mutants_gitsign_accepts_sigstore_python_accepts_too`]).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "differential/cms.rs"]
+mod cms;
 mod common;
 use common::*;
 use serde_json::{Value, json};
@@ -571,6 +578,434 @@ fn review_findings_are_refused_with_reasons() {
                 wrong.push(format!("{name}: refused, but not because {reason:?}: {}", e.trim()))
             }
             Err(_) => {}
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// Mutants verified of each of the largest parts of the first commit's signature (the
+/// certificate, the signer's issuer name, the outer structure): a seeded sample; every mutant of
+/// the other parts (signed attributes, signature value, log entry, payload) is verified.
+const LARGE_PART_MUTANTS: usize = 30;
+/// Mutants verified of each further commit signature: a seeded sample of all of its mutants.
+const FURTHER_COMMIT_MUTANTS: usize = 60;
+/// The seed of every random choice of the commit-signature mutants.
+const SEED: u64 = 0x6769_7473_6967_6e21;
+
+/// Commit-signature mutants gitsign may accept though sigstore-python refuses them: (end of the
+/// mutant's label, why accepting it is harmless).
+const COMMIT_BENIGN: &[(&str, &str)] = &[
+    (
+        "unsignedAttrs.logEntry [1, 0, 4, 0, 6, 0] double",
+        "the log-entry attribute twice, byte for byte the same: gitsign reads it and checks it in full; the \
+         conversion into a bundle refuses an attribute given twice rather than pick one",
+    ),
+    (
+        "unsignedAttrs.logEntry.canonicalizedBody added",
+        "gitsign never reads a carried body: it rebuilds the body from the signature (as the Go gitsign does) and \
+         checks the promise and proof over that; sigstore-python checks the carried one",
+    ),
+];
+
+/// xorshift64: deterministic choices from [`SEED`].
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n.max(1) as u64) as usize
+    }
+}
+
+/// One commit-signature mutant: what was changed, the signed payload and the signature (DER).
+#[derive(Clone)]
+struct CommitMutant {
+    label: String,
+    region: String,
+    payload: String,
+    der: Vec<u8>,
+}
+
+/// The raw commit git stores for `payload` signed with `der`: the armored signature as the
+/// `gpgsig` header, after the other headers.
+fn signed_commit(payload: &str, der: &[u8]) -> String {
+    let armored = gitsign_protocol::keys::pem_encode("SIGNED MESSAGE", der);
+    let end = payload.find("\n\n").expect("a commit's headers end with an empty line");
+    format!("{}\ngpgsig {}\n{}", &payload[..end], armored.trim_end().replace('\n', "\n "), &payload[end + 1..])
+}
+
+/// The mutants of one signature: every element of its DER dropped, doubled, re-tagged, and its
+/// content changed (a bit flipped, a byte cut, a byte added; primitives) or extended (a NULL
+/// added; constructed), with every enclosing length re-encoded; every field of the embedded log
+/// entry (protobuf) dropped or changed; raw truncation and a trailing byte; and changes of the
+/// commit's payload under the unchanged signature.
+fn commit_mutants(commit: &str, payload: &str, der: &[u8], rng: &mut Rng) -> Vec<CommitMutant> {
+    let [root] = cms::parse_all(der).unwrap().try_into().unwrap();
+    assert_eq!(root.encode(), der, "{commit}: the DER tree re-encodes to the signature");
+    let mut out = Vec::new();
+    let push = |out: &mut Vec<CommitMutant>, region: String, label: String, tree: &cms::Tlv| {
+        out.push(CommitMutant {
+            label: format!("{commit} {label}"),
+            region,
+            payload: payload.into(),
+            der: tree.encode(),
+        })
+    };
+    let mut paths = Vec::new();
+    root.paths(&mut Vec::new(), &mut paths);
+    for path in &paths {
+        let region = cms::region(&root, path);
+        let node = root.at(path);
+        let label = |kind: &str| format!("{region} {path:?} {kind}");
+        if !path.is_empty() {
+            push(&mut out, region.clone(), label("drop"), &root.without(path, false));
+            push(&mut out, region.clone(), label("double"), &root.without(path, true));
+        }
+        let mut t = root.clone();
+        t.at_mut(path).tag ^= 0x01;
+        push(&mut out, region.clone(), label("tag"), &t);
+        match &node.body {
+            cms::Body::Prim(c) => {
+                if !c.is_empty() {
+                    let mut t = root.clone();
+                    let (at, bit) = (rng.below(c.len()), rng.below(8));
+                    t.at_mut(path).body = cms::Body::Prim({
+                        let mut c = c.clone();
+                        c[at] ^= 1 << bit;
+                        c
+                    });
+                    push(&mut out, region.clone(), label(&format!("flip byte {at} bit {bit}")), &t);
+                    let mut t = root.clone();
+                    t.at_mut(path).body = cms::Body::Prim(c[..c.len() - 1].to_vec());
+                    push(&mut out, region.clone(), label("cut a byte"), &t);
+                }
+                let mut t = root.clone();
+                t.at_mut(path).body = cms::Body::Prim([c.as_slice(), &[rng.below(256) as u8][..]].concat());
+                push(&mut out, region.clone(), label("add a byte"), &t);
+            }
+            cms::Body::Cons(children) => {
+                let mut t = root.clone();
+                let null = cms::Tlv { tag: 0x05, body: cms::Body::Prim(Vec::new()) };
+                t.at_mut(path).body = cms::Body::Cons([children.as_slice(), std::slice::from_ref(&null)].concat());
+                push(&mut out, region.clone(), label("add a NULL"), &t);
+            }
+        }
+    }
+
+    // The log entry, field by field.
+    let attr = paths
+        .iter()
+        .find(|p| cms::region(&root, p) == "unsignedAttrs.logEntry" && root.at(p).tag == 0x04)
+        .expect("the signature embeds a log entry (offline mode)");
+    let entry = root.at(attr).content().unwrap().to_vec();
+    let fields = cms::pb_parse(&entry, &mut Vec::new()).unwrap();
+    assert_eq!(cms::pb_encode(&fields), entry, "{commit}: the log entry re-encodes");
+    let mut with_entry = |label: String, fields: &[cms::Field]| {
+        let mut t = root.clone();
+        t.at_mut(attr).body = cms::Body::Prim(cms::pb_encode(fields));
+        push(&mut out, "unsignedAttrs.logEntry".into(), format!("unsignedAttrs.logEntry.{label}"), &t);
+    };
+    let mut field_paths = Vec::new();
+    cms::pb_paths(&fields, &mut Vec::new(), &mut field_paths);
+    for path in &field_paths {
+        let name = cms::pb_name(&fields, path);
+        let mut changed = |kind: &str, f: &dyn Fn(&mut Vec<cms::Field>, usize)| {
+            let mut m = fields.clone();
+            let (list, i) = cms::pb_at(&mut m, path);
+            f(list, i);
+            with_entry(format!("{name} {kind}"), &m);
+        };
+        changed("drop", &|l, i| {
+            l.remove(i);
+        });
+        match fields_at(&fields, path) {
+            cms::Pb::Varint(_) => changed("+1", &|l, i| {
+                if let cms::Pb::Varint(v) = &mut l[i].value {
+                    *v = v.wrapping_add(1);
+                }
+            }),
+            cms::Pb::Bytes(b) if !b.is_empty() => {
+                let at = rng.below(b.len());
+                changed(&format!("flip byte {at}"), &|l, i| {
+                    if let cms::Pb::Bytes(b) = &mut l[i].value {
+                        b[at] ^= 0x01;
+                    }
+                });
+                changed("cut a byte", &|l, i| {
+                    if let cms::Pb::Bytes(b) = &mut l[i].value {
+                        b.pop();
+                    }
+                });
+                changed("add a byte", &|l, i| {
+                    if let cms::Pb::Bytes(b) = &mut l[i].value {
+                        b.push(b'0');
+                    }
+                });
+            }
+            _ => {}
+        }
+    }
+    let mut m = fields.clone();
+    m.push(cms::Field { num: 7, value: cms::Pb::Bytes(b"{\"kind\":\"hashedrekord\"}".to_vec()) });
+    with_entry("canonicalizedBody added".into(), &m);
+    let mut m = fields.clone();
+    m.push(cms::Field { num: 99, value: cms::Pb::Varint(1) });
+    with_entry("unknown field added".into(), &m);
+    let index = fields.iter().find(|f| f.num == 1).map_or(0, |f| if let cms::Pb::Varint(v) = f.value { v } else { 0 });
+    let mut m = fields.clone();
+    m.push(cms::Field { num: 1, value: cms::Pb::Varint(index + 1) });
+    with_entry("logIndex repeated with another value".into(), &m);
+
+    // Raw bytes.
+    let raw = |label: &str, der: Vec<u8>| CommitMutant {
+        label: format!("{commit} structure {label}"),
+        region: "structure".into(),
+        payload: payload.into(),
+        der,
+    };
+    out.push(raw("cut the last byte", der[..der.len() - 1].to_vec()));
+    out.push(raw("a trailing byte", [der, &[0u8][..]].concat()));
+    out.push(raw("cut in half", der[..der.len() / 2].to_vec()));
+
+    // The payload, under the unchanged signature.
+    let (headers, message) = payload.split_once("\n\n").unwrap();
+    let mut changed_payload = |label: &str, p: String| {
+        assert_ne!(p, payload);
+        out.push(CommitMutant {
+            label: format!("{commit} payload {label}"),
+            region: "payload".into(),
+            payload: p,
+            der: der.into(),
+        });
+    };
+    let at = rng.below(message.len() - 1);
+    let mut flipped = message.as_bytes().to_vec();
+    flipped[at] = if flipped[at] == b'x' { b'y' } else { b'x' };
+    changed_payload(&format!("message byte {at}"), format!("{headers}\n\n{}", String::from_utf8(flipped).unwrap()));
+    changed_payload("message extended", format!("{payload}more\n"));
+    changed_payload("message cut", payload[..payload.len() - 1].into());
+    changed_payload("author", payload.replacen("author Ann", "author Anna", 1));
+    changed_payload("committer", payload.replacen("committer Ann", "committer Bob", 1));
+    changed_payload("extra header", payload.replacen("\ncommitter ", "\nencoding UTF-8\ncommitter ", 1));
+    if headers.contains("\nparent ") {
+        let parentless: Vec<&str> = headers.lines().filter(|l| !l.starts_with("parent ")).collect();
+        changed_payload("parent dropped", format!("{}\n\n{message}", parentless.join("\n")));
+    }
+
+    // A seeded sample of the largest parts' (whose elements are mostly alike).
+    let (large, mut out): (Vec<CommitMutant>, Vec<CommitMutant>) =
+        out.into_iter().partition(|m| ["certificate", "signer.sid", "structure"].contains(&m.region.as_str()));
+    for region in ["certificate", "signer.sid", "structure"] {
+        out.extend(sample(large.iter().filter(|m| m.region == region).collect(), LARGE_PART_MUTANTS, rng));
+    }
+    out
+}
+
+/// A seeded sample of at most `n` of `all`, in their order.
+fn sample<T: Clone>(mut all: Vec<&T>, n: usize, rng: &mut Rng) -> Vec<T> {
+    while all.len() > n {
+        all.remove(rng.below(all.len()));
+    }
+    all.into_iter().cloned().collect()
+}
+
+fn fields_at(fields: &[cms::Field], path: &[usize]) -> cms::Pb {
+    let mut m = fields.to_vec();
+    let (list, i) = cms::pb_at(&mut m, path);
+    list[i].value.clone()
+}
+
+/// The hashedrekord bundle sigstore-python judges for a commit signature: the signer's
+/// certificate, the log entry rebuilt from attribute 1.3.6.1.4.1.57264.3.1 (with the body gitsign
+/// logs: SHA-256 of the signed attributes, the signature, the certificate in PEM), and a message
+/// signature over the artifact, the DER signed attributes as a SET.
+fn commit_bundle(parts: &cms::Parts) -> Result<Value, String> {
+    let b64 = |b: &[u8]| gitsign_protocol::b64(b);
+    let digest = gitsign_protocol::sha256(&parts.signed_attrs);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let pem = gitsign_protocol::keys::pem_encode("CERTIFICATE", &parts.cert);
+    // RFC 8785: keys sorted, no spaces (no value here needs escaping beyond what serde does).
+    let body = format!(
+        "{{\"apiVersion\":\"0.0.1\",\"kind\":\"hashedrekord\",\"spec\":{{\"data\":{{\"hash\":{{\"algorithm\":\
+         \"sha256\",\"value\":\"{hex}\"}}}},\"signature\":{{\"content\":\"{}\",\"publicKey\":{{\"content\":\"{}\"}}}}}}}}",
+        b64(&parts.signature),
+        b64(pem.as_bytes())
+    );
+    Ok(json!({
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {
+            "certificate": {"rawBytes": b64(&parts.cert)},
+            "tlogEntries": [cms::entry_json(&parts.tlog_entry, body.as_bytes())?],
+        },
+        "messageSignature": {
+            "messageDigest": {"algorithm": "SHA2_256", "digest": b64(&digest)},
+            "signature": b64(&parts.signature),
+        },
+    }))
+}
+
+/// Commit signatures made by gitsign under git against a devstack, mutated at every element of
+/// their structure (certificate, signed attributes with messageDigest and signingTime, the log
+/// entry attribute, the signature value) and in their payload, each judged by `git
+/// verify-commit` (gitsign as gpg.x509.program) and, converted into a hashedrekord bundle, by
+/// sigstore-python. gitsign may accept only what sigstore-python accepts, and only when the
+/// signed messageDigest is the payload's (which the bundle cannot show sigstore-python).
+#[test]
+fn commit_signature_mutants_gitsign_accepts_sigstore_python_accepts_too() {
+    let Some(python) = python() else { return };
+    let started = std::time::Instant::now();
+    let stack = Stack::start();
+    let email = "diff@example.com";
+    let repo = Repo::new(&stack, email);
+    let mut commits = Vec::new();
+    for (n, message) in ["first", "second, with a body\n\nover two paragraphs", "third"].iter().enumerate() {
+        repo.stage(&format!("f{n}.txt"), &format!("{n}\n"));
+        repo.ok(&["commit", "-S", "-q", "-m", message]);
+        let raw = repo.ok(&["cat-file", "commit", "HEAD"]);
+        let (payload, sig) = split_commit(&raw);
+        let text: String = sig.lines().filter(|l| !l.starts_with("-----")).collect();
+        let der = gitsign_protocol::unb64(&text).unwrap();
+        assert_eq!(
+            signed_commit(&payload, &der),
+            raw,
+            "the commit is rebuilt byte for byte from payload and signature"
+        );
+        commits.push((format!("commit{n}"), payload, der));
+    }
+    let mut rng = Rng(SEED);
+    let mut mutants: Vec<CommitMutant> = commits
+        .iter()
+        .map(|(name, payload, der)| CommitMutant {
+            label: format!("{name} original"),
+            region: "original".into(),
+            payload: payload.clone(),
+            der: der.clone(),
+        })
+        .collect();
+    for (n, (name, payload, der)) in commits.iter().enumerate() {
+        let all = commit_mutants(name, payload, der, &mut rng);
+        let bound = if n == 0 { all.len() } else { FURTHER_COMMIT_MUTANTS };
+        mutants.extend(sample(all.iter().collect(), bound, &mut rng));
+    }
+
+    let signed = started.elapsed().as_secs_f64();
+    // gitsign's verdicts: every commit written in one `git hash-object`, verified two at a time.
+    let work = tempfile::tempdir().unwrap();
+    let mut list = String::new();
+    for (i, m) in mutants.iter().enumerate() {
+        let file = work.path().join(format!("commit-{i}"));
+        std::fs::write(&file, signed_commit(&m.payload, &m.der)).unwrap();
+        list.push_str(&format!("{}\n", file.display()));
+    }
+    let mut hash = repo
+        .command("git")
+        .args(["hash-object", "-t", "commit", "-w", "--literally", "--stdin-paths"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut hash.stdin.take().unwrap(), list.as_bytes()).unwrap();
+    let out = hash.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let shas: Vec<String> = String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect();
+    assert_eq!(shas.len(), mutants.len());
+    let verdict = |sha: &String| -> Result<(), String> {
+        let out = repo.git(&["verify-commit", sha]);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!stderr.contains("panicked"), "{sha}: {stderr}");
+        if out.status.success() { Ok(()) } else { Err(stderr) }
+    };
+    let half = shas.len() / 2;
+    let gitsign_verdicts: Vec<Result<(), String>> = std::thread::scope(|s| {
+        let first = s.spawn(|| shas[..half].iter().map(verdict).collect::<Vec<_>>());
+        let second: Vec<_> = shas[half..].iter().map(verdict).collect();
+        [first.join().unwrap(), second].concat()
+    });
+
+    let judged = started.elapsed().as_secs_f64();
+    // sigstore-python's, on each signature converted into a bundle (a signature that cannot be
+    // converted is one it cannot accept).
+    let issuer = stack.running.urls().issuer.clone();
+    let mut jobs = Vec::new();
+    let mut python_verdicts: Vec<Option<Result<(), String>>> = Vec::new();
+    let mut digests_match = Vec::new();
+    for (i, m) in mutants.iter().enumerate() {
+        let parts = cms::parts(&m.der);
+        digests_match
+            .push(cms::message_digest(&m.der) == Some(gitsign_protocol::sha256(m.payload.as_bytes()).to_vec()));
+        match parts.and_then(|p| Ok((commit_bundle(&p)?, p))) {
+            Ok((bundle, parts)) => {
+                let job = Job {
+                    case: m.label.clone(),
+                    bundle: work.path().join(format!("bundle-{i}.json")),
+                    artifact: work.path().join(format!("attrs-{i}.der")),
+                    trusted_root: stack.trusted_root(),
+                    identity: email.into(),
+                    issuer: issuer.clone(),
+                };
+                std::fs::write(&job.bundle, serde_json::to_vec(&bundle).unwrap()).unwrap();
+                std::fs::write(&job.artifact, &parts.signed_attrs).unwrap();
+                jobs.push(job);
+                python_verdicts.push(None);
+            }
+            Err(e) => python_verdicts.push(Some(Err(format!("not convertible into a bundle: {e}")))),
+        }
+    }
+    let mut from_python = sigstore_python(&python, &jobs).into_iter();
+    let python_verdicts: Vec<Result<(), String>> =
+        python_verdicts.into_iter().map(|v| v.unwrap_or_else(|| from_python.next().unwrap())).collect();
+
+    // The originals: both accept them, or the comparison means nothing.
+    for (i, (name, _, _)) in commits.iter().enumerate() {
+        assert!(gitsign_verdicts[i].is_ok(), "{name}: gitsign refuses the original: {:?}", gitsign_verdicts[i]);
+        assert!(python_verdicts[i].is_ok(), "{name}: sigstore-python refuses the original: {:?}", python_verdicts[i]);
+        assert!(digests_match[i], "{name}: the original's messageDigest is not its payload's");
+    }
+
+    let mut wrong = Vec::new();
+    let mut split: std::collections::BTreeMap<&str, [usize; 6]> = Default::default();
+    for (i, m) in mutants.iter().enumerate().skip(commits.len()) {
+        let (g, py) = (&gitsign_verdicts[i], &python_verdicts[i]);
+        let row = split.entry(m.region.as_str()).or_default();
+        row[0] += 1;
+        match (g, py) {
+            (Ok(()), Ok(())) => row[1] += 1,
+            (Err(_), Err(_)) => row[2] += 1,
+            (Err(_), Ok(())) => row[3] += 1,
+            (Ok(()), Err(_)) if COMMIT_BENIGN.iter().any(|(end, _)| m.label.ends_with(end)) => row[5] += 1,
+            (Ok(()), Err(e)) => {
+                row[4] += 1;
+                wrong.push(format!("{}: gitsign accepts it, sigstore-python refuses it: {e}", m.label));
+            }
+        }
+        if g.is_ok() && !digests_match[i] {
+            wrong.push(format!("{}: gitsign accepts it though its messageDigest is not the payload's", m.label));
+        }
+        if m.region == "payload" {
+            let refused = g.as_ref().err().map(String::as_str).unwrap_or_default();
+            if !refused.contains("the signed data was changed") {
+                wrong.push(format!("{}: not refused as a changed payload: {refused}", m.label));
+            }
+        }
+    }
+    eprintln!(
+        "differential (commit signatures): {} mutants of {} signatures in {:.1}s (signed by {signed:.1}s, gitsign \
+         done by {judged:.1}s) \
+         (mutants / accepted by both / refused by both / refused by gitsign only / accepted by gitsign only / \
+         accepted by gitsign only for a named benign reason):",
+        mutants.len() - commits.len(),
+        commits.len(),
+        started.elapsed().as_secs_f64()
+    );
+    for (region, [n, both_ok, both_no, only_python, only_gitsign, benign]) in &split {
+        eprintln!("  {region:<28} {n:>4} {both_ok:>4} {both_no:>4} {only_python:>4} {only_gitsign:>4} {benign:>4}");
+    }
+    for (i, m) in mutants.iter().enumerate().skip(commits.len()) {
+        if let (Ok(()), py) = (&gitsign_verdicts[i], &python_verdicts[i]) {
+            let by = if py.is_ok() { "both" } else { "gitsign only, benign" };
+            eprintln!("  accepted by {by}: {}", m.label);
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
