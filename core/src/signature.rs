@@ -40,9 +40,63 @@ pub enum SignatureError {
     /// A `SIGNED MESSAGE` block with something wrong around or inside it.
     #[error("the signature is not exactly one PEM block labelled {PEM_LABEL:?}: {0}")]
     Armor(String),
-    /// Structurally valid CMS that is not a gitsign signature.
-    #[error("not a gitsign signature: {0}")]
-    Unexpected(String),
+    /// A signed or unsigned attribute present with other than one value.
+    #[error("not a gitsign signature: attribute {oid} must have exactly one value")]
+    AttributeValues {
+        /// The attribute's OID.
+        oid: ObjectIdentifier,
+    },
+    /// The ContentInfo is not SignedData.
+    #[error("not a gitsign signature: content type {found} is not signedData")]
+    NotSignedData {
+        /// The content type found.
+        found: ObjectIdentifier,
+    },
+    /// The signature carries its content, or the content is not id-data.
+    #[error("not a gitsign signature: the signature must be detached, over id-data")]
+    NotDetached,
+    /// Not exactly one SignerInfo.
+    #[error("not a gitsign signature: {found} signers; a gitsign signature has one")]
+    SignerCount {
+        /// How many signers the SignedData holds.
+        found: usize,
+    },
+    /// Versions or digest algorithm list other than gitsign's fixed layout.
+    #[error("not a gitsign signature: SignedData and SignerInfo must be version 1 with SHA-256 only")]
+    Layout,
+    /// The signer's digest algorithm is not SHA-256 (without parameters).
+    #[error("not a gitsign signature: digest algorithm {found} is not SHA-256")]
+    DigestAlgorithm {
+        /// The algorithm found.
+        found: ObjectIdentifier,
+    },
+    /// The signature algorithm is not ecdsa-with-SHA256 (without parameters).
+    #[error("not a gitsign signature: signature algorithm {found} is not ecdsa-with-SHA256")]
+    SignatureAlgorithm {
+        /// The algorithm found.
+        found: ObjectIdentifier,
+    },
+    /// The SignedData carries CRLs.
+    #[error("not a gitsign signature: a gitsign signature carries no CRLs")]
+    Crls,
+    /// The signer is named by subject key identifier.
+    #[error("not a gitsign signature: signer identified by key ID, not issuer and serial")]
+    SignerByKeyId,
+    /// No certificate matches the signer's issuer and serial.
+    #[error("not a gitsign signature: the signer's certificate is not in the signature")]
+    SignerCertificateMissing,
+    /// The SignerInfo has no signed attributes.
+    #[error("not a gitsign signature: no signed attributes")]
+    NoSignedAttributes,
+    /// A required signed attribute is absent.
+    #[error("not a gitsign signature: no {name} attribute")]
+    MissingAttribute {
+        /// The attribute's name (`contentType`, `messageDigest`).
+        name: &'static str,
+    },
+    /// The contentType attribute names something other than id-data.
+    #[error("not a gitsign signature: contentType attribute is not id-data")]
+    ContentTypeAttribute,
 }
 
 fn alg(oid: ObjectIdentifier) -> AlgorithmIdentifierOwned {
@@ -181,7 +235,7 @@ fn single_value(attrs: &SetOfVec<Attribute>, oid: ObjectIdentifier) -> Result<Op
     match attrs.iter().find(|a| a.oid == oid) {
         None => Ok(None),
         Some(a) if a.values.len() == 1 => Ok(a.values.get(0)),
-        Some(_) => Err(SignatureError::Unexpected(format!("attribute {oid} must have exactly one value"))),
+        Some(_) => Err(SignatureError::AttributeValues { oid }),
     }
 }
 
@@ -189,17 +243,14 @@ fn single_value(attrs: &SetOfVec<Attribute>, oid: ObjectIdentifier) -> Result<Op
 pub fn parse(der: &[u8]) -> Result<Parsed, SignatureError> {
     let ci = ContentInfo::from_der(der)?;
     if ci.content_type != ID_SIGNED_DATA {
-        return Err(SignatureError::Unexpected(format!("content type {} is not signedData", ci.content_type)));
+        return Err(SignatureError::NotSignedData { found: ci.content_type });
     }
     let sd: SignedData = ci.content.decode_as()?;
     if sd.encap_content_info.econtent_type != ID_DATA || sd.encap_content_info.econtent.is_some() {
-        return Err(SignatureError::Unexpected("the signature must be detached, over id-data".into()));
+        return Err(SignatureError::NotDetached);
     }
     let [signer] = sd.signer_infos.0.as_slice() else {
-        return Err(SignatureError::Unexpected(format!(
-            "{} signers; a gitsign signature has one",
-            sd.signer_infos.0.len()
-        )));
+        return Err(SignatureError::SignerCount { found: sd.signer_infos.0.len() });
     };
     // The layout is fixed (SignedData v1, SHA-256 only, SignerInfo v1, ECDSA with SHA-256, no
     // algorithm parameters): anything else is not a gitsign signature, and nothing in it goes
@@ -207,19 +258,16 @@ pub fn parse(der: &[u8]) -> Result<Parsed, SignatureError> {
     let sha256_only = sd.digest_algorithms.len() == 1
         && sd.digest_algorithms.iter().all(|a| a.oid == ID_SHA256 && a.parameters.is_none());
     if sd.version != CmsVersion::V1 || signer.version != CmsVersion::V1 || !sha256_only {
-        return Err(SignatureError::Unexpected("SignedData and SignerInfo must be version 1 with SHA-256 only".into()));
+        return Err(SignatureError::Layout);
     }
     if signer.digest_alg != alg(ID_SHA256) {
-        return Err(SignatureError::Unexpected(format!("digest algorithm {} is not SHA-256", signer.digest_alg.oid)));
+        return Err(SignatureError::DigestAlgorithm { found: signer.digest_alg.oid });
     }
     if signer.signature_algorithm != alg(ECDSA_SHA256) {
-        return Err(SignatureError::Unexpected(format!(
-            "signature algorithm {} is not ecdsa-with-SHA256",
-            signer.signature_algorithm.oid
-        )));
+        return Err(SignatureError::SignatureAlgorithm { found: signer.signature_algorithm.oid });
     }
     if sd.crls.is_some() {
-        return Err(SignatureError::Unexpected("a gitsign signature carries no CRLs".into()));
+        return Err(SignatureError::Crls);
     }
     let certs: Vec<Certificate> = sd
         .certificates
@@ -231,23 +279,22 @@ pub fn parse(der: &[u8]) -> Result<Parsed, SignatureError> {
         })
         .collect();
     let SignerIdentifier::IssuerAndSerialNumber(isn) = &signer.sid else {
-        return Err(SignatureError::Unexpected("signer identified by key ID, not issuer and serial".into()));
+        return Err(SignatureError::SignerByKeyId);
     };
     let signer_cert = certs
         .iter()
         .find(|c| {
             c.tbs_certificate().issuer() == &isn.issuer && c.tbs_certificate().serial_number() == &isn.serial_number
         })
-        .ok_or_else(|| SignatureError::Unexpected("the signer's certificate is not in the signature".into()))?;
-    let attrs =
-        signer.signed_attrs.as_ref().ok_or_else(|| SignatureError::Unexpected("no signed attributes".into()))?;
+        .ok_or_else(|| SignatureError::SignerCertificateMissing)?;
+    let attrs = signer.signed_attrs.as_ref().ok_or_else(|| SignatureError::NoSignedAttributes)?;
     let content_type = single_value(attrs, ID_CONTENT_TYPE)?
-        .ok_or_else(|| SignatureError::Unexpected("no contentType attribute".into()))?;
+        .ok_or_else(|| SignatureError::MissingAttribute { name: "contentType" })?;
     if content_type.decode_as::<ObjectIdentifier>()? != ID_DATA {
-        return Err(SignatureError::Unexpected("contentType attribute is not id-data".into()));
+        return Err(SignatureError::ContentTypeAttribute);
     }
     let digest = single_value(attrs, ID_MESSAGE_DIGEST)?
-        .ok_or_else(|| SignatureError::Unexpected("no messageDigest attribute".into()))?;
+        .ok_or_else(|| SignatureError::MissingAttribute { name: "messageDigest" })?;
     let tlog_entry = match &signer.unsigned_attrs {
         None => None,
         Some(u) => single_value(u, ID_TLOG_ENTRY)?
