@@ -307,8 +307,10 @@ fn push_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-/// Raw fields: (number, wire type, varint value or bytes).
-fn raw_fields(mut b: &[u8]) -> Result<Vec<(u64, u8, u64, Vec<u8>)>, String> {
+/// A raw field: number, wire type, varint value or bytes.
+type RawField = (u64, u8, u64, Vec<u8>);
+
+fn raw_fields(mut b: &[u8]) -> Result<Vec<RawField>, String> {
     let mut out = Vec::new();
     while !b.is_empty() {
         let key = varint(&mut b)?;
@@ -447,14 +449,14 @@ pub fn pb_name(fields: &[Field], path: &[usize]) -> String {
 
 /// One occurrence of a field read as protobuf does: the last of a scalar, all of a repeated
 /// field, a message merged from all of its occurrences (the concatenation parses as the merge).
-struct Message(Vec<(u64, u8, u64, Vec<u8>)>);
+struct Message(Vec<RawField>);
 
 impl Message {
     fn parse(b: &[u8]) -> Result<Message, String> {
         Ok(Message(raw_fields(b)?))
     }
 
-    fn of(&self, num: u64, wire: u8) -> Result<Vec<&(u64, u8, u64, Vec<u8>)>, String> {
+    fn of(&self, num: u64, wire: u8) -> Result<Vec<&RawField>, String> {
         let all: Vec<_> = self.0.iter().filter(|f| f.0 == num).collect();
         match all.iter().find(|f| f.1 != wire) {
             Some(f) => Err(format!("field {num} has wire type {}, not {wire}", f.1)),
