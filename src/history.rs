@@ -2,7 +2,7 @@
 //! anything `git rev-list` takes) and tags from the repository, against an identity policy given
 //! on the command line or in git config.
 
-use crate::config::{Config, Env};
+use crate::config::{Env, Purpose};
 use crate::signature;
 use crate::verify::{self, Policy, TrustRoot};
 use std::io::Write;
@@ -358,8 +358,7 @@ pub fn run(tags: bool, args: &[String], env: &Env, out: &mut dyn Write, err: &mu
     let result = (|| -> Result<i32, String> {
         let started = std::time::Instant::now();
         let o = parse(args)?;
-        let mut config = Config::resolve(&crate::config::read_git_config().map_err(|e| e.to_string())?, env)
-            .map_err(|e| e.to_string())?;
+        let mut config = crate::load_config(env, Purpose::Verify, err).map_err(|e| e.to_string())?;
         if let Some(root) = &o.trusted_root {
             config.trusted_root = Some(root.clone());
         }

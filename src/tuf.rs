@@ -683,8 +683,7 @@ pub fn run(args: &[String], env: &crate::config::Env, err: &mut dyn std::io::Wri
                 ));
             }
         };
-        let config = crate::config::Config::resolve(&crate::config::read_git_config().map_err(|e| e.to_string())?, env)
-            .map_err(|e| e.to_string())?;
+        let config = crate::load_config(env, crate::config::Purpose::Verify, err).map_err(|e| e.to_string())?;
         let http = Http::new(config.timeout).map_err(|e| e.to_string())?;
         initialize(&http, &mirror, initial.as_deref(), &cache).map_err(|e| e.to_string())
     })();

@@ -51,6 +51,18 @@ impl Ui {
     }
 }
 
+/// Lines written to a [`Ui`] reach the person as [`Ui::say`]'s do (the configuration's warnings
+/// go through here when signing: git shows the signer's stderr only when signing fails).
+impl Write for Ui {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.out.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
 /// Remote text made safe to print: control characters (C0, DEL and C1 — ANSI escape sequences
 /// start with one) removed, so an issuer, a log or a certificate cannot move the cursor, recolour
 /// the terminal or forge a line (`[GNUPG:]` status lines included).
