@@ -1,7 +1,7 @@
 //! `gitsign sign-blob` and `gitsign verify-blob`: cosign-style signing of files into Sigstore
 //! bundles (v0.3) and their verification, with the same verifier as git signatures.
 
-use gitsign_core::config::{Config, Env};
+use gitsign_core::config::{Config, Env, Purpose};
 use gitsign_core::verify::Policy;
 use std::io::Write;
 
@@ -52,9 +52,8 @@ fn artifact_digest(spec: &str) -> Result<[u8; 32], String> {
     Ok(gitsign_protocol::sha256(&bytes))
 }
 
-fn config(env: &Env, trusted_root: Option<&String>) -> Result<Config, String> {
-    let mut config = Config::resolve(&crate::gitconfig::read_git_config().map_err(|e| e.to_string())?, env)
-        .map_err(|e| e.to_string())?;
+fn config(env: &Env, trusted_root: Option<&String>, purpose: Purpose, err: &mut dyn Write) -> Result<Config, String> {
+    let mut config = crate::load_config(env, purpose, err).map_err(|e| e.to_string())?;
     if let Some(root) = trusted_root {
         config.trusted_root = Some(root.into());
     }
@@ -80,7 +79,7 @@ pub fn verify_blob(args: &[String], env: &Env, out: &mut dyn Write, err: &mut dy
         let bundle_path = a.bundle.as_ref().ok_or_else(|| Usage("--bundle is required".into()))?;
         let bundle = std::fs::read(bundle_path).map_err(|e| Usage(format!("{bundle_path}: {e}")))?;
         let digest = artifact_digest(artifact).map_err(Usage)?;
-        let config = config(env, a.trusted_root.as_ref()).map_err(Usage)?;
+        let config = config(env, a.trusted_root.as_ref(), Purpose::Verify, err).map_err(Usage)?;
         let mut trust = crate::trust::load_trust(&config).map_err(|e| Refused(e.to_string()))?;
         if let Some(warning) = trust.apply_ignore_sct_flag(a.ignore_sct) {
             let _ = writeln!(err, "{warning}");
@@ -135,7 +134,7 @@ pub fn sign_blob(args: &[String], env: &Env, err: &mut dyn Write) -> i32 {
         let [file] = a.positional.as_slice() else { return Err("give exactly one FILE".into()) };
         let out_path = a.bundle.as_ref().ok_or("--bundle OUT is required")?;
         let bytes = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
-        let config = config(env, a.trusted_root.as_ref())?;
+        let config = config(env, a.trusted_root.as_ref(), Purpose::Sign, err)?;
         let trust = crate::trust::load_trust(&config).map_err(|e| e.to_string())?;
         let http = gitsign_core::net::Http::new(config.timeout).map_err(|e| e.to_string())?;
         let mut ui = crate::ui::Ui::terminal();

@@ -2,7 +2,7 @@
 //! anything `git rev-list` takes) and tags from the repository, against an identity policy given
 //! on the command line or in git config.
 
-use gitsign_core::config::{Config, Env};
+use gitsign_core::config::{Env, Purpose};
 use gitsign_core::gitobj::{split_signed, tag_name};
 use gitsign_core::online::online_evidence;
 use gitsign_core::signature;
@@ -267,8 +267,7 @@ pub fn run(tags: bool, args: &[String], env: &Env, out: &mut dyn Write, err: &mu
     let result = (|| -> Result<i32, String> {
         let started = std::time::Instant::now();
         let o = parse(args)?;
-        let mut config = Config::resolve(&crate::gitconfig::read_git_config().map_err(|e| e.to_string())?, env)
-            .map_err(|e| e.to_string())?;
+        let mut config = crate::load_config(env, Purpose::Verify, err).map_err(|e| e.to_string())?;
         if let Some(root) = &o.trusted_root {
             config.trusted_root = Some(root.clone());
         }

@@ -51,7 +51,7 @@ pub fn run(args: &[OsString], env: &Env, io: Io<'_>) -> i32 {
     log::start();
     let first = args.first().map(|a| a.to_string_lossy().into_owned());
     match first.as_deref() {
-        Some("version" | "--version") => return version(env, io.stdout),
+        Some("version" | "--version") => return version(env, io.stdout, io.stderr),
         Some("credentials") => {
             return credentials(
                 args.get(1).map(|a| a.to_string_lossy().into_owned()).as_deref(),
@@ -121,8 +121,14 @@ Commands:
                       [--trusted-root F] FILE|sha256:HEX
   (git runs gitsign --status-fd=N -bsau KEY to sign, --status-fd=N --verify SIG - to verify)";
 
-fn load_config(env: &Env) -> Result<Config, config::ConfigError> {
-    let config = Config::resolve(&gitconfig::read_git_config()?, env)?;
+/// The one place settings are resolved: `gitsign.*` from git config under the environment, for
+/// `purpose` (settings of another scope are not parsed, so their errors cannot fail it). Opens the
+/// debug log when `logPath` is set; says each warning (unknown key, unsupported setting) once
+/// per run, to `warn` and the debug log.
+pub fn load_config(env: &Env, purpose: config::Purpose, warn: &mut dyn Write) -> Result<Config, config::ConfigError> {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let resolved = Config::resolve_for(&gitconfig::read_git_config()?, env, purpose)?;
+    let config = resolved.config;
     if let Some(path) = &config.log_path {
         log::init(path);
     }
@@ -133,16 +139,22 @@ fn load_config(env: &Env) -> Result<Config, config::ConfigError> {
         config.issuer,
         config.rekor_mode
     );
+    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        for w in &resolved.warnings {
+            debug_log!("warning: {w}");
+            let _ = writeln!(warn, "gitsign: warning: {}", ui::sanitize(&w.to_string()));
+        }
+    }
     Ok(config)
 }
 
-fn version(env: &Env, out: &mut dyn Write) -> i32 {
+fn version(env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let _ = writeln!(out, "gitsign {}", env!("CARGO_PKG_VERSION"));
-    match load_config(env) {
+    match load_config(env, config::Purpose::Show, err) {
         Ok(c) => {
             let _ = writeln!(out, "effective configuration (environment over git config):");
             for (k, v) in c.describe() {
-                let _ = writeln!(out, "  {k:<15} {v}");
+                let _ = writeln!(out, "  {k:<27} {v}");
             }
             0
         }
@@ -162,7 +174,7 @@ fn run_sign(status_fd: Option<i32>, env: &Env, io: Io<'_>) -> i32 {
         return 1;
     }
     let mut ui = ui::Ui::terminal();
-    let result = load_config(env)
+    let result = load_config(env, config::Purpose::Sign, &mut ui)
         .map_err(gitsign_core::sign::SignError::from)
         .and_then(|c| credential::sign(&payload, &c, env, &mut ui));
     match result {
@@ -295,7 +307,7 @@ fn run_verify(
         Ok(p) => p,
         Err(e) => return errsig(stdout, stderr, e.to_string()),
     };
-    let config = match load_config(env) {
+    let config = match load_config(env, config::Purpose::Verify, stderr) {
         Ok(c) => c,
         Err(e) => return errsig(stdout, stderr, e.to_string()),
     };

@@ -37,11 +37,7 @@ pub fn run(args: &[String], env: &gitsign_core::config::Env, err: &mut dyn std::
                 ));
             }
         };
-        let config = gitsign_core::config::Config::resolve(
-            &crate::gitconfig::read_git_config().map_err(|e| e.to_string())?,
-            env,
-        )
-        .map_err(|e| e.to_string())?;
+        let config = crate::load_config(env, gitsign_core::config::Purpose::Verify, err).map_err(|e| e.to_string())?;
         let http = Http::new(config.timeout).map_err(|e| e.to_string())?;
         initialize(&http, &mirror, initial.as_deref(), &cache).map_err(|e| e.to_string())
     })();

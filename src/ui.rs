@@ -51,4 +51,16 @@ impl Ui {
     }
 }
 
+/// Lines written to a [`Ui`] reach the person as [`Ui::say`]'s do (the configuration's warnings
+/// go through here when signing: git shows the signer's stderr only when signing fails).
+impl Write for Ui {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.out.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
 pub use gitsign_core::text::sanitize;

@@ -2,6 +2,10 @@
 //! (`GITSIGN_*`, then `SIGSTORE_*`), parsed once into typed settings. The names and defaults are
 //! the Go gitsign's, so existing set-ups carry over; `gitsign.trustedRoot` /
 //! `GITSIGN_TRUSTED_ROOT` and `gitsign.timeout` / `GITSIGN_TIMEOUT` are ours.
+//!
+//! Each setting is defined once, in [`SETTINGS`]: its key, environment names, doc line, parser,
+//! default and scope. Resolution, `gitsign version` and the README's table all come from it.
+//! This module reads no files and runs no process except [`read_git_config`].
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -86,8 +90,6 @@ pub struct Config {
     pub match_committer: bool,
     /// Close the browser page after login.
     pub autoclose: bool,
-    /// Seconds before the page closes.
-    pub autoclose_timeout: u64,
     /// Debug log file.
     pub log_path: Option<PathBuf>,
     /// A trusted_root.json to verify with (default: the embedded public-good root).
@@ -121,206 +123,650 @@ pub const PUBLIC_REKOR: &str = "https://rekor.sigstore.dev";
 /// Public Sigstore's OIDC issuer.
 pub const PUBLIC_ISSUER: &str = "https://oauth2.sigstore.dev/auth";
 
-/// One setting: its git config key (lower case) and its environment variable suffix.
-struct Key {
-    git: &'static str,
-    env: &'static str,
+/// What a setting changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Making signatures (login, certificate, log entry).
+    Signing,
+    /// Checking signatures (`git verify-commit`, `gitsign verify`, `verify-blob`).
+    Verification,
+    /// Both.
+    Both,
 }
 
-const KEYS: &[Key] = &[
-    Key { git: "fulcio", env: "FULCIO_URL" },
-    Key { git: "fulcioroot", env: "FULCIO_ROOT" },
-    Key { git: "rekor", env: "REKOR_URL" },
-    Key { git: "rekormode", env: "REKOR_MODE" },
-    Key { git: "clientid", env: "OIDC_CLIENT_ID" },
-    Key { git: "clientsecretfile", env: "OIDC_CLIENT_SECRET_FILE" },
-    Key { git: "redirecturl", env: "OIDC_REDIRECT_URL" },
-    Key { git: "issuer", env: "OIDC_ISSUER" },
-    Key { git: "connectorid", env: "CONNECTOR_ID" },
-    Key { git: "tokenprovider", env: "TOKEN_PROVIDER" },
-    Key { git: "timestampserverurl", env: "TIMESTAMP_SERVER_URL" },
-    Key { git: "timestampcertchain", env: "TIMESTAMP_CERT_CHAIN" },
-    Key { git: "logpath", env: "LOG" },
-    Key { git: "urlopener", env: "URL_OPENER" },
-    Key { git: "matchcommitter", env: "MATCH_COMMITTER" },
-    Key { git: "autoclose", env: "AUTOCLOSE" },
-    Key { git: "autoclosetimeout", env: "AUTOCLOSE_TIMEOUT" },
-    Key { git: "trustedroot", env: "TRUSTED_ROOT" },
-    Key { git: "timeout", env: "TIMEOUT" },
-    Key { git: "logintimeout", env: "LOGIN_TIMEOUT" },
-    Key { git: "credentialcachemode", env: "CREDENTIAL_CACHE_MODE" },
-    Key { git: "certificateidentity", env: "CERTIFICATE_IDENTITY" },
-    Key { git: "certificateidentityregexp", env: "CERTIFICATE_IDENTITY_REGEXP" },
-    Key { git: "certificateoidcissuer", env: "CERTIFICATE_OIDC_ISSUER" },
-    Key { git: "certificateoidcissuerregexp", env: "CERTIFICATE_OIDC_ISSUER_REGEXP" },
-    Key { git: "insecureignoresct", env: "INSECURE_IGNORE_SCT" },
-];
-
-/// A value and where it came from.
-struct Raw {
-    value: String,
-    from: String,
-}
-
-fn lookup(git: &BTreeMap<String, String>, env: &Env, key: &Key) -> Option<Raw> {
-    for prefix in ["GITSIGN_", "SIGSTORE_"] {
-        let name = format!("{prefix}{}", key.env);
-        if let Some(v) = env.get(&name).filter(|v| !v.is_empty()) {
-            return Some(Raw { value: v.clone(), from: name });
+impl Scope {
+    fn words(self) -> &'static str {
+        match self {
+            Scope::Signing => "signing",
+            Scope::Verification => "verification",
+            Scope::Both => "both",
         }
     }
-    git.get(key.git).map(|v| Raw { value: v.clone(), from: format!("gitsign.{}", key.git) })
 }
 
-fn parse_bool(raw: &Raw) -> Result<bool, ConfigError> {
-    match raw.value.to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Ok(true),
-        "0" | "false" | "no" | "off" | "" => Ok(false),
-        _ => Err(ConfigError::Invalid {
-            source_name: raw.from.clone(),
-            value: raw.value.clone(),
-            expected: "true or false",
-        }),
+/// What the settings are resolved for. A setting of another [`Scope`] is neither parsed nor
+/// warned about, so (say) a bad signing-only value cannot turn a good signature into an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Signing a commit, a tag or a blob.
+    Sign,
+    /// Verifying (and refreshing the trust root).
+    Verify,
+    /// Every setting, strictly (`gitsign version`).
+    Show,
+}
+
+impl Purpose {
+    fn reads(self, scope: Scope) -> bool {
+        match (self, scope) {
+            (Purpose::Show, _) | (_, Scope::Both) => true,
+            (Purpose::Sign, s) => s == Scope::Signing,
+            (Purpose::Verify, s) => s == Scope::Verification,
+        }
     }
 }
 
-impl Config {
-    /// Resolves the settings from git config values and the environment.
-    pub fn resolve(git: &BTreeMap<String, String>, env: &Env) -> Result<Config, ConfigError> {
-        let get = |git_key: &str| KEYS.iter().find(|k| k.git == git_key).and_then(|k| lookup(git, env, k));
-        let string = |k: &str| get(k).map(|r| r.value);
-        let path = |k: &str| get(k).map(|r| PathBuf::from(r.value));
-        let rekor_mode = match get("rekormode") {
-            None => RekorMode::Offline,
-            Some(r) => match r.value.to_ascii_lowercase().as_str() {
+/// Something in the configuration that is not acted on, reported to the person (never fatal).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigWarning {
+    /// A `gitsign.*` git config key no setting has.
+    Unknown {
+        /// The key as git reports it (git lower-cases key names).
+        key: String,
+        /// The nearest known setting, if one is close.
+        suggestion: Option<&'static str>,
+    },
+    /// A setting this version lists but does not implement yet.
+    Unsupported {
+        /// The setting's git key.
+        setting: &'static str,
+        /// Where the value came from.
+        from: String,
+    },
+}
+
+impl std::fmt::Display for ConfigWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigWarning::Unknown { key, suggestion: Some(s) } => {
+                write!(f, "gitsign.{key} is not a gitsign setting; ignored (did you mean gitsign.{s}?)")
+            }
+            ConfigWarning::Unknown { key, suggestion: None } => {
+                write!(f, "gitsign.{key} is not a gitsign setting; ignored (`gitsign version` lists them)")
+            }
+            ConfigWarning::Unsupported { setting, from } if from.starts_with("gitsign.") => {
+                write!(f, "gitsign.{setting} is not supported by this version yet; ignored")
+            }
+            ConfigWarning::Unsupported { setting, from } => {
+                write!(f, "gitsign.{setting} (set by {from}) is not supported by this version yet; ignored")
+            }
+        }
+    }
+}
+
+/// Parses a value into its field; `Err` says what was expected.
+type Apply = fn(&mut Config, &str) -> Result<(), &'static str>;
+/// The effective value, for `gitsign version`.
+type Show = fn(&Config) -> String;
+
+/// One setting, defined once: where it is read from, what it means, how it parses, how it shows.
+#[derive(Debug)]
+pub struct Setting {
+    /// Git config key below `gitsign.`, canonical spelling (git itself ignores case); `None` for
+    /// an environment-only setting.
+    pub key: Option<&'static str>,
+    /// Environment variables, first wins; any of them wins over git config.
+    pub env: &'static [&'static str],
+    /// The form of the value.
+    pub value: &'static str,
+    /// The value when unset (parsed like a configured one); `None`: unset.
+    pub default: Option<&'static str>,
+    /// What it changes.
+    pub scope: Scope,
+    /// Whether this version acts on it (else: a warning when signing, and ignored).
+    pub supported: bool,
+    /// One line for people.
+    pub doc: &'static str,
+    apply: Apply,
+    show: Show,
+}
+
+impl Setting {
+    /// The name people see: `gitsign.KEY`, or the environment variable of an env-only setting.
+    pub fn name(&self) -> String {
+        match self.key {
+            Some(k) => format!("gitsign.{k}"),
+            None => self.env.first().copied().unwrap_or("").to_string(),
+        }
+    }
+}
+
+fn set_string(field: &mut String, v: &str) -> Result<(), &'static str> {
+    *field = v.to_string();
+    Ok(())
+}
+
+fn set_opt(field: &mut Option<String>, v: &str) -> Result<(), &'static str> {
+    *field = Some(v.to_string());
+    Ok(())
+}
+
+fn set_path(field: &mut Option<PathBuf>, v: &str) -> Result<(), &'static str> {
+    *field = Some(PathBuf::from(v));
+    Ok(())
+}
+
+fn boolean(v: &str) -> Result<bool, &'static str> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        _ => Err("true or false"),
+    }
+}
+
+fn seconds(v: &str) -> Result<u64, &'static str> {
+    v.trim().parse().map_err(|_| "a whole number of seconds")
+}
+
+fn show_opt(v: &Option<String>) -> String {
+    v.clone().unwrap_or_else(|| "(unset)".into())
+}
+
+fn show_path(v: &Option<PathBuf>) -> String {
+    v.as_ref().map_or_else(|| "(unset)".into(), |p| p.display().to_string())
+}
+
+fn unsupported(_: &Config) -> String {
+    "(not supported yet; ignored)".into()
+}
+
+fn ignore(_: &mut Config, _: &str) -> Result<(), &'static str> {
+    Ok(())
+}
+
+/// Every gitsign setting, in the order `gitsign version` and the README list them.
+pub static SETTINGS: &[Setting] = &[
+    Setting {
+        key: Some("fulcio"),
+        env: &["GITSIGN_FULCIO_URL", "SIGSTORE_FULCIO_URL"],
+        value: "URL",
+        default: Some(PUBLIC_FULCIO),
+        scope: Scope::Signing,
+        supported: true,
+        doc: "Fulcio, the CA that certifies the ephemeral signing key",
+        apply: |c, v| set_string(&mut c.fulcio, v),
+        show: |c| c.fulcio.clone(),
+    },
+    Setting {
+        key: Some("fulcioRoot"),
+        env: &["GITSIGN_FULCIO_ROOT", "SIGSTORE_FULCIO_ROOT"],
+        value: "PEM file",
+        default: None,
+        scope: Scope::Both,
+        supported: true,
+        doc: "extra Fulcio root certificates, added to the trust root",
+        apply: |c, v| set_path(&mut c.fulcio_root, v),
+        show: |c| show_path(&c.fulcio_root),
+    },
+    Setting {
+        key: None,
+        env: &["SIGSTORE_ROOT_FILE"],
+        value: "PEM file",
+        default: None,
+        scope: Scope::Both,
+        supported: true,
+        doc: "extra Fulcio root certificates, as `fulcioRoot` (environment only)",
+        apply: |c, v| set_path(&mut c.root_file, v),
+        show: |c| show_path(&c.root_file),
+    },
+    Setting {
+        key: Some("rekor"),
+        env: &["GITSIGN_REKOR_URL", "SIGSTORE_REKOR_URL"],
+        value: "URL",
+        default: Some(PUBLIC_REKOR),
+        scope: Scope::Both,
+        supported: true,
+        doc: "Rekor, the transparency log (verification looks entries up there in online mode)",
+        apply: |c, v| set_string(&mut c.rekor, v),
+        show: |c| c.rekor.clone(),
+    },
+    Setting {
+        key: Some("rekorMode"),
+        env: &["GITSIGN_REKOR_MODE", "SIGSTORE_REKOR_MODE"],
+        value: "`offline` or `online`",
+        default: Some("offline"),
+        scope: Scope::Signing,
+        supported: true,
+        doc: "offline: the log entry is embedded in the signature; online: logged by commit ID",
+        apply: |c, v| {
+            c.rekor_mode = match v.to_ascii_lowercase().as_str() {
                 "offline" => RekorMode::Offline,
                 "online" => RekorMode::Online,
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        source_name: r.from,
-                        value: r.value,
-                        expected: "online or offline",
-                    });
-                }
-            },
-        };
-        let token_provider = match get("tokenprovider") {
-            None => None,
-            Some(r) => Some(match r.value.to_ascii_lowercase().as_str() {
+                _ => return Err("online or offline"),
+            };
+            Ok(())
+        },
+        show: |c| format!("{:?}", c.rekor_mode).to_ascii_lowercase(),
+    },
+    Setting {
+        key: Some("clientID"),
+        env: &["GITSIGN_OIDC_CLIENT_ID", "SIGSTORE_OIDC_CLIENT_ID"],
+        value: "text",
+        default: Some("sigstore"),
+        scope: Scope::Signing,
+        supported: true,
+        doc: "OIDC client ID of the login",
+        apply: |c, v| set_string(&mut c.client_id, v),
+        show: |c| c.client_id.clone(),
+    },
+    Setting {
+        key: Some("clientSecretFile"),
+        env: &["GITSIGN_OIDC_CLIENT_SECRET_FILE", "SIGSTORE_OIDC_CLIENT_SECRET_FILE"],
+        value: "file",
+        default: None,
+        scope: Scope::Signing,
+        supported: true,
+        doc: "file holding the OIDC client secret, for issuers that want one",
+        apply: |c, v| set_path(&mut c.client_secret_file, v),
+        show: |c| show_path(&c.client_secret_file),
+    },
+    Setting {
+        key: Some("redirectURL"),
+        env: &["GITSIGN_OIDC_REDIRECT_URL", "SIGSTORE_OIDC_REDIRECT_URL"],
+        value: "URL",
+        default: None,
+        scope: Scope::Signing,
+        supported: true,
+        doc: "fixed login redirect URL (default: a random loopback port; `urn:ietf:wg:oauth:2.0:oob`: type the code)",
+        apply: |c, v| set_opt(&mut c.redirect_url, v),
+        show: |c| show_opt(&c.redirect_url),
+    },
+    Setting {
+        key: Some("issuer"),
+        env: &["GITSIGN_OIDC_ISSUER", "SIGSTORE_OIDC_ISSUER"],
+        value: "URL",
+        default: Some(PUBLIC_ISSUER),
+        scope: Scope::Signing,
+        supported: true,
+        doc: "OIDC issuer of the login",
+        apply: |c, v| set_string(&mut c.issuer, v),
+        show: |c| c.issuer.clone(),
+    },
+    Setting {
+        key: Some("connectorID"),
+        env: &["GITSIGN_CONNECTOR_ID", "SIGSTORE_CONNECTOR_ID"],
+        value: "text",
+        default: None,
+        scope: Scope::Signing,
+        supported: true,
+        doc: "Dex connector to skip the issuer's choice page (e.g. `https://github.com/login/oauth`)",
+        apply: |c, v| set_opt(&mut c.connector_id, v),
+        show: |c| show_opt(&c.connector_id),
+    },
+    Setting {
+        key: Some("tokenProvider"),
+        env: &["GITSIGN_TOKEN_PROVIDER", "SIGSTORE_TOKEN_PROVIDER"],
+        value: "`browser`, `device` or `github-actions`",
+        default: None,
+        scope: Scope::Signing,
+        supported: true,
+        doc: "how to get a token when `SIGSTORE_ID_TOKEN` gives none (unset: GitHub Actions' ambient token, else the browser)",
+        apply: |c, v| {
+            c.token_provider = Some(match v.to_ascii_lowercase().as_str() {
                 "browser" | "interactive" => TokenProvider::Browser,
                 "device" => TokenProvider::Device,
                 "github-actions" | "github" => TokenProvider::GithubActions,
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        source_name: r.from,
-                        value: r.value,
-                        expected: "browser, device or github-actions",
-                    });
-                }
-            }),
-        };
-        let url_opener = match get("urlopener") {
-            Some(r) if !r.value.contains("{{.URL}}") => {
-                return Err(ConfigError::Invalid {
-                    source_name: r.from,
-                    value: r.value,
-                    expected: "a command containing {{.URL}}",
-                });
-            }
-            r => r.map(|r| r.value),
-        };
-        let number = |k: &str, default: u64| -> Result<u64, ConfigError> {
-            match get(k) {
-                None => Ok(default),
-                Some(r) => r.value.trim().parse().map_err(|_| ConfigError::Invalid {
-                    source_name: r.from,
-                    value: r.value,
-                    expected: "a whole number of seconds",
-                }),
-            }
-        };
-        let timeout = number("timeout", 30)?;
-        if timeout == 0 {
-            return Err(ConfigError::Invalid {
-                source_name: "gitsign.timeout".into(),
-                value: "0".into(),
-                expected: "at least 1 second",
+                _ => return Err("browser, device or github-actions"),
             });
+            Ok(())
+        },
+        show: |c| {
+            c.token_provider
+                .as_ref()
+                .map_or_else(|| "(unset: browser)".into(), |p| format!("{p:?}").to_ascii_lowercase())
+        },
+    },
+    Setting {
+        key: Some("timestampServerURL"),
+        env: &["GITSIGN_TIMESTAMP_SERVER_URL", "SIGSTORE_TIMESTAMP_SERVER_URL"],
+        value: "URL",
+        default: None,
+        scope: Scope::Signing,
+        supported: false,
+        doc: "RFC 3161 timestamp authority (not supported yet: warned about when signing, ignored)",
+        apply: ignore,
+        show: unsupported,
+    },
+    Setting {
+        key: Some("timestampCertChain"),
+        env: &["GITSIGN_TIMESTAMP_CERT_CHAIN", "SIGSTORE_TIMESTAMP_CERT_CHAIN"],
+        value: "PEM file",
+        default: None,
+        scope: Scope::Signing,
+        supported: false,
+        doc: "the timestamp authority's certificate chain (not supported yet: warned about when signing, ignored)",
+        apply: ignore,
+        show: unsupported,
+    },
+    Setting {
+        key: Some("urlOpener"),
+        env: &["GITSIGN_URL_OPENER", "SIGSTORE_URL_OPENER"],
+        value: "command with `{{.URL}}`",
+        default: None,
+        scope: Scope::Signing,
+        supported: true,
+        doc: "command that opens the login page (default: the system's browser)",
+        apply: |c, v| {
+            if !v.contains("{{.URL}}") {
+                return Err("a command containing {{.URL}}");
+            }
+            set_opt(&mut c.url_opener, v)
+        },
+        show: |c| show_opt(&c.url_opener),
+    },
+    Setting {
+        key: Some("autoclose"),
+        env: &["GITSIGN_AUTOCLOSE", "SIGSTORE_AUTOCLOSE"],
+        value: "true/false",
+        default: Some("true"),
+        scope: Scope::Signing,
+        supported: true,
+        doc: "close the browser page once the login is done",
+        apply: |c, v| {
+            c.autoclose = boolean(v)?;
+            Ok(())
+        },
+        show: |c| c.autoclose.to_string(),
+    },
+    Setting {
+        key: Some("autocloseTimeout"),
+        env: &["GITSIGN_AUTOCLOSE_TIMEOUT", "SIGSTORE_AUTOCLOSE_TIMEOUT"],
+        value: "seconds",
+        default: None,
+        scope: Scope::Signing,
+        supported: false,
+        doc: "seconds before the page closes (not supported yet: warned about when signing, ignored; the page closes after 3 s)",
+        apply: ignore,
+        show: unsupported,
+    },
+    Setting {
+        key: Some("loginTimeout"),
+        env: &["GITSIGN_LOGIN_TIMEOUT", "SIGSTORE_LOGIN_TIMEOUT"],
+        value: "seconds",
+        default: Some("300"),
+        scope: Scope::Signing,
+        supported: true,
+        doc: "how long a person has to complete a browser or device login",
+        apply: |c, v| {
+            c.login_timeout = Duration::from_secs(seconds(v)?.max(1));
+            Ok(())
+        },
+        show: |c| format!("{}s", c.login_timeout.as_secs()),
+    },
+    Setting {
+        key: Some("credentialCacheMode"),
+        env: &["GITSIGN_CREDENTIAL_CACHE_MODE", "SIGSTORE_CREDENTIAL_CACHE_MODE"],
+        value: "`daemon` or `keyring`",
+        default: None,
+        scope: Scope::Signing,
+        supported: true,
+        doc: "where a credential is kept between signatures (the daemon is used whenever `GITSIGN_CREDENTIAL_CACHE` names its socket)",
+        apply: |c, v| {
+            c.credential_cache_mode = Some(match v.to_ascii_lowercase().as_str() {
+                "daemon" => CacheMode::Daemon,
+                "keyring" => CacheMode::Keyring,
+                _ => return Err("daemon or keyring"),
+            });
+            Ok(())
+        },
+        show: |c| c.credential_cache_mode.map_or_else(|| "(unset)".into(), |m| format!("{m:?}").to_ascii_lowercase()),
+    },
+    Setting {
+        key: Some("trustedRoot"),
+        env: &["GITSIGN_TRUSTED_ROOT", "SIGSTORE_TRUSTED_ROOT"],
+        value: "trusted_root.json",
+        default: None,
+        scope: Scope::Both,
+        supported: true,
+        doc: "the trust root to verify with, also checked against when signing (default: the embedded public-good root)",
+        apply: |c, v| set_path(&mut c.trusted_root, v),
+        show: |c| {
+            c.trusted_root.as_ref().map_or_else(|| "(embedded public-good root)".into(), |p| p.display().to_string())
+        },
+    },
+    Setting {
+        key: Some("timeout"),
+        env: &["GITSIGN_TIMEOUT", "SIGSTORE_TIMEOUT"],
+        value: "seconds, at least 1",
+        default: Some("30"),
+        scope: Scope::Both,
+        supported: true,
+        doc: "how long each network request may take",
+        apply: |c, v| match seconds(v)? {
+            0 => Err("at least 1 second"),
+            s => {
+                c.timeout = Duration::from_secs(s);
+                Ok(())
+            }
+        },
+        show: |c| format!("{}s", c.timeout.as_secs()),
+    },
+    Setting {
+        key: Some("matchCommitter"),
+        env: &["GITSIGN_MATCH_COMMITTER", "SIGSTORE_MATCH_COMMITTER"],
+        value: "true/false",
+        default: Some("false"),
+        scope: Scope::Verification,
+        supported: true,
+        doc: "`git verify-commit`: the certificate must name the committer's (or tagger's) email",
+        apply: |c, v| {
+            c.match_committer = boolean(v)?;
+            Ok(())
+        },
+        show: |c| c.match_committer.to_string(),
+    },
+    Setting {
+        key: Some("certificateIdentity"),
+        env: &["GITSIGN_CERTIFICATE_IDENTITY", "SIGSTORE_CERTIFICATE_IDENTITY"],
+        value: "text",
+        default: None,
+        scope: Scope::Verification,
+        supported: true,
+        doc: "`git verify-commit`: the exact identity (email or URI) that must have signed",
+        apply: |c, v| set_opt(&mut c.certificate_identity, v),
+        show: |c| show_opt(&c.certificate_identity),
+    },
+    Setting {
+        key: Some("certificateIdentityRegexp"),
+        env: &["GITSIGN_CERTIFICATE_IDENTITY_REGEXP", "SIGSTORE_CERTIFICATE_IDENTITY_REGEXP"],
+        value: "regexp",
+        default: None,
+        scope: Scope::Verification,
+        supported: true,
+        doc: "`git verify-commit`: a pattern the signer's identity must match",
+        apply: |c, v| set_opt(&mut c.certificate_identity_regexp, v),
+        show: |c| show_opt(&c.certificate_identity_regexp),
+    },
+    Setting {
+        key: Some("certificateOidcIssuer"),
+        env: &["GITSIGN_CERTIFICATE_OIDC_ISSUER", "SIGSTORE_CERTIFICATE_OIDC_ISSUER"],
+        value: "URL",
+        default: None,
+        scope: Scope::Verification,
+        supported: true,
+        doc: "`git verify-commit`: the exact OIDC issuer that must have vouched for the signer",
+        apply: |c, v| set_opt(&mut c.certificate_oidc_issuer, v),
+        show: |c| show_opt(&c.certificate_oidc_issuer),
+    },
+    Setting {
+        key: Some("certificateOidcIssuerRegexp"),
+        env: &["GITSIGN_CERTIFICATE_OIDC_ISSUER_REGEXP", "SIGSTORE_CERTIFICATE_OIDC_ISSUER_REGEXP"],
+        value: "regexp",
+        default: None,
+        scope: Scope::Verification,
+        supported: true,
+        doc: "`git verify-commit`: a pattern the OIDC issuer must match",
+        apply: |c, v| set_opt(&mut c.certificate_oidc_issuer_regexp, v),
+        show: |c| show_opt(&c.certificate_oidc_issuer_regexp),
+    },
+    Setting {
+        key: Some("insecureIgnoreSCT"),
+        env: &["GITSIGN_INSECURE_IGNORE_SCT", "SIGSTORE_INSECURE_IGNORE_SCT"],
+        value: "true/false",
+        default: Some("false"),
+        scope: Scope::Both,
+        supported: true,
+        doc: "accept Fulcio certificates without a verifiable SCT (with a warning); for private deployments",
+        apply: |c, v| {
+            c.insecure_ignore_sct = boolean(v)?;
+            Ok(())
+        },
+        show: |c| c.insecure_ignore_sct.to_string(),
+    },
+    Setting {
+        key: Some("logPath"),
+        env: &["GITSIGN_LOG", "SIGSTORE_LOG"],
+        value: "file",
+        default: None,
+        scope: Scope::Both,
+        supported: true,
+        doc: "debug log of the steps and their timings (never a token or a key)",
+        apply: |c, v| set_path(&mut c.log_path, v),
+        show: |c| show_path(&c.log_path),
+    },
+];
+
+/// Settings resolved for one [`Purpose`], with what the person should be told about them.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The typed settings.
+    pub config: Config,
+    /// Unknown keys and unsupported settings that are set (each to be shown once).
+    pub warnings: Vec<ConfigWarning>,
+}
+
+/// A setting's value and where it came from: the first non-empty environment variable, else
+/// git config (keys lower case, as git reports them).
+fn lookup(git: &BTreeMap<String, String>, env: &Env, setting: &Setting) -> Option<(String, String)> {
+    for name in setting.env {
+        if let Some(v) = env.get(*name).filter(|v| !v.is_empty()) {
+            return Some((v.clone(), (*name).to_string()));
         }
-        Ok(Config {
-            fulcio: string("fulcio").unwrap_or_else(|| PUBLIC_FULCIO.into()),
-            fulcio_root: path("fulcioroot"),
-            rekor: string("rekor").unwrap_or_else(|| PUBLIC_REKOR.into()),
-            rekor_mode,
-            client_id: string("clientid").unwrap_or_else(|| "sigstore".into()),
-            client_secret_file: path("clientsecretfile"),
-            redirect_url: string("redirecturl"),
-            issuer: string("issuer").unwrap_or_else(|| PUBLIC_ISSUER.into()),
-            connector_id: string("connectorid"),
-            token_provider,
-            url_opener,
-            match_committer: get("matchcommitter").map(|r| parse_bool(&r)).transpose()?.unwrap_or(false),
-            autoclose: get("autoclose").map(|r| parse_bool(&r)).transpose()?.unwrap_or(true),
-            autoclose_timeout: number("autoclosetimeout", 6)?,
-            log_path: path("logpath"),
-            trusted_root: path("trustedroot"),
-            root_file: env.get("SIGSTORE_ROOT_FILE").filter(|v| !v.is_empty()).map(PathBuf::from),
-            timeout: Duration::from_secs(timeout),
-            login_timeout: Duration::from_secs(number("logintimeout", 300)?.max(1)),
-            credential_cache_mode: match get("credentialcachemode") {
-                None => None,
-                Some(r) => Some(match r.value.to_ascii_lowercase().as_str() {
-                    "daemon" => CacheMode::Daemon,
-                    "keyring" => CacheMode::Keyring,
-                    _ => {
-                        return Err(ConfigError::Invalid {
-                            source_name: r.from,
-                            value: r.value,
-                            expected: "daemon or keyring",
-                        });
-                    }
-                }),
-            },
-            certificate_identity: string("certificateidentity"),
-            certificate_identity_regexp: string("certificateidentityregexp"),
-            certificate_oidc_issuer: string("certificateoidcissuer"),
-            certificate_oidc_issuer_regexp: string("certificateoidcissuerregexp"),
-            insecure_ignore_sct: get("insecureignoresct").map(|r| parse_bool(&r)).transpose()?.unwrap_or(false),
-        })
+    }
+    let key = setting.key?;
+    git.get(&key.to_ascii_lowercase()).map(|v| (v.clone(), format!("gitsign.{key}")))
+}
+
+/// The known setting nearest to an unknown git key, if one is close enough to be a typo.
+fn nearest(key: &str) -> Option<&'static str> {
+    let plain = |s: &str| s.to_ascii_lowercase().replace(['-', '_', '.'], "");
+    let wanted = plain(key);
+    SETTINGS
+        .iter()
+        .filter_map(|s| s.key)
+        .map(|k| (strsim::damerau_levenshtein(&wanted, &plain(k)), k))
+        .min_by_key(|(d, _)| *d)
+        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
+        .map(|(_, k)| k)
+}
+
+impl Config {
+    /// Every field empty; [`Config::resolve_for`] fills in the defaults of [`SETTINGS`].
+    fn blank() -> Config {
+        Config {
+            fulcio: String::new(),
+            fulcio_root: None,
+            rekor: String::new(),
+            rekor_mode: RekorMode::Offline,
+            client_id: String::new(),
+            client_secret_file: None,
+            redirect_url: None,
+            issuer: String::new(),
+            connector_id: None,
+            token_provider: None,
+            url_opener: None,
+            match_committer: false,
+            autoclose: false,
+            log_path: None,
+            trusted_root: None,
+            root_file: None,
+            timeout: Duration::from_secs(30),
+            login_timeout: Duration::from_secs(300),
+            credential_cache_mode: None,
+            certificate_identity: None,
+            certificate_identity_regexp: None,
+            certificate_oidc_issuer: None,
+            certificate_oidc_issuer_regexp: None,
+            insecure_ignore_sct: false,
+        }
     }
 
-    /// Settings as `name = value` lines, for `gitsign version`.
-    pub fn describe(&self) -> Vec<(&'static str, String)> {
-        let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "(unset)".into());
-        let optp = |v: &Option<PathBuf>| v.as_ref().map_or_else(|| "(unset)".into(), |p| p.display().to_string());
-        vec![
-            ("fulcio", self.fulcio.clone()),
-            ("fulcioRoot", optp(&self.fulcio_root)),
-            ("rekor", self.rekor.clone()),
-            ("rekorMode", format!("{:?}", self.rekor_mode).to_ascii_lowercase()),
-            ("clientID", self.client_id.clone()),
-            ("issuer", self.issuer.clone()),
-            ("redirectURL", opt(&self.redirect_url)),
-            ("connectorID", opt(&self.connector_id)),
-            (
-                "tokenProvider",
-                self.token_provider
-                    .as_ref()
-                    .map_or_else(|| "(unset: browser)".into(), |p| format!("{p:?}").to_ascii_lowercase()),
-            ),
-            ("urlOpener", opt(&self.url_opener)),
-            ("trustedRoot", optp(&self.trusted_root).replace("(unset)", "(embedded public-good root)")),
-            ("matchCommitter", self.match_committer.to_string()),
-            ("insecureIgnoreSCT", self.insecure_ignore_sct.to_string()),
-            ("timeout", format!("{}s", self.timeout.as_secs())),
-            ("loginTimeout", format!("{}s", self.login_timeout.as_secs())),
-            (
-                "credentialCacheMode",
-                self.credential_cache_mode.map_or_else(|| "(unset)".into(), |m| format!("{m:?}").to_ascii_lowercase()),
-            ),
-            ("logPath", optp(&self.log_path)),
-        ]
+    /// Resolves every setting strictly (as for `gitsign version`) from git config values and the
+    /// environment.
+    pub fn resolve(git: &BTreeMap<String, String>, env: &Env) -> Result<Config, ConfigError> {
+        Config::resolve_for(git, env, Purpose::Show).map(|r| r.config)
     }
+
+    /// Resolves the settings `purpose` reads: the others keep their defaults and are not parsed,
+    /// so their errors cannot fail it. Unknown `gitsign.*` keys, and unsupported settings that
+    /// are set when signing, come back as warnings.
+    pub fn resolve_for(git: &BTreeMap<String, String>, env: &Env, purpose: Purpose) -> Result<Resolved, ConfigError> {
+        let mut config = Config::blank();
+        let mut warnings = Vec::new();
+        for setting in SETTINGS {
+            if let Some(default) = setting.default {
+                (setting.apply)(&mut config, default).map_err(|expected| ConfigError::Invalid {
+                    source_name: format!("the default of {}", setting.name()),
+                    value: default.into(),
+                    expected,
+                })?;
+            }
+            let Some((value, from)) = lookup(git, env, setting) else { continue };
+            if !setting.supported {
+                if purpose == Purpose::Sign && setting.scope != Scope::Verification {
+                    warnings.push(ConfigWarning::Unsupported { setting: setting.key.unwrap_or(""), from });
+                }
+                continue;
+            }
+            if purpose.reads(setting.scope) {
+                (setting.apply)(&mut config, &value).map_err(|expected| ConfigError::Invalid {
+                    source_name: from,
+                    value,
+                    expected,
+                })?;
+            }
+        }
+        for key in git.keys() {
+            if !SETTINGS.iter().filter_map(|s| s.key).any(|k| k.eq_ignore_ascii_case(key)) {
+                warnings.push(ConfigWarning::Unknown { key: key.clone(), suggestion: nearest(key) });
+            }
+        }
+        Ok(Resolved { config, warnings })
+    }
+
+    /// Settings as `name = value` pairs, for `gitsign version`.
+    pub fn describe(&self) -> Vec<(String, String)> {
+        SETTINGS.iter().map(|s| (s.key.map_or_else(|| s.name(), str::to_string), (s.show)(self))).collect()
+    }
+}
+
+/// The README's settings table, generated from [`SETTINGS`].
+pub fn settings_table() -> String {
+    let mut t = String::from(
+        "| git config | environment | value | default | used for | what it does |\n|---|---|---|---|---|---|\n",
+    );
+    for s in SETTINGS {
+        let env = s.env.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ");
+        t.push_str(&format!(
+            "| {} | {env} | {} | {} | {} | {} |\n",
+            s.key.map_or_else(|| "—".into(), |k| format!("`gitsign.{k}`")),
+            s.value,
+            s.default.map_or_else(|| "unset".into(), |d| format!("`{d}`")),
+            if s.supported { s.scope.words() } else { "not yet (warns)" },
+            s.doc,
+        ));
+    }
+    t
 }
 
 #[cfg(test)]
@@ -357,7 +803,7 @@ mod tests {
     fn bad_values_name_their_source() {
         let e = Config::resolve(&BTreeMap::from([("rekormode".to_string(), "sometimes".to_string())]), &Env::new())
             .unwrap_err();
-        assert!(e.to_string().contains("gitsign.rekormode"), "{e}");
+        assert!(e.to_string().contains("gitsign.rekorMode") && e.to_string().contains("online or offline"), "{e}");
         let e = Config::resolve(&BTreeMap::new(), &env(&[("GITSIGN_URL_OPENER", "firefox")])).unwrap_err();
         assert!(e.to_string().contains("{{.URL}}"), "{e}");
         assert!(Config::resolve(&BTreeMap::new(), &env(&[("GITSIGN_TIMEOUT", "x")])).is_err());
@@ -374,5 +820,125 @@ mod tests {
         let git = BTreeMap::from([("insecureignoresct".to_string(), "true".to_string())]);
         assert!(Config::resolve(&git, &Env::new()).unwrap().insecure_ignore_sct);
         assert!(!Config::resolve(&git, &env(&[("GITSIGN_INSECURE_IGNORE_SCT", "false")])).unwrap().insecure_ignore_sct);
+    }
+
+    fn git(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn every_setting_is_defined_once_and_its_default_parses() {
+        let mut names = std::collections::BTreeSet::new();
+        for s in SETTINGS {
+            if let Some(k) = s.key {
+                assert!(names.insert(k.to_ascii_lowercase()), "gitsign.{k} is defined twice");
+            }
+            for e in s.env {
+                assert!(names.insert((*e).to_string()), "{e} is defined twice");
+            }
+            assert!(!s.env.is_empty() && !s.doc.is_empty(), "{} lacks an environment name or a doc line", s.name());
+            if let Some(d) = s.default {
+                let mut c = Config::blank();
+                assert_eq!((s.apply)(&mut c, d), Ok(()), "the default of {}", s.name());
+            }
+        }
+        // Every setting shows in `gitsign version`.
+        assert_eq!(Config::resolve(&BTreeMap::new(), &Env::new()).unwrap().describe().len(), SETTINGS.len());
+    }
+
+    #[test]
+    fn a_bad_signing_only_value_fails_signing_but_not_verification() {
+        let g = git(&[("rekormode", "sometimes"), ("timestampserverurl", "https://tsa"), ("timeout", "7")]);
+        let e = Config::resolve_for(&g, &Env::new(), Purpose::Sign).unwrap_err();
+        assert!(e.to_string().contains("gitsign.rekorMode = \"sometimes\""), "{e}");
+        let r = Config::resolve_for(&g, &Env::new(), Purpose::Verify).unwrap();
+        assert_eq!(r.warnings, vec![], "verification neither parses nor warns about signing-only settings");
+        // A setting of both scopes is still read.
+        assert_eq!(r.config.timeout, Duration::from_secs(7));
+        // And the other way round: a verification-only value does not stop signing.
+        let g = git(&[("matchcommitter", "maybe")]);
+        assert!(Config::resolve_for(&g, &Env::new(), Purpose::Sign).is_ok());
+        let e = Config::resolve_for(&g, &Env::new(), Purpose::Verify).unwrap_err();
+        assert!(e.to_string().contains("gitsign.matchCommitter") && e.to_string().contains("true or false"), "{e}");
+        // A bad value of both scopes fails both.
+        let g = git(&[("timeout", "0")]);
+        for purpose in [Purpose::Sign, Purpose::Verify, Purpose::Show] {
+            let e = Config::resolve_for(&g, &Env::new(), purpose).unwrap_err();
+            assert!(e.to_string().contains("at least 1 second"), "{e}");
+        }
+    }
+
+    #[test]
+    fn unsupported_settings_warn_once_when_signing_and_never_when_verifying() {
+        let g = git(&[("timestampserverurl", "https://tsa"), ("timestampcertchain", "/x.pem")]);
+        let e = env(&[("GITSIGN_AUTOCLOSE_TIMEOUT", "not a number")]);
+        let r = Config::resolve_for(&g, &e, Purpose::Sign).unwrap();
+        let text: Vec<String> = r.warnings.iter().map(|w| w.to_string()).collect();
+        assert_eq!(
+            text,
+            [
+                "gitsign.timestampServerURL is not supported by this version yet; ignored",
+                "gitsign.timestampCertChain is not supported by this version yet; ignored",
+                "gitsign.autocloseTimeout (set by GITSIGN_AUTOCLOSE_TIMEOUT) is not supported by this version yet; ignored",
+            ]
+        );
+        assert_eq!(Config::resolve_for(&g, &e, Purpose::Verify).unwrap().warnings, vec![]);
+        let shown = Config::resolve_for(&g, &e, Purpose::Show).unwrap().config.describe();
+        assert!(shown.contains(&("timestampServerURL".into(), "(not supported yet; ignored)".into())), "{shown:?}");
+    }
+
+    #[test]
+    fn unknown_keys_warn_with_the_nearest_known_name() {
+        let warn = |key: &str| {
+            Config::resolve_for(&git(&[(key, "true")]), &Env::new(), Purpose::Verify)
+                .unwrap()
+                .warnings
+                .iter()
+                .map(|w| w.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            warn("conectorid"),
+            ["gitsign.conectorid is not a gitsign setting; ignored (did you mean gitsign.connectorID?)"]
+        );
+        assert_eq!(
+            warn("connector-id"),
+            ["gitsign.connector-id is not a gitsign setting; ignored (did you mean gitsign.connectorID?)"]
+        );
+        assert_eq!(
+            warn("rekormod"),
+            ["gitsign.rekormod is not a gitsign setting; ignored (did you mean gitsign.rekorMode?)"]
+        );
+        assert_eq!(warn("colour"), ["gitsign.colour is not a gitsign setting; ignored (`gitsign version` lists them)"]);
+        // git reports keys in lower case: the canonical ones match whatever their case.
+        assert_eq!(warn("connectorid"), Vec::<String>::new());
+        assert_eq!(warn("insecureignoresct"), Vec::<String>::new());
+    }
+
+    /// The README's settings table is the one [`settings_table`] generates. To regenerate it:
+    /// `GITSIGN_UPDATE_README=1 cargo test -p gitsign --lib readme_settings_table`.
+    #[test]
+    fn readme_settings_table_is_generated_from_the_registry() {
+        const START: &str = "<!-- settings table: generated from src/config.rs SETTINGS -->\n";
+        const END: &str = "<!-- end of settings table -->";
+        // The README of the workspace: above this crate's directory, wherever the crate lives.
+        let readme = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .map(|d| d.join("README.md"))
+            .find(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains(START)))
+            .expect("a README.md with the settings table markers above the crate");
+        let text = std::fs::read_to_string(&readme).unwrap();
+        let (head, rest) = text.split_once(START).unwrap();
+        let (table, tail) = rest.split_once(END).expect("the end marker of the settings table");
+        let want = settings_table();
+        if table != want && std::env::var_os("GITSIGN_UPDATE_README").is_some() {
+            std::fs::write(&readme, format!("{head}{START}{want}{END}{tail}")).unwrap();
+            return;
+        }
+        assert!(
+            table == want,
+            "{} differs from the settings registry; regenerate with GITSIGN_UPDATE_README=1. Expected:\n{want}",
+            readme.display()
+        );
     }
 }

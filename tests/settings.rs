@@ -1,0 +1,111 @@
+//! Settings under real git and the devstack: a signing-only setting never touches verification,
+//! unsupported and unknown keys are warned about (once), and every command resolves the
+//! configuration in the same place (so `gitsign.logPath` reaches `gitsign verify`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+use common::*;
+use std::io::Write as _;
+use std::process::Stdio;
+
+const UNSUPPORTED: &str = "gitsign.timestampServerURL is not supported by this version yet; ignored";
+
+/// Runs `gitsign -bsau` directly (git shows a signer's stderr only when it fails), in a new
+/// session so that it has no terminal to talk to instead.
+fn sign(repo: &Repo, payload: &[u8]) -> std::process::Output {
+    let mut child = repo
+        .command("setsid")
+        .args(["-w", GITSIGN, "--status-fd=2", "-bsau", "unused"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(payload).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn signed_repo(stack: &Stack) -> Repo {
+    let repo = Repo::new(stack, "ann@example.com");
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "signed"]);
+    repo
+}
+
+const PAYLOAD: &[u8] =
+    b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor A <a@x> 1 +0000\ncommitter A <a@x> 1 +0000\n\nm\n";
+
+#[test]
+fn a_bad_signing_only_setting_leaves_a_good_signature_good_under_git() {
+    let stack = Stack::start();
+    let repo = signed_repo(&stack);
+    repo.ok(&["config", "gitsign.rekorMode", "sometimes"]);
+    repo.ok(&["config", "gitsign.tokenProvider", "carrier-pigeon"]);
+    repo.ok(&["config", "gitsign.timestampServerURL", "https://tsa.invalid"]);
+    let out = repo.git(&["verify-commit", "--raw", "HEAD"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("[GNUPG:] GOODSIG ") && !stderr.contains("ERRSIG"), "{stderr}");
+    assert!(!stderr.contains("not supported"), "verification must not even look at signing-only settings: {stderr}");
+    let out = repo.command(GITSIGN).args(["verify", "HEAD"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // Signing reads them: the bad value stops it, named with what was expected.
+    let out = sign(&repo, PAYLOAD);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("gitsign.rekorMode = \"sometimes\": online or offline"), "{stderr}");
+}
+
+#[test]
+fn an_unsupported_setting_warns_once_when_signing() {
+    let stack = Stack::start();
+    let mut repo = signed_repo(&stack);
+    repo.ok(&["config", "gitsign.timestampServerURL", "https://tsa.invalid"]);
+    let out = sign(&repo, PAYLOAD);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stderr.matches(UNSUPPORTED).count(), 1, "{stderr}");
+    assert!(stderr.contains("[GNUPG:] SIG_CREATED"), "{stderr}");
+    // Set twice (environment and git config): still one setting, one warning, naming the source.
+    repo.set_env("GITSIGN_TIMESTAMP_SERVER_URL", "https://tsa2.invalid");
+    let out = sign(&repo, PAYLOAD);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stderr.matches("is not supported by this version yet").count(), 1, "{stderr}");
+    assert!(stderr.contains("(set by GITSIGN_TIMESTAMP_SERVER_URL)"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_key_warns_with_the_nearest_name() {
+    let stack = Stack::start();
+    let repo = signed_repo(&stack);
+    repo.ok(&["config", "gitsign.conectorID", "https://github.com/login/oauth"]);
+    let want =
+        "gitsign: warning: gitsign.conectorid is not a gitsign setting; ignored (did you mean gitsign.connectorID?)";
+    let out = repo.command(GITSIGN).args(["verify", "HEAD"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stderr.matches(want).count(), 1, "{stderr}");
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stderr.contains("Good signature"), "{stderr}");
+    assert_eq!(stderr.matches(want).count(), 1, "{stderr}");
+    let out = sign(&repo, PAYLOAD);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stderr.matches(want).count(), 1, "{stderr}");
+}
+
+#[test]
+fn gitsign_verify_honours_log_path() {
+    let stack = Stack::start();
+    let repo = signed_repo(&stack);
+    let log = repo.home.path().join("gitsign.log");
+    repo.ok(&["config", "gitsign.logPath", &log.display().to_string()]);
+    let out = repo.command(GITSIGN).args(["verify", "HEAD"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&log)
+        .unwrap_or_else(|e| panic!("gitsign verify wrote no log at {}: {e}", log.display()));
+    assert!(text.contains("configuration: fulcio"), "{text}");
+}
