@@ -657,22 +657,9 @@ pub fn cached_trusted_root(cache: &Path, built_in: &[u8]) -> Result<Cached, TufE
 }
 
 /// `gitsign initialize [--mirror URL] [--root FILE]`.
-pub fn run(args: &[String], env: &crate::config::Env, err: &mut dyn std::io::Write) -> i32 {
+pub fn run(args: crate::cli::InitializeArgs, env: &crate::config::Env, err: &mut dyn std::io::Write) -> i32 {
     let result = (|| -> Result<PathBuf, String> {
-        let mut mirror = DEFAULT_MIRROR.to_string();
-        let mut root = None;
-        crate::args::each(args, |name, value| {
-            match name {
-                "--mirror" => mirror = value()?,
-                "--root" => root = Some(value()?),
-                other => {
-                    return Err(format!(
-                        "unknown argument {other}; usage: gitsign initialize [--mirror URL] [--root FILE]"
-                    ));
-                }
-            }
-            Ok(())
-        })?;
+        let crate::cli::InitializeArgs { mirror, root } = args;
         let cache = cache_dir().ok_or("no cache directory (is HOME set?)")?;
         let initial = match &root {
             Some(p) => Some(std::fs::read(p).map_err(|e| format!("{p}: {e}"))?),
