@@ -557,12 +557,10 @@ pub fn run(
         progress.finish();
         let kind = if tags { "tag" } else { "commit" };
         if !o.json && !failures.is_empty() {
-            let _ = writeln!(out, "{:<40}  {:<8}  reason", kind, "verdict");
+            let _ = writeln!(out, "{:<40}  reason", kind);
             for (sha, verdict, why) in &failures {
-                // Pad the word, not its colour codes.
-                let pad = " ".repeat(8usize.saturating_sub(verdict.as_str().len()));
-                let word = crate::output::verdict(*verdict, colour);
-                let _ = writeln!(out, "{sha}  {word}{pad}  {}", crate::ui::sanitize(why));
+                let why = crate::output::paint(*verdict, &crate::ui::sanitize(why), colour);
+                let _ = writeln!(out, "{sha}  {why}");
             }
         }
         let _ = writeln!(

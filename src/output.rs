@@ -27,9 +27,14 @@ pub fn colour_stdout(env: &Env) -> bool {
 
 /// The verdict word, coloured if `colour`.
 pub fn verdict(v: Verdict, colour: bool) -> String {
-    let word = v.as_str();
+    paint(v, v.as_str(), colour)
+}
+
+/// `text` in the colour of verdict `v` if `colour` (`text` must hold no escapes of its own:
+/// sanitize remote text first).
+pub fn paint(v: Verdict, text: &str, colour: bool) -> String {
     if !colour {
-        return word.to_string();
+        return text.to_string();
     }
     let code = match v {
         Verdict::Good => "32",
@@ -37,7 +42,7 @@ pub fn verdict(v: Verdict, colour: bool) -> String {
         Verdict::Error => "33",
         Verdict::Unsigned => "35",
     };
-    format!("\u{1b}[{code}m{word}\u{1b}[0m")
+    format!("\u{1b}[{code}m{text}\u{1b}[0m")
 }
 
 /// After how many objects a range gets a progress bar (shorter runs finish before one helps).
