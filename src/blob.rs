@@ -1,44 +1,10 @@
 //! `gitsign sign-blob` and `gitsign verify-blob`: cosign-style signing of files into Sigstore
 //! bundles (v0.3) and their verification, with the same verifier as git signatures.
 
+use crate::cli::{SignBlobArgs, VerifyBlobArgs};
 use gitsign_core::config::{Config, Env, Purpose};
 use gitsign_core::verify::Policy;
 use std::io::Write;
-
-struct Args {
-    bundle: Option<String>,
-    policy: Policy,
-    key: Option<String>,
-    trusted_root: Option<String>,
-    ignore_sct: bool,
-    positional: Vec<String>,
-}
-
-fn parse(args: &[String]) -> Result<Args, String> {
-    let mut a = Args {
-        bundle: None,
-        policy: Policy::default(),
-        key: None,
-        trusted_root: None,
-        ignore_sct: false,
-        positional: Vec::new(),
-    };
-    crate::args::each(args, |name, value| {
-        if a.policy.take_flag(name, value)? {
-            return Ok(());
-        }
-        match name {
-            "--bundle" => a.bundle = Some(value()?),
-            "--key" => a.key = Some(value()?),
-            "--trusted-root" => a.trusted_root = Some(value()?),
-            "--insecure-ignore-sct" => a.ignore_sct = true,
-            flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
-            other => a.positional.push(other.to_string()),
-        }
-        Ok(())
-    })?;
-    Ok(a)
-}
 
 /// SHA-256 of the artifact: a file, or `sha256:HEX`.
 fn artifact_digest(spec: &str) -> Result<[u8; 32], String> {
@@ -52,10 +18,15 @@ fn artifact_digest(spec: &str) -> Result<[u8; 32], String> {
     Ok(gitsign_protocol::sha256(&bytes))
 }
 
-fn config(env: &Env, trusted_root: Option<&String>, purpose: Purpose, err: &mut dyn Write) -> Result<Config, String> {
+fn config(
+    env: &Env,
+    trusted_root: Option<&std::path::PathBuf>,
+    purpose: Purpose,
+    err: &mut dyn Write,
+) -> Result<Config, String> {
     let mut config = crate::load_config(env, purpose, err).map_err(|e| e.to_string())?;
     if let Some(root) = trusted_root {
-        config.trusted_root = Some(root.into());
+        config.trusted_root = Some(root.clone());
     }
     Ok(config)
 }
@@ -70,21 +41,29 @@ enum Failure {
 /// `gitsign verify-blob --bundle F (--certificate-identity I --certificate-oidc-issuer U | --key PEM) [--trusted-root F] FILE|sha256:HEX`.
 /// Exit 0: verified; 1: verification failed (the message says why); 2: usage or I/O error.
 pub fn verify_blob(args: &[String], env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    match crate::cli::parse_subcommand::<VerifyBlobArgs>("verify-blob", args) {
+        Ok(a) => verify_blob_with(a, env, out, err),
+        Err(e) => {
+            let _ = write!(err, "{}", e.render());
+            e.exit_code()
+        }
+    }
+}
+
+/// [`verify_blob`] with its arguments parsed.
+pub fn verify_blob_with(a: VerifyBlobArgs, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     use Failure::{Refused, Usage};
     let result = (|| -> Result<gitsign_core::verify::Verified, Failure> {
-        let a = parse(args).map_err(Usage)?;
-        let [artifact] = a.positional.as_slice() else {
-            return Err(Usage("give exactly one FILE or sha256:HEX".into()));
-        };
-        let bundle_path = a.bundle.as_ref().ok_or_else(|| Usage("--bundle is required".into()))?;
+        let artifact = &a.artifact;
+        let bundle_path = &a.bundle;
         let bundle = std::fs::read(bundle_path).map_err(|e| Usage(format!("{bundle_path}: {e}")))?;
         let digest = artifact_digest(artifact).map_err(Usage)?;
-        let config = config(env, a.trusted_root.as_ref(), Purpose::Verify, err).map_err(Usage)?;
+        let config = config(env, a.policy.trusted_root.as_ref(), Purpose::Verify, err).map_err(Usage)?;
         let mut trust = crate::trust::load_trust(&config).map_err(|e| Refused(e.to_string()))?;
-        if let Some(warning) = trust.apply_ignore_sct_flag(a.ignore_sct) {
+        if let Some(warning) = trust.apply_ignore_sct_flag(a.policy.insecure_ignore_sct) {
             let _ = writeln!(err, "{warning}");
         }
-        let policy = a.policy;
+        let policy = a.policy.policy();
         let key;
         let signer = match &a.key {
             Some(path) => {
@@ -128,11 +107,9 @@ pub fn verify_blob(args: &[String], env: &Env, out: &mut dyn Write, err: &mut dy
 }
 
 /// `gitsign sign-blob --bundle OUT FILE`.
-pub fn sign_blob(args: &[String], env: &Env, err: &mut dyn Write) -> i32 {
+pub fn sign_blob(a: SignBlobArgs, env: &Env, err: &mut dyn Write) -> i32 {
     let result = (|| -> Result<String, String> {
-        let a = parse(args)?;
-        let [file] = a.positional.as_slice() else { return Err("give exactly one FILE".into()) };
-        let out_path = a.bundle.as_ref().ok_or("--bundle OUT is required")?;
+        let (file, out_path) = (&a.file, &a.bundle);
         let bytes = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
         let config = config(env, a.trusted_root.as_ref(), Purpose::Sign, err)?;
         let trust = crate::trust::load_trust(&config).map_err(|e| e.to_string())?;

@@ -2,6 +2,7 @@
 //! anything `git rev-list` takes) and tags from the repository, against an identity policy given
 //! on the command line or in git config.
 
+use crate::outcome::{Failure, Tally, Verdict};
 use gitsign_core::config::{Env, Purpose};
 use gitsign_core::gitobj::{split_signed, tag_name};
 use gitsign_core::online::online_evidence;
@@ -23,31 +24,19 @@ struct Options {
     revs: Vec<String>,
 }
 
-fn parse(args: &[String]) -> Result<Options, String> {
-    let mut o = Options::default();
-    crate::args::each(args, |name, value| {
-        if o.policy.take_flag(name, value)? {
-            return Ok(());
-        }
-        match name {
-            "--trusted-root" => o.trusted_root = Some(value()?.into()),
-            "--output" => {
-                o.json = match value()?.as_str() {
-                    "json" => true,
-                    "human" | "text" => false,
-                    other => return Err(format!("--output {other:?}: use json or human")),
-                }
-            }
-            "--offline" => o.offline = true,
-            "--allow-unsigned" => o.allow_unsigned = true,
-            "--insecure-ignore-tlog" => o.ignore_tlog = true,
-            "--insecure-ignore-sct" => o.ignore_sct = true,
-            flag if flag.starts_with("--") && flag != "--all" => return Err(format!("unknown option {flag}")),
-            rev => o.revs.push(rev.to_string()),
-        }
-        Ok(())
-    })?;
-    Ok(o)
+/// The options of `gitsign verify` (`revs`) or `gitsign verify-tag` (`revs`: the tags), as
+/// [`crate::cli`] parsed them.
+fn options(check: crate::cli::CheckFlags, revs: Vec<String>) -> Options {
+    Options {
+        offline: check.offline,
+        json: check.output == crate::cli::Output::Json,
+        allow_unsigned: check.allow_unsigned,
+        ignore_tlog: check.insecure_ignore_tlog,
+        ignore_sct: check.policy.insecure_ignore_sct,
+        policy: check.policy.policy(),
+        trusted_root: check.policy.trusted_root,
+        revs,
+    }
 }
 
 fn git(args: &[&str]) -> Result<Vec<u8>, String> {
@@ -122,6 +111,10 @@ impl Batch {
         }
         let mut parts = header.split_whitespace();
         let (sha, kind, size) = (parts.next().unwrap_or(""), parts.next().unwrap_or("missing"), parts.next());
+        if kind == "missing" && size.is_none() {
+            // `<name> missing`: this object cannot be read; the others still can.
+            return Ok(Some((sha.to_string(), kind.to_string(), Vec::new())));
+        }
         let size: usize =
             size.and_then(|s| s.parse().ok()).ok_or_else(|| format!("git cat-file: {}", header.trim()))?;
         if size > MAX_OBJECT {
@@ -136,7 +129,7 @@ impl Batch {
     }
 
     /// Whether rev-list succeeded (a bad revision shows only here).
-    fn finish(mut self) -> Result<(), String> {
+    fn finish(mut self) -> Result<(), Abort> {
         if let Some(mut r) = self.rev_list.take() {
             let status = r.wait().map_err(|e| e.to_string())?;
             if !status.success() {
@@ -144,7 +137,7 @@ impl Batch {
                 if let Some(mut e) = r.stderr.take() {
                     let _ = std::io::Read::read_to_string(&mut e, &mut msg);
                 }
-                return Err(format!("git rev-list: {}", msg.trim()));
+                return Err(Abort::rev_list(msg.trim()));
             }
         }
         Ok(())
@@ -181,7 +174,48 @@ struct Online<'a> {
 enum Outcome {
     Good(verify::Verified),
     Unsigned,
-    Bad(String),
+    Failed(Failure),
+}
+
+impl Outcome {
+    fn verdict(&self) -> Verdict {
+        match self {
+            Outcome::Good(_) => Verdict::Good,
+            Outcome::Unsigned => Verdict::Unsigned,
+            Outcome::Failed(f) => f.verdict(),
+        }
+    }
+}
+
+/// Why a run stopped before giving every verdict: exit 2 (usage, configuration) or 3 (the
+/// repository could not be read).
+#[derive(Debug)]
+enum Abort {
+    Usage(String),
+    Unchecked(String),
+}
+
+impl Abort {
+    /// A failed `git rev-list`: a revision that names nothing is a usage error; an object that
+    /// cannot be read is not.
+    fn rev_list(stderr: &str) -> Abort {
+        let msg = format!("git rev-list: {stderr}");
+        let unreadable = ["bad object", "missing", "unable to read", "could not read", "corrupt"];
+        let lower = stderr.to_ascii_lowercase();
+        if unreadable.iter().any(|u| lower.contains(u)) { Abort::Unchecked(msg) } else { Abort::Usage(msg) }
+    }
+}
+
+impl From<String> for Abort {
+    fn from(e: String) -> Abort {
+        Abort::Usage(e)
+    }
+}
+
+impl From<&str> for Abort {
+    fn from(e: &str) -> Abort {
+        Abort::Usage(e.to_string())
+    }
 }
 
 /// Checks that a signed tag object is the tag `asked` for: a signature over `v1.0` says nothing
@@ -209,40 +243,45 @@ fn check_object(
     asked_tag: Option<&str>,
     sha256: bool,
 ) -> Outcome {
+    if kind == "missing" {
+        return Outcome::Failed(Failure::Unchecked(
+            "the object is missing from the repository (or cannot be read): its signature cannot be checked".into(),
+        ));
+    }
     if let Some(asked) = asked_tag
         && kind != "tag"
     {
-        return Outcome::Bad(format!(
+        return Outcome::Failed(Failure::Bad(format!(
             "{:?} points at a {kind}, not at a tag object: nothing signed names the tag",
             format!("refs/tags/{asked}")
-        ));
+        )));
     }
     let (payload, sig) = match split_signed(raw, kind, sha256) {
         Ok(Some(parts)) => parts,
         Ok(None) => return Outcome::Unsigned,
-        Err(e) => return Outcome::Bad(e),
+        Err(e) => return Outcome::Failed(Failure::Malformed(e)),
     };
     let result = (|| {
         if let Some(asked) = asked_tag {
-            check_tag_name(&payload, asked)?;
+            check_tag_name(&payload, asked).map_err(Failure::Bad)?;
         }
-        let der = signature::dearmor(&sig).map_err(|e| e.to_string())?;
-        let parsed = signature::parse(&der).map_err(|e| e.to_string())?;
+        let der = signature::dearmor(&sig).map_err(|e| Failure::Malformed(e.to_string()))?;
+        let parsed = signature::parse(&der).map_err(|e| Failure::Malformed(e.to_string()))?;
         let evidence = match (&parsed.tlog_entry, online) {
             _ if ignore_tlog => verify::LogEvidence::Ignored,
             (Some(_), _) => verify::LogEvidence::Embedded,
             (None, None) => {
-                return Err(
-                    "the log entry is not embedded (Rekor online mode) and --offline forbids looking it up".into()
-                );
+                return Err(Failure::Bad(
+                    "the log entry is not embedded (Rekor online mode) and --offline forbids looking it up".into(),
+                ));
             }
             (None, Some(o)) => online_evidence(&o.http, o.rekor, &payload, &String::from_utf8_lossy(&sig), &parsed)?,
         };
-        verify::verify_with(trust, &payload, &parsed, policy, &evidence).map_err(|e| e.to_string())
+        verify::verify_with(trust, &payload, &parsed, policy, &evidence).map_err(|e| Failure::Bad(e.to_string()))
     })();
     match result {
         Ok(v) => Outcome::Good(v),
-        Err(e) => Outcome::Bad(e),
+        Err(e) => Outcome::Failed(e),
     }
 }
 
@@ -254,19 +293,23 @@ fn json_line(sha: &str, outcome: &Outcome) -> String {
             "integrated_time": (v.log_index >= 0).then(|| v.integrated_time.unix_timestamp()),
         }),
         Outcome::Unsigned => serde_json::json!({"sha": sha, "verdict": "unsigned", "reason": "not signed"}),
-        Outcome::Bad(e) => serde_json::json!({"sha": sha, "verdict": "bad", "reason": e}),
+        Outcome::Failed(e) => serde_json::json!({"sha": sha, "verdict": e.verdict().as_str(), "reason": e.to_string()}),
     };
     v.to_string()
 }
 
-/// How often the progress line is redrawn.
-const CHUNK: usize = 1024;
-
 /// `gitsign verify [OPTIONS] [REV|RANGE...]` and `gitsign verify-tag [OPTIONS] TAG...`.
-pub fn run(tags: bool, args: &[String], env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let result = (|| -> Result<i32, String> {
+pub fn run(
+    tags: bool,
+    check: crate::cli::CheckFlags,
+    revs: Vec<String>,
+    env: &Env,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let result = (|| -> Result<i32, Abort> {
         let started = std::time::Instant::now();
-        let o = parse(args)?;
+        let o = options(check, revs);
         let mut config = crate::load_config(env, Purpose::Verify, err).map_err(|e| e.to_string())?;
         if let Some(root) = &o.trusted_root {
             config.trusted_root = Some(root.clone());
@@ -307,11 +350,13 @@ pub fn run(tags: bool, args: &[String], env: &Env, out: &mut dyn Write, err: &mu
             let shas = tag_names
                 .iter()
                 .map(|t| {
-                    Ok(String::from_utf8_lossy(&git(&["rev-parse", "--verify", &format!("refs/tags/{t}")])?)
-                        .trim()
-                        .to_string())
+                    Ok::<_, Abort>(
+                        String::from_utf8_lossy(&git(&["rev-parse", "--verify", &format!("refs/tags/{t}")])?)
+                            .trim()
+                            .to_string(),
+                    )
                 })
-                .collect::<Result<Vec<_>, String>>()?;
+                .collect::<Result<Vec<_>, Abort>>()?;
             Batch::from_list(shas)?
         } else {
             let revs: Vec<&str> =
@@ -324,9 +369,11 @@ pub fn run(tags: bool, args: &[String], env: &Env, out: &mut dyn Write, err: &mu
             a.extend(revs);
             Batch::from_rev_list(&a)?
         };
-        let progress = !o.json && std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let mut progress = crate::output::Progress::new(!o.json && crate::output::Progress::stderr_is_terminal(env));
+        let colour = !o.json && crate::output::colour_stdout(env);
+        let kinds = if tags { "tags" } else { "commits" };
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let (mut good, mut unsigned, mut failures, mut total) = (0usize, 0usize, Vec::new(), 0usize);
+        let (mut tally, mut failures) = (Tally::default(), Vec::new());
         let mut short_listing = Vec::new();
         // A reader thread feeds objects from git cat-file to one verifier per core; results are
         // put back in order here. The channels are bounded, so memory stays flat on any range.
@@ -334,9 +381,9 @@ pub fn run(tags: bool, args: &[String], env: &Env, out: &mut dyn Write, err: &mu
         let job_rx = std::sync::Mutex::new(job_rx);
         let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<(usize, String, Outcome)>(256);
         let read_error = std::thread::scope(|scope| {
-            let reader = scope.spawn(move || -> Result<(), String> {
+            let reader = scope.spawn(move || -> Result<(), Abort> {
                 let mut i = 0;
-                while let Some((sha, kind, raw)) = batch.next()? {
+                while let Some((sha, kind, raw)) = batch.next().map_err(Abort::Unchecked)? {
                     if job_tx.send((i, sha, kind, raw)).is_err() {
                         break;
                     }
@@ -373,74 +420,78 @@ pub fn run(tags: bool, args: &[String], env: &Env, out: &mut dyn Write, err: &mu
                 while let Some((sha, outcome)) = pending.remove(&next) {
                     let sha = &sha;
                     next += 1;
-                    total += 1;
+                    tally.add(outcome.verdict());
                     if o.json {
                         let _ = writeln!(out, "{}", json_line(sha, &outcome));
                     }
                     match outcome {
                         Outcome::Good(v) => {
-                            good += 1;
                             if !o.json && short_listing.len() <= 20 {
                                 let log = if v.log_index >= 0 {
-                                    format!("log index {} at {}", v.log_index, v.integrated_time)
+                                    format!("log index {} at {}", v.log_index, crate::output::utc(v.integrated_time))
                                 } else {
                                     "log not checked".into()
                                 };
                                 short_listing.push(format!(
-                                    "{sha} good  {} ({}) {log}",
-                                    v.identity,
-                                    v.issuer.as_deref().unwrap_or("?")
+                                    "{sha} {}  {} ({}) {log}",
+                                    crate::output::verdict(Verdict::Good, colour),
+                                    crate::ui::sanitize(&v.identity),
+                                    crate::ui::sanitize(v.issuer.as_deref().unwrap_or("?"))
                                 ));
                             }
                         }
                         Outcome::Unsigned => {
-                            unsigned += 1;
                             if !o.allow_unsigned {
-                                failures.push((sha.clone(), "not signed".to_string()));
+                                failures.push((sha.clone(), Verdict::Unsigned, "not signed".to_string()));
                             }
                         }
-                        Outcome::Bad(e) => failures.push((sha.clone(), e)),
+                        Outcome::Failed(e) => failures.push((sha.clone(), e.verdict(), e.to_string())),
                     }
-                    if progress && next.is_multiple_of(CHUNK) {
-                        let _ = write!(err, "\rgitsign: verified {next} so far");
-                    }
+                    progress.set(next as u64, kinds);
                 }
             }
-            reader.join().unwrap_or_else(|_| Err("the object reader failed".into())).err()
+            reader.join().unwrap_or_else(|_| Err(Abort::Unchecked("the object reader failed".into()))).err()
         });
         if let Some(e) = read_error {
             return Err(e);
         }
         // A short range lists every commit; a long one only its failures.
+        let total = tally.total();
         if !o.json && total <= 20 {
             for line in &short_listing {
                 let _ = writeln!(out, "{line}");
             }
         }
-        if progress && total >= CHUNK {
-            let _ = writeln!(err);
-        }
+        progress.finish();
         let kind = if tags { "tag" } else { "commit" };
         if !o.json && !failures.is_empty() {
             let _ = writeln!(out, "{:<40}  reason", kind);
-            for (sha, why) in &failures {
+            for (sha, verdict, why) in &failures {
+                let why = crate::output::paint(*verdict, &crate::ui::sanitize(why), colour);
                 let _ = writeln!(out, "{sha}  {why}");
             }
         }
         let _ = writeln!(
             err,
-            "gitsign: {good} of {total} {kind}s verified ({} failed, {unsigned} unsigned{}) in {:.2}s",
-            failures.len() - if o.allow_unsigned { 0 } else { unsigned },
+            "gitsign: {} of {total} {kind}s verified ({} failed, {} unsigned{}) in {:.2}s: {}",
+            tally.good,
+            tally.bad + tally.error,
+            tally.unsigned,
             if o.allow_unsigned { ", allowed" } else { "" },
-            started.elapsed().as_secs_f64()
+            started.elapsed().as_secs_f64(),
+            tally.counts()
         );
-        Ok(if failures.is_empty() && total > 0 { 0 } else { 1 })
+        Ok(tally.exit_code(o.allow_unsigned))
     })();
     match result {
         Ok(code) => code,
-        Err(e) => {
+        Err(Abort::Usage(e)) => {
             let _ = writeln!(err, "gitsign: {e}");
-            2
+            crate::outcome::EXIT_USAGE
+        }
+        Err(Abort::Unchecked(e)) => {
+            let _ = writeln!(err, "gitsign: cannot read the objects to check: {e}");
+            crate::outcome::EXIT_UNCHECKED
         }
     }
 }

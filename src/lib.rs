@@ -11,15 +11,17 @@
 //! `verify-blob`).
 #![forbid(unsafe_code)]
 
-pub mod args;
 pub mod blob;
 pub mod cache;
+pub mod cli;
 pub mod credential;
 pub mod gitconfig;
 pub mod gpg;
 pub mod history;
 pub mod identity;
 pub mod log;
+pub mod outcome;
+pub mod output;
 pub mod trust;
 pub mod tuf;
 pub mod ui;
@@ -32,6 +34,7 @@ mod test_skip;
 use gitsign_core::config::{self, Config, Env};
 use gitsign_core::{net, signature, verify};
 use gpg::GpgCommand;
+use outcome::Failure;
 use std::ffi::OsString;
 use std::io::{Read, Write};
 
@@ -49,77 +52,62 @@ pub struct Io<'a> {
 /// Runs gitsign with `args` (without the program name); returns the exit code.
 pub fn run(args: &[OsString], env: &Env, io: Io<'_>) -> i32 {
     log::start();
-    let first = args.first().map(|a| a.to_string_lossy().into_owned());
-    match first.as_deref() {
-        Some("version" | "--version") => return version(env, io.stdout, io.stderr),
-        Some("credentials") => {
-            return credentials(
-                args.get(1).map(|a| a.to_string_lossy().into_owned()).as_deref(),
-                env,
-                io.stdout,
-                io.stderr,
-            );
-        }
-        Some("initialize") => {
-            let rest: Vec<String> = args[1..].iter().map(|a| a.to_string_lossy().into_owned()).collect();
-            return tuf::run(&rest, env, io.stderr);
-        }
-        Some("verify-blob") => {
-            let rest: Vec<String> = args[1..].iter().map(|a| a.to_string_lossy().into_owned()).collect();
-            return blob::verify_blob(&rest, env, io.stdout, io.stderr);
-        }
-        Some("sign-blob") => {
-            let rest: Vec<String> = args[1..].iter().map(|a| a.to_string_lossy().into_owned()).collect();
-            return blob::sign_blob(&rest, env, io.stderr);
-        }
-        Some(cmd @ ("verify" | "verify-tag")) => {
-            let rest: Vec<String> = args[1..].iter().map(|a| a.to_string_lossy().into_owned()).collect();
-            return history::run(cmd == "verify-tag", &rest, env, io.stdout, io.stderr);
-        }
-        Some("help" | "--help" | "-h") => {
-            let _ = writeln!(io.stdout, "{HELP}");
-            return 0;
-        }
-        _ => {}
+    if cli::is_gpg_invocation(args) {
+        return match gpg::parse(args) {
+            Ok(Some(GpgCommand::Sign { status_fd, .. })) => run_sign(status_fd, env, io),
+            Ok(Some(GpgCommand::Verify { status_fd, signature, data })) => {
+                run_verify(status_fd, &signature, data.as_deref(), env, io)
+            }
+            Ok(None) => {
+                let _ = write!(io.stderr, "{}", cli::command().render_help());
+                2
+            }
+            Err(e) => {
+                let _ = writeln!(io.stderr, "gitsign: {e}");
+                2
+            }
+        };
     }
-    match gpg::parse(args) {
-        Ok(Some(GpgCommand::Sign { status_fd, .. })) => run_sign(status_fd, env, io),
-        Ok(Some(GpgCommand::Verify { status_fd, signature, data })) => {
-            run_verify(status_fd, &signature, data.as_deref(), env, io)
-        }
-        Ok(None) => {
-            let _ = writeln!(io.stderr, "{HELP}");
-            2
-        }
+    let parsed = match cli::parse(args) {
+        Ok(p) => p,
         Err(e) => {
-            let _ = writeln!(io.stderr, "gitsign: {e}");
-            2
+            // Help goes to stdout (exit 0); errors, with clap's suggestions, to stderr (exit 2).
+            let text = e.render().to_string();
+            let stream = if e.use_stderr() { &mut *io.stderr } else { &mut *io.stdout };
+            let _ = write!(stream, "{text}");
+            return e.exit_code();
         }
+    };
+    match parsed.command {
+        cli::Command::Version => version(env, io.stdout, io.stderr),
+        cli::Command::Credentials { action } => credentials(action, env, io.stdout, io.stderr),
+        cli::Command::Initialize(a) => tuf::run(a, env, io.stderr),
+        cli::Command::VerifyBlob(a) => blob::verify_blob_with(a, env, io.stdout, io.stderr),
+        cli::Command::SignBlob(a) => blob::sign_blob(a, env, io.stderr),
+        cli::Command::Verify(a) => {
+            let mut revs = a.revs;
+            if a.all {
+                revs.push("--all".into());
+            }
+            history::run(false, a.check, revs, env, io.stdout, io.stderr)
+        }
+        cli::Command::VerifyTag(a) => history::run(true, a.check, a.tags, env, io.stdout, io.stderr),
+        cli::Command::Completion { shell } => {
+            cli::completion(shell, io.stdout);
+            0
+        }
+        cli::Command::Man { dir } => match cli::man_pages(&dir) {
+            Ok(pages) => {
+                let _ = writeln!(io.stderr, "gitsign: wrote {} man pages into {}", pages.len(), dir.display());
+                0
+            }
+            Err(e) => {
+                let _ = writeln!(io.stderr, "gitsign: cannot write the man pages into {}: {e}", dir.display());
+                2
+            }
+        },
     }
 }
-
-const HELP: &str = "gitsign: keyless Git signing with Sigstore.
-
-Configure git to use it:
-  git config gpg.format x509
-  git config gpg.x509.program gitsign
-  git config commit.gpgsign true
-
-Commands:
-  gitsign version        print the version and the effective configuration
-  gitsign verify [--certificate-identity[-regexp] I] [--certificate-oidc-issuer[-regexp] U] [REV|RANGE...]
-                         verify commits (default HEAD) offline against the trust root
-  gitsign verify-tag [same options] TAG...
-                         (also --insecure-ignore-sct, here and on verify-blob: accept a
-                         certificate without a verifiable SCT)
-  gitsign credentials list|clear
-                         see or drop the credentials of the cache at $GITSIGN_CREDENTIAL_CACHE
-  gitsign initialize [--mirror URL] [--root FILE]
-                         refresh the trusted root through TUF (cached for verification)
-  gitsign sign-blob --bundle OUT FILE
-  gitsign verify-blob --bundle F (--certificate-identity I --certificate-oidc-issuer U | --key PEM)
-                      [--trusted-root F] FILE|sha256:HEX
-  (git runs gitsign --status-fd=N -bsau KEY to sign, --status-fd=N --verify SIG - to verify)";
 
 /// The one place settings are resolved: `gitsign.*` from git config under the environment, for
 /// `purpose` (settings of another scope are not parsed, so their errors cannot fail it). Opens the
@@ -206,19 +194,15 @@ fn run_sign(status_fd: Option<i32>, env: &Env, io: Io<'_>) -> i32 {
     }
 }
 
-fn credentials(cmd: Option<&str>, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+fn credentials(action: cli::CredentialsAction, env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     use gitsign_credential_cache::{client, protocol};
     let Some(socket) = env.get("GITSIGN_CREDENTIAL_CACHE").filter(|s| !s.is_empty()) else {
         let _ = writeln!(err, "gitsign: GITSIGN_CREDENTIAL_CACHE is not set: no credential cache is in use");
         return 1;
     };
-    let request = match cmd {
-        Some("list") => protocol::Request::List,
-        Some("clear") => protocol::Request::Clear,
-        _ => {
-            let _ = writeln!(err, "gitsign: usage: gitsign credentials list|clear");
-            return 2;
-        }
+    let request = match action {
+        cli::CredentialsAction::List => protocol::Request::List,
+        cli::CredentialsAction::Clear => protocol::Request::Clear,
     };
     match client::call(std::path::Path::new(socket), request, std::time::Duration::from_secs(5)) {
         Ok(protocol::Response::Entries { entries }) => {
@@ -286,45 +270,43 @@ fn run_verify(
         Some(p) => std::fs::read(p).map(|b| payload = b),
         None => stdin.read_to_end(&mut payload).map(|_| ()),
     };
-    let errsig = |stdout: &mut dyn Write, stderr: &mut dyn Write, why: String| {
-        let _ = gpg::write_status(
-            status_fd,
-            stdout,
-            stderr,
-            "\n[GNUPG:] NEWSIG\n[GNUPG:] ERRSIG 0000000000000000 19 8 00 0 9\n",
-        );
-        let _ = writeln!(stderr, "gitsign: cannot check the signature: {why}");
-        1
+    // Every way this ends goes through the one mapping (outcome.rs): status line, message, exit code.
+    let failed = |stdout: &mut dyn Write, stderr: &mut dyn Write, why: Failure, fingerprint: Option<&str>| {
+        let _ = gpg::write_status(status_fd, stdout, stderr, &why.status_lines(fingerprint));
+        let _ = writeln!(stderr, "gitsign: {}: {why}", why.headline());
+        why.exit_code()
     };
     if let Err(e) = read {
-        return errsig(stdout, stderr, format!("cannot read the signed data: {e}"));
+        return failed(stdout, stderr, Failure::Unchecked(format!("cannot read the signed data: {e}")), None);
     }
     let armored = match std::fs::read(sig_path) {
         Ok(b) => b,
-        Err(e) => return errsig(stdout, stderr, format!("{}: {e}", sig_path.display())),
+        Err(e) => return failed(stdout, stderr, Failure::Unchecked(format!("{}: {e}", sig_path.display())), None),
     };
     let parsed = match signature::dearmor(&armored).and_then(|der| signature::parse(&der)) {
         Ok(p) => p,
-        Err(e) => return errsig(stdout, stderr, e.to_string()),
+        Err(e) => return failed(stdout, stderr, Failure::Malformed(e.to_string()), None),
     };
     let config = match load_config(env, config::Purpose::Verify, stderr) {
         Ok(c) => c,
-        Err(e) => return errsig(stdout, stderr, e.to_string()),
+        Err(e) => return failed(stdout, stderr, Failure::Config(e.to_string()), None),
     };
     let mut trust = match trust::load_trust(&config) {
         Ok(t) => t,
-        Err(e) => return errsig(stdout, stderr, e.to_string()),
+        Err(e) => return failed(stdout, stderr, Failure::Config(e.to_string()), None),
     };
     if let Some(warning) = trust.apply_ignore_sct_flag(false) {
         let _ = writeln!(stderr, "{warning}");
     }
+    let fpr = hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &parsed.signer_cert))
+        .to_ascii_uppercase();
     let (policy, checked) = match policy(&config, &payload) {
         Ok(p) => p,
-        Err(e) => return errsig(stdout, stderr, e),
+        Err(e) => return failed(stdout, stderr, Failure::Config(e), None),
     };
     let evidence = match evidence(&config, &payload, &armored, &parsed) {
         Ok(e) => e,
-        Err(e) => return errsig(stdout, stderr, e),
+        Err(e) => return failed(stdout, stderr, e, Some(&fpr)),
     };
     match verify::verify_with(&trust, &payload, &parsed, &policy, &evidence) {
         Ok(v) => {
@@ -343,7 +325,7 @@ fn run_verify(
                 ui::sanitize(&v.identity),
                 ui::sanitize(v.issuer.as_deref().unwrap_or("unknown issuer")),
                 v.log_index,
-                v.integrated_time
+                output::utc(v.integrated_time)
             );
             if !checked {
                 let _ = writeln!(
@@ -354,21 +336,7 @@ fn run_verify(
             }
             0
         }
-        Err(e) => {
-            let fpr = hex::encode(aws_lc_rs::digest::digest(
-                &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
-                &parsed.signer_cert,
-            ))
-            .to_ascii_uppercase();
-            let _ = gpg::write_status(
-                status_fd,
-                stdout,
-                stderr,
-                &format!("\n[GNUPG:] NEWSIG\n[GNUPG:] BADSIG {fpr} gitsign\n"),
-            );
-            let _ = writeln!(stderr, "gitsign: BAD signature: {e}");
-            1
-        }
+        Err(e) => failed(stdout, stderr, Failure::Bad(e.to_string()), Some(&fpr)),
     }
 }
 
@@ -378,15 +346,21 @@ fn evidence(
     payload: &[u8],
     armored: &[u8],
     parsed: &signature::Parsed,
-) -> Result<verify::LogEvidence, String> {
+) -> Result<verify::LogEvidence, Failure> {
     if parsed.tlog_entry.is_some() {
         return Ok(verify::LogEvidence::Embedded);
     }
-    let http = net::Http::new(config.timeout).map_err(|e| e.to_string())?;
+    let http = net::Http::new(config.timeout).map_err(|e| Failure::Config(e.to_string()))?;
     let armored = String::from_utf8_lossy(armored);
-    gitsign_core::online::online_evidence(&http, &config.rekor, payload, &armored, parsed).map_err(|e| {
-        format!("the signature has no embedded log entry (Rekor online mode) and looking it up failed: {e}")
-    })
+    let why = "the signature has no embedded log entry (Rekor online mode) and looking it up failed";
+    gitsign_core::online::online_evidence(&http, &config.rekor, payload, &armored, parsed)
+        .map_err(Failure::from)
+        .map_err(|e| match e {
+            Failure::Bad(e) => Failure::Bad(format!("{why}: {e}")),
+            Failure::Malformed(e) => Failure::Malformed(format!("{why}: {e}")),
+            Failure::Unchecked(e) => Failure::Unchecked(format!("{why}: {e}")),
+            Failure::Config(e) => Failure::Config(format!("{why}: {e}")),
+        })
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! per-user cache directory it keeps its state in.
 
 use gitsign_core::net::Http;
-use gitsign_core::tuf::{DEFAULT_MIRROR, initialize};
+use gitsign_core::tuf::initialize;
 use std::path::PathBuf;
 
 /// Where `gitsign initialize` keeps the TUF metadata and the verified trusted root.
@@ -11,22 +11,9 @@ pub fn cache_dir() -> Option<PathBuf> {
 }
 
 /// `gitsign initialize [--mirror URL] [--root FILE]`.
-pub fn run(args: &[String], env: &gitsign_core::config::Env, err: &mut dyn std::io::Write) -> i32 {
+pub fn run(args: crate::cli::InitializeArgs, env: &gitsign_core::config::Env, err: &mut dyn std::io::Write) -> i32 {
     let result = (|| -> Result<PathBuf, String> {
-        let mut mirror = DEFAULT_MIRROR.to_string();
-        let mut root = None;
-        crate::args::each(args, |name, value| {
-            match name {
-                "--mirror" => mirror = value()?,
-                "--root" => root = Some(value()?),
-                other => {
-                    return Err(format!(
-                        "unknown argument {other}; usage: gitsign initialize [--mirror URL] [--root FILE]"
-                    ));
-                }
-            }
-            Ok(())
-        })?;
+        let crate::cli::InitializeArgs { mirror, root } = args;
         let cache = cache_dir().ok_or("no cache directory (is HOME set?)")?;
         let initial = match &root {
             Some(p) => Some(std::fs::read(p).map_err(|e| format!("{p}: {e}"))?),
