@@ -40,8 +40,8 @@ pub enum SignatureError {
     /// A `SIGNED MESSAGE` block with something wrong around or inside it.
     #[error("the signature is not exactly one PEM block labelled {PEM_LABEL:?}: {0}")]
     Armor(String),
-    /// A signed or unsigned attribute present with other than one value.
-    #[error("not a gitsign signature: attribute {oid} must have exactly one value")]
+    /// A signed or unsigned attribute present twice, or with other than one value.
+    #[error("not a gitsign signature: attribute {oid} must appear once, with exactly one value")]
     AttributeValues {
         /// The attribute's OID.
         oid: ObjectIdentifier,
@@ -231,11 +231,14 @@ pub struct Parsed {
     pub tlog_entry: Option<Vec<u8>>,
 }
 
+/// The one value of the attribute `oid`, if present. An attribute given twice (even byte for
+/// byte the same) or with other than one value is refused: which copy counts would be a guess.
 fn single_value(attrs: &SetOfVec<Attribute>, oid: ObjectIdentifier) -> Result<Option<&Any>, SignatureError> {
-    match attrs.iter().find(|a| a.oid == oid) {
-        None => Ok(None),
-        Some(a) if a.values.len() == 1 => Ok(a.values.get(0)),
-        Some(_) => Err(SignatureError::AttributeValues { oid }),
+    let mut found = attrs.iter().filter(|a| a.oid == oid);
+    match (found.next(), found.next()) {
+        (None, _) => Ok(None),
+        (Some(a), None) if a.values.len() == 1 => Ok(a.values.get(0)),
+        _ => Err(SignatureError::AttributeValues { oid }),
     }
 }
 

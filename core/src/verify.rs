@@ -870,6 +870,13 @@ pub fn verify_with(
             let cert_pem = pem_encode("CERTIFICATE", &parsed.signer_cert);
             let body =
                 HashedRekord::new(&sha256(&parsed.signed_attrs_der), &parsed.signature, &cert_pem).canonical_json();
+            // gitsign never writes one; a carried body must be exactly the rebuilt one, or which
+            // body the log holds would be ambiguous.
+            if !entry.canonicalized_body.is_empty() && entry.canonicalized_body != body {
+                return Err(VerifyError::LogEntry(
+                    "the embedded entry carries a logged body that is not the one rebuilt from the signature".into(),
+                ));
+            }
             verify_log_entry(trust, &entry, &body)?
         }
         LogEvidence::Online { entry, body, object_hex } => {
