@@ -422,8 +422,8 @@ pub struct Verified {
     pub identity: String,
     /// The certificate's OIDC issuer.
     pub issuer: Option<String>,
-    /// Log index of the entry.
-    pub log_index: i64,
+    /// Log index of the entry; `None` when no log entry was checked (`--insecure-ignore-tlog`).
+    pub log_index: Option<i64>,
     /// When the entry was logged.
     pub integrated_time: OffsetDateTime,
     /// Hex SHA-1 of the certificate DER (gpg's fingerprint field).
@@ -870,24 +870,27 @@ pub fn verify_with(
             let cert_pem = pem_encode("CERTIFICATE", &parsed.signer_cert);
             let body =
                 HashedRekord::new(&sha256(&parsed.signed_attrs_der), &parsed.signature, &cert_pem).canonical_json();
-            verify_log_entry(trust, &entry, &body)?
+            let (index, t) = verify_log_entry(trust, &entry, &body)?;
+            (Some(index), t)
         }
         LogEvidence::Online { entry, body, object_hex } => {
             check_online_body(body, object_hex, &key, &parsed.signer_cert)?;
-            verify_log_entry(trust, entry, body)?
+            let (index, t) = verify_log_entry(trust, entry, body)?;
+            (Some(index), t)
         }
-        LogEvidence::Ignored => (-1, leaf.not_before),
+        LogEvidence::Ignored => (None, leaf.not_before),
     };
     check_certificate(trust, &parsed.signer_cert, leaf, t, log_index, policy)
 }
 
-/// Verifies a leaf certificate (DER) for a signature made at time `t` (logged at `log_index`):
-/// validity then, chain to a Fulcio CA of the trust root, SCT, code signing, and the policy.
+/// Verifies a leaf certificate (DER) for a signature made at time `t` (logged at `log_index`, if
+/// a log entry was checked): validity then, chain to a Fulcio CA of the trust root, SCT, code
+/// signing, and the policy.
 pub fn verify_certificate(
     trust: &TrustRoot,
     der: &[u8],
     t: i64,
-    log_index: i64,
+    log_index: Option<i64>,
     policy: &Policy,
 ) -> Result<Verified, VerifyError> {
     check_certificate(trust, der, facts(der)?, t, log_index, policy)
@@ -914,7 +917,7 @@ fn check_certificate(
     der: &[u8],
     leaf: CertFacts,
     t: i64,
-    log_index: i64,
+    log_index: Option<i64>,
     policy: &Policy,
 ) -> Result<Verified, VerifyError> {
     let when = at(t)?;
@@ -1118,7 +1121,7 @@ mod tests {
     }
 
     fn check(trust: &TrustRoot, der: &[u8]) -> Result<Verified, VerifyError> {
-        verify_certificate(trust, der, now(), 1, &Policy::default())
+        verify_certificate(trust, der, now(), Some(1), &Policy::default())
     }
 
     #[test]
@@ -1239,7 +1242,7 @@ mod tests {
                 let v = v.to_string();
                 assert!(policy.take_flag(name, &mut || Ok(v.clone())).unwrap(), "{name} is a policy flag");
             }
-            verify_certificate(&trust, &der, now(), 1, &policy)
+            verify_certificate(&trust, &der, now(), Some(1), &policy)
         };
         with(&[("--certificate-identity-regexp", "ann@example[.]com")]).unwrap();
         with(&[("--certificate-identity-regexp", ".*@example[.]com")]).unwrap();
@@ -1271,7 +1274,7 @@ mod tests {
             SanType::OtherName((vec![1, 3, 6, 1, 4, 1, 57264, 1, 7], rcgen::OtherNameValue::Utf8String(v.into())))
         };
         let with = |sans: Vec<SanType>, policy: &Policy| {
-            verify_certificate(&trust, &leaf_with_sans(&pki, true, true, sans), now(), 1, policy)
+            verify_certificate(&trust, &leaf_with_sans(&pki, true, true, sans), now(), Some(1), policy)
         };
         let none = Policy::default();
         assert_eq!(with(vec![email()], &none).unwrap().identity, "ann@example.com");
@@ -1307,7 +1310,7 @@ mod tests {
         let trust = root(&pki, true, true, vec![], "time root");
         let der = leaf(&pki, true, true);
         for t in [i64::MAX / 2, i64::MIN / 2] {
-            let err = verify_certificate(&trust, &der, t, 1, &Policy::default()).unwrap_err();
+            let err = verify_certificate(&trust, &der, t, Some(1), &Policy::default()).unwrap_err();
             assert!(matches!(err, VerifyError::TimeOutOfRange(x) if x == t), "{err}");
             assert!(err.to_string().contains("is out of range") && !err.to_string().contains("1970-01-01"), "{err}");
         }
@@ -1468,10 +1471,16 @@ mod tests {
         let v = s.verify_with_entry(&s.entry).unwrap();
         assert_eq!(v.identity, "ann@example.com");
         assert_eq!(v.issuer.as_deref(), Some("https://issuer.example"));
-        assert_eq!(v.log_index, LOG_INDEX);
+        assert_eq!(v.log_index, Some(LOG_INDEX));
         assert_eq!(v.integrated_time.unix_timestamp(), s.entry.integrated_time);
         let sha1 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &s.cert);
         assert_eq!(v.fingerprint, hex::encode_upper(sha1));
+        // With the log ignored there is no index (not -1), and the time is the certificate's start.
+        let parsed = s.with_entry(&s.entry);
+        let v = verify_with(&s.trust(), &s.payload, &parsed, &Policy::default(), &LogEvidence::Ignored).unwrap();
+        assert_eq!(v.log_index, None);
+        let not_before = X509Certificate::from_der(&s.cert).unwrap().1.validity().not_before.timestamp();
+        assert_eq!(v.integrated_time.unix_timestamp(), not_before);
         // The body the verifier rebuilds is the one logged: its leaf is what the proof proves.
         let (root, proof) = tree(&s.body);
         merkle::verify_inclusion(1, 3, &merkle::leaf_hash(&s.body), &proof, &root).unwrap();
@@ -1796,7 +1805,7 @@ mod tests {
             verify_with(&s.trust(), &s.payload, &parsed, &Policy::default(), &evidence)
         };
         let good = run(body_of(&digest, &good_sig, &cert_pem)).unwrap();
-        assert_eq!(good.log_index, LOG_INDEX);
+        assert_eq!(good.log_index, Some(LOG_INDEX));
         let online = |m: &str, want: &str| m.starts_with("online entry: ") && m.contains(want);
         let other_digest = sha256(b"another object");
         let other_cert = leaf(&s.pki, true, true);
@@ -1849,10 +1858,10 @@ mod tests {
         let (nb, na) = (parsed.validity().not_before.timestamp(), parsed.validity().not_after.timestamp());
         // Validity at the log's time: the edges are inside, a second outside is not.
         for t in [nb, na] {
-            verify_certificate(&root(&pki, true, true, vec![], "edges"), &der, t, 1, &Policy::default()).unwrap();
+            verify_certificate(&root(&pki, true, true, vec![], "edges"), &der, t, Some(1), &Policy::default()).unwrap();
         }
         for t in [nb - 1, na + 1] {
-            let err = verify_certificate(&trust, &der, t, 1, &Policy::default()).unwrap_err();
+            let err = verify_certificate(&trust, &der, t, Some(1), &Policy::default()).unwrap_err();
             assert!(
                 matches!(err, VerifyError::CertificateExpired { at, not_before, not_after }
                     if at.unix_timestamp() == t && not_before.unix_timestamp() == nb && not_after.unix_timestamp() == na),
@@ -1928,11 +1937,11 @@ mod tests {
         check(&trust, &der).unwrap();
         // Within the leaf's validity (10 minutes) but after the CA's window (2 minutes).
         let later = now() + 300;
-        let err = verify_certificate(&trust, &der, later, 1, &Policy::default()).unwrap_err();
+        let err = verify_certificate(&trust, &der, later, Some(1), &Policy::default()).unwrap_err();
         assert!(matches!(err, VerifyError::UntrustedChain { .. }), "{err:?}");
         // A fresh trust root (no cache) says the same.
         let fresh = TrustRoot::from_json(&serde_json::to_vec(&json).unwrap(), "short CA").unwrap();
-        let err = verify_certificate(&fresh, &der, later, 1, &Policy::default()).unwrap_err();
+        let err = verify_certificate(&fresh, &der, later, Some(1), &Policy::default()).unwrap_err();
         assert!(matches!(err, VerifyError::UntrustedChain { .. }), "{err:?}");
     }
 
@@ -1951,7 +1960,7 @@ mod tests {
             Policy { identity: re("(bob|ann)@example[.]com"), issuer: None },
         ];
         for p in &ok {
-            verify_certificate(&trust, &der, now(), 1, p).unwrap();
+            verify_certificate(&trust, &der, now(), Some(1), p).unwrap();
         }
         let identity_cases = [
             (exact("bob@example.com"), "\"bob@example.com\""),
@@ -1960,7 +1969,7 @@ mod tests {
             (re("ann@example"), "a match of /^(?:ann@example)$/"),
         ];
         for (identity, want) in identity_cases {
-            let err = verify_certificate(&trust, &der, now(), 1, &Policy { identity, issuer: None }).unwrap_err();
+            let err = verify_certificate(&trust, &der, now(), Some(1), &Policy { identity, issuer: None }).unwrap_err();
             assert!(
                 matches!(&err, VerifyError::Identity { expected, found } if expected == want && *found == ["ann@example.com"]),
                 "{want}: {err:?}"
@@ -1972,7 +1981,7 @@ mod tests {
         ];
         for (issuer, want) in issuer_cases {
             let policy = Policy { identity: exact("ann@example.com"), issuer };
-            let err = verify_certificate(&trust, &der, now(), 1, &policy).unwrap_err();
+            let err = verify_certificate(&trust, &der, now(), Some(1), &policy).unwrap_err();
             assert!(
                 matches!(&err, VerifyError::Issuer { expected, found } if expected == want && found.as_deref() == Some("https://issuer.example")),
                 "{want}: {err:?}"
