@@ -12,7 +12,7 @@ use gitsign_protocol::keys::{PublicKey, pem_encode};
 use gitsign_protocol::merkle::{self, Hash};
 use gitsign_protocol::rekor::{HASHEDREKORD, HASHEDREKORD_VERSION, HashedRekord, set_payload};
 use gitsign_protocol::trust::{TimeRange, TrustedRoot};
-use gitsign_protocol::{sha256, unb64};
+use gitsign_protocol::{oid, sha256, unb64};
 use prost::Message as _;
 use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificate};
 
@@ -463,7 +463,8 @@ fn facts(der: &[u8]) -> Result<CertFacts, VerifyError> {
     let mut code_signing = false;
     let mut sct_list = None;
     for ext in cert.extensions() {
-        if ext.oid.to_id_string() == "1.3.6.1.4.1.11129.2.4.2" {
+        let ext_oid = ext.oid.to_id_string();
+        if oid::is(&ext_oid, oid::SCT_LIST) {
             sct_list = gitsign_protocol::sct::unwrap_octet_string(ext.value).map(<[u8]>::to_vec);
             continue;
         }
@@ -473,10 +474,13 @@ fn facts(der: &[u8]) -> Result<CertFacts, VerifyError> {
                     sans.push(match name {
                         GeneralName::RFC822Name(e) => Ok(e.to_string()),
                         GeneralName::URI(u) => Ok(u.to_string()),
-                        GeneralName::OtherName(oid, value) if oid.to_id_string() == FULCIO_USERNAME_SAN => {
+                        GeneralName::OtherName(name_oid, value)
+                            if oid::is(&name_oid.to_id_string(), oid::FULCIO_USERNAME_SAN) =>
+                        {
                             fulcio_username(value).ok_or_else(|| {
                                 format!(
-                                    "an OtherName SAN {FULCIO_USERNAME_SAN} (Fulcio username) that is not a UTF8String"
+                                    "an OtherName SAN {} (Fulcio username) that is not a UTF8String",
+                                    oid::dotted(oid::FULCIO_USERNAME_SAN)
                                 )
                             })
                         }
@@ -485,14 +489,14 @@ fn facts(der: &[u8]) -> Result<CertFacts, VerifyError> {
                 }
             }
             ParsedExtension::ExtendedKeyUsage(eku) => code_signing = eku.code_signing,
-            _ => match ext.oid.to_id_string().as_str() {
-                "1.3.6.1.4.1.57264.1.8" => {
-                    use der::Decode as _;
-                    oidc_issuer = der::asn1::Utf8StringRef::from_der(ext.value).ok().map(|s| s.as_str().to_string());
-                }
-                "1.3.6.1.4.1.57264.1.1" => oidc_issuer_v1 = std::str::from_utf8(ext.value).ok().map(str::to_string),
-                _ => {}
-            },
+            _ if oid::is(&ext_oid, oid::ISSUER_V2) => {
+                use der::Decode as _;
+                oidc_issuer = der::asn1::Utf8StringRef::from_der(ext.value).ok().map(|s| s.as_str().to_string());
+            }
+            _ if oid::is(&ext_oid, oid::ISSUER_V1) => {
+                oidc_issuer_v1 = std::str::from_utf8(ext.value).ok().map(str::to_string);
+            }
+            _ => {}
         }
     }
     Ok(CertFacts {
@@ -515,10 +519,7 @@ fn facts(der: &[u8]) -> Result<CertFacts, VerifyError> {
 }
 
 /// ecdsa-with-SHA256, the one signature algorithm a gitsign CMS signature may use.
-const ECDSA_WITH_SHA256: &str = "1.2.840.10045.4.3.2";
-
-/// The OtherName SAN Fulcio issues for a "username" identity (a UTF8String).
-const FULCIO_USERNAME_SAN: &str = "1.3.6.1.4.1.57264.1.7";
+const ECDSA_WITH_SHA256: &str = oid::ECDSA_WITH_SHA256;
 
 /// The UTF8String inside an OtherName value (`[0] EXPLICIT UTF8String`).
 fn fulcio_username(value: &[u8]) -> Option<String> {
@@ -965,18 +966,18 @@ fn check_certificate(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use gitsign_protocol::b64;
     use gitsign_protocol::sct::{self, der_tlv};
     use gitsign_protocol::trust::{
         CertChain, CertificateAuthority, LogId, RawCertificate, Subject, TRUSTED_ROOT_MEDIA_TYPE, TransparencyLog,
         TrustedPublicKey,
     };
-    use gitsign_protocol::{b64, oid};
     use rcgen::{
         BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
         Issuer, KeyPair, PublicKeyData, SanType, SerialNumber, SigningKey,
     };
 
-    const ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
+    const ECDSA_SHA256: &str = oid::ECDSA_WITH_SHA256;
 
     fn key() -> KeyPair {
         KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap()
