@@ -91,7 +91,7 @@ pub fn verify_blob_with(a: VerifyBlobArgs, env: &Env, out: &mut dyn Write, err: 
                 "Verified OK: signed by {} ({}), log index {}",
                 v.identity,
                 v.issuer.as_deref().unwrap_or("managed key"),
-                v.log_index
+                crate::output::log_index(v.log_index)
             );
             0
         }
@@ -125,7 +125,11 @@ pub fn sign_blob(a: SignBlobArgs, env: &Env, err: &mut dyn Write) -> i32 {
             gitsign_core::bundle::verify(&trust, &json, &digest, &gitsign_core::bundle::Signer::Certificate(&policy))
                 .map_err(|e| format!("the new bundle does not verify against {}: {e}", trust.name()))?;
         std::fs::write(out_path, &json).map_err(|e| format!("{out_path}: {e}"))?;
-        Ok(format!("signed {file} as {} (log index {}); bundle written to {out_path}", v.identity, v.log_index))
+        Ok(format!(
+            "signed {file} as {} (log index {}); bundle written to {out_path}",
+            v.identity,
+            crate::output::log_index(v.log_index)
+        ))
     })();
     match result {
         Ok(msg) => {

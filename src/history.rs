@@ -289,8 +289,8 @@ fn json_line(sha: &str, outcome: &Outcome) -> String {
     let v = match outcome {
         Outcome::Good(v) => serde_json::json!({
             "sha": sha, "verdict": "good", "signer": v.identity, "issuer": v.issuer,
-            "log_index": (v.log_index >= 0).then_some(v.log_index),
-            "integrated_time": (v.log_index >= 0).then(|| v.integrated_time.unix_timestamp()),
+            "log_index": v.log_index,
+            "integrated_time": v.log_index.map(|_| v.integrated_time.unix_timestamp()),
         }),
         Outcome::Unsigned => serde_json::json!({"sha": sha, "verdict": "unsigned", "reason": "not signed"}),
         Outcome::Failed(e) => serde_json::json!({"sha": sha, "verdict": e.verdict().as_str(), "reason": e.to_string()}),
@@ -427,10 +427,11 @@ pub fn run(
                     match outcome {
                         Outcome::Good(v) => {
                             if !o.json && short_listing.len() <= 20 {
-                                let log = if v.log_index >= 0 {
-                                    format!("log index {} at {}", v.log_index, crate::output::utc(v.integrated_time))
-                                } else {
-                                    "log not checked".into()
+                                let log = match v.log_index {
+                                    Some(index) => {
+                                        format!("log index {index} at {}", crate::output::utc(v.integrated_time))
+                                    }
+                                    None => "log not checked".into(),
                                 };
                                 short_listing.push(format!(
                                     "{sha} {}  {} ({}) {log}",
@@ -493,5 +494,28 @@ pub fn run(
             let _ = writeln!(err, "gitsign: cannot read the objects to check: {e}");
             crate::outcome::EXIT_UNCHECKED
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn json_lines_give_a_null_log_index_and_time_when_no_log_entry_was_checked() {
+        let verified = |log_index| verify::Verified {
+            identity: "ann@example.com".into(),
+            issuer: Some("https://issuer.example".into()),
+            log_index,
+            integrated_time: time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap(),
+            fingerprint: "AB".into(),
+        };
+        let line: serde_json::Value = serde_json::from_str(&json_line("abc", &Outcome::Good(verified(None)))).unwrap();
+        assert!(line["log_index"].is_null() && line["integrated_time"].is_null(), "{line}");
+        assert_eq!(line["verdict"], "good");
+        let line: serde_json::Value =
+            serde_json::from_str(&json_line("abc", &Outcome::Good(verified(Some(0))))).unwrap();
+        assert_eq!((line["log_index"].as_i64(), line["integrated_time"].as_i64()), (Some(0), Some(1_700_000_000)));
     }
 }

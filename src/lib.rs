@@ -183,7 +183,7 @@ fn run_sign(status_fd: Option<i32>, env: &Env, io: Io<'_>) -> i32 {
                 io.stderr,
                 "gitsign: signed as {} (log index {})",
                 ui::sanitize(&signed.identity),
-                signed.log_index
+                output::log_index(signed.log_index)
             );
             0
         }
@@ -319,12 +319,15 @@ fn run_verify(
                 time = v.integrated_time.unix_timestamp(),
             );
             let _ = gpg::write_status(status_fd, stdout, stderr, &status);
+            let logged = match v.log_index {
+                Some(index) => format!("logged at index {index}"),
+                None => "log not checked".into(),
+            };
             let _ = writeln!(
                 stderr,
-                "gitsign: Good signature from [{}]({}), logged at index {} on {}",
+                "gitsign: Good signature from [{}]({}), {logged} on {}",
                 ui::sanitize(&v.identity),
                 ui::sanitize(v.issuer.as_deref().unwrap_or("unknown issuer")),
-                v.log_index,
                 output::utc(v.integrated_time)
             );
             if !checked {

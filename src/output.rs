@@ -14,6 +14,11 @@ pub fn utc(t: OffsetDateTime) -> String {
     t.format(format).unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
+/// A log index as printed: the number, or `none` for a signature whose log entry was not checked.
+pub fn log_index(index: Option<i64>) -> String {
+    index.map_or_else(|| "none".into(), |i| i.to_string())
+}
+
 /// Whether colour may be written to a stream that `is_terminal` says is (or is not) a terminal:
 /// never with `NO_COLOR` set to anything non-empty (no-color.org) or `TERM=dumb`.
 pub fn colour_allowed(env: &Env, is_terminal: bool) -> bool {

@@ -334,14 +334,14 @@ pub fn verify(
             // The certificate must have been valid at every verified time.
             let mut verified = None;
             for time in &times {
-                verified = Some(crate::verify::verify_certificate(trust, der, *time, log_index, policy)?);
+                verified = Some(crate::verify::verify_certificate(trust, der, *time, Some(log_index), policy)?);
             }
             verified.ok_or_else(|| bad("no verified time"))
         }
         _ => Ok(crate::verify::Verified {
             identity: format!("key {}", hex::encode(key.key_id())),
             issuer: None,
-            log_index,
+            log_index: Some(log_index),
             integrated_time: time::OffsetDateTime::from_unix_timestamp(t).unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
             fingerprint: hex::encode(key.key_id()),
         }),

@@ -143,7 +143,7 @@ pub fn object_id(payload: &[u8], armored: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::split_signed;
+    use super::{object_id, split, split_signed, tag_name};
 
     #[test]
     fn commits_keep_other_headers_and_continuations_and_split_on_bytes() {
@@ -170,5 +170,229 @@ mod tests {
         assert!(payload.ends_with(b"-----BEGIN PGP SIGNATURE-----\nquoted\n"));
         assert_eq!(sig, b"-----BEGIN SIGNED MESSAGE-----\nsig\n");
         assert_eq!(split_signed(b"object 1\n\nno -----BEGIN SIGNED MESSAGE-----\n", "tag", false).unwrap(), None);
+    }
+
+    const SIG: &[u8] = b"-----BEGIN SIGNED MESSAGE-----\nQUJD\n-----END SIGNED MESSAGE-----\n";
+
+    /// What a split should give.
+    enum Want {
+        Unsigned,
+        Split(&'static [u8], &'static [u8]),
+        /// An error whose text holds this.
+        Refused(&'static str),
+    }
+
+    fn check_table(kind: &str, cases: &[(&str, &[u8], bool, Want)]) {
+        for (name, object, sha256, want) in cases {
+            let got = split_signed(object, kind, *sha256);
+            match want {
+                Want::Unsigned => assert_eq!(got, Ok(None), "{name}"),
+                Want::Split(payload, sig) => {
+                    let (p, s) =
+                        got.unwrap_or_else(|e| panic!("{name}: {e}")).unwrap_or_else(|| panic!("{name}: unsigned"));
+                    assert_eq!(String::from_utf8_lossy(&p), String::from_utf8_lossy(payload), "{name}: payload");
+                    assert_eq!(String::from_utf8_lossy(&s), String::from_utf8_lossy(sig), "{name}: signature");
+                    // The SHA-1 helper agrees for SHA-1 repositories.
+                    if !*sha256 {
+                        assert_eq!(split(object, kind), Some((p, s)), "{name}");
+                    }
+                }
+                Want::Refused(text) => {
+                    let err = got.unwrap_err();
+                    assert!(err.contains(text), "{name}: {err}");
+                    if !*sha256 {
+                        assert_eq!(split(object, kind), None, "{name}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn commit_splitting_table() {
+        use Want::*;
+        let cases: &[(&str, &[u8], bool, Want)] = &[
+            ("no signature", b"tree 1\nauthor A\n\nmsg\n", false, Unsigned),
+            ("no signature, no message", b"tree 1\nauthor A\n", false, Unsigned),
+            (
+                "one header, the last",
+                b"tree 1\nauthor A\ncommitter C\ngpgsig -----BEGIN SIGNED MESSAGE-----\n QUJD\n -----END SIGNED MESSAGE-----\n\nmsg\n",
+                false,
+                Split(b"tree 1\nauthor A\ncommitter C\n\nmsg\n", SIG),
+            ),
+            (
+                "one header, not the last: removed where it stands",
+                b"tree 1\ngpgsig -----BEGIN SIGNED MESSAGE-----\n QUJD\n -----END SIGNED MESSAGE-----\nauthor A\ncommitter C\n\nmsg\n",
+                false,
+                Split(b"tree 1\nauthor A\ncommitter C\n\nmsg\n", SIG),
+            ),
+            (
+                "other headers' continuation lines stay in the payload",
+                b"tree 1\nmergetag object 2\n type commit\n \n tag v1\ngpgsig -----BEGIN SIGNED MESSAGE-----\n QUJD\n -----END SIGNED MESSAGE-----\n\nmsg\n",
+                false,
+                Split(b"tree 1\nmergetag object 2\n type commit\n \n tag v1\n\nmsg\n", SIG),
+            ),
+            (
+                "an empty continuation line in the signature",
+                b"tree 1\ngpgsig a\n \n b\n\nmsg\n",
+                false,
+                Split(b"tree 1\n\nmsg\n", b"a\n\nb\n"),
+            ),
+            (
+                "a gpgsig line in the message is message",
+                b"tree 1\ngpgsig s\n\ngpgsig in the message\n continued\n",
+                false,
+                Split(b"tree 1\n\ngpgsig in the message\n continued\n", b"s\n"),
+            ),
+            (
+                "a header without a message",
+                b"tree 1\ngpgsig s\n",
+                false,
+                Split(b"tree 1\n", b"s\n"),
+            ),
+            (
+                "CRLF: the carriage returns are kept on both sides",
+                b"tree 1\r\ngpgsig -----BEGIN SIGNED MESSAGE-----\r\n QUJD\r\n -----END SIGNED MESSAGE-----\r\n\nmsg\r\n",
+                false,
+                Split(b"tree 1\r\n\nmsg\r\n", b"-----BEGIN SIGNED MESSAGE-----\r\nQUJD\r\n-----END SIGNED MESSAGE-----\r\n"),
+            ),
+            (
+                "two headers",
+                b"tree 1\ngpgsig a\n b\ngpgsig c\n\nmsg\n",
+                false,
+                Refused("carries 2 \"gpgsig\" signature headers; a signed commit has exactly one"),
+            ),
+            (
+                "SHA-256 repository, gpgsig-sha256",
+                b"tree 1\ngpgsig-sha256 -----BEGIN SIGNED MESSAGE-----\n QUJD\n -----END SIGNED MESSAGE-----\n\nmsg\n",
+                true,
+                Split(b"tree 1\n\nmsg\n", SIG),
+            ),
+            (
+                "SHA-256 repository, two gpgsig-sha256",
+                b"tree 1\ngpgsig-sha256 a\ngpgsig-sha256 b\n\nmsg\n",
+                true,
+                Refused("carries 2 \"gpgsig-sha256\" signature headers"),
+            ),
+            (
+                "SHA-256 repository, a SHA-1 header",
+                b"tree 1\ngpgsig s\n\nmsg\n",
+                true,
+                Refused("carries a \"gpgsig\" signature header; in a SHA-256 repository gitsign accepts only one \"gpgsig-sha256\""),
+            ),
+            (
+                "SHA-1 repository, a SHA-256 header",
+                b"tree 1\ngpgsig-sha256 s\n\nmsg\n",
+                false,
+                Refused("carries a \"gpgsig-sha256\" signature header; in a SHA-1 repository gitsign accepts only one \"gpgsig\""),
+            ),
+            (
+                "both headers",
+                b"tree 1\ngpgsig a\ngpgsig-sha256 b\n\nmsg\n",
+                false,
+                Refused("\"gpgsig-sha256\" signature header"),
+            ),
+            (
+                "a header that only starts like gpgsig is refused (git would keep it as a header)",
+                b"tree 1\ngpgsignature s\n\nmsg\n",
+                false,
+                Refused("carries a \"gpgsignature\" signature header"),
+            ),
+        ];
+        check_table("commit", cases);
+    }
+
+    #[test]
+    fn tag_splitting_table() {
+        use Want::*;
+        let cases: &[(&str, &[u8], bool, Want)] = &[
+            ("no signature", b"object 1\ntype commit\ntag v1\n\nmsg\n", false, Unsigned),
+            (
+                "one signature",
+                b"object 1\ntag v1\n\nmsg\n-----BEGIN SIGNED MESSAGE-----\nQUJD\n-----END SIGNED MESSAGE-----\n",
+                false,
+                Split(b"object 1\ntag v1\n\nmsg\n", SIG),
+            ),
+            (
+                "the same in a SHA-256 repository",
+                b"object 1\ntag v1\n\nmsg\n-----BEGIN SIGNED MESSAGE-----\nQUJD\n-----END SIGNED MESSAGE-----\n",
+                true,
+                Split(b"object 1\ntag v1\n\nmsg\n", SIG),
+            ),
+            (
+                "an armor line in the message: the last one starts the signature",
+                b"object 1\ntag v1\n\n-----BEGIN PGP SIGNATURE-----\nquoted\n-----BEGIN SIGNED MESSAGE-----\nQUJD\n-----END SIGNED MESSAGE-----\n",
+                false,
+                Split(b"object 1\ntag v1\n\n-----BEGIN PGP SIGNATURE-----\nquoted\n", SIG),
+            ),
+            (
+                "an armor line only in the message: git splits there too",
+                b"object 1\ntag v1\n\nmsg\n-----BEGIN SSH SIGNATURE-----\nnot really\n",
+                false,
+                Split(b"object 1\ntag v1\n\nmsg\n", b"-----BEGIN SSH SIGNATURE-----\nnot really\n"),
+            ),
+            (
+                "a marker inside a line is not a marker",
+                b"object 1\ntag v1\n\nsee -----BEGIN SIGNED MESSAGE-----\n",
+                false,
+                Unsigned,
+            ),
+            (
+                "a PGP MESSAGE marker",
+                b"object 1\n\nm\n-----BEGIN PGP MESSAGE-----\nx",
+                false,
+                Split(b"object 1\n\nm\n", b"-----BEGIN PGP MESSAGE-----\nx"),
+            ),
+            (
+                "CRLF",
+                b"object 1\r\ntag v1\r\n\r\nmsg\r\n-----BEGIN SIGNED MESSAGE-----\r\nQUJD\r\n",
+                false,
+                Split(b"object 1\r\ntag v1\r\n\r\nmsg\r\n", b"-----BEGIN SIGNED MESSAGE-----\r\nQUJD\r\n"),
+            ),
+            ("the signature at the very start", SIG, false, Split(b"", SIG)),
+        ];
+        check_table("tag", cases);
+    }
+
+    #[test]
+    fn tag_names_come_from_the_headers_only() {
+        let cases: &[(&[u8], Option<&str>)] = &[
+            (b"object 1\ntype commit\ntag v1.0\ntagger T\n\nmsg\n", Some("v1.0")),
+            (b"object 1\ntag release/2\n", Some("release/2")),
+            (b"object 1\ntype commit\n\ntag v2\n", None),
+            (b"object 1\ntagger T\n\nmsg\n", None),
+            (b"object 1\ntag \xff\n\n", None),
+            (b"object 1\ntag \n\n", Some("")),
+            (b"object 1\ntagx v1\n\n", None),
+            (b"object 1\ntag v1\ntag v2\n\n", Some("v1")),
+        ];
+        for (payload, want) in cases {
+            assert_eq!(tag_name(payload).as_deref(), *want, "{}", String::from_utf8_lossy(payload));
+        }
+    }
+
+    /// Object IDs as `git hash-object -t commit|tag` gives them for these objects (computed
+    /// with git 2.x once, independently of this code).
+    #[test]
+    fn object_ids_are_the_ones_git_gives() {
+        let armored = std::str::from_utf8(SIG).unwrap();
+        let commit_payload = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor A <a@x> 1 +0000\ncommitter A <a@x> 1 +0000\n\nmsg\n";
+        assert_eq!(object_id(commit_payload, armored).as_deref(), Some("728d2b8f03f564ac4a9a71881354a7fef9b316d4"));
+        // Without the trailing newline the header is the same.
+        assert_eq!(
+            object_id(commit_payload, armored.trim_end_matches('\n')).as_deref(),
+            Some("728d2b8f03f564ac4a9a71881354a7fef9b316d4")
+        );
+        let tag_payload =
+            b"object 4b825dc642cb6eb9a060e54bf8d69288fbee4904\ntype tree\ntag v1\ntagger A <a@x> 1 +0000\n\nmsg\n";
+        assert_eq!(object_id(tag_payload, armored).as_deref(), Some("bd3e187e44701a2aa14b7423250ce4d3b9af621b"));
+        // Round trip: the commit git would store splits back into the payload and signature.
+        let object =
+            b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor A <a@x> 1 +0000\ncommitter A <a@x> 1 +0000\n\
+                       gpgsig -----BEGIN SIGNED MESSAGE-----\n QUJD\n -----END SIGNED MESSAGE-----\n\nmsg\n";
+        assert_eq!(split_signed(object, "commit", false).unwrap(), Some((commit_payload.to_vec(), SIG.to_vec())));
+        // Neither a commit nor a tag; a commit without the blank line.
+        assert_eq!(object_id(b"blob\n", armored), None);
+        assert_eq!(object_id(b"tree 1\nauthor A\n", armored), None);
     }
 }

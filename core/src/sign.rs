@@ -91,8 +91,9 @@ pub struct Signed {
     pub time: i64,
     /// The signer's identity.
     pub identity: String,
-    /// Log index of the Rekor entry.
-    pub log_index: i64,
+    /// Log index of the Rekor entry (always there once signed: signing logs the signature and
+    /// checks the entry).
+    pub log_index: Option<i64>,
 }
 
 /// Signs `payload` with `credential`, logs it in Rekor, and verifies the result against `trust`.

@@ -11,6 +11,7 @@ use cms::signed_data::{
 };
 use der::asn1::{Any, ObjectIdentifier, OctetString, SetOfVec, UtcTime};
 use der::{Decode, Encode};
+use gitsign_protocol::oid;
 use x509_cert::Certificate;
 use x509_cert::attr::Attribute;
 use x509_cert::spki::AlgorithmIdentifierOwned;
@@ -18,15 +19,15 @@ use x509_cert::spki::AlgorithmIdentifierOwned;
 /// PEM label of a gitsign signature.
 pub const PEM_LABEL: &str = "SIGNED MESSAGE";
 
-const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
-const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
-const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
-const ID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
-const ID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
-const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
-const ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::CMS_DATA);
+const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::CMS_SIGNED_DATA);
+const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::CMS_CONTENT_TYPE);
+const ID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::CMS_MESSAGE_DIGEST);
+const ID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::CMS_SIGNING_TIME);
+const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::SHA256);
+const ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::ECDSA_WITH_SHA256);
 /// gitsign's transparency-log entry attribute.
-pub const ID_TLOG_ENTRY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.3.1");
+pub const ID_TLOG_ENTRY: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::GITSIGN_TLOG_ENTRY_DOTTED);
 
 /// Why a signature could not be made or read.
 #[derive(Debug, thiserror::Error)]
@@ -289,15 +290,15 @@ pub fn parse(der: &[u8]) -> Result<Parsed, SignatureError> {
         .find(|c| {
             c.tbs_certificate().issuer() == &isn.issuer && c.tbs_certificate().serial_number() == &isn.serial_number
         })
-        .ok_or_else(|| SignatureError::SignerCertificateMissing)?;
-    let attrs = signer.signed_attrs.as_ref().ok_or_else(|| SignatureError::NoSignedAttributes)?;
-    let content_type = single_value(attrs, ID_CONTENT_TYPE)?
-        .ok_or_else(|| SignatureError::MissingAttribute { name: "contentType" })?;
+        .ok_or(SignatureError::SignerCertificateMissing)?;
+    let attrs = signer.signed_attrs.as_ref().ok_or(SignatureError::NoSignedAttributes)?;
+    let content_type =
+        single_value(attrs, ID_CONTENT_TYPE)?.ok_or(SignatureError::MissingAttribute { name: "contentType" })?;
     if content_type.decode_as::<ObjectIdentifier>()? != ID_DATA {
         return Err(SignatureError::ContentTypeAttribute);
     }
-    let digest = single_value(attrs, ID_MESSAGE_DIGEST)?
-        .ok_or_else(|| SignatureError::MissingAttribute { name: "messageDigest" })?;
+    let digest =
+        single_value(attrs, ID_MESSAGE_DIGEST)?.ok_or(SignatureError::MissingAttribute { name: "messageDigest" })?;
     let tlog_entry = match &signer.unsigned_attrs {
         None => None,
         Some(u) => single_value(u, ID_TLOG_ENTRY)?

@@ -8,16 +8,17 @@ use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier};
 use der::asn1::{ObjectIdentifier, OctetString};
 use der::{Decode, Encode, Reader as _, Tagged as _};
+use gitsign_protocol::oid;
 use x509_cert::spki::AlgorithmIdentifierOwned;
 
-const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
-const ID_CT_TSTINFO: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
-const ID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
-const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
-const ID_SIGNING_CERTIFICATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.12");
-const ID_SIGNING_CERTIFICATE_V2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
-const ID_SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
-const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::CMS_SIGNED_DATA);
+const ID_CT_TSTINFO: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::CT_TSTINFO);
+const ID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::CMS_MESSAGE_DIGEST);
+const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::CMS_CONTENT_TYPE);
+const ID_SIGNING_CERTIFICATE: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::SIGNING_CERTIFICATE);
+const ID_SIGNING_CERTIFICATE_V2: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::SIGNING_CERTIFICATE_V2);
+const ID_SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::SHA1);
+const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::SHA256);
 
 #[derive(der::Sequence)]
 struct MessageImprint {

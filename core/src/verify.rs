@@ -12,7 +12,7 @@ use gitsign_protocol::keys::{PublicKey, pem_encode};
 use gitsign_protocol::merkle::{self, Hash};
 use gitsign_protocol::rekor::{HASHEDREKORD, HASHEDREKORD_VERSION, HashedRekord, set_payload};
 use gitsign_protocol::trust::{TimeRange, TrustedRoot};
-use gitsign_protocol::{sha256, unb64};
+use gitsign_protocol::{oid, sha256, unb64};
 use prost::Message as _;
 use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificate};
 
@@ -422,8 +422,8 @@ pub struct Verified {
     pub identity: String,
     /// The certificate's OIDC issuer.
     pub issuer: Option<String>,
-    /// Log index of the entry.
-    pub log_index: i64,
+    /// Log index of the entry; `None` when no log entry was checked (`--insecure-ignore-tlog`).
+    pub log_index: Option<i64>,
     /// When the entry was logged.
     pub integrated_time: OffsetDateTime,
     /// Hex SHA-1 of the certificate DER (gpg's fingerprint field).
@@ -463,7 +463,8 @@ fn facts(der: &[u8]) -> Result<CertFacts, VerifyError> {
     let mut code_signing = false;
     let mut sct_list = None;
     for ext in cert.extensions() {
-        if ext.oid.to_id_string() == "1.3.6.1.4.1.11129.2.4.2" {
+        let ext_oid = ext.oid.to_id_string();
+        if oid::is(&ext_oid, oid::SCT_LIST) {
             sct_list = gitsign_protocol::sct::unwrap_octet_string(ext.value).map(<[u8]>::to_vec);
             continue;
         }
@@ -473,10 +474,13 @@ fn facts(der: &[u8]) -> Result<CertFacts, VerifyError> {
                     sans.push(match name {
                         GeneralName::RFC822Name(e) => Ok(e.to_string()),
                         GeneralName::URI(u) => Ok(u.to_string()),
-                        GeneralName::OtherName(oid, value) if oid.to_id_string() == FULCIO_USERNAME_SAN => {
+                        GeneralName::OtherName(name_oid, value)
+                            if oid::is(&name_oid.to_id_string(), oid::FULCIO_USERNAME_SAN) =>
+                        {
                             fulcio_username(value).ok_or_else(|| {
                                 format!(
-                                    "an OtherName SAN {FULCIO_USERNAME_SAN} (Fulcio username) that is not a UTF8String"
+                                    "an OtherName SAN {} (Fulcio username) that is not a UTF8String",
+                                    oid::dotted(oid::FULCIO_USERNAME_SAN)
                                 )
                             })
                         }
@@ -485,14 +489,14 @@ fn facts(der: &[u8]) -> Result<CertFacts, VerifyError> {
                 }
             }
             ParsedExtension::ExtendedKeyUsage(eku) => code_signing = eku.code_signing,
-            _ => match ext.oid.to_id_string().as_str() {
-                "1.3.6.1.4.1.57264.1.8" => {
-                    use der::Decode as _;
-                    oidc_issuer = der::asn1::Utf8StringRef::from_der(ext.value).ok().map(|s| s.as_str().to_string());
-                }
-                "1.3.6.1.4.1.57264.1.1" => oidc_issuer_v1 = std::str::from_utf8(ext.value).ok().map(str::to_string),
-                _ => {}
-            },
+            _ if oid::is(&ext_oid, oid::ISSUER_V2) => {
+                use der::Decode as _;
+                oidc_issuer = der::asn1::Utf8StringRef::from_der(ext.value).ok().map(|s| s.as_str().to_string());
+            }
+            _ if oid::is(&ext_oid, oid::ISSUER_V1) => {
+                oidc_issuer_v1 = std::str::from_utf8(ext.value).ok().map(str::to_string);
+            }
+            _ => {}
         }
     }
     Ok(CertFacts {
@@ -515,10 +519,7 @@ fn facts(der: &[u8]) -> Result<CertFacts, VerifyError> {
 }
 
 /// ecdsa-with-SHA256, the one signature algorithm a gitsign CMS signature may use.
-const ECDSA_WITH_SHA256: &str = "1.2.840.10045.4.3.2";
-
-/// The OtherName SAN Fulcio issues for a "username" identity (a UTF8String).
-const FULCIO_USERNAME_SAN: &str = "1.3.6.1.4.1.57264.1.7";
+const ECDSA_WITH_SHA256: &str = oid::ECDSA_WITH_SHA256;
 
 /// The UTF8String inside an OtherName value (`[0] EXPLICIT UTF8String`).
 fn fulcio_username(value: &[u8]) -> Option<String> {
@@ -877,24 +878,27 @@ pub fn verify_with(
                     "the embedded entry carries a logged body that is not the one rebuilt from the signature".into(),
                 ));
             }
-            verify_log_entry(trust, &entry, &body)?
+            let (index, t) = verify_log_entry(trust, &entry, &body)?;
+            (Some(index), t)
         }
         LogEvidence::Online { entry, body, object_hex } => {
             check_online_body(body, object_hex, &key, &parsed.signer_cert)?;
-            verify_log_entry(trust, entry, body)?
+            let (index, t) = verify_log_entry(trust, entry, body)?;
+            (Some(index), t)
         }
-        LogEvidence::Ignored => (-1, leaf.not_before),
+        LogEvidence::Ignored => (None, leaf.not_before),
     };
     check_certificate(trust, &parsed.signer_cert, leaf, t, log_index, policy)
 }
 
-/// Verifies a leaf certificate (DER) for a signature made at time `t` (logged at `log_index`):
-/// validity then, chain to a Fulcio CA of the trust root, SCT, code signing, and the policy.
+/// Verifies a leaf certificate (DER) for a signature made at time `t` (logged at `log_index`, if
+/// a log entry was checked): validity then, chain to a Fulcio CA of the trust root, SCT, code
+/// signing, and the policy.
 pub fn verify_certificate(
     trust: &TrustRoot,
     der: &[u8],
     t: i64,
-    log_index: i64,
+    log_index: Option<i64>,
     policy: &Policy,
 ) -> Result<Verified, VerifyError> {
     check_certificate(trust, der, facts(der)?, t, log_index, policy)
@@ -921,7 +925,7 @@ fn check_certificate(
     der: &[u8],
     leaf: CertFacts,
     t: i64,
-    log_index: i64,
+    log_index: Option<i64>,
     policy: &Policy,
 ) -> Result<Verified, VerifyError> {
     let when = at(t)?;
@@ -969,18 +973,18 @@ fn check_certificate(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use gitsign_protocol::b64;
     use gitsign_protocol::sct::{self, der_tlv};
     use gitsign_protocol::trust::{
         CertChain, CertificateAuthority, LogId, RawCertificate, Subject, TRUSTED_ROOT_MEDIA_TYPE, TransparencyLog,
         TrustedPublicKey,
     };
-    use gitsign_protocol::{b64, oid};
     use rcgen::{
         BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
         Issuer, KeyPair, PublicKeyData, SanType, SerialNumber, SigningKey,
     };
 
-    const ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
+    const ECDSA_SHA256: &str = oid::ECDSA_WITH_SHA256;
 
     fn key() -> KeyPair {
         KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap()
@@ -1032,6 +1036,21 @@ mod tests {
 
     /// [`leaf`] with the given SANs.
     fn leaf_with_sans(pki: &Pki, code_signing: bool, with_sct: bool, sans: Vec<SanType>) -> Vec<u8> {
+        let sct = if with_sct { SctKind::Good } else { SctKind::Absent };
+        leaf_and_key(pki, code_signing, sct, sans).0
+    }
+
+    /// Which SCT a test leaf embeds.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum SctKind {
+        Absent,
+        Good,
+        /// From the CT log, but its signature is over other data.
+        BadSignature,
+    }
+
+    /// A leaf in the Fulcio profile with its key.
+    fn leaf_and_key(pki: &Pki, code_signing: bool, sct_kind: SctKind, sans: Vec<SanType>) -> (Vec<u8>, KeyPair) {
         let leaf_key = key();
         let mut p = CertificateParams::default();
         p.distinguished_name = DistinguishedName::new();
@@ -1043,11 +1062,14 @@ mod tests {
             vec![if code_signing { ExtendedKeyUsagePurpose::CodeSigning } else { ExtendedKeyUsagePurpose::ServerAuth }];
         p.custom_extensions =
             vec![CustomExtension::from_oid_content(oid::ISSUER_V2, der_tlv(0x0c, b"https://issuer.example"))];
-        if with_sct {
+        if sct_kind != SctKind::Absent {
             let pre = p.signed_by(&leaf_key, &pki.int_issuer).unwrap();
             let (_, parsed) = X509Certificate::from_der(pre.der()).unwrap();
             let ts = (OffsetDateTime::now_utc().unix_timestamp() as u64) * 1000;
-            let signed = sct::precert_signed_data(ts, &pki.int_key_hash, parsed.tbs_certificate.as_ref(), &[]);
+            let mut signed = sct::precert_signed_data(ts, &pki.int_key_hash, parsed.tbs_certificate.as_ref(), &[]);
+            if sct_kind == SctKind::BadSignature {
+                signed.push(0);
+            }
             let list = sct::encode_list(&[sct::Sct {
                 log_id: sha256(&pki.ct_key.subject_public_key_info()),
                 timestamp_ms: ts,
@@ -1058,7 +1080,8 @@ mod tests {
             }]);
             p.custom_extensions.push(CustomExtension::from_oid_content(oid::SCT_LIST, der_tlv(0x04, &list)));
         }
-        p.signed_by(&leaf_key, &pki.int_issuer).unwrap().der().to_vec()
+        let der = p.signed_by(&leaf_key, &pki.int_issuer).unwrap().der().to_vec();
+        (der, leaf_key)
     }
 
     fn since_an_hour() -> TimeRange {
@@ -1106,7 +1129,7 @@ mod tests {
     }
 
     fn check(trust: &TrustRoot, der: &[u8]) -> Result<Verified, VerifyError> {
-        verify_certificate(trust, der, now(), 1, &Policy::default())
+        verify_certificate(trust, der, now(), Some(1), &Policy::default())
     }
 
     #[test]
@@ -1227,7 +1250,7 @@ mod tests {
                 let v = v.to_string();
                 assert!(policy.take_flag(name, &mut || Ok(v.clone())).unwrap(), "{name} is a policy flag");
             }
-            verify_certificate(&trust, &der, now(), 1, &policy)
+            verify_certificate(&trust, &der, now(), Some(1), &policy)
         };
         with(&[("--certificate-identity-regexp", "ann@example[.]com")]).unwrap();
         with(&[("--certificate-identity-regexp", ".*@example[.]com")]).unwrap();
@@ -1259,7 +1282,7 @@ mod tests {
             SanType::OtherName((vec![1, 3, 6, 1, 4, 1, 57264, 1, 7], rcgen::OtherNameValue::Utf8String(v.into())))
         };
         let with = |sans: Vec<SanType>, policy: &Policy| {
-            verify_certificate(&trust, &leaf_with_sans(&pki, true, true, sans), now(), 1, policy)
+            verify_certificate(&trust, &leaf_with_sans(&pki, true, true, sans), now(), Some(1), policy)
         };
         let none = Policy::default();
         assert_eq!(with(vec![email()], &none).unwrap().identity, "ann@example.com");
@@ -1295,7 +1318,7 @@ mod tests {
         let trust = root(&pki, true, true, vec![], "time root");
         let der = leaf(&pki, true, true);
         for t in [i64::MAX / 2, i64::MIN / 2] {
-            let err = verify_certificate(&trust, &der, t, 1, &Policy::default()).unwrap_err();
+            let err = verify_certificate(&trust, &der, t, Some(1), &Policy::default()).unwrap_err();
             assert!(matches!(err, VerifyError::TimeOutOfRange(x) if x == t), "{err}");
             assert!(err.to_string().contains("is out of range") && !err.to_string().contains("1970-01-01"), "{err}");
         }
@@ -1329,5 +1352,648 @@ mod tests {
         let err = check(&signed(&rcgen::PKCS_ED25519)).unwrap_err();
         assert!(matches!(err, VerifyError::SignatureAlgorithm(_)), "{err}");
         assert!(err.to_string().contains("ecdsa-with-SHA256, but the certificate's key cannot make it"), "{err}");
+    }
+
+    // ---- The whole path: a signature with its embedded log entry, each check broken in turn ----
+
+    /// The checkpoint signer name of `log()`'s URL (https://log.example).
+    const LOG_NAME: &str = "log.example";
+    /// The entry's global index (differs from the index in the proof's shard, as on public Rekor).
+    const LOG_INDEX: i64 = 5;
+
+    /// A signature as gitsign makes it in offline mode, with what a test needs to rebuild any part.
+    struct Signed {
+        pki: Pki,
+        log_key: KeyPair,
+        payload: Vec<u8>,
+        cert: Vec<u8>,
+        leaf_key: KeyPair,
+        attrs: der::asn1::SetOfVec<x509_cert::attr::Attribute>,
+        attrs_der: Vec<u8>,
+        signature: Vec<u8>,
+        /// The logged hashedrekord body, rebuilt the way the verifier rebuilds it.
+        body: Vec<u8>,
+        entry: TransparencyLogEntry,
+    }
+
+    fn log_id(key: &KeyPair) -> [u8; 32] {
+        sha256(&key.subject_public_key_info())
+    }
+
+    /// The signed entry timestamp Rekor gives `body` logged at `t`, index `index`.
+    fn set(log_key: &KeyPair, body: &[u8], t: i64, index: i64) -> Vec<u8> {
+        let payload = set_payload(&b64(body), t, &hex::encode(log_id(log_key)), index as u64);
+        log_key.sign(&payload).unwrap()
+    }
+
+    /// A checkpoint note with origin `origin`, signed by `key` under `name` with key hint `hint`.
+    fn checkpoint_text(key: &KeyPair, origin: &str, name: &str, hint: [u8; 4], size: u64, root: Hash) -> String {
+        let cp = checkpoint::Checkpoint { origin: origin.into(), size, root, extra: vec![] };
+        let signature = key.sign(cp.to_note().as_bytes()).unwrap();
+        SignedCheckpoint {
+            checkpoint: cp,
+            signatures: vec![checkpoint::NoteSignature { name: name.into(), key_hint: hint, signature }],
+        }
+        .to_text()
+    }
+
+    fn hint(key: &KeyPair) -> [u8; 4] {
+        let id = log_id(key);
+        [id[0], id[1], id[2], id[3]]
+    }
+
+    /// The three leaves of the test tree; `body` is at index 1. Returns (root, proof of index 1).
+    fn tree(body: &[u8]) -> (Hash, Vec<Hash>) {
+        let (h0, h1, h2) = (merkle::leaf_hash(b"entry 0"), merkle::leaf_hash(body), merkle::leaf_hash(b"entry 2"));
+        (merkle::node_hash(&merkle::node_hash(&h0, &h1), &h2), vec![h0, h2])
+    }
+
+    /// A log entry for `body` logged at `t`: signed entry timestamp, inclusion proof in a tree of
+    /// three, signed checkpoint.
+    fn entry_for(log_key: &KeyPair, body: &[u8], t: i64) -> TransparencyLogEntry {
+        use crate::tlog::{Checkpoint, InclusionPromise, InclusionProof, KindVersion, LogId};
+        let (root, proof) = tree(body);
+        TransparencyLogEntry {
+            log_index: LOG_INDEX,
+            log_id: Some(LogId { key_id: log_id(log_key).to_vec() }),
+            kind_version: Some(KindVersion { kind: HASHEDREKORD.into(), version: HASHEDREKORD_VERSION.into() }),
+            integrated_time: t,
+            inclusion_promise: Some(InclusionPromise { signed_entry_timestamp: set(log_key, body, t, LOG_INDEX) }),
+            inclusion_proof: Some(InclusionProof {
+                log_index: 1,
+                root_hash: root.to_vec(),
+                tree_size: 3,
+                hashes: proof.iter().map(|h| h.to_vec()).collect(),
+                checkpoint: Some(Checkpoint {
+                    envelope: checkpoint_text(log_key, &format!("{LOG_NAME} - 42"), LOG_NAME, hint(log_key), 3, root),
+                }),
+            }),
+            canonicalized_body: vec![],
+        }
+    }
+
+    fn signed() -> Signed {
+        let pki = make_pki("signed");
+        let log_key = key();
+        let payload = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor ann\n\nsigned\n".to_vec();
+        let (cert, leaf_key) =
+            leaf_and_key(&pki, true, SctKind::Good, vec![SanType::Rfc822Name("ann@example.com".try_into().unwrap())]);
+        let time = der::asn1::UtcTime::from_unix_duration(std::time::Duration::from_secs(now() as u64)).unwrap();
+        let (attrs, attrs_der) = signature::signed_attributes(&sha256(&payload), time).unwrap();
+        let signature = leaf_key.sign(&attrs_der).unwrap();
+        let body =
+            HashedRekord::new(&sha256(&attrs_der), &signature, &pem_encode("CERTIFICATE", &cert)).canonical_json();
+        let entry = entry_for(&log_key, &body, now());
+        Signed { pki, log_key, payload, cert, leaf_key, attrs, attrs_der, signature, body, entry }
+    }
+
+    impl Signed {
+        /// The trust root: the CA, the CT log and the transparency log.
+        fn trust(&self) -> TrustRoot {
+            let json = TrustedRoot {
+                media_type: TRUSTED_ROOT_MEDIA_TYPE.into(),
+                tlogs: vec![log(&self.log_key.subject_public_key_info())],
+                certificate_authorities: vec![authority(&[&self.pki.int_der, &self.pki.root_der])],
+                ctlogs: vec![log(&self.pki.ct_key.subject_public_key_info())],
+                timestamp_authorities: vec![],
+            };
+            TrustRoot::from_json(&serde_json::to_vec(&json).unwrap(), "full root").unwrap()
+        }
+
+        /// The signature carrying `entry`.
+        fn with_entry(&self, entry: &TransparencyLogEntry) -> Parsed {
+            let der =
+                signature::assemble(&self.cert, self.attrs.clone(), &self.signature, Some(&entry.encode_to_vec()))
+                    .unwrap();
+            signature::parse(&der).unwrap()
+        }
+
+        fn verify_with_entry(&self, entry: &TransparencyLogEntry) -> Result<Verified, VerifyError> {
+            verify(&self.trust(), &self.payload, &self.with_entry(entry), &Policy::default())
+        }
+    }
+
+    #[test]
+    fn a_signature_with_a_good_log_entry_verifies() {
+        let s = signed();
+        let v = s.verify_with_entry(&s.entry).unwrap();
+        assert_eq!(v.identity, "ann@example.com");
+        assert_eq!(v.issuer.as_deref(), Some("https://issuer.example"));
+        assert_eq!(v.log_index, Some(LOG_INDEX));
+        assert_eq!(v.integrated_time.unix_timestamp(), s.entry.integrated_time);
+        let sha1 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &s.cert);
+        assert_eq!(v.fingerprint, hex::encode_upper(sha1));
+        // With the log ignored there is no index (not -1), and the time is the certificate's start.
+        let parsed = s.with_entry(&s.entry);
+        let v = verify_with(&s.trust(), &s.payload, &parsed, &Policy::default(), &LogEvidence::Ignored).unwrap();
+        assert_eq!(v.log_index, None);
+        let not_before = X509Certificate::from_der(&s.cert).unwrap().1.validity().not_before.timestamp();
+        assert_eq!(v.integrated_time.unix_timestamp(), not_before);
+        // The body the verifier rebuilds is the one logged: its leaf is what the proof proves.
+        let (root, proof) = tree(&s.body);
+        merkle::verify_inclusion(1, 3, &merkle::leaf_hash(&s.body), &proof, &root).unwrap();
+    }
+
+    #[test]
+    fn a_changed_payload_is_a_digest_mismatch_with_both_digests() {
+        let s = signed();
+        let mut payload = s.payload.clone();
+        payload.push(b'!');
+        let err = verify(&s.trust(), &payload, &s.with_entry(&s.entry), &Policy::default()).unwrap_err();
+        let (want_expected, want_found) = (hex::encode(sha256(&s.payload)), hex::encode(sha256(&payload)));
+        assert!(
+            matches!(&err, VerifyError::DigestMismatch { expected, found } if *expected == want_expected && *found == want_found),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_signature_by_another_key_is_bad() {
+        let s = signed();
+        let mut parsed = s.with_entry(&s.entry);
+        parsed.signature = key().sign(&s.attrs_der).unwrap();
+        let err = verify(&s.trust(), &s.payload, &parsed, &Policy::default()).unwrap_err();
+        assert!(matches!(err, VerifyError::BadSignature), "{err:?}");
+    }
+
+    #[test]
+    fn a_signature_without_a_log_entry_is_refused_in_offline_mode() {
+        let s = signed();
+        let mut parsed = s.with_entry(&s.entry);
+        parsed.tlog_entry = None;
+        let err = verify(&s.trust(), &s.payload, &parsed, &Policy::default()).unwrap_err();
+        assert!(matches!(err, VerifyError::NoLogEntry), "{err:?}");
+        parsed.tlog_entry = Some(b"\xff\xff not protobuf".to_vec());
+        let err = verify(&s.trust(), &s.payload, &parsed, &Policy::default()).unwrap_err();
+        assert!(matches!(&err, VerifyError::LogEntry(m) if m.starts_with("not a TransparencyLogEntry")), "{err:?}");
+    }
+
+    #[test]
+    fn a_carried_certificate_must_be_the_signers_or_the_trust_roots() {
+        let s = signed();
+        let mut parsed = s.with_entry(&s.entry);
+        // The trust root's own intermediate: allowed.
+        parsed.certificates.push(s.pki.int_der.clone());
+        verify(&s.trust(), &s.payload, &parsed, &Policy::default()).unwrap();
+        // Another CA's: refused.
+        parsed.certificates.push(make_pki("stranger").int_der);
+        let err = verify(&s.trust(), &s.payload, &parsed, &Policy::default()).unwrap_err();
+        assert!(
+            matches!(&err, VerifyError::Certificate(m) if m.contains("neither its signer's nor the trust root's")),
+            "{err:?}"
+        );
+    }
+
+    type Mutate = fn(&Signed, &mut TransparencyLogEntry);
+    type Expect = fn(&VerifyError) -> bool;
+
+    /// Each check of the log entry, broken in turn: the variant and its evidence.
+    #[test]
+    fn each_log_entry_check_refuses_with_its_own_variant() {
+        let log_id_hex = |s: &Signed| hex::encode(log_id(&s.log_key));
+        let cases: Vec<(&str, Mutate, Expect)> = vec![
+            (
+                "no kind",
+                |_, e| e.kind_version = None,
+                |e| matches!(e, VerifyError::LogEntry(m) if m.contains("hashedrekord 0.0.1, not  ")),
+            ),
+            (
+                "another kind",
+                |_, e| e.kind_version.as_mut().unwrap().kind = "dsse".into(),
+                |e| matches!(e, VerifyError::LogEntry(m) if m.contains("must be hashedrekord 0.0.1, not dsse 0.0.1")),
+            ),
+            (
+                "another version",
+                |_, e| e.kind_version.as_mut().unwrap().version = "0.0.2".into(),
+                |e| matches!(e, VerifyError::LogEntry(m) if m.contains("not hashedrekord 0.0.2")),
+            ),
+            (
+                "no inclusion proof",
+                |_, e| e.inclusion_proof = None,
+                |e| matches!(e, VerifyError::LogEntry(m) if m == "no inclusion proof"),
+            ),
+            // Without its promise the entry has no integrated time, and a git signature has no other.
+            (
+                "no signed entry timestamp",
+                |_, e| e.inclusion_promise = None,
+                |e| matches!(e, VerifyError::LogEntry(m) if m.contains("no integrated time and there is no other verified time")),
+            ),
+            (
+                "a promise without integrated time",
+                |_, e| e.integrated_time = 0,
+                |e| matches!(e, VerifyError::LogEntry(m) if m.contains("inclusion promise but no integrated time (0)")),
+            ),
+            (
+                "a log the trust root lacks",
+                |_, e| e.log_id.as_mut().unwrap().key_id = vec![7; 32],
+                |e| matches!(e, VerifyError::UnknownLog { log_id, .. } if *log_id == "07".repeat(32)),
+            ),
+            (
+                "a log that was not valid then",
+                |s, e| {
+                    // Before the log's validity (an hour ago), re-signed so only the window is wrong.
+                    let t = now() - 7200;
+                    e.integrated_time = t;
+                    e.inclusion_promise.as_mut().unwrap().signed_entry_timestamp =
+                        set(&s.log_key, &s.body, t, LOG_INDEX);
+                },
+                |e| matches!(e, VerifyError::UnknownLog { at, .. } if at.unix_timestamp() < now() - 7000),
+            ),
+            (
+                "a SET by another key",
+                |s, e| {
+                    e.inclusion_promise.as_mut().unwrap().signed_entry_timestamp =
+                        set(&key(), &s.body, now(), LOG_INDEX);
+                },
+                |_| false,
+            ),
+            ("a SET over another integrated time", |_, e| e.integrated_time -= 1, |_| false),
+            ("a SET over another index", |_, e| e.log_index += 1, |_| false),
+            (
+                "a SET over another body",
+                |s, e| {
+                    e.inclusion_promise.as_mut().unwrap().signed_entry_timestamp =
+                        set(&s.log_key, b"{\"kind\":\"hashedrekord\"}", e.integrated_time, LOG_INDEX);
+                },
+                |_| false,
+            ),
+            (
+                "a negative log index",
+                |_, e| e.log_index = -1,
+                |e| matches!(e, VerifyError::LogEntry(m) if m == "negative log index"),
+            ),
+            (
+                "a proof with a wrong sibling",
+                |_, e| e.inclusion_proof.as_mut().unwrap().hashes[0][0] ^= 1,
+                |e| matches!(e, VerifyError::Inclusion { log_index: LOG_INDEX, .. }),
+            ),
+            (
+                "a proof for another position",
+                |_, e| e.inclusion_proof.as_mut().unwrap().log_index = 0,
+                |e| matches!(e, VerifyError::Inclusion { log_index: LOG_INDEX, .. }),
+            ),
+            (
+                "a proof hash of 31 bytes",
+                |_, e| {
+                    e.inclusion_proof.as_mut().unwrap().hashes[1].pop();
+                },
+                |e| matches!(e, VerifyError::LogEntry(m) if m == "a proof hash is not 32 bytes"),
+            ),
+            (
+                "a negative proof index",
+                |_, e| e.inclusion_proof.as_mut().unwrap().log_index = -1,
+                |e| matches!(e, VerifyError::LogEntry(m) if m == "negative index"),
+            ),
+            (
+                "a negative tree size",
+                |_, e| e.inclusion_proof.as_mut().unwrap().tree_size = -3,
+                |e| matches!(e, VerifyError::LogEntry(m) if m == "negative size"),
+            ),
+            (
+                "no checkpoint",
+                |_, e| e.inclusion_proof.as_mut().unwrap().checkpoint = None,
+                |e| matches!(e, VerifyError::Checkpoint { log_index: LOG_INDEX, detail } if detail == "missing"),
+            ),
+            (
+                "an unreadable checkpoint",
+                |_, e| e.inclusion_proof.as_mut().unwrap().checkpoint.as_mut().unwrap().envelope = "x".into(),
+                |e| matches!(e, VerifyError::Checkpoint { log_index: LOG_INDEX, detail } if detail.starts_with("malformed checkpoint")),
+            ),
+            (
+                "a checkpoint of another origin",
+                |s, e| set_checkpoint(e, &s.log_key, "other.example - 42", LOG_NAME, hint(&s.log_key)),
+                |e| matches!(e, VerifyError::Checkpoint { log_index: LOG_INDEX, detail } if detail.contains("is for log \"other.example - 42\", not \"log.example\"")),
+            ),
+            (
+                "a checkpoint signed under another name",
+                |s, e| set_checkpoint(e, &s.log_key, "log.example - 42", "other.example", hint(&s.log_key)),
+                |e| matches!(e, VerifyError::Checkpoint { log_index: LOG_INDEX, detail } if detail.contains("no checkpoint signature from log \"log.example\"") && detail.contains("other.example/")),
+            ),
+            (
+                "a checkpoint with another key hint",
+                |s, e| set_checkpoint(e, &s.log_key, "log.example - 42", LOG_NAME, [1, 2, 3, 4]),
+                |e| matches!(e, VerifyError::Checkpoint { log_index: LOG_INDEX, detail } if detail.contains("log.example/01020304")),
+            ),
+            (
+                "a checkpoint signed by another key",
+                |s, e| set_checkpoint(e, &key(), "log.example - 42", LOG_NAME, hint(&s.log_key)),
+                |e| matches!(e, VerifyError::Checkpoint { log_index: LOG_INDEX, detail } if detail.starts_with("checkpoint signature")),
+            ),
+            (
+                "a checkpoint of another size",
+                |s, e| {
+                    let root = tree(&s.body).0;
+                    e.inclusion_proof.as_mut().unwrap().checkpoint.as_mut().unwrap().envelope =
+                        checkpoint_text(&s.log_key, "log.example - 42", LOG_NAME, hint(&s.log_key), 4, root);
+                },
+                |e| matches!(e, VerifyError::Checkpoint { log_index: LOG_INDEX, detail } if detail.contains("of size 4, the proof is for") && detail.ends_with("of size 3")),
+            ),
+            (
+                "a checkpoint of another root",
+                |s, e| {
+                    e.inclusion_proof.as_mut().unwrap().checkpoint.as_mut().unwrap().envelope =
+                        checkpoint_text(&s.log_key, "log.example - 42", LOG_NAME, hint(&s.log_key), 3, [9; 32]);
+                },
+                |e| matches!(e, VerifyError::Checkpoint { detail, .. } if detail.starts_with(&format!("it signs tree {} of size 3", "09".repeat(32)))),
+            ),
+            (
+                "a logged time outside the certificate's validity",
+                |s, e| {
+                    let t = now() + 3600;
+                    e.integrated_time = t;
+                    e.inclusion_promise.as_mut().unwrap().signed_entry_timestamp =
+                        set(&s.log_key, &s.body, t, LOG_INDEX);
+                },
+                |e| matches!(e, VerifyError::CertificateExpired { at, not_after, .. } if at > not_after),
+            ),
+        ];
+        // Every case runs; the failures are listed together.
+        let mut failures = Vec::new();
+        for (name, mutate, expect) in cases {
+            let s = signed();
+            let mut entry = s.entry.clone();
+            mutate(&s, &mut entry);
+            match s.verify_with_entry(&entry) {
+                Ok(v) => failures.push(format!("{name}: accepted ({v:?})")),
+                Err(err) => {
+                    let bad_set = matches!(&err, VerifyError::BadEntryTimestamp { log_index, log_id }
+                        if *log_index == entry.log_index && *log_id == log_id_hex(&s));
+                    if !(expect(&err) || (name.starts_with("a SET") && bad_set)) {
+                        failures.push(format!("{name}: {err:?}"));
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    fn set_checkpoint(e: &mut TransparencyLogEntry, key: &KeyPair, origin: &str, name: &str, hint: [u8; 4]) {
+        let proof = e.inclusion_proof.as_mut().unwrap();
+        let root = Hash::try_from(proof.root_hash.as_slice()).unwrap();
+        proof.checkpoint.as_mut().unwrap().envelope = checkpoint_text(key, origin, name, hint, 3, root);
+    }
+
+    /// A signature whose entry was logged for another signature (another cert, another signature
+    /// value): the body the verifier rebuilds is not the one the log signed.
+    #[test]
+    fn an_entry_logged_for_another_signature_does_not_verify() {
+        let s = signed();
+        let other = signed();
+        // `other`'s entry, re-signed by `s`'s log: its SET and proof are for other's body.
+        let entry = entry_for(&s.log_key, &other.body, now());
+        let err = s.verify_with_entry(&entry).unwrap_err();
+        assert!(matches!(err, VerifyError::BadEntryTimestamp { log_index: LOG_INDEX, .. }), "{err:?}");
+        // Without the SET, the inclusion proof is what refuses it.
+        let mut entry = entry.clone();
+        entry.inclusion_promise = None;
+        entry.log_index = 1;
+        let err = verify_entry(&s.trust(), &entry, &s.body, &[now()]).unwrap_err();
+        assert!(matches!(err, VerifyError::Inclusion { log_index: 1, .. }), "{err:?}");
+        // Over the right body, the proof alone verifies (Rekor v2) and reports the proof's index,
+        // which must then be the entry's.
+        let mut good = entry_for(&s.log_key, &s.body, now());
+        good.inclusion_promise = None;
+        let err = verify_entry(&s.trust(), &good, &s.body, &[now()]).unwrap_err();
+        assert!(matches!(&err, VerifyError::LogEntry(m) if m.contains("logIndex 5 is not the index 1")), "{err:?}");
+        good.log_index = 1;
+        assert_eq!(verify_entry(&s.trust(), &good, &s.body, &[now()]).unwrap(), (1, None));
+        // Without any verified time it cannot be checked at all.
+        let err = verify_entry(&s.trust(), &good, &s.body, &[]).unwrap_err();
+        assert!(
+            matches!(&err, VerifyError::LogEntry(m) if m.contains("no integrated time and there is no other verified time")),
+            "{err:?}"
+        );
+        // Neither a SET nor a proof.
+        good.inclusion_proof = None;
+        let err = verify_entry(&s.trust(), &good, &s.body, &[now()]).unwrap_err();
+        assert!(matches!(&err, VerifyError::LogEntry(m) if m == "no inclusion proof"), "{err:?}");
+    }
+
+    #[test]
+    fn the_logged_body_must_be_of_the_kind_the_entry_claims() {
+        let s = signed();
+        let trust = s.trust();
+        let check = |body: &[u8]| verify_entry(&trust, &s.entry, body, &[]).unwrap_err();
+        let err = check(b"not json");
+        assert!(matches!(&err, VerifyError::LogEntry(m) if m.starts_with("the logged body is not JSON")), "{err:?}");
+        let err = check(br#"{"kind":"dsse","apiVersion":"0.0.1"}"#);
+        assert!(
+            matches!(&err, VerifyError::LogEntry(m) if m.contains("body's kind is \"dsse\", but the entry says \"hashedrekord\"")),
+            "{err:?}"
+        );
+        let err = check(br#"{"kind":"hashedrekord"}"#);
+        assert!(
+            matches!(&err, VerifyError::LogEntry(m) if m.contains("body's apiVersion is missing, but the entry says \"0.0.1\"")),
+            "{err:?}"
+        );
+        let mut entry = s.entry.clone();
+        entry.kind_version.as_mut().unwrap().kind = "rpm".into();
+        let err = verify_entry(&trust, &entry, &s.body, &[]).unwrap_err();
+        assert!(
+            matches!(&err, VerifyError::LogEntry(m) if m.contains("entry kind rpm 0.0.1 is not one this verifier knows")),
+            "{err:?}"
+        );
+        assert_eq!(verify_entry(&trust, &s.entry, &s.body, &[]).unwrap(), (LOG_INDEX, Some(s.entry.integrated_time)));
+    }
+
+    /// Online mode: the body Rekor returned must be a hashedrekord over the object, signed by the
+    /// certificate's key, naming the certificate.
+    #[test]
+    fn an_online_body_is_bound_to_the_object_the_key_and_the_certificate() {
+        let s = signed();
+        let object_hex = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+        let digest = sha256(object_hex.as_bytes());
+        let cert_pem = pem_encode("CERTIFICATE", &s.cert);
+        let body_of = |digest: &[u8; 32], sig: &[u8], pem: &str| HashedRekord::new(digest, sig, pem).canonical_json();
+        let good_sig = s.leaf_key.sign(object_hex.as_bytes()).unwrap();
+        let parsed = s.with_entry(&s.entry);
+        let run = |body: Vec<u8>| {
+            let entry = Box::new(entry_for(&s.log_key, &body, now()));
+            let evidence = LogEvidence::Online { entry, body, object_hex: object_hex.into() };
+            verify_with(&s.trust(), &s.payload, &parsed, &Policy::default(), &evidence)
+        };
+        let good = run(body_of(&digest, &good_sig, &cert_pem)).unwrap();
+        assert_eq!(good.log_index, Some(LOG_INDEX));
+        let online = |m: &str, want: &str| m.starts_with("online entry: ") && m.contains(want);
+        let other_digest = sha256(b"another object");
+        let other_cert = leaf(&s.pki, true, true);
+        let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+            ("over another object", body_of(&other_digest, &good_sig, &cert_pem), "it is over another object"),
+            (
+                "naming another certificate",
+                body_of(&digest, &good_sig, &pem_encode("CERTIFICATE", &other_cert)),
+                "it names another certificate",
+            ),
+            (
+                "signed by another key",
+                body_of(&digest, &key().sign(object_hex.as_bytes()).unwrap(), &cert_pem),
+                "its signature does not verify",
+            ),
+            ("not a hashedrekord", b"{}".to_vec(), "not a hashedrekord"),
+            (
+                "a key instead of a certificate",
+                body_of(&digest, &good_sig, &pem_encode("PUBLIC KEY", &s.leaf_key.subject_public_key_info())),
+                "it names another certificate",
+            ),
+        ];
+        for (name, body, want) in cases {
+            let err = run(body).unwrap_err();
+            assert!(matches!(&err, VerifyError::LogEntry(m) if online(m, want)), "{name}: {err:?}");
+        }
+        // Another kind, version or hash algorithm in an otherwise good body.
+        for (field, value) in [("kind", "dsse"), ("apiVersion", "0.0.2")] {
+            let mut v: serde_json::Value = serde_json::from_slice(&body_of(&digest, &good_sig, &cert_pem)).unwrap();
+            v[field] = value.into();
+            let err = run(serde_json::to_vec(&v).unwrap()).unwrap_err();
+            assert!(
+                matches!(&err, VerifyError::LogEntry(m) if online(m, "not hashedrekord 0.0.1 over sha256")),
+                "{field}: {err:?}"
+            );
+        }
+        let mut v: serde_json::Value = serde_json::from_slice(&body_of(&digest, &good_sig, &cert_pem)).unwrap();
+        v["spec"]["data"]["hash"]["algorithm"] = "sha512".into();
+        let err = run(serde_json::to_vec(&v).unwrap()).unwrap_err();
+        assert!(matches!(&err, VerifyError::LogEntry(m) if online(m, "hashedrekord 0.0.1 over sha512")), "{err:?}");
+    }
+
+    /// The certificate checks, each broken in turn, through `verify_certificate`.
+    #[test]
+    fn each_certificate_check_refuses_with_its_own_variant() {
+        let pki = make_pki("cert");
+        let trust = root(&pki, true, true, vec![], "cert root");
+        let der = leaf(&pki, true, true);
+        let (_, parsed) = X509Certificate::from_der(&der).unwrap();
+        let (nb, na) = (parsed.validity().not_before.timestamp(), parsed.validity().not_after.timestamp());
+        // Validity at the log's time: the edges are inside, a second outside is not.
+        for t in [nb, na] {
+            verify_certificate(&root(&pki, true, true, vec![], "edges"), &der, t, Some(1), &Policy::default()).unwrap();
+        }
+        for t in [nb - 1, na + 1] {
+            let err = verify_certificate(&trust, &der, t, Some(1), &Policy::default()).unwrap_err();
+            assert!(
+                matches!(err, VerifyError::CertificateExpired { at, not_before, not_after }
+                    if at.unix_timestamp() == t && not_before.unix_timestamp() == nb && not_after.unix_timestamp() == na),
+                "{t}: {err:?}"
+            );
+        }
+        // Another CA: the leaf's issuer and the trust root's name are the evidence.
+        let other = make_pki("other");
+        let err = check(&root(&other, true, true, vec![], "other root"), &der).unwrap_err();
+        assert!(
+            matches!(&err, VerifyError::UntrustedChain { issuer, hint } if issuer.contains("cert intermediate") && hint == " (other root)"),
+            "{err:?}"
+        );
+        // A leaf with the CA's name, signed by another key (a forged issuer).
+        let forged = {
+            let mut p = ca_params("cert intermediate", 2);
+            p.is_ca = IsCa::NoCa;
+            let forger = Pki { int_issuer: Issuer::new(p, key()), ..make_pki("forger") };
+            leaf(&forger, true, false)
+        };
+        let mut no_sct = root(&pki, true, true, vec![], "cert root");
+        no_sct.set_insecure_ignore_sct(true);
+        let err = check(&no_sct, &forged).unwrap_err();
+        assert!(
+            matches!(&err, VerifyError::UntrustedChain { issuer, .. } if issuer.contains("cert intermediate")),
+            "{err:?}"
+        );
+        // An SCT from the CT log whose signature is over other data.
+        let (bad_sct, _) = leaf_and_key(
+            &pki,
+            true,
+            SctKind::BadSignature,
+            vec![SanType::Rfc822Name("ann@example.com".try_into().unwrap())],
+        );
+        let err = check(&trust, &bad_sct).unwrap_err();
+        let want =
+            format!("the SCT of CT log {} does not verify", hex::encode(sha256(&pki.ct_key.subject_public_key_info())));
+        assert!(matches!(&err, VerifyError::Sct(m) if *m == want), "{err:?}");
+        // No SCT; an SCT of an unknown CT log.
+        let err = check(&trust, &leaf(&pki, true, false)).unwrap_err();
+        assert!(matches!(&err, VerifyError::Sct(m) if m.starts_with("the certificate carries no SCT")), "{err:?}");
+        let mut foreign = root(&pki, true, true, vec![], "foreign");
+        foreign.ctlogs = root(&other, true, true, vec![], "x").ctlogs;
+        let err = check(&foreign, &der).unwrap_err();
+        assert!(matches!(&err, VerifyError::Sct(m) if m == "no SCT is from a CT log of the trust root"), "{err:?}");
+        // Not for code signing.
+        let err = check(&trust, &leaf(&pki, false, true)).unwrap_err();
+        assert!(matches!(err, VerifyError::NotCodeSigning), "{err:?}");
+        // Unreadable DER.
+        let err = check(&trust, &der[..der.len() - 1]).unwrap_err();
+        assert!(matches!(err, VerifyError::Certificate(_)), "{err:?}");
+        let mut trailing = der.clone();
+        trailing.push(0);
+        let err = check(&trust, &trailing).unwrap_err();
+        assert!(matches!(&err, VerifyError::Certificate(m) if m.contains("trailing bytes")), "{err:?}");
+    }
+
+    /// A certificate checked once is remembered, but the CA's window still applies to it.
+    #[test]
+    fn a_remembered_certificate_is_still_held_to_its_cas_window() {
+        let pki = make_pki("cache");
+        let der = leaf(&pki, true, true);
+        let mut ca = authority(&[&pki.int_der, &pki.root_der]);
+        ca.valid_for.end = Some(OffsetDateTime::now_utc() + ::time::Duration::minutes(2));
+        let json = TrustedRoot {
+            media_type: TRUSTED_ROOT_MEDIA_TYPE.into(),
+            tlogs: vec![],
+            certificate_authorities: vec![ca],
+            ctlogs: vec![log(&pki.ct_key.subject_public_key_info())],
+            timestamp_authorities: vec![],
+        };
+        let trust = TrustRoot::from_json(&serde_json::to_vec(&json).unwrap(), "short CA").unwrap();
+        check(&trust, &der).unwrap();
+        // Within the leaf's validity (10 minutes) but after the CA's window (2 minutes).
+        let later = now() + 300;
+        let err = verify_certificate(&trust, &der, later, Some(1), &Policy::default()).unwrap_err();
+        assert!(matches!(err, VerifyError::UntrustedChain { .. }), "{err:?}");
+        // A fresh trust root (no cache) says the same.
+        let fresh = TrustRoot::from_json(&serde_json::to_vec(&json).unwrap(), "short CA").unwrap();
+        let err = verify_certificate(&fresh, &der, later, Some(1), &Policy::default()).unwrap_err();
+        assert!(matches!(err, VerifyError::UntrustedChain { .. }), "{err:?}");
+    }
+
+    /// Identity and issuer policy, exact and regexp: the variant carries the policy and what the
+    /// certificate holds.
+    #[test]
+    fn identity_and_issuer_mismatches_carry_the_policy_and_the_certificate_value() {
+        let pki = make_pki("policy table");
+        let trust = root(&pki, true, true, vec![], "policy table");
+        let der = leaf(&pki, true, true);
+        let exact = |s: &str| Some(Matcher::Exact(s.into()));
+        let re = |s: &str| Some(Matcher::regex(s).unwrap());
+        let ok: Vec<Policy> = vec![
+            Policy { identity: exact("ann@example.com"), issuer: exact("https://issuer.example") },
+            Policy { identity: re("ann@.*"), issuer: re("https://issuer[.]example") },
+            Policy { identity: re("(bob|ann)@example[.]com"), issuer: None },
+        ];
+        for p in &ok {
+            verify_certificate(&trust, &der, now(), Some(1), p).unwrap();
+        }
+        let identity_cases = [
+            (exact("bob@example.com"), "\"bob@example.com\""),
+            (exact("ANN@example.com"), "\"ANN@example.com\""),
+            (re("bob@.*"), "a match of /^(?:bob@.*)$/"),
+            (re("ann@example"), "a match of /^(?:ann@example)$/"),
+        ];
+        for (identity, want) in identity_cases {
+            let err = verify_certificate(&trust, &der, now(), Some(1), &Policy { identity, issuer: None }).unwrap_err();
+            assert!(
+                matches!(&err, VerifyError::Identity { expected, found } if expected == want && *found == ["ann@example.com"]),
+                "{want}: {err:?}"
+            );
+        }
+        let issuer_cases = [
+            (exact("https://other.example"), "\"https://other.example\""),
+            (re("https://issuer"), "a match of /^(?:https://issuer)$/"),
+        ];
+        for (issuer, want) in issuer_cases {
+            let policy = Policy { identity: exact("ann@example.com"), issuer };
+            let err = verify_certificate(&trust, &der, now(), Some(1), &policy).unwrap_err();
+            assert!(
+                matches!(&err, VerifyError::Issuer { expected, found } if expected == want && found.as_deref() == Some("https://issuer.example")),
+                "{want}: {err:?}"
+            );
+        }
     }
 }
