@@ -258,9 +258,13 @@ pub fn verify(
     } else {
         return Err(bad("no certificate or public key"));
     };
-    let key: PublicKey = match (&cert, signer) {
-        (Some(der), Signer::Certificate(_)) => crate::verify::certificate_key(der)?,
-        (None, Signer::Key(k)) => (*k).clone(),
+    // The leaf is parsed once: for its key here, and for its checks at each verified time below.
+    let (key, leaf): (PublicKey, Option<crate::verify::LeafCertificate>) = match (&cert, signer) {
+        (Some(der), Signer::Certificate(_)) => {
+            let leaf = crate::verify::LeafCertificate::parse(der)?;
+            (leaf.key()?, Some(leaf))
+        }
+        (None, Signer::Key(k)) => ((*k).clone(), None),
         (Some(_), Signer::Key(_)) => {
             return Err(BundleError::Mismatch("the bundle has a certificate, a key was given".into()));
         }
@@ -329,12 +333,12 @@ pub fn verify(
     let Some(&t) = times.first() else {
         return Err(bad("no verified time: neither an integrated time nor a timestamp"));
     };
-    match (&cert, signer) {
-        (Some(der), Signer::Certificate(policy)) => {
+    match (&leaf, signer) {
+        (Some(leaf), Signer::Certificate(policy)) => {
             // The certificate must have been valid at every verified time.
             let mut verified = None;
             for time in &times {
-                verified = Some(crate::verify::verify_certificate(trust, der, *time, Some(log_index), policy)?);
+                verified = Some(leaf.verify(trust, *time, Some(log_index), policy)?);
             }
             verified.ok_or_else(|| bad("no verified time"))
         }

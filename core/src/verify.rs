@@ -906,7 +906,38 @@ pub fn verify_certificate(
 
 /// The public key of a certificate (DER).
 pub fn certificate_key(der: &[u8]) -> Result<PublicKey, VerifyError> {
-    PublicKey::from_spki_der(&facts(der)?.spki).map_err(|e| VerifyError::Certificate(e.to_string()))
+    LeafCertificate::parse(der)?.key()
+}
+
+/// A leaf certificate parsed once, for paths that need its key and then check it at several
+/// times (a bundle with timestamps): the DER is not parsed again.
+#[derive(Debug, Clone)]
+pub struct LeafCertificate {
+    der: Vec<u8>,
+    facts: CertFacts,
+}
+
+impl LeafCertificate {
+    /// Parses a DER certificate.
+    pub fn parse(der: &[u8]) -> Result<Self, VerifyError> {
+        Ok(LeafCertificate { der: der.to_vec(), facts: facts(der)? })
+    }
+
+    /// Its public key.
+    pub fn key(&self) -> Result<PublicKey, VerifyError> {
+        PublicKey::from_spki_der(&self.facts.spki).map_err(|e| VerifyError::Certificate(e.to_string()))
+    }
+
+    /// As [`verify_certificate`], on the parsed certificate.
+    pub fn verify(
+        &self,
+        trust: &TrustRoot,
+        t: i64,
+        log_index: Option<i64>,
+        policy: &Policy,
+    ) -> Result<Verified, VerifyError> {
+        check_certificate(trust, &self.der, self.facts.clone(), t, log_index, policy)
+    }
 }
 
 /// Verifies a log entry whose logged body is `body` (see the private `check_log_entry`);
