@@ -80,10 +80,7 @@ fn bundle_verification_cases() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors/sigstore-conformance/bundle-verify");
     let public_good = root.join("../../../trust/public-good/trusted_root.json");
     if !root.exists() {
-        return skip::skip(&format!(
-            "{} is absent (CI provides ../shared beside the checkout)",
-            root.display()
-        ));
+        return skip::skip(&format!("{} is absent (CI provides ../shared beside the checkout)", root.display()));
     }
     let mut cases: Vec<PathBuf> =
         std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
