@@ -32,7 +32,7 @@ scripts/module-cycles.sh
 # Tests run the binaries of every workspace package (gitsign, gitsign-devstack,
 # gitsign-credential-cache); cargo test builds only those of the package under test.
 cargo build --workspace --bins --locked
-# Every skip is appended to this file by tests/common/skip.rs and summed up after the run, where a
+# Every skip is appended to this file by tests/it/common/skip.rs and summed up after the run, where a
 # person sees it (libtest captures the tests' own "skipped" lines). Under CI a skip fails instead.
 export GITSIGN_TEST_SKIPS_FILE
 GITSIGN_TEST_SKIPS_FILE=$(realpath -m "${CARGO_TARGET_DIR:-target}/skipped.txt")

@@ -26,11 +26,6 @@ pub mod trust;
 pub mod tuf;
 pub mod ui;
 
-/// The workspace's one skip helper (fails under CI), shared with the integration tests.
-#[cfg(test)]
-#[path = "../tests/common/skip.rs"]
-mod test_skip;
-
 use gitsign_core::config::{self, Config, Env};
 use gitsign_core::{net, signature, verify};
 use gpg::GpgCommand;

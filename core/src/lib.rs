@@ -38,5 +38,5 @@ pub mod verify;
 
 /// The workspace's one skip helper (fails under CI), shared with the integration tests.
 #[cfg(test)]
-#[path = "../../tests/common/skip.rs"]
+#[path = "../../tests/it/common/skip.rs"]
 mod test_skip;

@@ -23,7 +23,7 @@ pub mod trust;
 
 /// The workspace's one skip helper (fails under CI), shared with the integration tests.
 #[cfg(test)]
-#[path = "../../tests/common/skip.rs"]
+#[path = "../../tests/it/common/skip.rs"]
 mod test_skip;
 
 /// Standard base64 (with padding), the encoding of every byte field in these JSON documents.

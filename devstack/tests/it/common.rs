@@ -1,7 +1,7 @@
 //! Helpers shared by the devstack's integration tests: a devstack in a temp dir, tokens, keys,
 //! and the HTTP calls clients make.
 
-#[path = "../../../tests/common/skip.rs"]
+#[path = "../../../tests/it/common/skip.rs"]
 pub mod skip;
 
 use gitsign_devstack::oidc::{OidcIssuer, Subject};

@@ -1,9 +1,7 @@
 //! Caps on what gitsign reads from others: HTTP response bodies (Fulcio, Rekor, the OIDC
 //! issuer) and git objects, each refused with an error naming the cap.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
 use std::process::Stdio;

@@ -3,10 +3,8 @@
 //! store with the log's own key, since its Rekor API accepts only hashedrekord) and read back
 //! through its Rekor API with the proof and checkpoint the running log serves. Such a bundle is
 //! complete and valid; `verify-blob` must still refuse it for a file it does not name.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use gitsign_core::config::{Config, Env};
 use gitsign_protocol::{b64, sha256};
 use serde_json::{Value, json};

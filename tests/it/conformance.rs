@@ -1,10 +1,8 @@
 //! The Sigstore conformance suite's 70 offline bundle-verification cases, each run with the
 //! artifact's path and with its `sha256:` digest, through the adapter at
-//! tests/conformance/entrypoint; and sign-bundle against a devstack.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! tests/it/conformance/entrypoint; and sign-bundle against a devstack.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -70,7 +68,7 @@ const FAIL_REASONS: &[(&str, &str)] = &[
 ];
 
 fn entrypoint() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/entrypoint")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/it/conformance/entrypoint")
 }
 
 fn read(dir: &Path, name: &str) -> Option<String> {
@@ -82,10 +80,7 @@ fn bundle_verification_cases() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors/sigstore-conformance/bundle-verify");
     let public_good = root.join("../../../trust/public-good/trusted_root.json");
     if !root.exists() {
-        return common::skip::skip(&format!(
-            "{} is absent (CI provides ../shared beside the checkout)",
-            root.display()
-        ));
+        return skip::skip(&format!("{} is absent (CI provides ../shared beside the checkout)", root.display()));
     }
     let mut cases: Vec<PathBuf> =
         std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();

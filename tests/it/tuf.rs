@@ -3,10 +3,8 @@
 //! timestamp, snapshot and targets, and the trusted root they name, which verification then uses.
 //! Tampered, expired, wrongly signed, oversized and rolled-back metadata are refused, each for
 //! its reason; and a cached root does not shadow a newer one built into the binary.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -17,7 +15,7 @@ fn python() -> Option<PathBuf> {
     if ok.is_ok_and(|o| o.status.success()) {
         return Some(py);
     }
-    common::skip::skip(&format!("python-tuf is not installed in {} (./test.sh sets up .venv)", py.display()));
+    skip::skip(&format!("python-tuf is not installed in {} (./test.sh sets up .venv)", py.display()));
     None
 }
 

@@ -1,10 +1,8 @@
 //! Where identity tokens come from: GitHub Actions' ambient token, email-less (`sub`) tokens, and
 //! the out-of-band login whose code is typed into the terminal. Also: the debug log holds no
 //! token, and `gitsign version` shows the effective configuration.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use gitsign_devstack::oidc::Subject;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;

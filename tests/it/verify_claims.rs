@@ -3,10 +3,8 @@
 //! `gitsign.insecureIgnoreSCT`), a signed tag is bound to its name, `--insecure-ignore-tlog`
 //! still checks signature, chain and identity, `fulcioRoot` / `SIGSTORE_ROOT_FILE` PEM roots,
 //! verification with the devstack stopped, `git log --show-signature`, and tampered tags.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::process::Output;
 
 fn text(out: &Output) -> String {

@@ -1,6 +1,5 @@
 //! Helpers of the git-level tests: a devstack, and temp repositories whose git runs the built
 //! `gitsign` against it, isolated from the user's own configuration.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod skip;
 

@@ -1,7 +1,7 @@
 //! Differential test against sigstore-python: single-point mutants of good bundles (the
 //! conformance suite's `_pass` cases and a bundle signed against a devstack), each verified by
 //! gitsign (`verify-blob`, in process) and by sigstore-python (its library, as `sigstore verify
-//! identity --offline` does, many bundles per interpreter: tests/differential/verify_many.py).
+//! identity --offline` does, many bundles per interpreter: tests/it/differential/verify_many.py).
 //! A mutant gitsign accepts and sigstore-python refuses fails the test unless [`BENIGN`] names
 //! why accepting it is harmless. Plus the regressions of issue 8 item 5, by name.
 //!
@@ -9,12 +9,9 @@
 //! git against a devstack (offline mode), judged by `git verify-commit` with gitsign and, converted
 //! into hashedrekord bundles, by sigstore-python
 //! ([`commit_signature_mutants_gitsign_accepts_sigstore_python_accepts_too`]).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "differential/cms.rs"]
 mod cms;
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -62,7 +59,7 @@ fn vectors() -> Option<PathBuf> {
     if root.exists() {
         return Some(root);
     }
-    common::skip::skip(&format!("{} is absent (CI provides ../shared beside the checkout)", root.display()));
+    skip::skip(&format!("{} is absent (CI provides ../shared beside the checkout)", root.display()));
     None
 }
 
@@ -72,7 +69,7 @@ fn python() -> Option<PathBuf> {
     if python.exists() {
         return Some(python);
     }
-    common::skip::skip(&format!("no python beside sigstore-python at {} (./test.sh installs it)", python.display()));
+    skip::skip(&format!("no python beside sigstore-python at {} (./test.sh installs it)", python.display()));
     None
 }
 
@@ -119,7 +116,7 @@ fn sigstore_python(python: &Path, jobs: &[Job]) -> Vec<Result<(), String>> {
         })
         .collect();
     let mut child = Command::new(python)
-        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/differential/verify_many.py"))
+        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/it/differential/verify_many.py"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -1,10 +1,8 @@
 //! The browser login's loopback callback under attack: any local process (or a web page that
 //! guesses the port) can send it a request. Only a callback carrying the login's `state` may end
 //! the login, and whatever the issuer says is printed without its control characters.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::io::Write as _;
 use std::process::Stdio;
 

@@ -3,10 +3,8 @@
 //! inclusion proof and signed checkpoint (whose signer name must be part of the log's URL in the
 //! trusted root), identity and issuer. tests/support/sigstore-js/verify.mjs drives it; ./test.sh
 //! installs it (`npm ci`).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -27,7 +25,7 @@ fn sigstore_js() -> Option<PathBuf> {
     } else {
         "node is not installed (./test.sh installs npm and node)".to_string()
     };
-    common::skip::skip(&why);
+    skip::skip(&why);
     None
 }
 

@@ -1,10 +1,8 @@
 //! gitsign under real git, against a devstack on loopback: signed commits and tags verify, an
 //! altered commit does not, the identity policy is applied, the CMS is checked by OpenSSL, and
 //! the login flows work end to end.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn signed_commits_and_tags_verify_and_altered_ones_do_not() {
@@ -136,7 +134,7 @@ fn openssl_available() -> bool {
 #[test]
 fn openssl_verifies_the_cms() {
     if !openssl_available() {
-        return common::skip::skip("openssl is not installed (./test.sh installs it)");
+        return skip::skip("openssl is not installed (./test.sh installs it)");
     }
     let stack = Stack::start();
     let repo = Repo::new(&stack, "ann@example.com");

@@ -1,9 +1,7 @@
 //! `gitsign verify` over ranges: every commit checked, unsigned and bad commits reported (as a
 //! table, or one JSON record per commit), `--allow-unsigned`, and `gitsign verify-tag`.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn ranges_json_unsigned_and_bad_commits() {

@@ -1,10 +1,8 @@
 //! Settings under real git and the devstack: a signing-only setting never touches verification,
 //! unsupported and unknown keys are warned about (once), and every command resolves the
 //! configuration in the same place (so `gitsign.logPath` reaches `gitsign verify`).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::io::Write as _;
 use std::process::Stdio;
 

@@ -1,14 +1,12 @@
 //! The Go gitsign's real signatures (../shared/vectors/gitsign-realworld) through our verifier:
 //! each gets the verdict its README states for the manifest's identity and issuer, and fails
 //! for another identity.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use gitsign_core::verify::{Matcher, Policy, TrustRoot, VerifyError};
 use gitsign_core::{signature, verify};
 use std::path::PathBuf;
 
-#[path = "common/skip.rs"]
-mod skip;
+use crate::common::skip;
 
 fn vectors() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors/gitsign-realworld");

@@ -2,10 +2,8 @@
 //! signature: the entry, turned into a Sigstore bundle for the signed attributes (the bytes the
 //! signature covers), verifies offline against the devstack's trust config — certificate chain,
 //! SCT, signed entry timestamp, inclusion proof and checkpoint.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use gitsign_core::{signature, tlog::TransparencyLogEntry};
 use gitsign_protocol::keys::pem_encode;
 use gitsign_protocol::rekor::HashedRekord;

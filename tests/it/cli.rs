@@ -2,10 +2,8 @@
 //! errors for unknown or misplaced flags (exit 2), completions for each shell and man pages that
 //! render, git's gpg command line still reaching the gpg front end, and the exit codes and JSON
 //! verdicts of `gitsign verify` (0 good, 1 bad, 2 usage, 3 could not be checked).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::process::{Command, Output};
 
 const SUBCOMMANDS: [&str; 9] =

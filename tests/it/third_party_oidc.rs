@@ -1,10 +1,8 @@
 //! gitsign's browser and device logins against an OpenID provider that is not ours —
 //! panva/oidc-provider from npm, with its own login and consent pages — whose tokens the
 //! devstack's Fulcio is told to trust (`--trust-issuer`).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -21,7 +19,7 @@ impl Drop for Node {
 fn provider() -> Option<(Node, String)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/oidc-provider");
     if !dir.join("node_modules/oidc-provider").exists() {
-        common::skip::skip(&format!("oidc-provider is not installed (./test.sh runs npm ci in {})", dir.display()));
+        skip::skip(&format!("oidc-provider is not installed (./test.sh runs npm ci in {})", dir.display()));
         return None;
     }
     let mut child = Command::new("node")

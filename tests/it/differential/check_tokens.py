@@ -2,7 +2,7 @@
 timestamp.rs's unit test writes when GITSIGN_DUMP_TOKENS=DIR is set:
 
     GITSIGN_DUMP_TOKENS=DIR cargo test --lib timestamp::tests
-    .venv/bin/python tests/differential/check_tokens.py DIR
+    .venv/bin/python tests/it/differential/check_tokens.py DIR
 
 Prints one line a token: ACCEPTS, or refuses with the reason.
 """

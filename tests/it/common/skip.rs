@@ -1,11 +1,10 @@
-//! The one way a test skips, shared by every test crate of the workspace (`tests/common`,
-//! `devstack/tests/it/common.rs` and the protocol crate's unit tests include this file by path).
+//! The one way a test skips, shared by every test crate of the workspace (`tests/it/common`,
+//! `devstack/tests/it/common.rs` and the unit tests of core and protocol include this file by path).
 //!
 //! Under CI (the `CI` environment variable set, as `.ci/run` does) a skip is a failure: CI must
 //! run every test. Elsewhere the skip is printed and appended as one line to the file named by
 //! `GITSIGN_TEST_SKIPS_FILE` (`./test.sh` sets it and prints a summary after the run), or, for
 //! integration tests run by plain `cargo test`, to `target/skipped.txt`.
-#![allow(dead_code)]
 
 use std::io::Write;
 

@@ -1,9 +1,7 @@
 //! The credential cache: one login for a 30-commit rebase, a daemon killed mid-rebase, 16
 //! signers at once, owner-only socket and directory, other users refused, no key on disk.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt as _;
@@ -203,7 +201,7 @@ fn owner_only_socket_and_other_users_refused() {
     if !setpriv.exists() || !nix_is_root() {
         // Acting as another uid needs root (an unprivileged user namespace keeps the real uid,
         // which is what the daemon checks): CI runs this test as root.
-        return common::skip::skip("the other-user half needs root and /usr/bin/setpriv");
+        return skip::skip("the other-user half needs root and /usr/bin/setpriv");
     }
     let as_nobody = |socket: &Path| {
         Command::new(setpriv)
@@ -243,7 +241,7 @@ fn keyring_mode_one_login_for_a_rebase() {
     if tools.iter().any(|t| {
         Command::new("sh").args(["-c", &format!("command -v {t}")]).output().map_or(true, |o| !o.status.success())
     }) {
-        return common::skip::skip("needs dbus-run-session and gnome-keyring-daemon (./test.sh installs them)");
+        return skip::skip("needs dbus-run-session and gnome-keyring-daemon (./test.sh installs them)");
     }
     let stack = Stack::start();
     let mut repo = Repo::new(&stack, "ann@example.com");
@@ -693,7 +691,7 @@ fn the_daemon_is_non_dumpable_has_no_core_limit_and_locks_its_memory() {
     if core_raised {
         assert_eq!(limits.split_whitespace().collect::<Vec<_>>(), ["Max", "core", "file", "size", "0", "0", "bytes"]);
     } else {
-        common::skip::skip(
+        skip::skip(
             "the core-limit check: the hard core-file limit is 0 already, so the daemon lowering it cannot be seen",
         );
     }
@@ -707,7 +705,7 @@ fn the_daemon_is_non_dumpable_has_no_core_limit_and_locks_its_memory() {
         .and_then(|v| u64::from_str_radix(v, 16).ok())
         .is_some_and(|caps| caps & (1 << 14) != 0);
     if !(memlock_unlimited || ipc_lock) {
-        return common::skip::skip("the memory-lock check: no unlimited memory-lock limit and no CAP_IPC_LOCK here");
+        return skip::skip("the memory-lock check: no unlimited memory-lock limit and no CAP_IPC_LOCK here");
     }
     let mine = tempfile::tempdir().unwrap();
     let mut child = Command::new("sh")

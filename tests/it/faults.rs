@@ -1,9 +1,7 @@
 //! Every service down, slow or answering garbage: the commit is refused with a message naming
 //! the step and the URL, within the configured timeout, and the repository is left as it was.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
