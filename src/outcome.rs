@@ -153,6 +153,17 @@ impl Tally {
     }
 }
 
+impl From<gitsign_core::online::OnlineError> for Failure {
+    fn from(e: gitsign_core::online::OnlineError) -> Self {
+        use gitsign_core::online::OnlineError;
+        match &e {
+            _ if e.is_unchecked() => Failure::Unchecked(e.to_string()),
+            OnlineError::NoObjectId => Failure::Malformed(e.to_string()),
+            _ => Failure::Bad(e.to_string()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,16 +193,5 @@ mod tests {
         assert_eq!(tally(3, 0, 0, 1).exit_code(true), 0);
         assert_eq!(tally(0, 0, 0, 0).exit_code(false), 1);
         assert_eq!(tally(1, 2, 3, 4).counts(), "1 good, 2 bad, 3 error, 4 unsigned");
-    }
-}
-
-impl From<gitsign_core::online::OnlineError> for Failure {
-    fn from(e: gitsign_core::online::OnlineError) -> Self {
-        use gitsign_core::online::OnlineError;
-        match &e {
-            _ if e.is_unchecked() => Failure::Unchecked(e.to_string()),
-            OnlineError::NoObjectId => Failure::Malformed(e.to_string()),
-            _ => Failure::Bad(e.to_string()),
-        }
     }
 }

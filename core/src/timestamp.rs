@@ -442,7 +442,7 @@ mod tests {
         ];
         let mut wrong = Vec::new();
         // GITSIGN_DUMP_TOKENS=DIR writes each token and its authority's certificate, for
-        // tests/differential/check_tokens.py (rfc3161-client's verdicts).
+        // tests/it/differential/check_tokens.py (rfc3161-client's verdicts).
         let dump = std::env::var_os("GITSIGN_DUMP_TOKENS").map(std::path::PathBuf::from);
         for (name, tsa, t, reason) in cases.into_iter().chain(eku_cases) {
             if let Some(dir) = &dump {
