@@ -1176,11 +1176,35 @@ mod tests {
     }
 
     #[test]
+    fn a_fulcio_username_is_an_explicit_context_zero_utf8_string() {
+        // [0] EXPLICIT UTF8String "alice", then the same under tag [1] and as [0] IMPLICIT.
+        assert_eq!(
+            super::fulcio_username(&[0xa0, 0x07, 0x0c, 0x05, b'a', b'l', b'i', b'c', b'e']).as_deref(),
+            Some("alice")
+        );
+        assert_eq!(super::fulcio_username(&[0xa1, 0x07, 0x0c, 0x05, b'a', b'l', b'i', b'c', b'e']), None);
+        assert_eq!(super::fulcio_username(&[0x80, 0x05, b'a', b'l', b'i', b'c', b'e']), None);
+    }
+
+    #[test]
     fn the_sct_is_required_unless_explicitly_skipped() {
         let pki = make_pki("sct");
         let with_sct = leaf(&pki, true, true);
         // A trust root without CT logs can verify no SCT: refused, naming the SCT and the way out.
         let mut trust = root(&pki, true, false, vec![], "a root without CT logs");
+        // SCTs are required by default; the flag turns them off and words the warning after the
+        // flag, the setting after the setting.
+        assert!(!trust.ignores_sct());
+        assert_eq!(trust.clone().apply_ignore_sct_flag(false), None);
+        let warning = trust.clone().apply_ignore_sct_flag(true).unwrap();
+        assert!(
+            warning.contains("--insecure-ignore-sct") && warning.contains("certificate transparency is not checked"),
+            "{warning}"
+        );
+        let mut by_setting = trust.clone();
+        by_setting.set_insecure_ignore_sct(true);
+        let warning = by_setting.apply_ignore_sct_flag(false).unwrap();
+        assert!(warning.contains("gitsign.insecureIgnoreSCT") && !warning.contains("--insecure"), "{warning}");
         let err = check(&trust, &with_sct).unwrap_err();
         assert!(matches!(err, VerifyError::Sct(_)), "{err}");
         let msg = err.to_string();
