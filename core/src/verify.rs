@@ -1093,6 +1093,12 @@ mod tests {
             vec![if code_signing { ExtendedKeyUsagePurpose::CodeSigning } else { ExtendedKeyUsagePurpose::ServerAuth }];
         p.custom_extensions =
             vec![CustomExtension::from_oid_content(oid::ISSUER_V2, der_tlv(0x0c, b"https://issuer.example"))];
+        // A Fulcio extension gitsign does not read (Build Signer URI) after the issuer, as real
+        // certificates have: it must not be taken for the issuer.
+        p.custom_extensions.push(CustomExtension::from_oid_content(
+            &[1, 3, 6, 1, 4, 1, 57264, 1, 9],
+            der_tlv(0x0c, b"https://ci.example/build"),
+        ));
         if sct_kind != SctKind::Absent {
             let pre = p.signed_by(&leaf_key, &pki.int_issuer).unwrap();
             let (_, parsed) = X509Certificate::from_der(pre.der()).unwrap();
@@ -1173,6 +1179,25 @@ mod tests {
         let err = check(&trust, &leaf(&pki, false, true)).unwrap_err();
         assert!(matches!(err, VerifyError::NotCodeSigning), "{err}");
         assert!(err.to_string().contains("code-signing"), "{err}");
+    }
+
+    #[test]
+    fn an_issuer_given_only_in_the_v1_extension_is_read() {
+        let pki = make_pki("v1 issuer");
+        let mut trust = root(&pki, true, false, vec![], "v1 issuer");
+        trust.set_insecure_ignore_sct(true);
+        let mut p = CertificateParams::default();
+        p.distinguished_name = DistinguishedName::new();
+        p.subject_alt_names = vec![SanType::Rfc822Name("ann@example.com".try_into().unwrap())];
+        p.not_before = OffsetDateTime::now_utc() - ::time::Duration::minutes(1);
+        p.not_after = OffsetDateTime::now_utc() + ::time::Duration::minutes(10);
+        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::CodeSigning];
+        // The deprecated form: the issuer's bytes as the extension value, no DER string around them.
+        p.custom_extensions = vec![CustomExtension::from_oid_content(oid::ISSUER_V1, b"https://v1.example".to_vec())];
+        let der = p.signed_by(&key(), &pki.int_issuer).unwrap().der().to_vec();
+        let policy = Policy { identity: None, issuer: Some(Matcher::Exact("https://v1.example".into())) };
+        let v = verify_certificate(&trust, &der, now(), Some(1), &policy).unwrap();
+        assert_eq!(v.issuer.as_deref(), Some("https://v1.example"));
     }
 
     #[test]
