@@ -34,7 +34,7 @@ pub fn cache_key(config: &Config) -> String {
 /// The issuer and subject an identity token names (read unverified: Fulcio verifies it).
 fn who(token: &Token) -> Result<protocol::Who, SignError> {
     use base64::Engine as _;
-    let bad = |d: &str| SignError::Identity(identity::IdentityError::BadToken(d.to_string()));
+    let bad = |d: &str| SignError::from(identity::IdentityError::BadToken(d.to_string()));
     let payload = token.raw.split('.').nth(1).ok_or_else(|| bad("not a JWT"))?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))

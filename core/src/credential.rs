@@ -10,8 +10,8 @@ use p256::ecdsa::signature::Signer as _;
 use p256::ecdsa::{DerSignature, SigningKey};
 use p256::pkcs8::EncodePublicKey as _;
 
-/// Why no credential could be made. Each names the step; the signing error
-/// ([`crate::sign::SignError`]) carries them with the same words.
+/// Why no credential could be made, or its key could not sign. Each names the step; the signing
+/// error ([`crate::sign::SignError::Credential`]) carries it as it is.
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialError {
     /// The identity token.

@@ -23,18 +23,13 @@ pub enum SignError {
     /// Configuration.
     #[error("configuration: {0}")]
     Config(#[from] crate::config::ConfigError),
-    /// The identity token.
-    #[error("getting an identity token: {0}")]
-    Identity(#[from] IdentityError),
-    /// The ephemeral key.
-    #[error("making the ephemeral key: {0}")]
-    Key(String),
-    /// Fulcio or Rekor.
+    /// The credential: identity token, ephemeral key, Fulcio's certificate (and signing with the
+    /// key), in [`CredentialError`]'s words.
+    #[error(transparent)]
+    Credential(#[from] CredentialError),
+    /// Rekor.
     #[error(transparent)]
     Net(#[from] NetError),
-    /// Fulcio's certificate is unusable.
-    #[error("Fulcio's certificate: {0}")]
-    Certificate(String),
     /// The CMS.
     #[error("writing the signature: {0}")]
     Signature(#[from] SignatureError),
@@ -69,14 +64,9 @@ pub enum SignError {
     Unsupported(&'static str),
 }
 
-impl From<CredentialError> for SignError {
-    fn from(e: CredentialError) -> Self {
-        match e {
-            CredentialError::Identity(e) => SignError::Identity(e),
-            CredentialError::Key(e) => SignError::Key(e),
-            CredentialError::Net(e) => SignError::Net(e),
-            CredentialError::Certificate(e) => SignError::Certificate(e),
-        }
+impl From<IdentityError> for SignError {
+    fn from(e: IdentityError) -> Self {
+        SignError::Credential(CredentialError::Identity(e))
     }
 }
 
@@ -105,14 +95,16 @@ pub fn sign_with(
     trust: &TrustRoot,
 ) -> Result<Signed, SignError> {
     let key = credential.key();
-    let leaf =
-        credential.chain.first().ok_or_else(|| SignError::Certificate("the credential holds no certificate".into()))?;
+    let leaf = credential.chain.first().ok_or_else(|| {
+        SignError::Credential(CredentialError::Certificate("the credential holds no certificate".into()))
+    })?;
     let now = time::OffsetDateTime::now_utc();
     let utc =
         der::asn1::UtcTime::from_unix_duration(std::time::Duration::from_secs(now.unix_timestamp().max(0) as u64))
             .map_err(SignatureError::from)?;
     let (attrs, attrs_der) = signature::signed_attributes(&sha256(payload), utc)?;
-    let sig: DerSignature = key.try_sign(&attrs_der).map_err(|e| SignError::Key(e.to_string()))?;
+    let sig: DerSignature =
+        key.try_sign(&attrs_der).map_err(|e| SignError::Credential(CredentialError::Key(e.to_string())))?;
 
     let cert_pem = pem_encode("CERTIFICATE", leaf);
     let selfcheck = |source| SignError::SelfCheck {
@@ -138,8 +130,9 @@ pub fn sign_with(
             let object_hex = crate::gitobj::object_id(payload, &signature::armor(&der)).ok_or(
                 SignError::Unsupported("rekorMode=online signs git commits and tags only; this data is neither"),
             )?;
-            let object_sig: DerSignature =
-                key.try_sign(object_hex.as_bytes()).map_err(|e| SignError::Key(e.to_string()))?;
+            let object_sig: DerSignature = key
+                .try_sign(object_hex.as_bytes())
+                .map_err(|e| SignError::Credential(CredentialError::Key(e.to_string())))?;
             let entry = HashedRekord::new(&sha256(object_hex.as_bytes()), object_sig.as_bytes(), &cert_pem);
             let (tlog, body) = log(http, config, &entry)?;
             let evidence = verify::LogEvidence::Online { entry: Box::new(tlog), body, object_hex };
@@ -178,10 +171,12 @@ pub fn sign_blob(
     config: &Config,
     http: &Http,
 ) -> Result<serde_json::Value, SignError> {
-    let leaf =
-        credential.chain.first().ok_or_else(|| SignError::Certificate("the credential holds no certificate".into()))?;
+    let leaf = credential.chain.first().ok_or_else(|| {
+        SignError::Credential(CredentialError::Certificate("the credential holds no certificate".into()))
+    })?;
     let digest = sha256(bytes);
-    let sig: DerSignature = credential.key().try_sign(bytes).map_err(|e| SignError::Key(e.to_string()))?;
+    let sig: DerSignature =
+        credential.key().try_sign(bytes).map_err(|e| SignError::Credential(CredentialError::Key(e.to_string())))?;
     let entry = HashedRekord::new(&digest, sig.as_bytes(), &pem_encode("CERTIFICATE", leaf));
     let (tlog, body) = log(http, config, &entry)?;
     Ok(crate::bundle::message_signature(leaf, &digest, sig.as_bytes(), &tlog, &body))
