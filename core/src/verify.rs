@@ -1305,6 +1305,11 @@ mod tests {
         let signed = b"the signed attributes of a timestamp token";
         let sig = tsa_key.sign(signed).unwrap();
         trust.verify_timestamp_signer(&issuer, &serial, ECDSA_SHA256, signed, &sig, now()).unwrap();
+        // The authority's certificate has expired (a day from now) though the trust root's window
+        // is still open: refused.
+        let later = now() + 2 * 86_400;
+        let err = trust.verify_timestamp_signer(&issuer, &serial, ECDSA_SHA256, signed, &sig, later).unwrap_err();
+        assert!(err.to_string().contains("the timestamp authority was not valid at"), "{err}");
         // Same issuer, another serial: a different certificate, even if the key signed.
         let err = trust.verify_timestamp_signer(&issuer, &[8], ECDSA_SHA256, signed, &sig, now()).unwrap_err();
         assert!(err.to_string().contains("signed by no timestamp authority of the trust root"), "{err}");
