@@ -3,26 +3,9 @@
 //! the login, and whatever the issuer says is printed without its control characters.
 
 use crate::common::*;
-use std::io::Write as _;
-use std::process::Stdio;
 
 fn opener(mode: &str) -> String {
     format!("python3 {}/tests/support/forged_callback.py {mode} {{{{.URL}}}}", env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Runs `gitsign -bsau` directly (so its stderr is the test's to read), in a new session so
-/// that it has no terminal to talk to instead.
-fn sign(repo: &Repo, payload: &[u8]) -> std::process::Output {
-    let mut child = repo
-        .command("setsid")
-        .args(["-w", GITSIGN, "--status-fd=2", "-bsau", "unused"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(payload).unwrap();
-    child.wait_with_output().unwrap()
 }
 
 fn login_repo(stack: &Stack, mode: &str, log: &std::path::Path) -> Repo {
@@ -60,7 +43,7 @@ fn an_error_with_the_right_state_ends_the_login_and_prints_no_escape_byte() {
     let stack = Stack::start();
     let log = tempfile::NamedTempFile::new().unwrap();
     let repo = login_repo(&stack, "right-state", log.path());
-    let out = sign(&repo, b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n\nrefused\n");
+    let out = sign_without_terminal(&repo, b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n\nrefused\n");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
     assert_eq!(std::fs::read_to_string(log.path()).unwrap(), "400\n");

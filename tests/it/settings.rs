@@ -3,25 +3,8 @@
 //! configuration in the same place (so `gitsign.logPath` reaches `gitsign verify`).
 
 use crate::common::*;
-use std::io::Write as _;
-use std::process::Stdio;
 
 const UNSUPPORTED: &str = "gitsign.timestampServerURL is not supported by this version yet; ignored";
-
-/// Runs `gitsign -bsau` directly (git shows a signer's stderr only when it fails), in a new
-/// session so that it has no terminal to talk to instead.
-fn sign(repo: &Repo, payload: &[u8]) -> std::process::Output {
-    let mut child = repo
-        .command("setsid")
-        .args(["-w", GITSIGN, "--status-fd=2", "-bsau", "unused"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(payload).unwrap();
-    child.wait_with_output().unwrap()
-}
 
 fn signed_repo(stack: &Stack) -> Repo {
     let repo = Repo::new(stack, "ann@example.com");
@@ -49,7 +32,7 @@ fn a_bad_signing_only_setting_leaves_a_good_signature_good_under_git() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     // Signing reads them: the bad value stops it, named with what was expected.
-    let out = sign(&repo, PAYLOAD);
+    let out = sign_without_terminal(&repo, PAYLOAD);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("gitsign.rekorMode = \"sometimes\": online or offline"), "{stderr}");
@@ -60,14 +43,14 @@ fn an_unsupported_setting_warns_once_when_signing() {
     let stack = Stack::start();
     let mut repo = signed_repo(&stack);
     repo.ok(&["config", "gitsign.timestampServerURL", "https://tsa.invalid"]);
-    let out = sign(&repo, PAYLOAD);
+    let out = sign_without_terminal(&repo, PAYLOAD);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert_eq!(stderr.matches(UNSUPPORTED).count(), 1, "{stderr}");
     assert!(stderr.contains("[GNUPG:] SIG_CREATED"), "{stderr}");
     // Set twice (environment and git config): still one setting, one warning, naming the source.
     repo.set_env("GITSIGN_TIMESTAMP_SERVER_URL", "https://tsa2.invalid");
-    let out = sign(&repo, PAYLOAD);
+    let out = sign_without_terminal(&repo, PAYLOAD);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert_eq!(stderr.matches("is not supported by this version yet").count(), 1, "{stderr}");
@@ -89,7 +72,7 @@ fn an_unknown_key_warns_with_the_nearest_name() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success() && stderr.contains("Good signature"), "{stderr}");
     assert_eq!(stderr.matches(want).count(), 1, "{stderr}");
-    let out = sign(&repo, PAYLOAD);
+    let out = sign_without_terminal(&repo, PAYLOAD);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert_eq!(stderr.matches(want).count(), 1, "{stderr}");

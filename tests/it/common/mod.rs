@@ -148,3 +148,19 @@ pub fn sigstore_python_cli() -> Option<PathBuf> {
     skip::skip(&format!("sigstore-python is not installed at {} (./test.sh installs it)", path.display()));
     None
 }
+
+/// Runs `gitsign -bsau` directly, not through git (git shows a signer's stderr only when it
+/// fails, and the tests read it), in a new session so that it has no terminal to talk to instead.
+pub fn sign_without_terminal(repo: &Repo, payload: &[u8]) -> Output {
+    use std::io::Write as _;
+    let mut child = repo
+        .command("setsid")
+        .args(["-w", GITSIGN, "--status-fd=2", "-bsau", "unused"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(payload).unwrap();
+    child.wait_with_output().unwrap()
+}
