@@ -246,8 +246,9 @@ pub fn verify(
             .collect::<Result<Vec<_>, _>>()?;
         // The chain ends below the trust root: a self-signed root in it is refused.
         for der in ders.iter().skip(1) {
-            if let Ok((_, c)) = x509_parser::parse_x509_certificate(der)
-                && c.subject().as_raw() == c.issuer().as_raw()
+            use der::Decode as _;
+            if let Ok(c) = x509_cert::Certificate::from_der(der)
+                && c.tbs_certificate().subject() == c.tbs_certificate().issuer()
             {
                 return Err(BundleError::Mismatch("the certificate chain includes a root certificate".into()));
             }

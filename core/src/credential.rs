@@ -71,11 +71,16 @@ pub fn credential_for_token(config: &Config, http: &Http, token: &Token) -> Resu
     )?;
     crate::debug_log!("certificate from {} ({} in the chain)", config.fulcio, chain.len());
     {
-        use x509_parser::prelude::FromDer as _;
+        use der::{Decode as _, Encode as _};
         // `signing_certificate` never returns an empty chain.
-        let (_, cert) = x509_parser::certificate::X509Certificate::from_der(&chain[0])
+        let cert =
+            x509_cert::Certificate::from_der(&chain[0]).map_err(|e| CredentialError::Certificate(e.to_string()))?;
+        let certified = cert
+            .tbs_certificate()
+            .subject_public_key_info()
+            .to_der()
             .map_err(|e| CredentialError::Certificate(e.to_string()))?;
-        if cert.public_key().raw != spki.as_bytes() {
+        if certified != spki.as_bytes() {
             return Err(CredentialError::Certificate(format!(
                 "{} certified another key than the one sent",
                 config.fulcio

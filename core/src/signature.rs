@@ -226,6 +226,9 @@ pub struct Parsed {
     pub signature: Vec<u8>,
     /// The signer's certificate, DER.
     pub signer_cert: Vec<u8>,
+    /// The signer's certificate as parsed with the signature: verification reads it from here,
+    /// never parsing it a second time.
+    pub signer: Certificate,
     /// Every certificate carried, DER.
     pub certificates: Vec<Vec<u8>>,
     /// The embedded transparency-log entry (protobuf), if any.
@@ -310,6 +313,7 @@ pub fn parse(der: &[u8]) -> Result<Parsed, SignatureError> {
         message_digest: digest.decode_as::<OctetString>()?.into_bytes().into_vec(),
         signature: signer.signature.as_bytes().to_vec(),
         signer_cert: signer_cert.to_der()?,
+        signer: signer_cert.clone(),
         certificates: certs.iter().map(|c| c.to_der()).collect::<Result<_, _>>()?,
         tlog_entry,
     })

@@ -103,17 +103,12 @@ fn check_ess_cert_id(attrs: &x509_cert::attr::Attributes, cert_der: &[u8]) -> Re
 
 /// The authority's certificate must be for timestamping only: an extendedKeyUsage extension,
 /// critical, with id-kp-timeStamping (RFC 3161 2.3), as rfc3161-client and sigstore-go require.
-fn check_timestamping_eku(cert_der: &[u8]) -> Result<(), VerifyError> {
-    let (_, cert) = x509_parser::parse_x509_certificate(cert_der)
-        .map_err(|e| bad(format!("the timestamp authority's certificate: {e}")))?;
-    let eku = cert
-        .extended_key_usage()
-        .map_err(|e| bad(format!("the timestamp authority's extendedKeyUsage: {e}")))?
-        .ok_or_else(|| bad("the timestamp authority's certificate has no extendedKeyUsage extension"))?;
+fn check_timestamping_eku(eku: Option<crate::verify::Eku>) -> Result<(), VerifyError> {
+    let eku = eku.ok_or_else(|| bad("the timestamp authority's certificate has no extendedKeyUsage extension"))?;
     if !eku.critical {
         return Err(bad("the timestamp authority's extendedKeyUsage extension is not critical"));
     }
-    if !eku.value.time_stamping {
+    if !eku.time_stamping {
         return Err(bad("the timestamp authority's extendedKeyUsage does not include id-kp-timeStamping"));
     }
     Ok(())
@@ -235,7 +230,9 @@ pub fn verify(trust: &crate::verify::TrustRoot, token: &[u8], signature: &[u8]) 
     };
     let (issuer, serial) =
         (sid.issuer.to_der().map_err(|e| bad(e.to_string()))?, sid.serial_number.as_bytes().to_vec());
-    trust.verify_timestamp_signer(
+    // The trust root's certificate that verified the signature (the one with the signer's issuer
+    // and serial number), parsed when the trust root was loaded.
+    let authority = trust.verify_timestamp_signer(
         &issuer,
         &serial,
         &signer.signature_algorithm.oid.to_string(),
@@ -243,17 +240,8 @@ pub fn verify(trust: &crate::verify::TrustRoot, token: &[u8], signature: &[u8]) 
         signer.signature.as_bytes(),
         gen_time,
     )?;
-    // The certificate that verified the signature: the trust root's one with the signer's
-    // issuer and serial number.
-    let cert = trust
-        .timestamp_certificates()
-        .find(|der| {
-            x509_parser::parse_x509_certificate(der)
-                .is_ok_and(|(_, c)| c.issuer().as_raw() == issuer.as_slice() && c.raw_serial() == serial.as_slice())
-        })
-        .ok_or_else(|| bad("the timestamp authority's certificate is not in the trust root"))?;
-    check_timestamping_eku(cert)?;
-    check_ess_cert_id(attrs, cert)?;
+    check_timestamping_eku(authority.eku)?;
+    check_ess_cert_id(attrs, authority.der)?;
     Ok(gen_time)
 }
 
@@ -370,10 +358,12 @@ mod tests {
         )
         .unwrap();
         let sig = signer.sign(&rng, &tlv(0x31, &attrs)).unwrap();
-        let (_, cert) = x509_parser::parse_x509_certificate(&tsa.cert).unwrap();
+        let cert = <x509_cert::Certificate as der::Decode>::from_der(&tsa.cert).unwrap();
+        let (issuer, serial) =
+            (cert.tbs_certificate().issuer().to_der().unwrap(), cert.tbs_certificate().serial_number().as_bytes());
         let signer_info = seq(&[
             &tlv(0x02, &[1]),
-            &seq(&[cert.issuer().as_raw(), &tlv(0x02, cert.raw_serial())]),
+            &seq(&[&issuer, &tlv(0x02, serial)]),
             &seq(&[&oid(SHA256)]),
             &tlv(0xa0, &attrs),
             &seq(&[&oid("1.2.840.10045.4.3.2")]),

@@ -39,6 +39,14 @@ pub const SHA1: &str = "1.3.14.3.2.26";
 pub const SHA256: &str = "2.16.840.1.101.3.4.2.1";
 /// ecdsa-with-SHA256.
 pub const ECDSA_WITH_SHA256: &str = "1.2.840.10045.4.3.2";
+/// X.509 subjectAltName extension.
+pub const SUBJECT_ALT_NAME: &str = "2.5.29.17";
+/// X.509 extendedKeyUsage extension.
+pub const EXTENDED_KEY_USAGE: &str = "2.5.29.37";
+/// Key purpose id-kp-codeSigning.
+pub const KP_CODE_SIGNING: &str = "1.3.6.1.5.5.7.3.3";
+/// Key purpose id-kp-timeStamping.
+pub const KP_TIME_STAMPING: &str = "1.3.6.1.5.5.7.3.8";
 
 /// Dotted form of an OID given as arcs.
 pub fn dotted(arcs: &[u64]) -> String {
