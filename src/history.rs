@@ -2,7 +2,7 @@
 //! anything `git rev-list` takes) and tags from the repository, against an identity policy given
 //! on the command line or in git config.
 
-use crate::outcome::{Failure, Tally, Verdict};
+use crate::outcome::{Cause, Failure, Tally, Verdict};
 use gitsign_core::config::{Env, Purpose};
 use gitsign_core::gitobj::{split_signed, tag_name};
 use gitsign_core::online::online_evidence;
@@ -251,22 +251,22 @@ fn check_object(
     if let Some(asked) = asked_tag
         && kind != "tag"
     {
-        return Outcome::Failed(Failure::Bad(format!(
+        return Outcome::Failed(Failure::Bad(Cause::Refused(format!(
             "{:?} points at a {kind}, not at a tag object: nothing signed names the tag",
             format!("refs/tags/{asked}")
-        )));
+        ))));
     }
     let (payload, sig) = match split_signed(raw, kind, sha256) {
         Ok(Some(parts)) => parts,
         Ok(None) => return Outcome::Unsigned,
-        Err(e) => return Outcome::Failed(Failure::Malformed(e)),
+        Err(e) => return Outcome::Failed(e.into()),
     };
     let result = (|| {
         if let Some(asked) = asked_tag {
-            check_tag_name(&payload, asked).map_err(Failure::Bad)?;
+            check_tag_name(&payload, asked).map_err(|e| Failure::Bad(e.into()))?;
         }
-        let der = signature::dearmor(&sig).map_err(|e| Failure::Malformed(e.to_string()))?;
-        let parsed = signature::parse(&der).map_err(|e| Failure::Malformed(e.to_string()))?;
+        let der = signature::dearmor(&sig)?;
+        let parsed = signature::parse(&der)?;
         let evidence = match (&parsed.tlog_entry, online) {
             _ if ignore_tlog => verify::LogEvidence::Ignored,
             (Some(_), _) => verify::LogEvidence::Embedded,
@@ -277,7 +277,7 @@ fn check_object(
             }
             (None, Some(o)) => online_evidence(&o.http, o.rekor, &payload, &String::from_utf8_lossy(&sig), &parsed)?,
         };
-        verify::verify_with(trust, &payload, &parsed, policy, &evidence).map_err(|e| Failure::Bad(e.to_string()))
+        Ok(verify::verify_with(trust, &payload, &parsed, policy, &evidence)?)
     })();
     match result {
         Ok(v) => Outcome::Good(v),

@@ -29,7 +29,7 @@ pub mod ui;
 use gitsign_core::config::{self, Config, Env};
 use gitsign_core::{net, signature, verify};
 use gpg::GpgCommand;
-use outcome::Failure;
+use outcome::{Cause, Failure};
 use std::ffi::OsString;
 use std::io::{Read, Write};
 
@@ -272,23 +272,27 @@ fn run_verify(
         why.exit_code()
     };
     if let Err(e) = read {
-        return failed(stdout, stderr, Failure::Unchecked(format!("cannot read the signed data: {e}")), None);
+        let why = Cause::Io { what: "cannot read the signed data".into(), source: e };
+        return failed(stdout, stderr, Failure::Unchecked(why), None);
     }
     let armored = match std::fs::read(sig_path) {
         Ok(b) => b,
-        Err(e) => return failed(stdout, stderr, Failure::Unchecked(format!("{}: {e}", sig_path.display())), None),
+        Err(e) => {
+            let why = Cause::Io { what: sig_path.display().to_string(), source: e };
+            return failed(stdout, stderr, Failure::Unchecked(why), None);
+        }
     };
     let parsed = match signature::dearmor(&armored).and_then(|der| signature::parse(&der)) {
         Ok(p) => p,
-        Err(e) => return failed(stdout, stderr, Failure::Malformed(e.to_string()), None),
+        Err(e) => return failed(stdout, stderr, e.into(), None),
     };
     let config = match load_config(env, config::Purpose::Verify, stderr) {
         Ok(c) => c,
-        Err(e) => return failed(stdout, stderr, Failure::Config(e.to_string()), None),
+        Err(e) => return failed(stdout, stderr, e.into(), None),
     };
     let mut trust = match trust::load_trust(&config) {
         Ok(t) => t,
-        Err(e) => return failed(stdout, stderr, Failure::Config(e.to_string()), None),
+        Err(e) => return failed(stdout, stderr, Failure::Config(e.into()), None),
     };
     if let Some(warning) = trust.apply_ignore_sct_flag(false) {
         let _ = writeln!(stderr, "{warning}");
@@ -297,7 +301,7 @@ fn run_verify(
         .to_ascii_uppercase();
     let (policy, checked) = match policy(&config, &payload) {
         Ok(p) => p,
-        Err(e) => return failed(stdout, stderr, Failure::Config(e), None),
+        Err(e) => return failed(stdout, stderr, Failure::Config(e.into()), None),
     };
     let evidence = match evidence(&config, &payload, &armored, &parsed) {
         Ok(e) => e,
@@ -334,7 +338,7 @@ fn run_verify(
             }
             0
         }
-        Err(e) => failed(stdout, stderr, Failure::Bad(e.to_string()), Some(&fpr)),
+        Err(e) => failed(stdout, stderr, e.into(), Some(&fpr)),
     }
 }
 
@@ -348,17 +352,11 @@ fn evidence(
     if parsed.tlog_entry.is_some() {
         return Ok(verify::LogEvidence::Embedded);
     }
-    let http = net::Http::new(config.timeout).map_err(|e| Failure::Config(e.to_string()))?;
+    let http = net::Http::new(config.timeout)?;
     let armored = String::from_utf8_lossy(armored);
-    let why = "the signature has no embedded log entry (Rekor online mode) and looking it up failed";
-    gitsign_core::online::online_evidence(&http, &config.rekor, payload, &armored, parsed)
-        .map_err(Failure::from)
-        .map_err(|e| match e {
-            Failure::Bad(e) => Failure::Bad(format!("{why}: {e}")),
-            Failure::Malformed(e) => Failure::Malformed(format!("{why}: {e}")),
-            Failure::Unchecked(e) => Failure::Unchecked(format!("{why}: {e}")),
-            Failure::Config(e) => Failure::Config(format!("{why}: {e}")),
-        })
+    gitsign_core::online::online_evidence(&http, &config.rekor, payload, &armored, parsed).map_err(|e| {
+        Failure::from(e).context("the signature has no embedded log entry (Rekor online mode) and looking it up failed")
+    })
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@
 //! A run's exit code is its worst: 1 if anything was bad (or unsigned where not allowed), else 3
 //! if anything could not be checked, else 0; a usage or configuration error stops it with 2.
 
+use gitsign_core::{config, gitobj, online, signature, verify};
+
 /// Exit code: every signature checked is good.
 pub const EXIT_GOOD: i32 = 0;
 /// Exit code: a signature is bad, missing where required, or not allowed by the policy.
@@ -23,25 +25,81 @@ pub const EXIT_USAGE: i32 = 2;
 /// Exit code: a signature could not be checked, and none was bad.
 pub const EXIT_UNCHECKED: i32 = 3;
 
-/// Why a signature did not verify.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a signature did not verify: how it ended (the variant, which picks the verdict, the
+/// status line and the exit code) and why (the typed [`Cause`], turned into words only when
+/// printed).
+#[derive(Debug, thiserror::Error)]
 pub enum Failure {
     /// The signature is wrong: forged or altered data, a chain or SCT that does not verify, a
     /// log entry that does not match, an identity the policy does not allow, a log entry required
     /// (`--offline`) but missing.
-    #[error("{0}")]
-    Bad(String),
+    #[error(transparent)]
+    Bad(Cause),
     /// The signature or the object carrying it is not in a form gitsign reads (garbled armor or
     /// DER, several signature headers): bad, as no retry can make it good; gpg calls it an error.
-    #[error("{0}")]
-    Malformed(String),
+    #[error(transparent)]
+    Malformed(Cause),
     /// The signature could not be checked: the log could not be reached or answered nonsense,
     /// the object could not be read. Retrying (or fixing the network) may give a verdict.
-    #[error("{0}")]
-    Unchecked(String),
+    #[error(transparent)]
+    Unchecked(Cause),
     /// gitsign's configuration (git config, environment, trust root) is unusable.
+    #[error(transparent)]
+    Config(Cause),
+}
+
+/// The error behind a [`Failure`], as the module that found it typed it.
+#[derive(Debug, thiserror::Error)]
+pub enum Cause {
+    /// A verification check failed (or the trust root is unusable).
+    #[error(transparent)]
+    Verify(#[from] verify::VerifyError),
+    /// The signature is unreadable.
+    #[error(transparent)]
+    Signature(#[from] signature::SignatureError),
+    /// The object's signature cannot be told apart from its payload.
+    #[error(transparent)]
+    Object(#[from] gitobj::SplitError),
+    /// The online-mode log lookup failed.
+    #[error(transparent)]
+    Online(#[from] online::OnlineError),
+    /// The configuration is unusable.
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    /// The HTTP client could not be set up.
+    #[error(transparent)]
+    Net(#[from] gitsign_core::net::NetError),
+    /// A file or stream could not be read.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being read.
+        what: String,
+        /// Why not.
+        source: std::io::Error,
+    },
+    /// A cause, with what gitsign was doing when it happened.
+    #[error("{context}: {cause}")]
+    Context {
+        /// What was being done.
+        context: &'static str,
+        /// What went wrong.
+        cause: Box<Cause>,
+    },
+    /// A refusal made by the command layer itself, in words (the outermost edge).
     #[error("{0}")]
-    Config(String),
+    Refused(String),
+}
+
+impl From<String> for Cause {
+    fn from(s: String) -> Self {
+        Cause::Refused(s)
+    }
+}
+
+impl From<&str> for Cause {
+    fn from(s: &str) -> Self {
+        Cause::Refused(s.to_string())
+    }
 }
 
 /// What one object's check says, as `gitsign verify --output json` writes it.
@@ -153,13 +211,67 @@ impl Tally {
     }
 }
 
-impl From<gitsign_core::online::OnlineError> for Failure {
-    fn from(e: gitsign_core::online::OnlineError) -> Self {
-        use gitsign_core::online::OnlineError;
+// The one mapping from each typed error to how a check ended.
+
+impl From<verify::VerifyError> for Failure {
+    fn from(e: verify::VerifyError) -> Self {
+        match e {
+            verify::VerifyError::TrustRoot(_) => Failure::Config(e.into()),
+            _ => Failure::Bad(e.into()),
+        }
+    }
+}
+
+impl From<signature::SignatureError> for Failure {
+    fn from(e: signature::SignatureError) -> Self {
+        Failure::Malformed(e.into())
+    }
+}
+
+impl From<gitobj::SplitError> for Failure {
+    fn from(e: gitobj::SplitError) -> Self {
+        Failure::Malformed(e.into())
+    }
+}
+
+impl From<config::ConfigError> for Failure {
+    fn from(e: config::ConfigError) -> Self {
+        Failure::Config(e.into())
+    }
+}
+
+impl From<gitsign_core::net::NetError> for Failure {
+    fn from(e: gitsign_core::net::NetError) -> Self {
+        Failure::Config(e.into())
+    }
+}
+
+impl From<online::OnlineError> for Failure {
+    fn from(e: online::OnlineError) -> Self {
         match &e {
-            _ if e.is_unchecked() => Failure::Unchecked(e.to_string()),
-            OnlineError::NoObjectId => Failure::Malformed(e.to_string()),
-            _ => Failure::Bad(e.to_string()),
+            _ if e.is_unchecked() => Failure::Unchecked(e.into()),
+            online::OnlineError::NoObjectId => Failure::Malformed(e.into()),
+            _ => Failure::Bad(e.into()),
+        }
+    }
+}
+
+impl Failure {
+    /// The same ending, its cause put in `context` (what gitsign was doing).
+    pub fn context(self, context: &'static str) -> Failure {
+        let wrap = |cause: Cause| Cause::Context { context, cause: Box::new(cause) };
+        match self {
+            Failure::Bad(c) => Failure::Bad(wrap(c)),
+            Failure::Malformed(c) => Failure::Malformed(wrap(c)),
+            Failure::Unchecked(c) => Failure::Unchecked(wrap(c)),
+            Failure::Config(c) => Failure::Config(wrap(c)),
+        }
+    }
+
+    /// The typed cause.
+    pub fn cause(&self) -> &Cause {
+        match self {
+            Failure::Bad(c) | Failure::Malformed(c) | Failure::Unchecked(c) | Failure::Config(c) => c,
         }
     }
 }
@@ -170,13 +282,16 @@ mod tests {
 
     #[test]
     fn one_mapping_for_verdict_status_and_exit() {
-        let bad = Failure::Bad("the signed data was changed".into());
+        let bad = Failure::from(gitsign_core::verify::VerifyError::BadSignature);
         assert_eq!((bad.verdict(), bad.exit_code(), bad.headline()), (Verdict::Bad, 1, "BAD signature"));
         assert!(bad.status_lines(Some("AB")).contains("[GNUPG:] BADSIG AB gitsign"));
-        let garbled = Failure::Malformed("not DER".into());
+        let garbled = Failure::from(gitsign_core::signature::SignatureError::NotArmored);
         assert_eq!((garbled.verdict(), garbled.exit_code()), (Verdict::Bad, 1));
         assert!(garbled.status_lines(Some("AB")).contains("[GNUPG:] ERRSIG "));
         let offline = Failure::Unchecked("cannot reach Rekor".into());
+        // The trust root is configuration, whichever module reports it.
+        let trust = Failure::from(gitsign_core::verify::VerifyError::TrustRoot("unreadable".into()));
+        assert_eq!((trust.verdict(), trust.exit_code()), (Verdict::Error, 2));
         assert_eq!((offline.verdict(), offline.exit_code()), (Verdict::Error, 3));
         assert!(offline.status_lines(None).contains("[GNUPG:] ERRSIG "));
         assert_eq!(Failure::Config("x".into()).exit_code(), 2);

@@ -44,6 +44,31 @@ fn lines_with_offsets(bytes: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
     })
 }
 
+/// Why a commit's signature cannot be told apart from its payload the one way git does.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SplitError {
+    /// A signature header other than the repository's object format's.
+    #[error(
+        "the commit carries a {found:?} signature header; in a {format} repository gitsign accepts only one {expected:?} header"
+    )]
+    OtherHeader {
+        /// The header found (sanitized).
+        found: String,
+        /// `SHA-1` or `SHA-256`.
+        format: &'static str,
+        /// The one header gitsign reads in this repository.
+        expected: &'static str,
+    },
+    /// The signature header more than once (git would concatenate them).
+    #[error("the commit carries {count} {header:?} signature headers; a signed commit has exactly one")]
+    SeveralHeaders {
+        /// The header.
+        header: &'static str,
+        /// How many (counting stops at the second).
+        count: usize,
+    },
+}
+
 /// A signed object's (payload, signature).
 pub type Signed = (Vec<u8>, Vec<u8>);
 
@@ -56,7 +81,7 @@ pub type Signed = (Vec<u8>, Vec<u8>);
 /// `parse_signed_buffer`, so what git shows as the message is what was signed. Commits: exactly
 /// one signature header is accepted; several (git would concatenate them) or a signature header
 /// of the other object format are refused, so no new object ID can carry the same signature.
-pub fn split_signed(object: &[u8], kind: &str, sha256: bool) -> Result<Option<Signed>, String> {
+pub fn split_signed(object: &[u8], kind: &str, sha256: bool) -> Result<Option<Signed>, SplitError> {
     if kind == "tag" {
         let start = lines_with_offsets(object)
             .filter(|(_, line)| SIGNATURE_MARKERS.iter().any(|m| line.starts_with(m)))
@@ -64,7 +89,7 @@ pub fn split_signed(object: &[u8], kind: &str, sha256: bool) -> Result<Option<Si
             .last();
         return Ok(start.map(|at| (object[..at].to_vec(), object[at..].to_vec())));
     }
-    let ours: &[u8] = if sha256 { b"gpgsig-sha256" } else { b"gpgsig" };
+    let ours: &str = if sha256 { "gpgsig-sha256" } else { "gpgsig" };
     let (mut payload, mut sig) = (Vec::with_capacity(object.len()), Vec::new());
     let (mut headers_seen, mut in_sig) = (0usize, false);
     for (at, line) in lines_with_offsets(object) {
@@ -81,21 +106,16 @@ pub fn split_signed(object: &[u8], kind: &str, sha256: bool) -> Result<Option<Si
         if line.starts_with(b"gpgsig") {
             let name_end = line.iter().position(|b| *b == b' ' || *b == b'\n').unwrap_or(line.len());
             let name = &line[..name_end];
-            if name != ours {
-                return Err(format!(
-                    "the commit carries a {:?} signature header; in a {} repository gitsign accepts only one \
-                     {:?} header",
-                    crate::text::sanitize(&String::from_utf8_lossy(name)),
-                    if sha256 { "SHA-256" } else { "SHA-1" },
-                    String::from_utf8_lossy(ours)
-                ));
+            if name != ours.as_bytes() {
+                return Err(SplitError::OtherHeader {
+                    found: crate::text::sanitize(&String::from_utf8_lossy(name)),
+                    format: if sha256 { "SHA-256" } else { "SHA-1" },
+                    expected: ours,
+                });
             }
             headers_seen += 1;
             if headers_seen > 1 {
-                return Err(format!(
-                    "the commit carries {headers_seen} {:?} signature headers; a signed commit has exactly one",
-                    String::from_utf8_lossy(ours)
-                ));
+                return Err(SplitError::SeveralHeaders { header: ours, count: headers_seen });
             }
             sig.extend_from_slice(line.get(name_end + 1..).unwrap_or_default());
             in_sig = true;
@@ -159,7 +179,7 @@ mod tests {
         assert_eq!(sig, b"-----BEGIN SIGNED MESSAGE-----\nQUJD\n-----END SIGNED MESSAGE-----\n");
         assert_eq!(split_signed(b"tree 1\n\nmsg\n", "commit", false).unwrap(), None);
         // The repository's header only, and only once.
-        assert!(split_signed(object, "commit", true).unwrap_err().contains("\"gpgsig\" signature header"));
+        assert!(split_signed(object, "commit", true).unwrap_err().to_string().contains("\"gpgsig\" signature header"));
     }
 
     #[test]
@@ -199,7 +219,7 @@ mod tests {
                 }
                 Want::Refused(text) => {
                     let err = got.unwrap_err();
-                    assert!(err.contains(text), "{name}: {err}");
+                    assert!(err.to_string().contains(text), "{name}: {err}");
                     if !*sha256 {
                         assert_eq!(split(object, kind), None, "{name}");
                     }

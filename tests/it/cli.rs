@@ -301,4 +301,19 @@ fn human_output_has_readable_times_a_summary_and_no_escapes_in_pipes() {
     assert!(coloured.contains("\u{1b}[32mgood\u{1b}[0m"), "{coloured:?}");
     let plain = on_tty(Some("1"));
     assert!(plain.contains(" good  ann@example.com") && !plain.contains('\u{1b}'), "{plain:?}");
+    // The long range on a terminal: a progress line while it runs (past 300 objects), cleared
+    // before the summary.
+    let long = repo
+        .command("script")
+        .args(["-qec", &format!("{GITSIGN} verify --allow-unsigned --all"), "/dev/null"])
+        .env("TERM", "xterm")
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    let long = text(&long);
+    let bar = regex::Regex::new(r"gitsign: \S+ \d{3} commits checked \(").unwrap();
+    assert!(bar.is_match(&long), "no progress line on a terminal: {long:?}");
+    assert!(long.contains("1 good, 0 bad, 0 error, 320 unsigned"), "{long:?}");
+    let (drawn, summary) = (long.find(" commits checked (").unwrap(), long.find("320 unsigned").unwrap());
+    assert!(drawn < summary, "the bar comes before the summary: {long:?}");
 }
