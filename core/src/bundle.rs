@@ -18,6 +18,57 @@ pub fn message_signature(
     entry: &TransparencyLogEntry,
     body: &[u8],
 ) -> Value {
+    message_signature_with(cert_der, digest, signature, entry, body, &[])
+}
+
+/// As [`message_signature`], with RFC 3161 timestamp tokens (DER) over the signature. An entry
+/// without an inclusion promise (Rekor v2) is written without one, and without an integrated
+/// time when it has none.
+pub fn message_signature_with(
+    cert_der: &[u8],
+    digest: &[u8; 32],
+    signature: &[u8],
+    entry: &TransparencyLogEntry,
+    body: &[u8],
+    timestamps: &[Vec<u8>],
+) -> Value {
+    let mut bundle = message_signature_v1(cert_der, digest, signature, entry, body);
+    if entry.inclusion_promise.is_none()
+        && let Some(tle) = bundle.pointer_mut("/verificationMaterial/tlogEntries/0").and_then(Value::as_object_mut)
+    {
+        tle.remove("inclusionPromise");
+        if entry.integrated_time == 0 {
+            tle.remove("integratedTime");
+        }
+    }
+    if !timestamps.is_empty()
+        && let Some(vm) = bundle.pointer_mut("/verificationMaterial").and_then(Value::as_object_mut)
+    {
+        let tokens: Vec<Value> =
+            timestamps.iter().map(|t| json!({"signedTimestamp": b64(timestamp_response(t))})).collect();
+        vm.insert("timestampVerificationData".into(), json!({"rfc3161Timestamps": tokens}));
+    }
+    bundle
+}
+
+/// A bundle's `signedTimestamp` is a TimeStampResp (protobuf-specs; sigstore-python and sigstore-js
+/// read it so), where a CMS signature holds the bare token: a token is wrapped in a granted
+/// response, a response is kept.
+fn timestamp_response(token: &[u8]) -> Vec<u8> {
+    use gitsign_protocol::sct::der_tlv;
+    if gitsign_protocol::rfc3161::token_of_response(token).is_some() {
+        return token.to_vec();
+    }
+    der_tlv(0x30, &[der_tlv(0x30, &der_tlv(0x02, &[0])), token.to_vec()].concat())
+}
+
+fn message_signature_v1(
+    cert_der: &[u8],
+    digest: &[u8; 32],
+    signature: &[u8],
+    entry: &TransparencyLogEntry,
+    body: &[u8],
+) -> Value {
     let kv = entry.kind_version.clone().unwrap_or_default();
     let proof = entry.inclusion_proof.clone().unwrap_or_default();
     json!({

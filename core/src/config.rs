@@ -114,6 +114,16 @@ pub struct Config {
     /// Accept Fulcio certificates without a verifiable SCT (`gitsign.insecureIgnoreSCT`), the
     /// setting behind `--insecure-ignore-sct` for `git verify-commit`.
     pub insecure_ignore_sct: bool,
+    /// Rekor API version to log in (`gitsign.rekorVersion`): 1, or 2 (rekor-tiles, with a
+    /// timestamp authority).
+    pub rekor_version: u8,
+    /// `gitsign.enableSigstoreGo`: the Go gitsign's switch for its sigstore-go path (which its
+    /// `rekorVersion = 2` needs); accepted, as this gitsign has one path.
+    pub enable_sigstore_go: bool,
+    /// RFC 3161 timestamp authority to stamp signatures with.
+    pub timestamp_server_url: Option<String>,
+    /// The timestamp authority's certificate chain (PEM).
+    pub timestamp_cert_chain: Option<PathBuf>,
 }
 
 /// Public Sigstore's Fulcio.
@@ -349,6 +359,38 @@ pub static SETTINGS: &[Setting] = &[
         show: |c| format!("{:?}", c.rekor_mode).to_ascii_lowercase(),
     },
     Setting {
+        key: Some("rekorVersion"),
+        env: &["GITSIGN_REKOR_VERSION", "SIGSTORE_REKOR_VERSION"],
+        value: "`1` or `2`",
+        default: Some("1"),
+        scope: Scope::Signing,
+        supported: true,
+        doc: "Rekor API version of gitsign.rekor: 2 (rekor-tiles) needs gitsign.timestampServerURL",
+        apply: |c, v| {
+            c.rekor_version = match v.trim() {
+                "1" => 1,
+                "2" => 2,
+                _ => return Err("1 or 2"),
+            };
+            Ok(())
+        },
+        show: |c| c.rekor_version.to_string(),
+    },
+    Setting {
+        key: Some("enableSigstoreGo"),
+        env: &["GITSIGN_ENABLE_SIGSTORE_GO"],
+        value: "`true` or `false`",
+        default: Some("false"),
+        scope: Scope::Signing,
+        supported: true,
+        doc: "the Go gitsign's switch for rekorVersion 2; accepted, and not needed here",
+        apply: |c, v| {
+            c.enable_sigstore_go = boolean(v)?;
+            Ok(())
+        },
+        show: |c| c.enable_sigstore_go.to_string(),
+    },
+    Setting {
         key: Some("clientID"),
         env: &["GITSIGN_OIDC_CLIENT_ID", "SIGSTORE_OIDC_CLIENT_ID"],
         value: "text",
@@ -432,10 +474,11 @@ pub static SETTINGS: &[Setting] = &[
         value: "URL",
         default: None,
         scope: Scope::Signing,
-        supported: false,
-        doc: "RFC 3161 timestamp authority (not supported yet: warned about when signing, ignored)",
-        apply: ignore,
-        show: unsupported,
+        supported: true,
+        doc: "RFC 3161 timestamp authority (its full URL, e.g. `https://timestamp.sigstore.dev/api/v1/timestamp`): \
+              the signature carries its token",
+        apply: |c, v| set_opt(&mut c.timestamp_server_url, v),
+        show: |c| show_opt(&c.timestamp_server_url),
     },
     Setting {
         key: Some("timestampCertChain"),
@@ -443,10 +486,11 @@ pub static SETTINGS: &[Setting] = &[
         value: "PEM file",
         default: None,
         scope: Scope::Signing,
-        supported: false,
-        doc: "the timestamp authority's certificate chain (not supported yet: warned about when signing, ignored)",
-        apply: ignore,
-        show: unsupported,
+        supported: true,
+        doc: "the timestamp authority's certificate chain, signing certificate first: a new token must verify \
+              with it (verification uses the trust root's timestamp authorities)",
+        apply: |c, v| set_path(&mut c.timestamp_cert_chain, v),
+        show: |c| show_path(&c.timestamp_cert_chain),
     },
     Setting {
         key: Some("urlOpener"),
@@ -698,6 +742,10 @@ impl Config {
             certificate_oidc_issuer: None,
             certificate_oidc_issuer_regexp: None,
             insecure_ignore_sct: false,
+            rekor_version: 1,
+            enable_sigstore_go: false,
+            timestamp_server_url: None,
+            timestamp_cert_chain: None,
         }
     }
 
@@ -870,21 +918,26 @@ mod tests {
 
     #[test]
     fn unsupported_settings_warn_once_when_signing_and_never_when_verifying() {
-        let g = git(&[("timestampserverurl", "https://tsa"), ("timestampcertchain", "/x.pem")]);
+        // The timestamp settings are supported now: read, not warned about.
+        let g = git(&[("timestampserverurl", "https://tsa"), ("timestampcertchain", "/x.pem"), ("rekorversion", "2")]);
         let e = env(&[("GITSIGN_AUTOCLOSE_TIMEOUT", "not a number")]);
         let r = Config::resolve_for(&g, &e, Purpose::Sign).unwrap();
+        assert_eq!(r.config.timestamp_server_url.as_deref(), Some("https://tsa"));
+        assert_eq!(r.config.timestamp_cert_chain, Some(PathBuf::from("/x.pem")));
+        assert_eq!(r.config.rekor_version, 2);
+        let bad = Config::resolve_for(&git(&[("rekorversion", "3")]), &Env::new(), Purpose::Sign).unwrap_err();
+        assert!(bad.to_string().contains("gitsign.rekorVersion = \"3\": 1 or 2"), "{bad}");
         let text: Vec<String> = r.warnings.iter().map(|w| w.to_string()).collect();
         assert_eq!(
             text,
             [
-                "gitsign.timestampServerURL is not supported by this version yet; ignored",
-                "gitsign.timestampCertChain is not supported by this version yet; ignored",
                 "gitsign.autocloseTimeout (set by GITSIGN_AUTOCLOSE_TIMEOUT) is not supported by this version yet; ignored",
             ]
         );
         assert_eq!(Config::resolve_for(&g, &e, Purpose::Verify).unwrap().warnings, vec![]);
         let shown = Config::resolve_for(&g, &e, Purpose::Show).unwrap().config.describe();
-        assert!(shown.contains(&("timestampServerURL".into(), "(not supported yet; ignored)".into())), "{shown:?}");
+        assert!(shown.contains(&("timestampServerURL".into(), "https://tsa".into())), "{shown:?}");
+        assert!(shown.contains(&("autocloseTimeout".into(), "(not supported yet; ignored)".into())), "{shown:?}");
     }
 
     #[test]

@@ -292,3 +292,66 @@ mod tests {
         assert_eq!(super::message_of("plain\u{1b}]0;t\u{7} text"), "plain]0;t text");
     }
 }
+
+impl Http {
+    /// Rekor v2: logs a hashedrekord v0.0.2 over `digest` (SHA-256) signed `signature` by the
+    /// certificate `cert_der`; returns the TransparencyLogEntry (protobuf JSON).
+    pub fn log_entry_v2(
+        &self,
+        rekor: &str,
+        digest: &[u8; 32],
+        signature: &[u8],
+        cert_der: &[u8],
+    ) -> Result<serde_json::Value, NetError> {
+        use gitsign_protocol::b64;
+        let url = format!("{}/api/v2/log/entries", rekor.trim_end_matches('/'));
+        let body = serde_json::json!({"hashedRekordRequestV002": {
+            "digest": b64(digest),
+            "signature": {
+                "content": b64(signature),
+                "verifier": {"x509Certificate": {"rawBytes": b64(cert_der)}, "keyDetails": "PKIX_ECDSA_P256_SHA_256"},
+            },
+        }});
+        self.json(
+            "recording the signature in Rekor v2",
+            self.client.post(&url).json(&body),
+            &url,
+            "a Rekor v2 TransparencyLogEntry",
+        )
+    }
+
+    /// A timestamp authority (RFC 3161): a token over `signature` (its SHA-256 imprint).
+    pub fn timestamp(&self, tsa: &str, signature: &[u8]) -> Result<Vec<u8>, NetError> {
+        use gitsign_protocol::rfc3161;
+        const STEP: &str = "getting a timestamp";
+        let mut nonce = [0u8; 8];
+        let _ = aws_lc_rs::rand::fill(&mut nonce);
+        let query = rfc3161::request_sha256(&gitsign_protocol::sha256(signature), &nonce);
+        let resp = self
+            .client
+            .post(tsa)
+            .header("Content-Type", rfc3161::QUERY_MEDIA_TYPE)
+            .body(query)
+            .timeout(self.timeout)
+            .send()
+            .map_err(|e| self.fail(STEP, tsa, e))?;
+        let status = resp.status();
+        let body = self.body(STEP, tsa, resp)?;
+        if let Some(token) = rfc3161::token_of_response(&body).filter(|_| status.is_success()) {
+            return Ok(token.to_vec());
+        }
+        let why = rfc3161::refusal_of_response(&body)
+            .map(|(code, text)| format!("status {code}: {}", crate::text::sanitize(&text)))
+            .unwrap_or_else(|| message_of(&String::from_utf8_lossy(&body)));
+        if status.is_success() {
+            Err(NetError::Garbage {
+                step: STEP,
+                url: tsa.to_string(),
+                expected: "a granted RFC 3161 timestamp reply",
+                detail: why,
+            })
+        } else {
+            Err(NetError::Status { step: STEP, url: tsa.to_string(), status: status.as_u16(), message: why })
+        }
+    }
+}

@@ -62,6 +62,62 @@ pub enum SignError {
     /// A mode not supported yet.
     #[error("{0}")]
     Unsupported(&'static str),
+    /// The new timestamp does not verify with `gitsign.timestampCertChain`.
+    #[error(
+        "the timestamp does not verify with gitsign.timestampCertChain {path}: {detail}; check that the chain is the \
+         timestamp authority's (signing certificate first)"
+    )]
+    TimestampChain {
+        /// The chain file.
+        path: String,
+        /// Why.
+        detail: String,
+    },
+}
+
+/// Why Rekor v2 alone cannot sign.
+const V2_NEEDS_TIMESTAMP: &str = "gitsign.rekorVersion=2: Rekor v2 gives no integrated time, so the signature needs a \
+     timestamp; set gitsign.timestampServerURL (GITSIGN_TIMESTAMP_SERVER_URL) to a timestamp authority";
+
+/// A timestamp over `signature` from the configured authority (checked with
+/// `gitsign.timestampCertChain` when set), or none when no authority is configured.
+fn stamp(config: &Config, http: &Http, signature: &[u8]) -> Result<Option<Vec<u8>>, SignError> {
+    let Some(url) = &config.timestamp_server_url else { return Ok(None) };
+    let token = http.timestamp(url, signature)?;
+    if let Some(chain) = &config.timestamp_cert_chain {
+        check_token_with_chain(chain, &token, signature)?;
+    }
+    crate::debug_log!("timestamped by {url}");
+    Ok(Some(token))
+}
+
+/// Checks a new timestamp token over `signature` against the chain in the PEM file `path`
+/// (`gitsign.timestampCertChain`), as the only timestamp authority.
+fn check_token_with_chain(path: &std::path::Path, token: &[u8], signature: &[u8]) -> Result<(), SignError> {
+    let err = |detail: String| SignError::TimestampChain { path: path.display().to_string(), detail };
+    let pem = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    let ders: Vec<String> = pem
+        .split_inclusive("-----END CERTIFICATE-----")
+        .filter(|b| b.contains("-----BEGIN CERTIFICATE-----"))
+        .map(|b| crate::net::pem_to_der(b.trim(), "CERTIFICATE").map(gitsign_protocol::b64))
+        .collect::<Option<_>>()
+        .ok_or_else(|| err("a certificate in it is not PEM".into()))?;
+    if ders.is_empty() {
+        return Err(err("it holds no PEM certificate".into()));
+    }
+    let root = serde_json::json!({
+        "mediaType": gitsign_protocol::trust::TRUSTED_ROOT_MEDIA_TYPE,
+        "tlogs": [], "certificateAuthorities": [], "ctlogs": [],
+        "timestampAuthorities": [{
+            "subject": {"organization": "", "commonName": ""},
+            "uri": "",
+            "certChain": {"certificates": ders.iter().map(|d| serde_json::json!({"rawBytes": d})).collect::<Vec<_>>()},
+            "validFor": {"start": "1970-01-01T00:00:00Z"},
+        }],
+    });
+    let trust = TrustRoot::from_json(root.to_string().as_bytes(), "gitsign.timestampCertChain")
+        .map_err(|e| err(e.to_string()))?;
+    crate::timestamp::verify(&trust, token, signature).map(|_| ()).map_err(|e| err(e.to_string()))
 }
 
 impl From<IdentityError> for SignError {
@@ -113,12 +169,46 @@ pub fn sign_with(
         rekor: config.rekor.clone(),
         source: Box::new(source),
     };
+    // The timestamp is over the signature value (RFC 3161 appendix A), taken before the log entry
+    // so that both carry the same signature.
+    let timestamp = stamp(config, http, sig.as_bytes())?;
     let (der, verified) = match config.rekor_mode {
+        RekorMode::Offline if config.rekor_version == 2 => {
+            if timestamp.is_none() {
+                return Err(SignError::Unsupported(V2_NEEDS_TIMESTAMP));
+            }
+            let answer = http.log_entry_v2(&config.rekor, &sha256(&attrs_der), sig.as_bytes(), leaf)?;
+            let tlog = TransparencyLogEntry::from_rekor_v2(&answer)
+                .map_err(|source| SignError::Entry { url: config.rekor.clone(), source })?;
+            crate::debug_log!("logged in Rekor v2 {} at index {}", config.rekor, tlog.log_index);
+            let der = signature::assemble_with(
+                leaf,
+                attrs,
+                sig.as_bytes(),
+                Some(&tlog.encode_to_vec()),
+                timestamp.as_deref(),
+            )?;
+            let verified =
+                verify::verify(trust, payload, &signature::parse(&der)?, &Policy::default()).map_err(selfcheck)?;
+            (der, verified)
+        }
+        RekorMode::Online if config.rekor_version == 2 => {
+            return Err(SignError::Unsupported(
+                "gitsign.rekorMode=online logs commit IDs in Rekor v1 and cannot be used with gitsign.rekorVersion=2; \
+                 use rekorMode=offline",
+            ));
+        }
         RekorMode::Offline => {
             // The entry is over the signed attributes and is embedded in the signature.
             let entry = HashedRekord::new(&sha256(&attrs_der), sig.as_bytes(), &cert_pem);
             let (tlog, _) = log(http, config, &entry)?;
-            let der = signature::assemble(leaf, attrs, sig.as_bytes(), Some(&tlog.encode_to_vec()))?;
+            let der = signature::assemble_with(
+                leaf,
+                attrs,
+                sig.as_bytes(),
+                Some(&tlog.encode_to_vec()),
+                timestamp.as_deref(),
+            )?;
             let verified =
                 verify::verify(trust, payload, &signature::parse(&der)?, &Policy::default()).map_err(selfcheck)?;
             (der, verified)
@@ -126,7 +216,7 @@ pub fn sign_with(
         RekorMode::Online => {
             // The Go gitsign's online mode: the entry is over the ID of the object git will
             // write, signed with the same key, and is found later by searching Rekor.
-            let der = signature::assemble(leaf, attrs, sig.as_bytes(), None)?;
+            let der = signature::assemble_with(leaf, attrs, sig.as_bytes(), None, timestamp.as_deref())?;
             let object_hex = crate::gitobj::object_id(payload, &signature::armor(&der)).ok_or(
                 SignError::Unsupported("rekorMode=online signs git commits and tags only; this data is neither"),
             )?;
@@ -177,7 +267,19 @@ pub fn sign_blob(
     let digest = sha256(bytes);
     let sig: DerSignature =
         credential.key().try_sign(bytes).map_err(|e| SignError::Credential(CredentialError::Key(e.to_string())))?;
+    let timestamp = stamp(config, http, sig.as_bytes())?;
+    let timestamps: Vec<Vec<u8>> = timestamp.into_iter().collect();
+    if config.rekor_version == 2 {
+        if timestamps.is_empty() {
+            return Err(SignError::Unsupported(V2_NEEDS_TIMESTAMP));
+        }
+        let answer = http.log_entry_v2(&config.rekor, &digest, sig.as_bytes(), leaf)?;
+        let tlog = TransparencyLogEntry::from_rekor_v2(&answer)
+            .map_err(|source| SignError::Entry { url: config.rekor.clone(), source })?;
+        let body = tlog.canonicalized_body.clone();
+        return Ok(crate::bundle::message_signature_with(leaf, &digest, sig.as_bytes(), &tlog, &body, &timestamps));
+    }
     let entry = HashedRekord::new(&digest, sig.as_bytes(), &pem_encode("CERTIFICATE", leaf));
     let (tlog, body) = log(http, config, &entry)?;
-    Ok(crate::bundle::message_signature(leaf, &digest, sig.as_bytes(), &tlog, &body))
+    Ok(crate::bundle::message_signature_with(leaf, &digest, sig.as_bytes(), &tlog, &body, &timestamps))
 }

@@ -26,6 +26,9 @@ const ID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::CM
 const ID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::CMS_SIGNING_TIME);
 const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::SHA256);
 const ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::ECDSA_WITH_SHA256);
+/// id-aa-timeStampToken (RFC 3161 appendix A): an RFC 3161 token over the signature value, as
+/// an unsigned attribute of the signer.
+pub const ID_TIMESTAMP_TOKEN: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.14");
 /// gitsign's transparency-log entry attribute.
 pub const ID_TLOG_ENTRY: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::GITSIGN_TLOG_ENTRY_DOTTED);
 
@@ -131,19 +134,31 @@ pub fn assemble(
     signature: &[u8],
     tlog_entry: Option<&[u8]>,
 ) -> Result<Vec<u8>, SignatureError> {
+    assemble_with(cert_der, signed_attrs, signature, tlog_entry, None)
+}
+
+/// As [`assemble`], with an RFC 3161 timestamp token (DER ContentInfo) over the signature value
+/// as the signer's id-aa-timeStampToken unsigned attribute, where the Go gitsign puts it.
+pub fn assemble_with(
+    cert_der: &[u8],
+    signed_attrs: SetOfVec<Attribute>,
+    signature: &[u8],
+    tlog_entry: Option<&[u8]>,
+    timestamp: Option<&[u8]>,
+) -> Result<Vec<u8>, SignatureError> {
     let cert = Certificate::from_der(cert_der)?;
     let sid = SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
         issuer: cert.tbs_certificate().issuer().clone(),
         serial_number: cert.tbs_certificate().serial_number().clone(),
     });
-    let unsigned_attrs = match tlog_entry {
-        None => None,
-        Some(bytes) => {
-            let mut set = SetOfVec::new();
-            set.insert(attribute(ID_TLOG_ENTRY, Any::encode_from(&OctetString::new(bytes.to_vec())?)?)?)?;
-            Some(set)
-        }
-    };
+    let mut set = SetOfVec::new();
+    if let Some(bytes) = tlog_entry {
+        set.insert(attribute(ID_TLOG_ENTRY, Any::encode_from(&OctetString::new(bytes.to_vec())?)?)?)?;
+    }
+    if let Some(token) = timestamp {
+        set.insert(attribute(ID_TIMESTAMP_TOKEN, Any::from_der(token)?)?)?;
+    }
+    let unsigned_attrs = (!set.is_empty()).then_some(set);
     let signer = SignerInfo {
         version: CmsVersion::V1,
         sid,
@@ -168,6 +183,19 @@ pub fn assemble(
         signer_infos: SignerInfos(signers),
     };
     Ok(ContentInfo { content_type: ID_SIGNED_DATA, content: Any::encode_from(&signed_data)? }.to_der()?)
+}
+
+/// The signature `der` rebuilt with other unsigned attributes (log entry, timestamp). They are
+/// unsigned: anyone holding a signature can swap them, which verification must catch (the tests
+/// that check it build their signatures with this).
+pub fn with_unsigned(
+    der: &[u8],
+    tlog_entry: Option<&[u8]>,
+    timestamp: Option<&[u8]>,
+) -> Result<Vec<u8>, SignatureError> {
+    let parsed = parse(der)?;
+    let attrs = SetOfVec::<Attribute>::from_der(&parsed.signed_attrs_der)?;
+    assemble_with(&parsed.signer_cert, attrs, &parsed.signature, tlog_entry, timestamp)
 }
 
 /// PEM armor with the `SIGNED MESSAGE` label.
@@ -233,6 +261,8 @@ pub struct Parsed {
     pub certificates: Vec<Vec<u8>>,
     /// The embedded transparency-log entry (protobuf), if any.
     pub tlog_entry: Option<Vec<u8>>,
+    /// RFC 3161 timestamp tokens (DER) of the id-aa-timeStampToken unsigned attribute.
+    pub timestamps: Vec<Vec<u8>>,
 }
 
 /// The one value of the attribute `oid`, if present. An attribute given twice (even byte for
@@ -308,7 +338,19 @@ pub fn parse(der: &[u8]) -> Result<Parsed, SignatureError> {
             .map(|v| v.decode_as::<OctetString>().map(|o| o.into_bytes().into_vec()))
             .transpose()?,
     };
+    let timestamps = match &signer.unsigned_attrs {
+        None => Vec::new(),
+        Some(u) => {
+            let mut found = u.iter().filter(|a| a.oid == ID_TIMESTAMP_TOKEN);
+            match (found.next(), found.next()) {
+                (None, _) => Vec::new(),
+                (Some(a), None) => a.values.iter().map(|v| v.to_der()).collect::<Result<_, _>>()?,
+                _ => return Err(SignatureError::AttributeValues { oid: ID_TIMESTAMP_TOKEN }),
+            }
+        }
+    };
     Ok(Parsed {
+        timestamps,
         signed_attrs_der: attrs.to_der()?,
         message_digest: digest.decode_as::<OctetString>()?.into_bytes().into_vec(),
         signature: signer.signature.as_bytes().to_vec(),

@@ -118,3 +118,60 @@ impl TransparencyLogEntry {
         })
     }
 }
+
+impl TransparencyLogEntry {
+    /// The embedded form of a Rekor v2 answer (a TransparencyLogEntry in protobuf JSON): its
+    /// canonicalized body is kept, as the Go gitsign keeps it — Rekor v2 signs no entry timestamp
+    /// over a summary, and the verifier checks the body against the signature instead.
+    pub fn from_rekor_v2(entry: &serde_json::Value) -> Result<Self, IncompleteEntry> {
+        use serde_json::Value;
+        let field =
+            |v: &Value, path: &[&str]| -> Option<Value> { path.iter().try_fold(v.clone(), |v, k| v.get(*k).cloned()) };
+        // int64 fields are strings in protobuf JSON; numbers are taken too.
+        let int = |v: Option<Value>, what: &'static str| -> Result<i64, IncompleteEntry> {
+            match v {
+                Some(Value::String(s)) => s.parse().map_err(|_| IncompleteEntry(what)),
+                Some(Value::Number(n)) => n.as_i64().ok_or(IncompleteEntry(what)),
+                None => Ok(0),
+                _ => Err(IncompleteEntry(what)),
+            }
+        };
+        let bytes = |v: Option<Value>, what: &'static str| -> Result<Vec<u8>, IncompleteEntry> {
+            v.as_ref().and_then(Value::as_str).and_then(|s| unb64(s).ok()).ok_or(IncompleteEntry(what))
+        };
+        let text = |v: Option<Value>, what: &'static str| -> Result<String, IncompleteEntry> {
+            v.as_ref().and_then(Value::as_str).map(str::to_string).ok_or(IncompleteEntry(what))
+        };
+        let proof = field(entry, &["inclusionProof"]).ok_or(IncompleteEntry("no inclusion proof"))?;
+        if field(entry, &["inclusionPromise"]).is_some() {
+            return Err(IncompleteEntry("a Rekor v2 entry carries an inclusion promise"));
+        }
+        let hashes = match field(&proof, &["hashes"]) {
+            Some(Value::Array(a)) => {
+                a.into_iter().map(|h| bytes(Some(h), "a proof hash is not base64")).collect::<Result<Vec<_>, _>>()?
+            }
+            None => Vec::new(),
+            _ => return Err(IncompleteEntry("the proof hashes are not a list")),
+        };
+        Ok(TransparencyLogEntry {
+            log_index: int(field(entry, &["logIndex"]), "logIndex is not a number")?,
+            log_id: Some(LogId { key_id: bytes(field(entry, &["logId", "keyId"]), "no log ID")? }),
+            kind_version: Some(KindVersion {
+                kind: text(field(entry, &["kindVersion", "kind"]), "no kind")?,
+                version: text(field(entry, &["kindVersion", "version"]), "no version")?,
+            }),
+            integrated_time: int(field(entry, &["integratedTime"]), "integratedTime is not a number")?,
+            inclusion_promise: None,
+            inclusion_proof: Some(InclusionProof {
+                log_index: int(field(&proof, &["logIndex"]), "the proof's logIndex is not a number")?,
+                root_hash: bytes(field(&proof, &["rootHash"]), "no root hash")?,
+                tree_size: int(field(&proof, &["treeSize"]), "treeSize is not a number")?,
+                hashes,
+                checkpoint: Some(Checkpoint {
+                    envelope: text(field(&proof, &["checkpoint", "envelope"]), "no checkpoint")?,
+                }),
+            }),
+            canonicalized_body: bytes(field(entry, &["canonicalizedBody"]), "no canonicalized body")?,
+        })
+    }
+}

@@ -942,15 +942,35 @@ pub fn verify_with(
         gitsign_protocol::keys::KeyError::Unsupported(why) => VerifyError::SignatureAlgorithm(why),
         _ => VerifyError::BadSignature,
     })?;
-    let (log_index, t) = match evidence {
+    // Every timestamp the signature carries is verified, whatever the log: a token that does not
+    // verify is refused, never skipped.
+    let stamped = parsed
+        .timestamps
+        .iter()
+        .map(|token| crate::timestamp::verify(trust, token, &parsed.signature))
+        .collect::<Result<Vec<i64>, _>>()?;
+    let (log_index, times) = match evidence {
         LogEvidence::Embedded => {
             let bytes = parsed.tlog_entry.as_ref().ok_or(VerifyError::NoLogEntry)?;
             let entry = TransparencyLogEntry::decode(bytes.as_slice())
                 .map_err(|e| VerifyError::LogEntry(format!("not a TransparencyLogEntry: {e}")))?;
             let kv = entry.kind_version.clone().unwrap_or_default();
+            if kv.kind == HASHEDREKORD && kv.version == HASHEDREKORD_V2 {
+                // Rekor v2: no integrated time, so the timestamps are the only times there are.
+                if stamped.is_empty() {
+                    return Err(VerifyError::LogEntry(
+                        "the Rekor v2 entry has no integrated time and the signature carries no timestamp: there is \
+                         no trusted time to check the certificate at (sign with gitsign.timestampServerURL set)"
+                            .into(),
+                    ));
+                }
+                check_v2_body(&entry.canonicalized_body, parsed)?;
+                let (index, _) = check_log_entry(trust, &entry, &entry.canonicalized_body, &stamped)?;
+                return check_at_times(trust, parsed, &leaf, &stamped, Some(index), policy);
+            }
             if kv.kind != HASHEDREKORD || kv.version != HASHEDREKORD_VERSION {
                 return Err(VerifyError::LogEntry(format!(
-                    "a git signature's entry must be hashedrekord 0.0.1, not {} {}",
+                    "a git signature's entry must be hashedrekord 0.0.1, not {} {} (or 0.0.2, from Rekor v2)",
                     // Read from the signature before anything is trusted: no control characters.
                     crate::text::sanitize(&kv.kind),
                     crate::text::sanitize(&kv.version)
@@ -968,16 +988,60 @@ pub fn verify_with(
                 ));
             }
             let (index, t) = verify_log_entry(trust, &entry, &body)?;
-            (Some(index), t)
+            (Some(index), [vec![t], stamped].concat())
         }
         LogEvidence::Online { entry, body, object_hex } => {
             check_online_body(body, object_hex, &key, &parsed.signer_cert)?;
             let (index, t) = verify_log_entry(trust, entry, body)?;
-            (Some(index), t)
+            (Some(index), [vec![t], stamped].concat())
         }
-        LogEvidence::Ignored => (None, leaf.not_before),
+        LogEvidence::Ignored => (None, [vec![leaf.not_before], stamped].concat()),
     };
-    check_certificate(trust, &parsed.signer_cert, leaf, t, log_index, policy)
+    check_at_times(trust, parsed, &leaf, &times, log_index, policy)
+}
+
+/// Entry version of a Rekor v2 hashedrekord.
+const HASHEDREKORD_V2: &str = "0.0.2";
+
+/// Checks the certificate at every verified time (the log's integrated time first, then each
+/// timestamp's); the result reports the first.
+fn check_at_times(
+    trust: &TrustRoot,
+    parsed: &Parsed,
+    leaf: &CertFacts,
+    times: &[i64],
+    log_index: Option<i64>,
+    policy: &Policy,
+) -> Result<Verified, VerifyError> {
+    let mut first = None;
+    for t in times {
+        let v = check_certificate(trust, &parsed.signer_cert, leaf.clone(), *t, log_index, policy)?;
+        first.get_or_insert(v);
+    }
+    first.ok_or_else(|| VerifyError::LogEntry("no verified time to check the certificate at".into()))
+}
+
+/// Checks that a Rekor v2 hashedrekord body logs this signature: the digest of its signed
+/// attributes, its signature value and its signer's certificate.
+fn check_v2_body(body: &[u8], parsed: &Parsed) -> Result<(), VerifyError> {
+    use serde_json::Value;
+    let bad = |s: &str| VerifyError::LogEntry(format!("the Rekor v2 entry {s}"));
+    let v: Value = serde_json::from_slice(body).map_err(|e| bad(&format!("has no JSON body: {e}")))?;
+    let spec = v.pointer("/spec/hashedRekordV002").ok_or_else(|| bad("is not a hashedRekordV002"))?;
+    let bytes = |ptr: &str| spec.pointer(ptr).and_then(Value::as_str).and_then(|s| unb64(s).ok());
+    if spec.pointer("/data/algorithm").and_then(Value::as_str) != Some("SHA2_256") {
+        return Err(bad("is not over a SHA2_256 digest"));
+    }
+    if bytes("/data/digest").as_deref() != Some(&sha256(&parsed.signed_attrs_der)[..]) {
+        return Err(bad("is over other signed attributes than the signature's"));
+    }
+    if bytes("/signature/content").as_deref() != Some(parsed.signature.as_slice()) {
+        return Err(bad("logs another signature value"));
+    }
+    if bytes("/signature/verifier/x509Certificate/rawBytes").as_deref() != Some(parsed.signer_cert.as_slice()) {
+        return Err(bad("names another certificate than the signer's"));
+    }
+    Ok(())
 }
 
 /// Verifies a leaf certificate (DER) for a signature made at time `t` (logged at `log_index`, if
@@ -1751,8 +1815,14 @@ mod tests {
             ),
             (
                 "another version",
+                |_, e| e.kind_version.as_mut().unwrap().version = "0.0.3".into(),
+                |e| matches!(e, VerifyError::LogEntry(m) if m.contains("not hashedrekord 0.0.3")),
+            ),
+            (
+                // Rekor v2's version: no integrated time, and the signature carries no timestamp.
+                "a v2 entry without a timestamp",
                 |_, e| e.kind_version.as_mut().unwrap().version = "0.0.2".into(),
-                |e| matches!(e, VerifyError::LogEntry(m) if m.contains("not hashedrekord 0.0.2")),
+                |e| matches!(e, VerifyError::LogEntry(m) if m.contains("the Rekor v2 entry has no integrated time and the signature carries no timestamp")),
             ),
             (
                 "no inclusion proof",

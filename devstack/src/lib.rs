@@ -20,11 +20,13 @@ pub mod html;
 pub mod issuers;
 pub mod oidc;
 pub mod rekor;
+pub mod rekor_v2;
 pub mod server;
 pub mod services;
 pub mod state;
 pub mod store;
 pub mod tlog;
+pub mod tsa;
 pub mod web;
 
 pub use server::{Devstack, DevstackError, Options, Running};

@@ -122,6 +122,7 @@ fn up(
             devstack.urls().rekor,
             devstack.urls().issuer
         );
+        eprintln!("  Rekor v2 {}  timestamp authority {}", devstack.urls().rekor_v2, devstack.urls().tsa);
         eprintln!("  point a shell at it: . {dir}/env.sh   (Ctrl-C stops it)");
         println!("ready {}", devstack.urls().base);
         devstack.serve(shutdown_signal()).await.map_err(|e| e.to_string())

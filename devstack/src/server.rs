@@ -62,6 +62,10 @@ pub enum DevstackError {
 /// own port and so its own name.
 pub const LOG_ADDRESS: &str = "log_address";
 
+/// The state key of the address the Rekor v2 log was first served at (its name, by the same
+/// rule as [`LOG_ADDRESS`]).
+pub const LOG_V2_ADDRESS: &str = "log_v2_address";
+
 /// What to run.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -87,6 +91,8 @@ impl Options {
 #[derive(Debug)]
 pub struct Devstack {
     listener: tokio::net::TcpListener,
+    listener_v2: tokio::net::TcpListener,
+    log_v2: Arc<crate::rekor_v2::LogV2>,
     services: Arc<Services>,
     state: StateDir,
 }
@@ -137,7 +143,20 @@ impl Devstack {
             (None, None, None) => bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?,
         };
         let addr = listener.local_addr().map_err(DevstackError::Serve)?;
-        let urls = Urls::new(addr);
+        // The Rekor v2 log: its own port, kept for good once chosen (it names the log).
+        let listener_v2 = match stored_addr(LOG_V2_ADDRESS)? {
+            Some(v2) => bind(v2).await.map_err(|e| DevstackError::LogAddress {
+                name: v2.to_string(),
+                why: format!(
+                    "{e}; stop what listens on port {} (the Rekor v2 log's), or start a new log with another --state",
+                    v2.port()
+                ),
+            })?,
+            None => bind(SocketAddr::from((addr.ip(), 0))).await?,
+        };
+        let addr_v2 = listener_v2.local_addr().map_err(DevstackError::Serve)?;
+        store.set_meta(LOG_V2_ADDRESS, addr_v2.to_string().as_bytes()).map_err(StateError::from)?;
+        let urls = Urls::new(addr, addr_v2);
         if log_addr.is_none() {
             store.set_meta(LOG_ADDRESS, addr.to_string().as_bytes()).map_err(StateError::from)?;
         }
@@ -147,7 +166,24 @@ impl Devstack {
         store.set_meta("listen", addr.to_string().as_bytes()).map_err(StateError::from)?;
         store.set_meta("issuer_url", urls.issuer.as_bytes()).map_err(StateError::from)?;
         let trusted_root_json = state::write_client_files(state.path(), &urls, &keys)?;
-        let Keys { intermediate, root_der, intermediate_der, rekor, ctlog, oidc, tree_id, .. } = keys;
+        let Keys {
+            intermediate,
+            root_der,
+            intermediate_der,
+            rekor,
+            ctlog,
+            oidc,
+            tree_id,
+            tsa,
+            tsa_cert_der,
+            tsa_root_der,
+            rekor_v2,
+            ..
+        } = keys;
+        let log_v2 = crate::rekor_v2::LogV2::open(state.path(), rekor_v2, addr_v2.to_string())
+            .map_err(|e| DevstackError::Keys(format!("the Rekor v2 log: {e}")))?;
+        let tsa =
+            crate::tsa::Tsa::new(tsa, tsa_cert_der, tsa_root_der).map_err(|e| DevstackError::Keys(e.to_string()))?;
         let mut ca =
             Ca::new(root_der, intermediate_der, intermediate, ctlog).map_err(|e| DevstackError::Keys(e.to_string()))?;
         if let Some(lifetime) = options.cert_lifetime {
@@ -158,8 +194,8 @@ impl Devstack {
         let oidc = Arc::new(oidc);
         let issuers = Issuers::new(oidc.clone(), &options.trusted_issuers);
         let log = Log::new(rekor, tree_id, log_name);
-        let services = Services::new(store, ca, log, oidc, issuers, urls, trusted_root_json);
-        Ok(Devstack { listener, services: Arc::new(services), state })
+        let services = Services::new(store, ca, log, oidc, issuers, urls, trusted_root_json, tsa);
+        Ok(Devstack { listener, listener_v2, log_v2: Arc::new(log_v2), services: Arc::new(services), state })
     }
 
     /// Where the services answer.
@@ -180,6 +216,7 @@ impl Devstack {
             .route("/trusted_root.json", get(crate::web::trusted_root))
             .merge(crate::fulcio::routes())
             .merge(crate::rekor::routes())
+            .merge(crate::tsa::routes())
             .with_state(services)
             .nest("/oauth2", crate::oidc::routes(oidc))
             .fallback(|| async {
@@ -196,8 +233,21 @@ impl Devstack {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), DevstackError> {
         let app = Self::router(self.services.clone());
-        let result =
-            axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await.map_err(DevstackError::Serve);
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let v2 = axum::serve(self.listener_v2, crate::rekor_v2::routes(self.log_v2.clone()))
+            .with_graceful_shutdown(stopped(stop_rx.clone()));
+        let v2 = tokio::spawn(async move { v2.await });
+        let main = axum::serve(self.listener, app).with_graceful_shutdown(stopped(stop_rx));
+        let main = tokio::spawn(async move { main.await });
+        shutdown.await;
+        let _ = stop_tx.send(true);
+        let joined = |r: Result<std::io::Result<()>, tokio::task::JoinError>| {
+            r.map_err(|e| DevstackError::Serve(std::io::Error::other(e.to_string())))?.map_err(DevstackError::Serve)
+        };
+        let result = joined(main.await).and(joined(v2.await));
         drop(self.state);
         result
     }

@@ -7,6 +7,7 @@ use crate::issuers::Issuers;
 use crate::oidc::OidcIssuer;
 use crate::store::Store;
 use crate::tlog::Log;
+use crate::tsa::Tsa;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -21,13 +22,24 @@ pub struct Urls {
     pub rekor: String,
     /// OIDC issuer URL.
     pub issuer: String,
+    /// RFC 3161 timestamp authority URL (the full path clients post queries to).
+    pub tsa: String,
+    /// Rekor v2 log base URL (a port of its own).
+    pub rekor_v2: String,
 }
 
 impl Urls {
-    /// The URLs of services listening at `addr`.
-    pub(crate) fn new(addr: SocketAddr) -> Self {
+    /// The URLs of services listening at `addr`, the Rekor v2 log at `rekor_v2`.
+    pub(crate) fn new(addr: SocketAddr, rekor_v2: SocketAddr) -> Self {
         let base = format!("http://{addr}");
-        Urls { fulcio: base.clone(), rekor: base.clone(), issuer: format!("{base}/oauth2"), base }
+        Urls {
+            fulcio: base.clone(),
+            rekor: base.clone(),
+            issuer: format!("{base}/oauth2"),
+            tsa: format!("{base}{}", crate::tsa::TIMESTAMP_PATH),
+            rekor_v2: format!("http://{rekor_v2}"),
+            base,
+        }
     }
 }
 
@@ -47,6 +59,8 @@ pub struct Services {
     pub urls: Urls,
     /// The trusted root, as written to the state directory.
     pub trusted_root_json: Vec<u8>,
+    /// The timestamp authority.
+    pub tsa: Tsa,
 }
 
 impl Services {
@@ -59,8 +73,9 @@ impl Services {
         issuers: Issuers,
         urls: Urls,
         trusted_root_json: Vec<u8>,
+        tsa: Tsa,
     ) -> Self {
-        Services { store: Mutex::new(store), ca, log, oidc, issuers, urls, trusted_root_json }
+        Services { store: Mutex::new(store), ca, log, oidc, issuers, urls, trusted_root_json, tsa }
     }
 
     /// The database (a panic elsewhere while holding it leaves committed state intact, so the

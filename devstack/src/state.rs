@@ -150,6 +150,14 @@ pub struct Keys {
     pub created: OffsetDateTime,
     /// Rekor tree ID.
     pub tree_id: u64,
+    /// Timestamp authority signing key.
+    pub tsa: KeyPair,
+    /// Timestamp authority signing certificate, DER.
+    pub tsa_cert_der: Vec<u8>,
+    /// Timestamp authority root certificate, DER.
+    pub tsa_root_der: Vec<u8>,
+    /// Rekor v2 log signing key.
+    pub rekor_v2: KeyPair,
 }
 
 fn load_key(
@@ -211,6 +219,22 @@ impl Keys {
                 store.set_meta(name, &value)?;
             }
         }
+        // The timestamp authority came after the first states: made on the first start without it.
+        if store.meta("key.tsa")?.is_none() {
+            let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)
+                .map_err(|source| StateError::Key { name: "key.tsa", source })?;
+            let (cert, root) = crate::tsa::make_chain(&key, OffsetDateTime::now_utc())?;
+            store.set_meta("cert.tsa", &cert)?;
+            store.set_meta("cert.tsa_root", &root)?;
+            // Written last: its presence means the chain is there.
+            store.set_meta("key.tsa", &key.serialize_der())?;
+        }
+        // So did the Rekor v2 log.
+        if store.meta("key.rekor_v2")?.is_none() {
+            let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)
+                .map_err(|source| StateError::Key { name: "key.rekor_v2", source })?;
+            store.set_meta("key.rekor_v2", &key.serialize_der())?;
+        }
         let need = |name: &'static str, v: Option<Vec<u8>>| {
             v.ok_or_else(|| StateError::Store(StoreError::Corrupt(format!("missing {name}"))))
         };
@@ -234,6 +258,10 @@ impl Keys {
             oidc: key("key.oidc", &PKCS_RSA_SHA256)?,
             created,
             tree_id: number("tree_id")? as u64,
+            tsa: key("key.tsa", &PKCS_ECDSA_P256_SHA256)?,
+            tsa_cert_der: need("cert.tsa", store.meta("cert.tsa")?)?,
+            tsa_root_der: need("cert.tsa_root", store.meta("cert.tsa_root")?)?,
+            rekor_v2: key("key.rekor_v2", &PKCS_ECDSA_P256_SHA256)?,
         })
     }
 }
@@ -259,7 +287,10 @@ pub fn trusted_root(urls: &Urls, keys: &Keys) -> TrustedRoot {
     let start = keys.created;
     TrustedRoot {
         media_type: trust::TRUSTED_ROOT_MEDIA_TYPE.into(),
-        tlogs: vec![log_entry(&urls.rekor, &keys.rekor.subject_public_key_info(), start)],
+        tlogs: vec![
+            log_entry(&urls.rekor, &keys.rekor.subject_public_key_info(), start),
+            log_entry(&urls.rekor_v2, &keys.rekor_v2.subject_public_key_info(), start),
+        ],
         certificate_authorities: vec![CertificateAuthority {
             subject: Subject { organization: OPERATOR.into(), common_name: "gitsign-devstack".into() },
             uri: urls.fulcio.clone(),
@@ -272,30 +303,49 @@ pub fn trusted_root(urls: &Urls, keys: &Keys) -> TrustedRoot {
             valid_for: TimeRange { start, end: None },
         }],
         ctlogs: vec![log_entry(&format!("{}/ct", urls.base), &keys.ctlog.subject_public_key_info(), start)],
-        timestamp_authorities: vec![],
+        timestamp_authorities: vec![CertificateAuthority {
+            subject: Subject {
+                organization: OPERATOR.into(),
+                common_name: "gitsign-devstack timestamp authority".into(),
+            },
+            uri: urls.tsa.clone(),
+            cert_chain: CertChain {
+                certificates: vec![
+                    RawCertificate { raw_bytes: b64(&keys.tsa_cert_der) },
+                    RawCertificate { raw_bytes: b64(&keys.tsa_root_der) },
+                ],
+            },
+            valid_for: TimeRange { start, end: None },
+        }],
     }
 }
 
 /// The client trust config (trusted root + signing config v0.2) of a devstack.
 pub fn trust_config(urls: &Urls, root: TrustedRoot, start: OffsetDateTime) -> ClientTrustConfig {
-    let service = |url: &str| Service {
-        url: url.to_string(),
-        major_api_version: 1,
-        valid_for: TimeRange { start, end: None },
-        operator: OPERATOR.into(),
-    };
     ClientTrustConfig {
         media_type: trust::CLIENT_TRUST_CONFIG_MEDIA_TYPE.into(),
         trusted_root: root,
-        signing_config: SigningConfig {
-            media_type: trust::SIGNING_CONFIG_MEDIA_TYPE.into(),
-            ca_urls: vec![service(&urls.fulcio)],
-            oidc_urls: vec![service(&urls.issuer)],
-            rekor_tlog_urls: vec![service(&urls.rekor)],
-            tsa_urls: vec![],
-            rekor_tlog_config: Some(ServiceConfiguration { selector: "ANY".into(), count: None }),
-            tsa_config: Some(ServiceConfiguration { selector: "ANY".into(), count: None }),
-        },
+        signing_config: signing_config(urls, start),
+    }
+}
+
+/// The signing config (v0.2) of a devstack: its CA, issuer and TSA, and both logs — the Rekor v2
+/// log first (clients pick the newest API version they support), then the v1 log.
+pub fn signing_config(urls: &Urls, start: OffsetDateTime) -> SigningConfig {
+    let service = |url: &str, major_api_version: u32| Service {
+        url: url.to_string(),
+        major_api_version,
+        valid_for: TimeRange { start, end: None },
+        operator: OPERATOR.into(),
+    };
+    SigningConfig {
+        media_type: trust::SIGNING_CONFIG_MEDIA_TYPE.into(),
+        ca_urls: vec![service(&urls.fulcio, 1)],
+        oidc_urls: vec![service(&urls.issuer, 1)],
+        rekor_tlog_urls: vec![service(&urls.rekor_v2, 2), service(&urls.rekor, 1)],
+        tsa_urls: vec![service(&urls.tsa, 1)],
+        rekor_tlog_config: Some(ServiceConfiguration { selector: "ANY".into(), count: None }),
+        tsa_config: Some(ServiceConfiguration { selector: "ANY".into(), count: None }),
     }
 }
 
@@ -312,6 +362,7 @@ pub fn env_script(urls: &Urls, dir: &Path) -> String {
         ("GITSIGN_OIDC_ISSUER", urls.issuer.as_str()),
         ("GITSIGN_OIDC_CLIENT_ID", crate::oidc::CLIENT_ID),
         ("GITSIGN_TRUSTED_ROOT", &root.to_string_lossy()),
+        ("GITSIGN_TIMESTAMP_SERVER_URL", urls.tsa.as_str()),
         ("GITSIGN_DEVSTACK_STATE", &dir.to_string_lossy()),
     ]
     .iter()
@@ -320,12 +371,13 @@ pub fn env_script(urls: &Urls, dir: &Path) -> String {
     format!("# gitsign-devstack at {} (state {})\n{vars}", urls.base, dir.display())
 }
 
-/// Writes `trusted_root.json`, `trust_config.json` and, last, `env.sh`.
+/// Writes `trusted_root.json`, `signing_config.json`, `trust_config.json` and, last, `env.sh`.
 /// Returns the trusted root's JSON.
 pub fn write_client_files(dir: &Path, urls: &Urls, keys: &Keys) -> Result<Vec<u8>, StateError> {
     let root = trusted_root(urls, keys);
     let root_json = pretty(&root);
     write_atomic(&dir.join("trusted_root.json"), &root_json)?;
+    write_atomic(&dir.join("signing_config.json"), &pretty(&signing_config(urls, keys.created)))?;
     write_atomic(&dir.join("trust_config.json"), &pretty(&trust_config(urls, root, keys.created)))?;
     write_atomic(&env_path(dir), env_script(urls, dir).as_bytes())?;
     Ok(root_json)

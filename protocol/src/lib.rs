@@ -9,7 +9,8 @@
 //!   trusted-root / signing-config / client-trust-config documents;
 //! - [`keys`]: public keys as Sigstore names them (log IDs, key hints) and signature checks;
 //! - [`sct`]: RFC 6962 signed certificate timestamps (the signed structure and the list encoding);
-//! - [`oid`]: the X.509 object identifiers of the Fulcio certificate profile.
+//! - [`oid`]: the X.509 object identifiers of the Fulcio certificate profile;
+//! - [`rfc3161`]: RFC 3161 timestamp requests, tokens and replies.
 #![forbid(unsafe_code)]
 
 pub mod checkpoint;
@@ -18,6 +19,7 @@ pub mod keys;
 pub mod merkle;
 pub mod oid;
 pub mod rekor;
+pub mod rfc3161;
 pub mod sct;
 pub mod trust;
 

@@ -18,6 +18,7 @@ mod git;
 mod history;
 mod login;
 mod realworld;
+mod rekor_v2;
 mod settings;
 mod sigstore_js;
 mod sigstore_python;

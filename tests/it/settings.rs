@@ -4,7 +4,7 @@
 
 use crate::common::*;
 
-const UNSUPPORTED: &str = "gitsign.timestampServerURL is not supported by this version yet; ignored";
+const UNSUPPORTED: &str = "gitsign.autocloseTimeout is not supported by this version yet; ignored";
 
 fn signed_repo(stack: &Stack) -> Repo {
     let repo = Repo::new(stack, "ann@example.com");
@@ -42,19 +42,19 @@ fn a_bad_signing_only_setting_leaves_a_good_signature_good_under_git() {
 fn an_unsupported_setting_warns_once_when_signing() {
     let stack = Stack::start();
     let mut repo = signed_repo(&stack);
-    repo.ok(&["config", "gitsign.timestampServerURL", "https://tsa.invalid"]);
+    repo.ok(&["config", "gitsign.autocloseTimeout", "5"]);
     let out = sign_without_terminal(&repo, PAYLOAD);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert_eq!(stderr.matches(UNSUPPORTED).count(), 1, "{stderr}");
     assert!(stderr.contains("[GNUPG:] SIG_CREATED"), "{stderr}");
     // Set twice (environment and git config): still one setting, one warning, naming the source.
-    repo.set_env("GITSIGN_TIMESTAMP_SERVER_URL", "https://tsa2.invalid");
+    repo.set_env("GITSIGN_AUTOCLOSE_TIMEOUT", "7");
     let out = sign_without_terminal(&repo, PAYLOAD);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert_eq!(stderr.matches("is not supported by this version yet").count(), 1, "{stderr}");
-    assert!(stderr.contains("(set by GITSIGN_TIMESTAMP_SERVER_URL)"), "{stderr}");
+    assert!(stderr.contains("(set by GITSIGN_AUTOCLOSE_TIMEOUT)"), "{stderr}");
 }
 
 #[test]

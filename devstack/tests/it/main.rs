@@ -8,5 +8,7 @@ mod fulcio;
 mod kill;
 mod oidc;
 mod rekor;
+mod rekor_v2;
 mod sigstore_python;
 mod state;
+mod tsa;

@@ -1,5 +1,6 @@
-//! sigstore-python, Sigstore's own client, signs against the devstack with its trust config and
-//! verifies offline; tampering and other identities fail; a restart changes nothing it trusts.
+//! sigstore-python, Sigstore's own client, signs against the devstack with its trust config (into
+//! the Rekor v2 log, with a timestamp from the devstack's TSA) and verifies offline; tampering and
+//! other identities fail; a restart changes nothing it trusts.
 //!
 //! Needs `sigstore` 4.5.1 from PyPI: `./test.sh` installs it into `.venv`. Set
 //! `GITSIGN_TEST_SIGSTORE` to use another install.
@@ -65,6 +66,17 @@ fn sigstore_python_signs_and_verifies_offline() {
 
     let token = token(dir, "erin@example.com");
     assert!(ok(&sigstore(&cli, dir, &["sign", "--identity-token", &token, "--bundle", b, f])), "sign");
+    // The trust config's signing config lists the Rekor v2 log first: sigstore-python signs into it,
+    // with a timestamp from the devstack's TSA (Rekor v2 gives no time).
+    let signed: serde_json::Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    let tle = &signed["verificationMaterial"]["tlogEntries"][0];
+    assert_eq!(tle["kindVersion"]["version"], "0.0.2", "{signed}");
+    assert!(tle.get("inclusionPromise").is_none(), "{signed}");
+    let envelope = tle["inclusionProof"]["checkpoint"]["envelope"].as_str().unwrap();
+    let v2_name = running.urls().rekor_v2.strip_prefix("http://").unwrap();
+    assert!(envelope.starts_with(&format!("{v2_name}\n")), "{envelope}");
+    let stamps = &signed["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"];
+    assert_eq!(stamps.as_array().map(Vec::len), Some(1), "{signed}");
     let verify = |file: &str, identity: &str, issuer: &str| {
         sigstore(
             &cli,
