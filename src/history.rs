@@ -22,6 +22,7 @@ struct Options {
     trusted_root: Option<std::path::PathBuf>,
     policy: Policy,
     revs: Vec<String>,
+    workflow: verify::WorkflowPolicy,
 }
 
 /// The options of `gitsign verify` (`revs`) or `gitsign verify-tag` (`revs`: the tags), as
@@ -36,6 +37,7 @@ fn options(check: crate::cli::CheckFlags, revs: Vec<String>) -> Options {
         policy: check.policy.policy(),
         trusted_root: check.policy.trusted_root,
         revs,
+        workflow: check.workflow.policy(),
     }
 }
 
@@ -235,7 +237,7 @@ fn check_tag_name(payload: &[u8], asked: &str) -> Result<(), String> {
 #[allow(clippy::too_many_arguments)] // one object and everything that judges it
 fn check_object(
     trust: &TrustRoot,
-    policy: &Policy,
+    (policy, workflow): (&Policy, &verify::WorkflowPolicy),
     online: Option<&Online<'_>>,
     ignore_tlog: bool,
     raw: &[u8],
@@ -277,7 +279,10 @@ fn check_object(
             }
             (None, Some(o)) => online_evidence(&o.http, o.rekor, &payload, &String::from_utf8_lossy(&sig), &parsed)?,
         };
-        verify::verify_with(trust, &payload, &parsed, policy, &evidence).map_err(|e| Failure::Bad(e.to_string()))
+        let verified = verify::verify_with(trust, &payload, &parsed, policy, &evidence)
+            .map_err(|e| Failure::Bad(e.to_string()))?;
+        workflow.check(&parsed.signer_cert).map_err(|e| Failure::Bad(e.to_string()))?;
+        Ok(verified)
     })();
     match result {
         Ok(v) => Outcome::Good(v),
@@ -393,7 +398,8 @@ pub fn run(
                 batch.finish()
             });
             for _ in 0..workers {
-                let (done, jobs, trust, policy, online) = (done_tx.clone(), &job_rx, &trust, &policy, online.as_ref());
+                let (done, jobs, trust, online) = (done_tx.clone(), &job_rx, &trust, online.as_ref());
+                let policy = (&policy, &o.workflow);
                 let (ignore_tlog, tag_names) = (o.ignore_tlog, &tag_names);
                 scope.spawn(move || {
                     loop {
