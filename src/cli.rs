@@ -80,6 +80,19 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
     },
+    /// Print a commit's or annotated tag's signature as an in-toto statement (as the Go gitsign)
+    Show(ShowArgs),
+}
+
+/// `gitsign show`.
+#[derive(Debug, Clone, Args)]
+pub struct ShowArgs {
+    /// The git remote whose URL names the statement's subject
+    #[arg(long, short = 'r', value_name = "NAME", default_value = "origin")]
+    pub remote: String,
+    /// A commit, or an annotated tag's name (default HEAD)
+    #[arg(value_name = "REV")]
+    pub revision: Option<String>,
 }
 
 /// `gitsign credentials ACTION`.
@@ -154,6 +167,43 @@ pub struct CheckFlags {
     /// Check no log entry and no trusted time: only signature, chain and identity (insecure)
     #[arg(long)]
     pub insecure_ignore_tlog: bool,
+    /// GitHub workflow claims the certificate must carry.
+    #[command(flatten)]
+    pub workflow: WorkflowFlags,
+}
+
+/// Go gitsign's (cosign's) `--certificate-github-workflow-*` flags: each given must equal the
+/// certificate's Fulcio extension exactly.
+#[derive(Debug, Clone, Default, Args)]
+pub struct WorkflowFlags {
+    /// The certificate's GitHub workflow trigger (Fulcio extension 1.3.6.1.4.1.57264.1.2) must be this
+    #[arg(long, value_name = "EVENT")]
+    pub certificate_github_workflow_trigger: Option<String>,
+    /// The certificate's GitHub workflow SHA (extension 1.3.6.1.4.1.57264.1.3) must be this
+    #[arg(long, value_name = "SHA")]
+    pub certificate_github_workflow_sha: Option<String>,
+    /// The certificate's GitHub workflow name (extension 1.3.6.1.4.1.57264.1.4) must be this
+    #[arg(long, value_name = "NAME")]
+    pub certificate_github_workflow_name: Option<String>,
+    /// The certificate's GitHub workflow repository (extension 1.3.6.1.4.1.57264.1.5) must be this
+    #[arg(long, value_name = "OWNER/REPO")]
+    pub certificate_github_workflow_repository: Option<String>,
+    /// The certificate's GitHub workflow ref (extension 1.3.6.1.4.1.57264.1.6) must be this
+    #[arg(long, value_name = "REF")]
+    pub certificate_github_workflow_ref: Option<String>,
+}
+
+impl WorkflowFlags {
+    /// The claims the flags ask for.
+    pub fn policy(&self) -> crate::verify::WorkflowPolicy {
+        crate::verify::WorkflowPolicy {
+            trigger: self.certificate_github_workflow_trigger.clone(),
+            sha: self.certificate_github_workflow_sha.clone(),
+            name: self.certificate_github_workflow_name.clone(),
+            repository: self.certificate_github_workflow_repository.clone(),
+            git_ref: self.certificate_github_workflow_ref.clone(),
+        }
+    }
 }
 
 /// `gitsign verify`.

@@ -22,6 +22,7 @@ struct Options {
     trusted_root: Option<std::path::PathBuf>,
     policy: Policy,
     revs: Vec<String>,
+    workflow: verify::WorkflowPolicy,
 }
 
 /// The options of `gitsign verify` (`revs`) or `gitsign verify-tag` (`revs`: the tags), as
@@ -36,6 +37,7 @@ fn options(check: crate::cli::CheckFlags, revs: Vec<String>) -> Options {
         policy: check.policy.policy(),
         trusted_root: check.policy.trusted_root,
         revs,
+        workflow: check.workflow.policy(),
     }
 }
 
@@ -235,7 +237,7 @@ fn check_tag_name(payload: &[u8], asked: &str) -> Result<(), String> {
 #[allow(clippy::too_many_arguments)] // one object and everything that judges it
 fn check_object(
     trust: &TrustRoot,
-    policy: &Policy,
+    (policy, workflow): (&Policy, &verify::WorkflowPolicy),
     online: Option<&Online<'_>>,
     ignore_tlog: bool,
     raw: &[u8],
@@ -277,12 +279,57 @@ fn check_object(
             }
             (None, Some(o)) => online_evidence(&o.http, o.rekor, &payload, &String::from_utf8_lossy(&sig), &parsed)?,
         };
-        Ok(verify::verify_with(trust, &payload, &parsed, policy, &evidence)?)
+        let verified = verify::verify_with(trust, &payload, &parsed, policy, &evidence)?;
+        workflow.check(&parsed.signer)?;
+        Ok(verified)
     })();
     match result {
         Ok(v) => Outcome::Good(v),
         Err(e) => Outcome::Failed(e),
     }
+}
+
+/// Who may sign, for `gitsign verify` and `verify-tag`: the flags, each part falling back to git
+/// config (`gitsign.certificateIdentity[Regexp]`, `gitsign.certificateOidcIssuer[Regexp]`). As in
+/// the Go gitsign, both an identity and an issuer are required, so that a run never passes
+/// without checking WHO signed; the error says what is missing and how to give it. This is the
+/// one place that decides it (a policy file, when there is one, satisfies it too).
+pub fn required_policy(flags: Policy, config: &gitsign_core::config::Config, tags: bool) -> Result<Policy, String> {
+    use verify::Matcher;
+    let regex = |r: &str, key: &str| Matcher::regex(r).map_err(|e| format!("gitsign.{key}: {e}"));
+    let identity = match (flags.identity, &config.certificate_identity, &config.certificate_identity_regexp) {
+        (Some(m), _, _) => Some(m),
+        (None, Some(i), _) => Some(Matcher::Exact(i.clone())),
+        (None, None, Some(r)) => Some(regex(r, "certificateIdentityRegexp")?),
+        (None, None, None) => None,
+    };
+    let issuer = match (flags.issuer, &config.certificate_oidc_issuer, &config.certificate_oidc_issuer_regexp) {
+        (Some(m), _, _) => Some(m),
+        (None, Some(i), _) => Some(Matcher::Exact(i.clone())),
+        (None, None, Some(r)) => Some(regex(r, "certificateOidcIssuerRegexp")?),
+        (None, None, None) => None,
+    };
+    let missing: Vec<&str> = [
+        identity.is_none().then_some(
+            "the identity (--certificate-identity or --certificate-identity-regexp, or git config \
+             gitsign.certificateIdentity[Regexp])",
+        ),
+        issuer.is_none().then_some(
+            "the OIDC issuer (--certificate-oidc-issuer or --certificate-oidc-issuer-regexp, or git config \
+             gitsign.certificateOidcIssuer[Regexp])",
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !missing.is_empty() {
+        let command = if tags { "verify-tag" } else { "verify" };
+        return Err(format!(
+            "gitsign {command} checks WHO signed and needs to be told who may: missing {}",
+            missing.join(" and ")
+        ));
+    }
+    Ok(Policy { identity, issuer })
 }
 
 fn json_line(sha: &str, outcome: &Outcome) -> String {
@@ -324,13 +371,7 @@ pub fn run(
                 rekor: &config.rekor,
             })
         };
-        let policy = o.policy;
-        if policy.identity.is_none() && policy.issuer.is_none() {
-            let _ = writeln!(
-                err,
-                "gitsign: note: no --certificate-identity or --certificate-oidc-issuer given, so WHO signed is not checked"
-            );
-        }
+        let policy = required_policy(o.policy, &config, tags).map_err(Abort::Usage)?;
         if o.ignore_tlog {
             let _ = writeln!(
                 err,
@@ -393,7 +434,8 @@ pub fn run(
                 batch.finish()
             });
             for _ in 0..workers {
-                let (done, jobs, trust, policy, online) = (done_tx.clone(), &job_rx, &trust, &policy, online.as_ref());
+                let (done, jobs, trust, online) = (done_tx.clone(), &job_rx, &trust, online.as_ref());
+                let policy = (&policy, &o.workflow);
                 let (ignore_tlog, tag_names) = (o.ignore_tlog, &tag_names);
                 scope.spawn(move || {
                     loop {

@@ -22,6 +22,7 @@ pub mod identity;
 pub mod log;
 pub mod outcome;
 pub mod output;
+pub mod show;
 pub mod trust;
 pub mod tuf;
 pub mod ui;
@@ -101,6 +102,7 @@ pub fn run(args: &[OsString], env: &Env, io: Io<'_>) -> i32 {
                 2
             }
         },
+        cli::Command::Show(a) => show::run(a, io.stdout, io.stderr),
     }
 }
 

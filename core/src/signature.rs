@@ -361,6 +361,45 @@ pub fn parse(der: &[u8]) -> Result<Parsed, SignatureError> {
     })
 }
 
+/// One signer of a CMS signature: (DER of its signed attributes as a SET, DER of its certificate).
+pub type SignerDer = (Vec<u8>, Vec<u8>);
+
+/// Every SignerInfo of a CMS signature (DER ContentInfo) whose certificate the signature carries,
+/// as (DER of its signed attributes as a SET, DER of its certificate), for display (`gitsign
+/// show`): no layout check and no verification, so any CMS SignedData is read, as the Go gitsign
+/// reads it. Signers whose certificate is absent are left out.
+pub fn signer_infos(der: &[u8]) -> Result<Vec<SignerDer>, SignatureError> {
+    let ci = ContentInfo::from_der(der)?;
+    if ci.content_type != ID_SIGNED_DATA {
+        return Err(SignatureError::NotSignedData { found: ci.content_type });
+    }
+    let sd: SignedData = ci.content.decode_as()?;
+    let certs: Vec<&Certificate> = sd
+        .certificates
+        .iter()
+        .flat_map(|s| s.0.iter())
+        .filter_map(|c| match c {
+            CertificateChoices::Certificate(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    let mut out = Vec::new();
+    for signer in sd.signer_infos.0.iter() {
+        let SignerIdentifier::IssuerAndSerialNumber(isn) = &signer.sid else { continue };
+        let Some(cert) = certs.iter().find(|c| {
+            c.tbs_certificate().issuer() == &isn.issuer && c.tbs_certificate().serial_number() == &isn.serial_number
+        }) else {
+            continue;
+        };
+        let attrs = match &signer.signed_attrs {
+            Some(a) => a.to_der()?,
+            None => SetOfVec::<Attribute>::new().to_der()?,
+        };
+        out.push((attrs, cert.to_der()?));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -135,6 +135,18 @@ pub enum VerifyError {
     /// The trust root is unreadable.
     #[error("trust root: {0}")]
     TrustRoot(String),
+    /// A GitHub workflow claim of the certificate is not the one asked for.
+    #[error("the certificate's GitHub workflow {claim} (extension {oid}) is {found:?}, expected {expected:?}")]
+    WorkflowClaim {
+        /// Which claim (trigger, sha, name, repository, ref).
+        claim: &'static str,
+        /// The extension's OID.
+        oid: String,
+        /// What was asked.
+        expected: String,
+        /// What the certificate carries (`None`: no such extension).
+        found: Option<String>,
+    },
 }
 
 /// What is wrong with the signed checkpoint of a log entry's inclusion proof.
@@ -1151,6 +1163,72 @@ fn check_certificate(
         integrated_time: when,
         fingerprint: fingerprint.to_ascii_uppercase(),
     })
+}
+
+/// The GitHub workflow claims a certificate must carry (the Go gitsign's and cosign's
+/// `--certificate-github-workflow-{trigger,sha,name,repository,ref}`): each one given must equal,
+/// byte for byte, the value of Fulcio's extension 1.3.6.1.4.1.57264.1.2 to .6 (raw strings).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkflowPolicy {
+    /// The event that triggered the workflow (`push`, ...).
+    pub trigger: Option<String>,
+    /// The commit the workflow ran on.
+    pub sha: Option<String>,
+    /// The workflow's name.
+    pub name: Option<String>,
+    /// The repository (`owner/name`).
+    pub repository: Option<String>,
+    /// The git ref (`refs/heads/main`).
+    pub git_ref: Option<String>,
+}
+
+impl WorkflowPolicy {
+    /// Whether no claim is asked for.
+    pub fn is_empty(&self) -> bool {
+        self.claims().iter().all(|(_, _, v)| v.is_none())
+    }
+
+    fn claims(&self) -> [(&'static str, &'static [u64], &Option<String>); 5] {
+        [
+            ("trigger", oid::GITHUB_WORKFLOW_TRIGGER, &self.trigger),
+            ("sha", oid::GITHUB_WORKFLOW_SHA, &self.sha),
+            ("name", oid::GITHUB_WORKFLOW_NAME, &self.name),
+            ("repository", oid::GITHUB_WORKFLOW_REPOSITORY, &self.repository),
+            ("ref", oid::GITHUB_WORKFLOW_REF, &self.git_ref),
+        ]
+    }
+
+    /// Checks the claims against the signer's certificate (already verified, as parsed with its
+    /// signature). An extension given twice is refused: which copy counts would be a guess.
+    pub fn check(&self, cert: &Certificate) -> Result<(), VerifyError> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        let extensions = cert.tbs_certificate().extensions().map(Vec::as_slice).unwrap_or_default();
+        for (claim, arcs, expected) in self.claims() {
+            let Some(expected) = expected else { continue };
+            let mut values = extensions.iter().filter(|e| oid_is(&e.extn_id, arcs)).map(|e| e.extn_value.as_bytes());
+            let found = match (values.next(), values.next()) {
+                (Some(v), None) => Some(String::from_utf8_lossy(v).into_owned()),
+                (None, _) => None,
+                (Some(_), Some(_)) => {
+                    return Err(VerifyError::Certificate(format!(
+                        "the GitHub workflow {claim} extension {} appears more than once",
+                        oid::dotted(arcs)
+                    )));
+                }
+            };
+            if found.as_deref() != Some(expected.as_str()) {
+                return Err(VerifyError::WorkflowClaim {
+                    claim,
+                    oid: oid::dotted(arcs),
+                    expected: crate::text::sanitize(expected),
+                    found: found.map(|f| crate::text::sanitize(&f)),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -2252,5 +2330,75 @@ mod tests {
                 "{want}: {err:?}"
             );
         }
+    }
+
+    /// A leaf of the test CA carrying Fulcio's v1 GitHub workflow extensions (raw strings, as
+    /// Fulcio writes them), plus `extra` extensions.
+    fn workflow_leaf(pki: &Pki, extra: Vec<CustomExtension>) -> Vec<u8> {
+        let mut p = CertificateParams::default();
+        p.distinguished_name = DistinguishedName::new();
+        p.subject_alt_names = vec![SanType::URI(
+            "https://github.com/ann/repo/.github/workflows/release.yml@refs/heads/main".try_into().unwrap(),
+        )];
+        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::CodeSigning];
+        p.custom_extensions = vec![
+            CustomExtension::from_oid_content(oid::GITHUB_WORKFLOW_TRIGGER, b"push".to_vec()),
+            CustomExtension::from_oid_content(oid::GITHUB_WORKFLOW_SHA, b"0123abcd".to_vec()),
+            CustomExtension::from_oid_content(oid::GITHUB_WORKFLOW_NAME, b"release".to_vec()),
+            CustomExtension::from_oid_content(oid::GITHUB_WORKFLOW_REPOSITORY, b"ann/repo".to_vec()),
+            CustomExtension::from_oid_content(oid::GITHUB_WORKFLOW_REF, b"refs/heads/main".to_vec()),
+        ];
+        p.custom_extensions.extend(extra);
+        p.signed_by(&key(), &pki.int_issuer).unwrap().der().to_vec()
+    }
+
+    #[test]
+    fn github_workflow_claims_are_checked_against_the_fulcio_extensions() {
+        let pki = make_pki("workflow");
+        let der = Certificate::from_der(&workflow_leaf(&pki, vec![])).unwrap();
+        let all = WorkflowPolicy {
+            trigger: Some("push".into()),
+            sha: Some("0123abcd".into()),
+            name: Some("release".into()),
+            repository: Some("ann/repo".into()),
+            git_ref: Some("refs/heads/main".into()),
+        };
+        all.check(&der).unwrap();
+        WorkflowPolicy::default().check(&der).unwrap();
+        assert!(WorkflowPolicy::default().is_empty() && !all.is_empty());
+        // Each claim on its own: a different value is refused, naming the claim and both values.
+        type Field = fn(&mut WorkflowPolicy) -> &mut Option<String>;
+        let cases: [(&str, &str, Field, &str); 5] = [
+            ("trigger", "1.3.6.1.4.1.57264.1.2", |w| &mut w.trigger, "push"),
+            ("sha", "1.3.6.1.4.1.57264.1.3", |w| &mut w.sha, "0123abcd"),
+            ("name", "1.3.6.1.4.1.57264.1.4", |w| &mut w.name, "release"),
+            ("repository", "1.3.6.1.4.1.57264.1.5", |w| &mut w.repository, "ann/repo"),
+            ("ref", "1.3.6.1.4.1.57264.1.6", |w| &mut w.git_ref, "refs/heads/main"),
+        ];
+        for (claim, dotted, field, actual) in cases {
+            let mut one = WorkflowPolicy::default();
+            *field(&mut one) = Some(actual.to_string());
+            one.check(&der).unwrap();
+            *field(&mut one) = Some(format!("{actual}x"));
+            match one.check(&der).unwrap_err() {
+                VerifyError::WorkflowClaim { claim: c, oid, expected, found } => {
+                    assert_eq!((c, oid.as_str()), (claim, dotted));
+                    assert_eq!((expected, found), (format!("{actual}x"), Some(actual.to_string())));
+                }
+                other => panic!("{claim}: {other}"),
+            }
+        }
+        // A certificate without the extensions (an email identity) fails any claim.
+        let plain = Certificate::from_der(&leaf(&pki, true, false)).unwrap();
+        let err = all.check(&plain).unwrap_err();
+        assert!(matches!(err, VerifyError::WorkflowClaim { found: None, claim: "trigger", .. }), "{err}");
+        // The extension twice: refused, whichever copy would match.
+        let twice = workflow_leaf(
+            &pki,
+            vec![CustomExtension::from_oid_content(oid::GITHUB_WORKFLOW_REF, b"refs/heads/evil".to_vec())],
+        );
+        let only_ref = WorkflowPolicy { git_ref: Some("refs/heads/main".into()), ..Default::default() };
+        let err = only_ref.check(&Certificate::from_der(&twice).unwrap()).unwrap_err();
+        assert!(err.to_string().contains("appears more than once"), "{err}");
     }
 }

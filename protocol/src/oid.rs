@@ -8,6 +8,16 @@
 pub const ISSUER_V1: &[u64] = &[1, 3, 6, 1, 4, 1, 57264, 1, 1];
 /// Fulcio: OtherName SAN of a "username" identity (a UTF8String).
 pub const FULCIO_USERNAME_SAN: &[u64] = &[1, 3, 6, 1, 4, 1, 57264, 1, 7];
+/// Fulcio (v1, deprecated, raw string values): the GitHub workflow's trigger event.
+pub const GITHUB_WORKFLOW_TRIGGER: &[u64] = &[1, 3, 6, 1, 4, 1, 57264, 1, 2];
+/// Fulcio (v1, raw string): the GitHub workflow's commit SHA.
+pub const GITHUB_WORKFLOW_SHA: &[u64] = &[1, 3, 6, 1, 4, 1, 57264, 1, 3];
+/// Fulcio (v1, raw string): the GitHub workflow's name.
+pub const GITHUB_WORKFLOW_NAME: &[u64] = &[1, 3, 6, 1, 4, 1, 57264, 1, 4];
+/// Fulcio (v1, raw string): the GitHub workflow's repository.
+pub const GITHUB_WORKFLOW_REPOSITORY: &[u64] = &[1, 3, 6, 1, 4, 1, 57264, 1, 5];
+/// Fulcio (v1, raw string): the GitHub workflow's git ref.
+pub const GITHUB_WORKFLOW_REF: &[u64] = &[1, 3, 6, 1, 4, 1, 57264, 1, 6];
 /// Fulcio: OIDC issuer, DER UTF8String value.
 pub const ISSUER_V2: &[u64] = &[1, 3, 6, 1, 4, 1, 57264, 1, 8];
 /// RFC 6962 embedded SCT list.

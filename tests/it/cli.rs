@@ -162,7 +162,7 @@ fn exit_codes_and_verdicts_tell_bad_from_unchecked() {
     repo.stage("a.txt", "one\n");
     repo.ok(&["commit", "-S", "-q", "-m", "signed"]);
     repo.ok(&["tag", "-s", "-m", "release", "v1"]);
-    let verify = |args: &[&str]| repo.command(GITSIGN).args(args).output().unwrap();
+    let verify = |args: &[&str]| repo.verifier("ann@example.com", args).output().unwrap();
 
     // 0: good.
     let out = verify(&["verify", "--output", "json", "HEAD"]);
@@ -219,15 +219,15 @@ fn rekor_stopped_in_online_mode_is_an_error_not_a_bad_signature() {
     repo.stage("a.txt", "one\n");
     repo.ok(&["commit", "-S", "-q", "-m", "online mode"]);
     let raw = repo.ok(&["cat-file", "commit", "HEAD"]);
-    let out = repo.command(GITSIGN).args(["verify", "--output", "json", "HEAD"]).output().unwrap();
+    let out = repo.verifier("ann@example.com", &["verify", "--output", "json", "HEAD"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "looked up while Rekor runs: {}", text(&out));
 
     let Stack { dir: _dir, running } = stack;
     running.stop().unwrap();
-    let out = repo.command(GITSIGN).args(["verify", "--output", "json", "HEAD"]).output().unwrap();
+    let out = repo.verifier("ann@example.com", &["verify", "--output", "json", "HEAD"]).output().unwrap();
     verdict(&out, 3, "error", "cannot reach");
     // --offline: the missing log entry is required, so the signature is refused (1), not unchecked.
-    let out = repo.command(GITSIGN).args(["verify", "--offline", "--output", "json", "HEAD"]).output().unwrap();
+    let out = repo.verifier("ann@example.com", &["verify", "--offline", "--output", "json", "HEAD"]).output().unwrap();
     verdict(&out, 1, "bad", "not embedded");
     // Under git: ERRSIG, and gitsign exits 3.
     let (payload, sig) = split_commit(&raw);
@@ -252,9 +252,10 @@ fn rekor_stopped_in_online_mode_is_an_error_not_a_bad_signature() {
 fn human_output_has_readable_times_a_summary_and_no_escapes_in_pipes() {
     let stack = Stack::start();
     let repo = Repo::new(&stack, "ann@example.com");
+    let issuer = stack.running.urls().issuer.clone();
     repo.stage("a.txt", "one\n");
     repo.ok(&["commit", "-S", "-q", "-m", "signed"]);
-    let out = repo.command(GITSIGN).args(["verify", "HEAD"]).env_remove("NO_COLOR").output().unwrap();
+    let out = repo.verifier("ann@example.com", &["verify", "HEAD"]).env_remove("NO_COLOR").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let all = text(&out);
     let time = regex::Regex::new(r"log index \d+ at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\n").unwrap();
@@ -277,8 +278,11 @@ fn human_output_has_readable_times_a_summary_and_no_escapes_in_pipes() {
         repo.command("git").args(["fast-import", "--quiet"]).stdin(std::process::Stdio::piped()).spawn().unwrap();
     std::io::Write::write_all(&mut child.stdin.take().unwrap(), import.as_bytes()).unwrap();
     assert!(child.wait().unwrap().success());
-    let out =
-        repo.command(GITSIGN).args(["verify", "--allow-unsigned", "--all"]).env_remove("NO_COLOR").output().unwrap();
+    let out = repo
+        .verifier("ann@example.com", &["verify", "--allow-unsigned", "--all"])
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let all = text(&out);
     assert!(all.contains("1 good, 0 bad, 0 error, 320 unsigned"), "{all}");
@@ -290,7 +294,8 @@ fn human_output_has_readable_times_a_summary_and_no_escapes_in_pipes() {
     }
     let on_tty = |no_color: Option<&str>| {
         let mut cmd = repo.command("script");
-        cmd.args(["-qec", &format!("{GITSIGN} verify HEAD"), "/dev/null"]).env("TERM", "xterm");
+        let identity = format!("--certificate-identity ann@example.com --certificate-oidc-issuer {issuer}");
+        cmd.args(["-qec", &format!("{GITSIGN} verify {identity} HEAD"), "/dev/null"]).env("TERM", "xterm");
         match no_color {
             Some(v) => cmd.env("NO_COLOR", v),
             None => cmd.env_remove("NO_COLOR"),
@@ -305,7 +310,14 @@ fn human_output_has_readable_times_a_summary_and_no_escapes_in_pipes() {
     // before the summary.
     let long = repo
         .command("script")
-        .args(["-qec", &format!("{GITSIGN} verify --allow-unsigned --all"), "/dev/null"])
+        .args([
+            "-qec",
+            &format!(
+                "{GITSIGN} verify --certificate-identity ann@example.com --certificate-oidc-issuer {issuer} \
+                 --allow-unsigned --all"
+            ),
+            "/dev/null",
+        ])
         .env("TERM", "xterm")
         .env_remove("NO_COLOR")
         .output()

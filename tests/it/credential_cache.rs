@@ -80,8 +80,10 @@ fn one_login_for_a_rebase_and_a_login_per_commit_without_the_cache() {
     thirty_commits(&repo);
     repo.set_env("GITSIGN_CREDENTIAL_CACHE", &daemon.socket.display().to_string());
     repo.ok(&["rebase", "-q", "--force-rebase", "--root"]);
-    let out =
-        repo.command(GITSIGN).args(["verify", "--certificate-identity", "ann@example.com", "--all"]).output().unwrap();
+    let out = repo
+        .verifier("ann@example.com", &["verify", "--certificate-identity", "ann@example.com", "--all"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     let certs = signer_certs(&repo);
     assert_eq!(certs.len(), 30);
@@ -149,7 +151,7 @@ fn a_daemon_killed_mid_rebase_falls_back_to_logging_in() {
     let kill = format!("test $(git rev-list --count HEAD) -ne 10 || kill -9 {}", daemon.child.id());
     let out = repo.git(&["rebase", "-q", "--force-rebase", "--root", "--exec", &kill]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = repo.command(GITSIGN).args(["verify", "--all"]).output().unwrap();
+    let out = repo.verifier("ann@example.com", &["verify", "--all"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     // The first ten share the cached certificate; each later one logged in.
     assert_eq!(signer_certs(&repo).iter().collect::<BTreeSet<_>>().len(), 21);
@@ -272,8 +274,10 @@ fn keyring_mode_one_login_for_a_rebase() {
     let out = verify_as(&repo, "HEAD", "bob@example.com");
     assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     repo.ok(&["reset", "-q", "--hard", "HEAD~1"]);
-    let out =
-        repo.command(GITSIGN).args(["verify", "--certificate-identity", "ann@example.com", "--all"]).output().unwrap();
+    let out = repo
+        .verifier("ann@example.com", &["verify", "--certificate-identity", "ann@example.com", "--all"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     assert_eq!(signer_certs(&repo).iter().collect::<BTreeSet<_>>().len(), 1, "one login through the keyring");
 }
@@ -322,7 +326,7 @@ fn a_cache_answering_garbage_or_a_stale_socket_still_signs() {
         )],
         "{stderr}"
     );
-    let out = repo.command(GITSIGN).args(["verify", "--all"]).output().unwrap();
+    let out = repo.verifier("ann@example.com", &["verify", "--all"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }
 
@@ -361,7 +365,7 @@ fn cert_of(signature: &[u8]) -> Vec<u8> {
 }
 
 fn verify_as(repo: &Repo, rev: &str, identity: &str) -> std::process::Output {
-    repo.command(GITSIGN).args(["verify", "--certificate-identity", identity, rev]).output().unwrap()
+    repo.verifier(identity, &["verify", "--certificate-identity", identity, rev]).output().unwrap()
 }
 
 #[test]

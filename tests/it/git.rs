@@ -252,10 +252,12 @@ fn online_mode_logs_the_object_id_and_verifies_through_rekor() {
     let out = repo.git(&["verify-commit", "HEAD"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(repo.git(&["verify-tag", "v1"]).status.success());
-    let out =
-        repo.command(GITSIGN).args(["verify", "--certificate-identity", "ann@example.com", "HEAD"]).output().unwrap();
+    let out = repo
+        .verifier("ann@example.com", &["verify", "--certificate-identity", "ann@example.com", "HEAD"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
-    let out = repo.command(GITSIGN).args(["verify", "--offline", "HEAD"]).output().unwrap();
+    let out = repo.verifier("ann@example.com", &["verify", "--offline", "HEAD"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("not embedded"), "{}", String::from_utf8_lossy(&out.stdout));
 

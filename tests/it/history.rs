@@ -12,7 +12,7 @@ fn ranges_json_unsigned_and_bad_commits() {
         repo.ok(&["commit", "-S", "-q", "-m", &format!("signed {i}")]);
     }
     repo.ok(&["tag", "-s", "-m", "release", "v1"]);
-    let verify = |args: &[&str]| repo.command(GITSIGN).arg("verify").args(args).output().unwrap();
+    let verify = |args: &[&str]| repo.verifier("ann@example.com", &[&["verify"], args].concat()).output().unwrap();
 
     let out = verify(&["--certificate-identity", "ann@example.com", "--all"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -52,9 +52,53 @@ fn ranges_json_unsigned_and_bad_commits() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains(&sha) && text.contains("the signed data was changed"), "{text}");
 
-    let out =
-        repo.command(GITSIGN).args(["verify-tag", "--certificate-identity", "ann@example.com", "v1"]).output().unwrap();
+    let out = repo
+        .verifier("ann@example.com", &["verify-tag", "--certificate-identity", "ann@example.com", "v1"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = repo.command(GITSIGN).args(["verify", "--output", "yaml", "HEAD"]).output().unwrap();
+    let out = repo.verifier("ann@example.com", &["verify", "--output", "yaml", "HEAD"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn verify_requires_an_identity_and_an_issuer_from_flags_or_git_config() {
+    let stack = Stack::start();
+    let repo = Repo::new(&stack, "ann@example.com");
+    repo.stage("f.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "one"]);
+    repo.ok(&["tag", "-s", "-m", "release", "v1"]);
+    let issuer = stack.running.urls().issuer.clone();
+    let run = |args: &[&str]| {
+        let out = repo.command(GITSIGN).args(args).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    // Neither: refused as a usage error naming both, before any commit is looked at.
+    let (code, err) = run(&["verify", "HEAD"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("gitsign verify checks WHO signed") && err.contains("missing the identity"), "{err}");
+    assert!(err.contains("and the OIDC issuer") && !err.contains("verified"), "{err}");
+    // Only one of the two: the other is named.
+    let (code, err) = run(&["verify", "--certificate-identity", "ann@example.com", "HEAD"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("missing the OIDC issuer") && !err.contains("missing the identity"), "{err}");
+    let (code, err) = run(&["verify-tag", "--certificate-oidc-issuer", &issuer, "v1"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("gitsign verify-tag") && err.contains("missing the identity"), "{err}");
+    // Both flags: verified.
+    let (code, err) =
+        run(&["verify", "--certificate-identity", "ann@example.com", "--certificate-oidc-issuer", &issuer]);
+    assert_eq!(code, Some(0), "{err}");
+    // git config gives them too, and the flags still win over it.
+    repo.ok(&["config", "gitsign.certificateIdentity", "ann@example.com"]);
+    let (code, err) = run(&["verify", "HEAD"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("missing the OIDC issuer"), "{err}");
+    repo.ok(&["config", "gitsign.certificateOidcIssuerRegexp", "http://127[.]0[.]0[.]1:[0-9]+.*"]);
+    let (code, err) = run(&["verify", "HEAD"]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = run(&["verify-tag", "v1"]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = run(&["verify", "--certificate-identity", "bob@example.com", "HEAD"]);
+    assert_eq!(code, Some(1), "{err}");
 }

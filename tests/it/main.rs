@@ -20,6 +20,7 @@ mod login;
 mod realworld;
 mod rekor_v2;
 mod settings;
+mod show;
 mod sigstore_js;
 mod sigstore_python;
 mod size_caps;

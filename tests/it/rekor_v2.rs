@@ -63,7 +63,7 @@ fn verified(repo: &Repo) {
     let out = repo.git(&["verify-commit", "--raw", "HEAD"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success() && stderr.contains("[GNUPG:] GOODSIG "), "{stderr}");
-    let out = repo.command(GITSIGN).args(["verify", "HEAD"]).output().unwrap();
+    let out = repo.verifier("ann@example.com", &["verify", "HEAD"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 

@@ -28,7 +28,7 @@ fn a_bad_signing_only_setting_leaves_a_good_signature_good_under_git() {
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("[GNUPG:] GOODSIG ") && !stderr.contains("ERRSIG"), "{stderr}");
     assert!(!stderr.contains("not supported"), "verification must not even look at signing-only settings: {stderr}");
-    let out = repo.command(GITSIGN).args(["verify", "HEAD"]).output().unwrap();
+    let out = repo.verifier("ann@example.com", &["verify", "HEAD"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     // Signing reads them: the bad value stops it, named with what was expected.
@@ -64,7 +64,7 @@ fn an_unknown_key_warns_with_the_nearest_name() {
     repo.ok(&["config", "gitsign.conectorID", "https://github.com/login/oauth"]);
     let want =
         "gitsign: warning: gitsign.conectorid is not a gitsign setting; ignored (did you mean gitsign.connectorID?)";
-    let out = repo.command(GITSIGN).args(["verify", "HEAD"]).output().unwrap();
+    let out = repo.verifier("ann@example.com", &["verify", "HEAD"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert_eq!(stderr.matches(want).count(), 1, "{stderr}");
@@ -84,7 +84,7 @@ fn gitsign_verify_honours_log_path() {
     let repo = signed_repo(&stack);
     let log = repo.home.path().join("gitsign.log");
     repo.ok(&["config", "gitsign.logPath", &log.display().to_string()]);
-    let out = repo.command(GITSIGN).args(["verify", "HEAD"]).output().unwrap();
+    let out = repo.verifier("ann@example.com", &["verify", "HEAD"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = std::fs::read_to_string(&log)
         .unwrap_or_else(|e| panic!("gitsign verify wrote no log at {}: {e}", log.display()));

@@ -118,7 +118,7 @@ fn an_oversize_git_object_is_refused_naming_the_cap() {
     std::fs::write(&message, vec![b'x'; 17 << 20]).unwrap();
     repo.ok(&["-c", "commit.gpgsign=false", "commit", "-q", "--allow-empty", "-F", message.to_str().unwrap()]);
     let sha = repo.ok(&["rev-parse", "HEAD"]).trim().to_string();
-    let out = repo.command(GITSIGN).args(["verify", "HEAD"]).output().unwrap();
+    let out = repo.verifier("ann@example.com", &["verify", "HEAD"]).output().unwrap();
     assert!(!out.status.success());
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     let cap = format!("over gitsign's cap of {} bytes on a git object", 16 << 20);

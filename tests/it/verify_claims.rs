@@ -13,7 +13,7 @@ fn text(out: &Output) -> String {
 
 /// Runs gitsign in the repository.
 fn gitsign(repo: &Repo, args: &[&str]) -> Output {
-    repo.command(GITSIGN).args(args).output().unwrap()
+    repo.verifier("ann@example.com", args).output().unwrap()
 }
 
 fn passes(out: &Output) -> String {

@@ -117,6 +117,26 @@ impl Repo {
         self.env.retain(|(k, _)| k != key);
     }
 
+    /// `gitsign ARGS`; for `verify` and `verify-tag`, which require WHO may sign, with
+    /// `--certificate-identity IDENTITY` and `--certificate-oidc-issuer` (this repository's
+    /// GITSIGN_OIDC_ISSUER) added after the subcommand unless ARGS give their own.
+    pub fn verifier(&self, identity: &str, args: &[&str]) -> Command {
+        let mut c = self.command(GITSIGN);
+        let Some((first, rest)) = args.split_first() else { return c };
+        c.arg(first);
+        if matches!(*first, "verify" | "verify-tag") {
+            if !rest.iter().any(|a| a.starts_with("--certificate-identity")) {
+                c.args(["--certificate-identity", identity]);
+            }
+            if !rest.iter().any(|a| a.starts_with("--certificate-oidc-issuer")) {
+                let issuer = self.env.iter().find(|(k, _)| k == "GITSIGN_OIDC_ISSUER").map(|(_, v)| v.clone());
+                c.args(["--certificate-oidc-issuer", &issuer.expect("the repository has GITSIGN_OIDC_ISSUER")]);
+            }
+        }
+        c.args(rest);
+        c
+    }
+
     /// Writes a file and stages it.
     pub fn stage(&self, name: &str, contents: &str) {
         std::fs::write(self.dir.path().join(name), contents).unwrap();
