@@ -181,6 +181,7 @@ impl Devstack {
             .route("/trusted_root.json", get(crate::web::trusted_root))
             .merge(crate::fulcio::routes())
             .merge(crate::rekor::routes())
+            .merge(crate::explorer::routes())
             .with_state(services)
             .nest("/oauth2", crate::oidc::routes(oidc))
             .fallback(|| async {
