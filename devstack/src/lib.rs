@@ -18,6 +18,7 @@
 
 pub mod ca;
 pub mod explorer;
+pub mod explorer_cli;
 pub mod explorer_view;
 pub mod fulcio;
 pub mod html;
