@@ -4,6 +4,7 @@
 #     the devstack and of the log entries gitsign embeds);
 #   - panva/oidc-provider from npm (a third-party OpenID provider for the login tests);
 #   - sigstore-js (@sigstore/verify) from npm (an independent verifier of gitsign's bundles);
+#   - Debian's chromium and playwright-core from npm (the devstack log explorer's browser tests);
 #   - from Debian where missing: git, openssl (checks the CMS), python3, npm, and dbus +
 #     gnome-keyring (the credential cache's keyring mode runs against a real Secret Service).
 # Extra arguments go to `cargo test`.
@@ -26,6 +27,14 @@ fi
 if [ ! -d tests/support/sigstore-js/node_modules/@sigstore/verify ]; then
   echo "test.sh: installing sigstore-js (npm ci)" >&2
   (cd tests/support/sigstore-js && npm ci --no-audit --no-fund --loglevel=error)
+fi
+if ! command -v chromium >/dev/null; then
+  echo "test.sh: installing chromium" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+if [ ! -d tests/support/browser/node_modules/playwright-core ]; then
+  echo "test.sh: installing playwright-core (npm ci)" >&2
+  (cd tests/support/browser && npm ci --no-audit --no-fund --loglevel=error)
 fi
 # No crate's modules import each other in a cycle (cheap: checked before anything builds).
 scripts/module-cycles.sh

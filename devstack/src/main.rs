@@ -65,6 +65,56 @@ enum Command {
         #[arg(long, default_value_t = 600)]
         ttl: u64,
     },
+    /// Look into the log of a running devstack (as its web page's explorer does).
+    Log {
+        #[command(subcommand)]
+        command: LogCommand,
+    },
+}
+
+#[derive(Args)]
+struct LogTarget {
+    /// The devstack: its state directory (read while it runs) or its URL (http://127.0.0.1:PORT).
+    #[arg(long, value_name = "DIR|URL", default_value_os_t = default_state())]
+    state: PathBuf,
+    /// Print JSON (the entries as the log serves them, with what is decoded of them).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum LogCommand {
+    /// Find entries by signer email, logged SHA-256, or commit. Exit status 1 when none is found.
+    #[command(group = clap::ArgGroup::new("what").required(true).multiple(false))]
+    Search {
+        #[command(flatten)]
+        target: LogTarget,
+        /// Signer's email.
+        #[arg(long, group = "what")]
+        email: Option<String>,
+        /// A logged SHA-256 (64 hex digits, `sha256:` optional).
+        #[arg(long, group = "what", value_name = "HEX")]
+        sha256: Option<String>,
+        /// A commit: what online mode logs for its ID is looked up, and, when the commit is in
+        /// --repo, what offline mode logs for its signature.
+        #[arg(long, group = "what", value_name = "ID")]
+        commit: Option<String>,
+        /// The repository holding --commit (default: the current directory).
+        #[arg(long, value_name = "DIR", requires = "commit")]
+        repo: Option<PathBuf>,
+    },
+    /// Show one entry, by log index or UUID.
+    #[command(group = clap::ArgGroup::new("which").required(true).multiple(false))]
+    Get {
+        #[command(flatten)]
+        target: LogTarget,
+        /// Log index.
+        #[arg(long, group = "which", value_name = "N")]
+        log_index: Option<u64>,
+        /// Entry UUID (64 hex digits, or 80 with the tree ID).
+        #[arg(long, group = "which", value_name = "U")]
+        uuid: Option<String>,
+    },
 }
 
 fn default_state() -> PathBuf {
@@ -129,6 +179,56 @@ fn up(
     })
 }
 
+/// `gitsign-devstack log`: Ok(false) when a search found nothing.
+fn log(command: LogCommand) -> Result<bool, String> {
+    use gitsign_devstack::explorer_cli::{self as c, Search};
+    let url = |t: &LogTarget| c::rekor_url(&t.state.to_string_lossy()).map_err(|e| e.to_string());
+    match command {
+        LogCommand::Search { target, email, sha256, commit, repo } => {
+            let what = match (email, sha256, commit) {
+                (Some(e), _, _) => Search::Email(e),
+                (_, Some(h), _) => Search::Sha256(h),
+                (_, _, Some(id)) => Search::Commit { id, repo },
+                _ => return Err("give --email, --sha256 or --commit".into()),
+            };
+            let outcome = c::search(&url(&target)?, &what).map_err(|e| e.to_string())?;
+            if let Some(note) = &outcome.note {
+                eprintln!("gitsign-devstack: note: {note}");
+            }
+            if target.json {
+                println!("{}", serde_json::to_string_pretty(&outcome.found).map_err(|e| e.to_string())?);
+            } else if outcome.found.is_empty() {
+                println!("No entry found for {}.", outcome.looked_up.join(", nor "));
+            } else {
+                println!("{} found for {}:", count(outcome.found.len()), outcome.looked_up.join(", or "));
+                for f in &outcome.found {
+                    print!("{}", c::human_summary(f));
+                }
+            }
+            Ok(!outcome.found.is_empty())
+        }
+        LogCommand::Get { target, log_index, uuid } => {
+            let rekor = url(&target)?;
+            let found = match (log_index, uuid) {
+                (Some(n), _) => c::get_by_index(&rekor, n),
+                (_, Some(u)) => c::get_by_uuid(&rekor, &u),
+                _ => return Err("give --log-index or --uuid".into()),
+            }
+            .map_err(|e| e.to_string())?;
+            if target.json {
+                println!("{}", serde_json::to_string_pretty(&found).map_err(|e| e.to_string())?);
+            } else {
+                print!("{}", c::human_detail(&found));
+            }
+            Ok(true)
+        }
+    }
+}
+
+fn count(n: usize) -> String {
+    if n == 1 { "1 entry".into() } else { format!("{n} entries") }
+}
+
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Up { state, port, listen, trust_issuers, cert_lifetime } => {
@@ -157,14 +257,23 @@ fn run(cli: Cli) -> Result<(), String> {
             println!("{token}");
             Ok(())
         }
+        Command::Log { command } => match log(command)? {
+            true => Ok(()),
+            false => Err(NOTHING_FOUND.into()),
+        },
     }
 }
+
+/// The error of a search that found nothing (exit status 1, message already printed).
+const NOTHING_FOUND: &str = "";
 
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("gitsign-devstack: {e}");
+            if e != NOTHING_FOUND {
+                eprintln!("gitsign-devstack: {e}");
+            }
             ExitCode::FAILURE
         }
     }

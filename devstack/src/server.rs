@@ -113,7 +113,8 @@ impl Devstack {
         if env.exists() {
             std::fs::remove_file(&env).map_err(|source| StateError::Io { path: env.clone(), source })?;
         }
-        let store = state.store()?;
+        let mut store = state.store()?;
+        store.backfill_search(crate::tlog::SEARCH_KEYS_VERSION, crate::tlog::search_keys).map_err(StateError::from)?;
         let keys = Keys::load_or_create(&store)?;
         let stored_addr = |name: &str| -> Result<Option<SocketAddr>, StateError> {
             Ok(store.meta(name)?.and_then(|a| String::from_utf8(a).ok()).and_then(|a| a.parse::<SocketAddr>().ok()))
@@ -217,6 +218,7 @@ impl Devstack {
             .merge(crate::fulcio::routes())
             .merge(crate::rekor::routes())
             .merge(crate::tsa::routes())
+            .merge(crate::explorer::routes())
             .with_state(services)
             .nest("/oauth2", crate::oidc::routes(oidc))
             .fallback(|| async {

@@ -11,8 +11,8 @@ use crate::tsa::Tsa;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// Where the services answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the services answer (serialised by the log explorer's front page, which lists every field).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Urls {
     /// `http://127.0.0.1:PORT`.
     pub base: String,

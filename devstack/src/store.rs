@@ -43,6 +43,10 @@ CREATE TABLE IF NOT EXISTS certificates (serial BLOB PRIMARY KEY, issued_at INTE
     identity TEXT NOT NULL, issuer TEXT NOT NULL) WITHOUT ROWID;
 ";
 
+/// The `meta` key recording which derivation of search keys the `search` table holds (see
+/// [`Store::backfill_search`]).
+pub const SEARCH_INDEX_VERSION: &str = "search_index_version";
+
 /// An entry to append.
 #[derive(Debug, Clone)]
 pub struct NewEntry {
@@ -50,7 +54,7 @@ pub struct NewEntry {
     pub body: Vec<u8>,
     /// Seconds since the epoch.
     pub integrated_time: i64,
-    /// Search keys (`sha256:<hex>`, `email:<addr>`, `key:<hex>`).
+    /// Search keys (`sha256:<hex>`, `email:<addr>`, `uri:<uri>`, `key:<hex>`).
     pub search_keys: Vec<String>,
 }
 
@@ -242,6 +246,56 @@ impl Store {
         v.map(to_u64).transpose()
     }
 
+    /// The `limit` latest entries before index `before` (all entries when `None`), newest first:
+    /// one range read of the primary key, however long the log.
+    pub fn latest(&self, before: Option<u64>, limit: u64) -> Result<Vec<StoredEntry>> {
+        let before = before.map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT log_index, body, integrated_time, set_signature FROM entries WHERE log_index < ?1 \
+             ORDER BY log_index DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![before, i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+        rows.map(|r| {
+            let (index, body, integrated_time, set_signature) = r?;
+            Ok(StoredEntry { log_index: to_u64(index)?, body, integrated_time, set_signature })
+        })
+        .collect()
+    }
+
+    /// Fills the search index from the logged bodies when it was built by another version of the
+    /// key derivation (`version`; an older devstack's state directory, or one from before a kind
+    /// of key existed): every entry's keys, as `keys_of` derives them from its body, are added in
+    /// one transaction, then `version` is recorded so the next open skips the scan. Returns the
+    /// number of entries read (0 when the index was current).
+    pub fn backfill_search(&mut self, version: &str, keys_of: impl Fn(&[u8]) -> Vec<String>) -> Result<u64> {
+        if self.meta(SEARCH_INDEX_VERSION)?.as_deref() == Some(version.as_bytes()) {
+            return Ok(0);
+        }
+        let tx = self.conn.transaction()?;
+        let mut read = 0u64;
+        {
+            let mut rows = tx.prepare("SELECT log_index, body FROM entries ORDER BY log_index")?;
+            let mut put = tx.prepare("INSERT OR IGNORE INTO search (key, log_index) VALUES (?1, ?2)")?;
+            let mut it = rows.query([])?;
+            while let Some(row) = it.next()? {
+                let index: i64 = row.get(0)?;
+                let body: Vec<u8> = row.get(1)?;
+                for key in keys_of(&body) {
+                    put.execute(params![key, index])?;
+                }
+                read += 1;
+            }
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+            params![SEARCH_INDEX_VERSION, version.as_bytes()],
+        )?;
+        tx.commit()?;
+        Ok(read)
+    }
+
     /// Indexes of entries under a search key, ascending.
     pub fn search(&self, key: &str) -> Result<Vec<u64>> {
         let mut stmt =
@@ -301,8 +355,38 @@ mod tests {
         assert_eq!(store.index_of(&leaf).unwrap(), Some(4));
         let proof = store.inclusion_proof(4, 11).unwrap();
         merkle::verify_inclusion(4, 11, &leaf, &proof, &store.root(11).unwrap()).unwrap();
+        let latest: Vec<u64> = store.latest(None, 3).unwrap().iter().map(|e| e.log_index).collect();
+        assert_eq!(latest, vec![10, 9, 8]);
+        let page: Vec<u64> = store.latest(Some(2), 5).unwrap().iter().map(|e| e.log_index).collect();
+        assert_eq!(page, vec![1, 0]);
         // A failed signature appends nothing.
         assert!(store.append(&[entry(11)], |_, _| Err::<Vec<u8>, _>("no")).is_err());
         assert_eq!(store.tree_size().unwrap(), 11);
+    }
+
+    #[test]
+    fn an_index_of_an_older_version_is_backfilled_once_from_the_bodies() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let ok = |_: u64, _: &NewEntry| Ok::<_, ()>(vec![1]);
+        let keys_of = |body: &[u8]| vec![format!("body:{}", String::from_utf8_lossy(body))];
+        {
+            // Logged by a devstack whose index knew no `body:` keys.
+            let mut store = Store::open(&path).unwrap();
+            let old = |b: &str| NewEntry { body: b.as_bytes().to_vec(), integrated_time: 1, search_keys: vec![] };
+            store.append(&[old("a"), old("b"), old("c")], ok).unwrap();
+            assert_eq!(store.search("body:b").unwrap(), Vec::<u64>::new());
+        }
+        let mut store = Store::open(&path).unwrap();
+        assert_eq!(store.backfill_search("v2", keys_of).unwrap(), 3);
+        assert_eq!(store.search("body:b").unwrap(), vec![1]);
+        assert_eq!(store.search("body:c").unwrap(), vec![2]);
+        // Current now: the next open reads nothing, and new entries are indexed as they are logged.
+        assert_eq!(store.backfill_search("v2", keys_of).unwrap(), 0);
+        let new = NewEntry { body: b"d".to_vec(), integrated_time: 2, search_keys: keys_of(b"d") };
+        store.append(&[new], ok).unwrap();
+        assert_eq!(store.search("body:d").unwrap(), vec![3]);
+        // A later derivation is applied again, over every entry.
+        assert_eq!(store.backfill_search("v3", keys_of).unwrap(), 4);
     }
 }

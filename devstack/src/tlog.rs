@@ -194,6 +194,39 @@ impl Log {
     }
 }
 
+/// Which derivation of search keys [`search_keys`] is: recorded in the database, so a state
+/// directory indexed by an older one is backfilled on open (see
+/// [`crate::store::Store::backfill_search`]). Change it whenever [`search_keys`] changes.
+pub const SEARCH_KEYS_VERSION: &str = "2: sha256, key, email and uri SANs";
+
+/// The search keys of a logged hashedrekord body: `sha256:<hex>` (the logged digest: of an
+/// artifact, of a gitsign signature's signed attributes in offline mode, of the commit ID's hex
+/// text in online mode), `key:<hex>` (the SHA-256 of the signer's public key), and for a
+/// certificate `email:<addr>` (lower case) for each email SAN and `uri:<uri>` for each URI SAN
+/// (workload identities). A body that is not a hashedrekord yields no keys.
+pub fn search_keys(body: &[u8]) -> Vec<String> {
+    let Ok(entry) = serde_json::from_slice::<HashedRekord>(body) else { return vec![] };
+    let mut keys = vec![format!("sha256:{}", entry.spec.data.hash.value.to_ascii_lowercase())];
+    let Ok(pem) = unb64(&entry.spec.signature.public_key.content) else { return keys };
+    let Ok((key, cert)) = PublicKey::from_pem_cert_or_key(&pem) else { return keys };
+    keys.push(format!("key:{}", hex::encode(key.key_id())));
+    if let Some(der) = cert
+        && let Ok((_, c)) = x509_parser::parse_x509_certificate(&der)
+        && let Ok(Some(san)) = c.subject_alternative_name()
+    {
+        for name in &san.value.general_names {
+            match name {
+                x509_parser::extensions::GeneralName::RFC822Name(email) => {
+                    keys.push(format!("email:{}", email.to_ascii_lowercase()))
+                }
+                x509_parser::extensions::GeneralName::URI(uri) => keys.push(format!("uri:{uri}")),
+                _ => {}
+            }
+        }
+    }
+    keys
+}
+
 /// A proposed entry that passed validation.
 #[derive(Debug)]
 pub struct Validated {
@@ -230,21 +263,10 @@ pub fn validate(request: &[u8]) -> Result<Validated, RekorError> {
     let signature = unb64(&entry.spec.signature.content).map_err(|_| bad("signature.content is not base64".into()))?;
     let pem = unb64(&entry.spec.signature.public_key.content)
         .map_err(|_| bad("signature.publicKey.content is not base64".into()))?;
-    let (key, cert) =
+    let (key, _) =
         PublicKey::from_pem_cert_or_key(&pem).map_err(|e| bad(format!("signature.publicKey.content: {e}")))?;
     key.verify_sha256_prehashed(&digest, &signature)
         .map_err(|_| bad("the signature does not verify over data.hash with the given public key".into()))?;
-    let mut search_keys =
-        vec![format!("sha256:{}", entry.spec.data.hash.value), format!("key:{}", hex::encode(key.key_id()))];
-    if let Some(der) = cert
-        && let Ok((_, c)) = x509_parser::parse_x509_certificate(&der)
-        && let Ok(Some(san)) = c.subject_alternative_name()
-    {
-        for name in &san.value.general_names {
-            if let x509_parser::extensions::GeneralName::RFC822Name(email) = name {
-                search_keys.push(format!("email:{}", email.to_ascii_lowercase()));
-            }
-        }
-    }
-    Ok(Validated { body: entry.canonical_json(), search_keys })
+    let body = entry.canonical_json();
+    Ok(Validated { search_keys: search_keys(&body), body })
 }

@@ -13,6 +13,7 @@ mod conformance;
 mod credential_cache;
 mod differential;
 mod dsse;
+mod explorer;
 mod faults;
 mod git;
 mod history;

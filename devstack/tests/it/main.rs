@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod explorer_cli;
 mod fulcio;
 mod kill;
 mod oidc;
