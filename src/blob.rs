@@ -31,6 +31,15 @@ fn config(
     Ok(config)
 }
 
+/// `--signing-config FILE` of `sign-blob`: applied over the configured one.
+fn with_signing_config(mut config: Config, file: Option<&std::path::PathBuf>) -> Result<Config, String> {
+    if let Some(file) = file {
+        config.signing_config = Some(file.clone());
+        crate::apply_signing_config_file(&mut config).map_err(|e| e.to_string())?;
+    }
+    Ok(config)
+}
+
 /// Why `verify-blob` did not say OK: the command could not run as given (exit 2), or the
 /// bundle, key or trust root was refused (exit 1).
 enum Failure {
@@ -111,7 +120,8 @@ pub fn sign_blob(a: SignBlobArgs, env: &Env, err: &mut dyn Write) -> i32 {
     let result = (|| -> Result<String, String> {
         let (file, out_path) = (&a.file, &a.bundle);
         let bytes = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
-        let config = config(env, a.trusted_root.as_ref(), Purpose::Sign, err)?;
+        let config =
+            with_signing_config(config(env, a.trusted_root.as_ref(), Purpose::Sign, err)?, a.signing_config.as_ref())?;
         let trust = crate::trust::load_trust(&config).map_err(|e| e.to_string())?;
         let http = gitsign_core::net::Http::new(config.timeout).map_err(|e| e.to_string())?;
         let mut ui = crate::ui::Ui::terminal();

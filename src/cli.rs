@@ -259,6 +259,10 @@ pub struct SignBlobArgs {
     /// The trusted_root.json the new bundle is checked against
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
+    /// A Sigstore signing config (v0.2) that picks Fulcio, Rekor (v1 or v2) and the timestamp
+    /// authority (as gitsign.signingConfig)
+    #[arg(long, value_name = "FILE")]
+    pub signing_config: Option<PathBuf>,
     /// The file to sign
     #[arg(value_name = "FILE")]
     pub file: String,

@@ -113,7 +113,10 @@ pub fn run(args: &[OsString], env: &Env, io: Io<'_>) -> i32 {
 pub fn load_config(env: &Env, purpose: config::Purpose, warn: &mut dyn Write) -> Result<Config, config::ConfigError> {
     static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     let resolved = Config::resolve_for(&gitconfig::read_git_config()?, env, purpose)?;
-    let config = resolved.config;
+    let mut config = resolved.config;
+    if purpose == config::Purpose::Sign {
+        apply_signing_config_file(&mut config)?;
+    }
     if let Some(path) = &config.log_path {
         log::init(path);
     }
@@ -131,6 +134,37 @@ pub fn load_config(env: &Env, purpose: config::Purpose, warn: &mut dyn Write) ->
         }
     }
     Ok(config)
+}
+
+/// Applies `config.signing_config` (a signing config v0.2, or a client trust config holding
+/// one), when set: it picks Fulcio, the issuer, Rekor and its API version, and the timestamp
+/// authority (see [`Config::apply_signing_config`]).
+pub fn apply_signing_config_file(config: &mut Config) -> Result<(), config::ConfigError> {
+    let Some(path) = config.signing_config.clone() else { return Ok(()) };
+    let bad = |detail: String| config::ConfigError::SigningConfig { path: path.display().to_string(), detail };
+    let bytes = std::fs::read(&path).map_err(|e| bad(e.to_string()))?;
+    let mut value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| bad(format!("not JSON: {e}")))?;
+    if let Some(inner) = value.get_mut("signingConfig") {
+        value = inner.take();
+    }
+    let sc: gitsign_protocol::trust::SigningConfig =
+        serde_json::from_value(value).map_err(|e| bad(format!("not a signing config: {e}")))?;
+    if sc.media_type != gitsign_protocol::trust::SIGNING_CONFIG_MEDIA_TYPE {
+        return Err(bad(format!(
+            "media type {:?} is not {}",
+            ui::sanitize(&sc.media_type),
+            gitsign_protocol::trust::SIGNING_CONFIG_MEDIA_TYPE
+        )));
+    }
+    config.apply_signing_config(&sc, time::OffsetDateTime::now_utc()).map_err(bad)?;
+    debug_log!(
+        "signing config {}: fulcio {} rekor {} (v{})",
+        path.display(),
+        config.fulcio,
+        config.rekor,
+        config.rekor_version
+    );
+    Ok(())
 }
 
 fn version(env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> i32 {

@@ -30,6 +30,14 @@ pub enum ConfigError {
     /// `git config` could not be run.
     #[error("cannot read git config (is git on PATH?): {0}")]
     Git(std::io::Error),
+    /// A signing config (`gitsign.signingConfig`) that cannot be used.
+    #[error("signing config {path}: {detail}")]
+    SigningConfig {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        detail: String,
+    },
 }
 
 /// Where Rekor entries go.
@@ -124,6 +132,8 @@ pub struct Config {
     pub timestamp_server_url: Option<String>,
     /// The timestamp authority's certificate chain (PEM).
     pub timestamp_cert_chain: Option<PathBuf>,
+    /// A Sigstore signing config (v0.2) that picks the services to sign with.
+    pub signing_config: Option<PathBuf>,
 }
 
 /// Public Sigstore's Fulcio.
@@ -493,6 +503,18 @@ pub static SETTINGS: &[Setting] = &[
         show: |c| show_path(&c.timestamp_cert_chain),
     },
     Setting {
+        key: Some("signingConfig"),
+        env: &["GITSIGN_SIGNING_CONFIG"],
+        value: "signing_config.json",
+        default: None,
+        scope: Scope::Signing,
+        supported: true,
+        doc: "a Sigstore signing config (v0.2, or a trust config holding one): Fulcio, issuer, Rekor (the newest \
+              API version gitsign speaks, 1 or 2) and timestamp authority are the first of each valid now",
+        apply: |c, v| set_path(&mut c.signing_config, v),
+        show: |c| show_path(&c.signing_config),
+    },
+    Setting {
         key: Some("urlOpener"),
         env: &["GITSIGN_URL_OPENER", "SIGSTORE_URL_OPENER"],
         value: "command with `{{.URL}}`",
@@ -715,6 +737,38 @@ fn nearest(key: &str) -> Option<&'static str> {
 }
 
 impl Config {
+    /// Picks the services of a signing config as Sigstore clients do: of each kind, the first
+    /// valid at `now` with an API version gitsign speaks; for Rekor, the newest such version
+    /// (2 before 1). Fulcio and Rekor must be found; the issuer and the timestamp authority are
+    /// taken when listed. `Err` says what is missing.
+    pub fn apply_signing_config(
+        &mut self,
+        sc: &gitsign_protocol::trust::SigningConfig,
+        now: time::OffsetDateTime,
+    ) -> Result<(), String> {
+        use gitsign_protocol::trust::Service;
+        let pick = |list: &[Service], versions: &[u32]| -> Option<Service> {
+            versions
+                .iter()
+                .find_map(|v| list.iter().find(|s| s.major_api_version == *v && s.valid_for.contains(now)).cloned())
+        };
+        let ca = pick(&sc.ca_urls, &[1]).ok_or("no Fulcio (caUrls) with API version 1 is valid now")?;
+        let rekor = pick(&sc.rekor_tlog_urls, &[2, 1])
+            .ok_or("no Rekor (rekorTlogUrls) with API version 1 or 2 is valid now")?;
+        self.fulcio = ca.url;
+        self.rekor = rekor.url;
+        self.rekor_version = if rekor.major_api_version == 2 { 2 } else { 1 };
+        if let Some(oidc) = pick(&sc.oidc_urls, &[1]) {
+            self.issuer = oidc.url;
+        }
+        if let Some(tsa) = pick(&sc.tsa_urls, &[1]) {
+            self.timestamp_server_url = Some(tsa.url);
+        } else if self.rekor_version == 2 {
+            return Err("it picks a Rekor v2 log but lists no timestamp authority valid now (tsaUrls)".into());
+        }
+        Ok(())
+    }
+
     /// Every field empty; [`Config::resolve_for`] fills in the defaults of [`SETTINGS`].
     fn blank() -> Config {
         Config {
@@ -746,6 +800,7 @@ impl Config {
             enable_sigstore_go: false,
             timestamp_server_url: None,
             timestamp_cert_chain: None,
+            signing_config: None,
         }
     }
 

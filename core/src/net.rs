@@ -283,16 +283,6 @@ pub fn pem_to_der(pem: &str, label: &str) -> Option<Vec<u8>> {
     gitsign_protocol::unb64(&body).ok()
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_servers_message_loses_its_control_characters() {
-        // Rekor / Fulcio refusals: the JSON message, or the start of a non-JSON body.
-        assert_eq!(super::message_of(r#"{"message":"no\r\u001b[2Kgitsign: Good"}"#), "no[2Kgitsign: Good");
-        assert_eq!(super::message_of("plain\u{1b}]0;t\u{7} text"), "plain]0;t text");
-    }
-}
-
 impl Http {
     /// Rekor v2: logs a hashedrekord v0.0.2 over `digest` (SHA-256) signed `signature` by the
     /// certificate `cert_der`; returns the TransparencyLogEntry (protobuf JSON).
@@ -353,5 +343,15 @@ impl Http {
         } else {
             Err(NetError::Status { step: STEP, url: tsa.to_string(), status: status.as_u16(), message: why })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_servers_message_loses_its_control_characters() {
+        // Rekor / Fulcio refusals: the JSON message, or the start of a non-JSON body.
+        assert_eq!(super::message_of(r#"{"message":"no\r\u001b[2Kgitsign: Good"}"#), "no[2Kgitsign: Good");
+        assert_eq!(super::message_of("plain\u{1b}]0;t\u{7} text"), "plain]0;t text");
     }
 }

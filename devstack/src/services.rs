@@ -65,6 +65,7 @@ pub struct Services {
 
 impl Services {
     /// The shared state over the database `store` and the services' parts.
+    #[allow(clippy::too_many_arguments)] // each part the handlers share, built once by the server
     pub fn new(
         store: Store,
         ca: Ca,

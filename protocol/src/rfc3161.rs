@@ -271,7 +271,7 @@ pub fn grant<E>(
     let tst = der_tlv(0x30, &tst_parts.concat());
     let sha256_alg = seq(&[&oid_der(oid::SHA256)]);
     let ess = seq(&[&seq(&[&seq(&[&der_tlv(0x04, &sha256(authority.cert_der))])])]);
-    let mut attrs = vec![
+    let mut attrs = [
         seq(&[&oid_der(oid::CMS_CONTENT_TYPE), &der_tlv(0x31, &oid_der(oid::CT_TSTINFO))]),
         seq(&[&oid_der(oid::CMS_MESSAGE_DIGEST), &der_tlv(0x31, &der_tlv(0x04, &sha256(&tst)))]),
         seq(&[&oid_der(oid::CMS_SIGNING_TIME), &der_tlv(0x31, &generalized_or_utc(now))]),

@@ -384,3 +384,61 @@ fn v2_bundles_verify_with_gitsign_sigstore_python_and_sigstore_js() {
     let Some(out) = js_verify(&stack, &bundle, &changed) else { return };
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("FAIL SIGNATURE_ERROR"), "{}", out_text(&out));
 }
+
+#[test]
+fn a_signing_config_picks_rekor_v2_and_the_timestamp_authority() {
+    let stack = Stack::start();
+    let sc = stack.dir.path().join("signing_config.json");
+    // Git: gitsign.signingConfig alone (the URLs and version come from it).
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    repo.unset_env("GITSIGN_REKOR_URL");
+    repo.unset_env("GITSIGN_FULCIO_URL");
+    repo.set_env("GITSIGN_SIGNING_CONFIG", sc.to_str().unwrap());
+    commit(&repo, 1);
+    verified(&repo);
+    let (_, parsed, _) = head(&repo);
+    assert_eq!(entry(&parsed).kind_version.unwrap().version, "0.0.2");
+    assert_eq!(parsed.timestamps.len(), 1);
+
+    // sign-blob --signing-config: the same choice.
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("a.txt");
+    std::fs::write(&file, b"picked by the signing config\n").unwrap();
+    let bundle = work.path().join("a.sigstore.json");
+    let blob = Repo::new(&stack, "ann@example.com");
+    let out = blob
+        .command(GITSIGN)
+        .args(["sign-blob", "--signing-config"])
+        .arg(&sc)
+        .arg("--bundle")
+        .arg(&bundle)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", out_text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    assert_eq!(json["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["version"], "0.0.2");
+
+    // A signing config whose logs are no longer valid is refused, with its reason.
+    let mut old: serde_json::Value = serde_json::from_slice(&std::fs::read(&sc).unwrap()).unwrap();
+    for log in old["rekorTlogUrls"].as_array_mut().unwrap() {
+        log["validFor"]["end"] = serde_json::json!("2001-01-01T00:00:00Z");
+    }
+    let expired = work.path().join("expired.json");
+    std::fs::write(&expired, serde_json::to_vec(&old).unwrap()).unwrap();
+    let out = blob
+        .command(GITSIGN)
+        .args(["sign-blob", "--signing-config"])
+        .arg(&expired)
+        .arg("--bundle")
+        .arg(work.path().join("b.json"))
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        out_text(&out).contains("no Rekor (rekorTlogUrls) with API version 1 or 2 is valid now"),
+        "{}",
+        out_text(&out)
+    );
+}
