@@ -19,6 +19,7 @@ mod history;
 mod login;
 mod realworld;
 mod settings;
+mod sha256;
 mod show;
 mod sigstore_js;
 mod sigstore_python;
