@@ -67,7 +67,11 @@ pub enum Command {
         action: CredentialsAction,
     },
     /// Print the version and the effective configuration
-    Version,
+    Version {
+        /// One JSON object: {"version", "settings": {KEY: VALUE}} (a configuration error: "error")
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a shell completion script to stdout
     Completion {
         /// The shell to complete for.

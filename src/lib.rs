@@ -75,7 +75,8 @@ pub fn run(args: &[OsString], env: &Env, io: Io<'_>) -> i32 {
         }
     };
     match parsed.command {
-        cli::Command::Version => version(env, io.stdout, io.stderr),
+        cli::Command::Version { json: false } => version(env, io.stdout, io.stderr),
+        cli::Command::Version { json: true } => output::version_json(env, io.stdout),
         cli::Command::Credentials { action } => credentials(action, env, io.stdout, io.stderr),
         cli::Command::Initialize(a) => tuf::run(a, env, io.stderr),
         cli::Command::VerifyBlob(a) => blob::verify_blob_with(a, env, io.stdout, io.stderr),

@@ -97,6 +97,22 @@ impl Progress {
     }
 }
 
+/// `gitsign version --json`: the version and the effective settings as one JSON object; a
+/// configuration error is given as `"error"` (exit 1), as `gitsign version` gives it.
+pub fn version_json(env: &gitsign_core::config::Env, out: &mut dyn std::io::Write) -> i32 {
+    let mut warnings = Vec::new();
+    let (doc, code) = match crate::load_config(env, gitsign_core::config::Purpose::Show, &mut warnings) {
+        Ok(c) => {
+            let settings: serde_json::Map<String, serde_json::Value> =
+                c.describe().into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
+            (serde_json::json!({"version": env!("CARGO_PKG_VERSION"), "settings": settings}), 0)
+        }
+        Err(e) => (serde_json::json!({"version": env!("CARGO_PKG_VERSION"), "error": e.to_string()}), 1),
+    };
+    let _ = writeln!(out, "{doc}");
+    code
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

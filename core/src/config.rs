@@ -622,9 +622,10 @@ pub static SETTINGS: &[Setting] = &[
         env: &["GITSIGN_MATCH_COMMITTER", "SIGSTORE_MATCH_COMMITTER"],
         value: "true/false",
         default: Some("false"),
-        scope: Scope::Verification,
+        scope: Scope::Both,
         supported: true,
-        doc: "`git verify-commit`: the certificate must name the committer's (or tagger's) email",
+        doc: "signing refuses a certificate that does not name the committer (email, or name for a URI identity) before \
+              anything is logged; `git verify-commit`: the certificate must name the committer's (or tagger's) email",
         apply: |c, v| {
             c.match_committer = boolean(v)?;
             Ok(())
@@ -958,11 +959,13 @@ mod tests {
         assert_eq!(r.warnings, vec![], "verification neither parses nor warns about signing-only settings");
         // A setting of both scopes is still read.
         assert_eq!(r.config.timeout, Duration::from_secs(7));
-        // And the other way round: a verification-only value does not stop signing.
+        // matchCommitter is checked when signing too (as the Go gitsign does), so a bad value
+        // stops both; the verification-only settings left (certificateIdentity, ...) take any text.
         let g = git(&[("matchcommitter", "maybe")]);
-        assert!(Config::resolve_for(&g, &Env::new(), Purpose::Sign).is_ok());
-        let e = Config::resolve_for(&g, &Env::new(), Purpose::Verify).unwrap_err();
-        assert!(e.to_string().contains("gitsign.matchCommitter") && e.to_string().contains("true or false"), "{e}");
+        for purpose in [Purpose::Sign, Purpose::Verify] {
+            let e = Config::resolve_for(&g, &Env::new(), purpose).unwrap_err();
+            assert!(e.to_string().contains("gitsign.matchCommitter") && e.to_string().contains("true or false"), "{e}");
+        }
         // A bad value of both scopes fails both.
         let g = git(&[("timeout", "0")]);
         for purpose in [Purpose::Sign, Purpose::Verify, Purpose::Show] {

@@ -44,6 +44,19 @@ pub enum SignError {
     /// The trust root could not be loaded.
     #[error("loading the trust root: {0}")]
     Trust(VerifyError),
+    /// `gitsign.matchCommitter`: the certificate names someone other than the committer.
+    #[error(
+        "gitsign.matchCommitter: the certificate is for {found}, not the committer {name} <{email}>; nothing was \
+         signed or logged. Log in as {email}, or set user.email (user.name for a CI identity) to the identity you sign as"
+    )]
+    MatchCommitter {
+        /// The committer's name (a CI identity's URI matches it).
+        name: String,
+        /// The committer's email.
+        email: String,
+        /// The certificate's identities.
+        found: String,
+    },
     /// The finished signature does not verify.
     #[error(
         "the new signature does not verify against {trust} ({source}); nothing was signed. If {fulcio} and {rekor} are a private \

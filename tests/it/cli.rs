@@ -329,3 +329,16 @@ fn human_output_has_readable_times_a_summary_and_no_escapes_in_pipes() {
     let (drawn, summary) = (long.find(" commits checked (").unwrap(), long.find("320 unsigned").unwrap());
     assert!(drawn < summary, "the bar comes before the summary: {long:?}");
 }
+
+#[test]
+fn version_json_gives_the_version_and_every_setting() {
+    let out = gitsign(&["version", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["version"], env!("CARGO_PKG_VERSION"));
+    let settings = doc["settings"].as_object().unwrap();
+    assert_eq!(settings.len(), gitsign_core::config::SETTINGS.len(), "{doc}");
+    assert_eq!(settings["matchCommitter"], "false", "{doc}");
+    // The human form is unchanged.
+    assert!(text(&gitsign(&["version"])).contains("effective configuration"));
+}

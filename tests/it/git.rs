@@ -98,7 +98,8 @@ fn identity_policy_from_git_config() {
     repo.ok(&["config", "gitsign.matchCommitter", "true"]);
     assert!(repo.git(&["verify-commit", "HEAD"]).status.success());
     repo.ok(&["config", "user.email", "other@example.com"]);
-    repo.ok(&["commit", "--amend", "--no-edit", "-S", "-q"]);
+    // Signing would refuse it under matchCommitter (see match_committer_refuses_…): made without.
+    repo.ok(&["-c", "gitsign.matchCommitter=false", "commit", "--amend", "--no-edit", "-S", "-q"]);
     // Committer other@ signed as ann@.
     refused(&repo, &["the certificate identity is [\"ann@example.com\"], expected \"other@example.com\""]);
 
@@ -334,4 +335,44 @@ fn a_certificate_expired_at_the_integrated_time_is_refused() {
         b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor A <a@x> 1 +0000\ncommitter A <a@x> 1 +0000\n\nlate\n";
     let err = gitsign_core::sign::sign_with(payload, &credential, &config, &http, &trust).unwrap_err();
     assert!(err.to_string().contains("was valid from"), "{err}");
+}
+
+#[test]
+fn match_committer_refuses_another_identity_before_anything_is_logged() {
+    let stack = Stack::start();
+    // The token is Bob's; the committer (user.email) is Ann.
+    let mut repo = Repo::new(&stack, "bob@example.com");
+    repo.ok(&["config", "gitsign.matchCommitter", "true"]);
+    let rekor = stack.running.urls().rekor.clone();
+    let log_size = || {
+        let info: gitsign_protocol::rekor::LogInfo =
+            reqwest::blocking::get(format!("{rekor}/api/v1/log")).unwrap().json().unwrap();
+        info.tree_size
+    };
+    let payload = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor Ann Example <ann@example.com> 1 +0000\n\
+committer Ann Example <ann@example.com> 1 +0000\n\nm\n";
+    let before = log_size();
+    let out = sign_without_terminal(&repo, payload);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "gitsign.matchCommitter: the certificate is for email bob@example.com, not the committer Ann Example \
+             <ann@example.com>; nothing was signed or logged"
+        ),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "no signature is written");
+    assert_eq!(log_size(), before, "nothing was logged");
+    // Under git: the commit is refused and nothing changes.
+    repo.stage("a.txt", "one\n");
+    let snapshot = repo.snapshot();
+    assert!(!repo.git(&["commit", "-S", "-q", "-m", "refused"]).status.success());
+    assert_eq!(repo.snapshot(), snapshot);
+    assert_eq!(log_size(), before);
+    // Ann's own token: signed and logged.
+    repo.set_env("SIGSTORE_ID_TOKEN", &stack.token("ann@example.com"));
+    let out = sign_without_terminal(&repo, payload);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(log_size(), before + 1);
 }

@@ -21,6 +21,7 @@ mod login;
 mod realworld;
 mod rekor_v2;
 mod settings;
+mod sha256;
 mod show;
 mod sigstore_js;
 mod sigstore_python;
