@@ -84,7 +84,7 @@ pub struct Rule {
     pub unsigned: Unsigned,
     /// What to do with deletions.
     pub deletions: Deletions,
-    /// Who may sign (any one of them).
+    /// Who may sign (any one of them); none: any good signature (only with unsigned = "allow").
     pub signers: Vec<Signer>,
     /// The line of the rule in its file.
     pub line: usize,
@@ -337,10 +337,12 @@ impl Rule {
     pub fn judge(&self, verdict: Verdict<'_>, refname: &str, annotated_tag: bool) -> Result<(), Refusal> {
         match verdict {
             Verdict::Good { identity, issuer } => {
-                let allowed = self
-                    .signers
-                    .iter()
-                    .any(|s| matches(&s.identity, identity) && issuer.is_some_and(|i| matches(&s.issuer, i)));
+                // A rule without signers (it allows unsigned commits) asks nothing of a signer.
+                let allowed = self.signers.is_empty()
+                    || self
+                        .signers
+                        .iter()
+                        .any(|s| matches(&s.identity, identity) && issuer.is_some_and(|i| matches(&s.issuer, i)));
                 if allowed {
                     Ok(())
                 } else {
@@ -416,6 +418,7 @@ deletions = "reject"
         let topic = p.rule_for("refs/heads/topic").unwrap();
         assert!(topic.judge(Verdict::Unsigned, "r", false).is_ok());
         assert!(topic.judge(Verdict::Unsigned, "r", true).is_err(), "an annotated tag must be signed");
+        assert!(topic.judge(good("anyone@example.net", None), "r", false).is_ok(), "no signers: any good signature");
         assert!(topic.judge_deletion("refs/heads/topic").is_err());
         assert!(main.judge_deletion("refs/heads/main").is_ok());
         assert!(matches!(topic.judge(Verdict::Bad("x"), "r", false), Err(Refusal::Bad(_))));

@@ -16,6 +16,7 @@ mod dsse;
 mod faults;
 mod git;
 mod history;
+mod hooks;
 mod login;
 mod realworld;
 mod settings;
