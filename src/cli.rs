@@ -86,6 +86,68 @@ pub enum Command {
     },
     /// Print a commit's or annotated tag's signature as an in-toto statement (as the Go gitsign)
     Show(ShowArgs),
+    /// Enforce a signing policy on pushes: git hooks (see git-hooks/README.md)
+    #[command(after_help = EXIT_CODES)]
+    Hook {
+        /// Which hook.
+        #[command(subcommand)]
+        action: HookAction,
+    },
+}
+
+/// `gitsign hook ACTION`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum HookAction {
+    /// Server side: judge the ref updates git gives on stdin; refuse the push if any is not allowed
+    PreReceive(HookArgs),
+    /// Client side: judge what `git push` is about to send; stop it if anything is not allowed
+    PrePush {
+        /// Policy and output.
+        #[command(flatten)]
+        args: HookArgs,
+        /// The remote's name (git passes it)
+        #[arg(value_name = "REMOTE", default_value = "origin")]
+        remote: String,
+        /// The remote's URL (git passes it; unused)
+        #[arg(value_name = "URL")]
+        url: Option<String>,
+    },
+    /// Install the pre-receive or pre-push hook into a repository (bare or not)
+    Install(HookInstallArgs),
+}
+
+/// What the hooks share.
+#[derive(Debug, Clone, Default, Args)]
+pub struct HookArgs {
+    /// The policy file (default: git config gitsign.policy)
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Output format (json: one object for the whole decision on stdout)
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Output::Human)]
+    pub output: Output,
+    /// Never contact Rekor: a signature whose log entry is not embedded is refused
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// `gitsign hook install`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct HookInstallArgs {
+    /// Install the server hook
+    #[arg(long, conflicts_with = "pre_push", required_unless_present = "pre_push")]
+    pub pre_receive: bool,
+    /// Install the client hook
+    #[arg(long)]
+    pub pre_push: bool,
+    /// The repository (default: the current directory); core.hooksPath is honoured
+    #[arg(long, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+    /// The policy, recorded (absolute) in the repository's git config gitsign.policy
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Replace an existing hook
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `gitsign show`.
@@ -219,6 +281,12 @@ pub struct VerifyArgs {
     /// Every commit reachable from a ref (git rev-list --all)
     #[arg(long)]
     pub all: bool,
+    /// Judge the commits by this push policy file (who may sign which refs) instead of an identity
+    #[arg(long = "policy", value_name = "FILE")]
+    pub policy_file: Option<PathBuf>,
+    /// With --policy: the ref whose rule applies (default: the current branch)
+    #[arg(long = "ref", value_name = "REF", requires = "policy_file")]
+    pub policy_ref: Option<String>,
     /// Commits or ranges, as git rev-list takes them (default HEAD)
     #[arg(value_name = "REV|RANGE")]
     pub revs: Vec<String>,

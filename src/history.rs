@@ -54,7 +54,7 @@ fn git(args: &[&str]) -> Result<Vec<u8>, String> {
 /// The largest commit or tag gitsign reads (a signed one is a few kilobytes).
 const MAX_OBJECT: usize = 16 << 20;
 
-struct Batch {
+pub(crate) struct Batch {
     child: std::process::Child,
     rev_list: Option<std::process::Child>,
     output: std::io::BufReader<std::process::ChildStdout>,
@@ -72,7 +72,7 @@ impl Batch {
     }
 
     /// The objects named in `shas`.
-    fn from_list(shas: Vec<String>) -> Result<Batch, String> {
+    pub(crate) fn from_list(shas: Vec<String>) -> Result<Batch, String> {
         let mut child = Self::cat_file(std::process::Stdio::piped())?;
         let mut input = child.stdin.take().ok_or("git cat-file has no stdin")?;
         let output =
@@ -89,7 +89,7 @@ impl Batch {
     }
 
     /// The commits `git rev-list ARGS` names.
-    fn from_rev_list(args: &[&str]) -> Result<Batch, String> {
+    pub(crate) fn from_rev_list(args: &[&str]) -> Result<Batch, String> {
         let mut rev_list = Command::new("git")
             .arg("rev-list")
             .args(args)
@@ -105,7 +105,7 @@ impl Batch {
     }
 
     /// The next object: (sha, type, content); `None` at the end.
-    fn next(&mut self) -> Result<Option<(String, String, Vec<u8>)>, String> {
+    pub(crate) fn next(&mut self) -> Result<Option<(String, String, Vec<u8>)>, String> {
         use std::io::{BufRead as _, Read as _};
         let mut header = String::new();
         if self.output.read_line(&mut header).map_err(|e| format!("reading git cat-file: {e}"))? == 0 {
@@ -131,7 +131,7 @@ impl Batch {
     }
 
     /// Whether rev-list succeeded (a bad revision shows only here).
-    fn finish(mut self) -> Result<(), Abort> {
+    pub(crate) fn finish(mut self) -> Result<(), Abort> {
         if let Some(mut r) = self.rev_list.take() {
             let status = r.wait().map_err(|e| e.to_string())?;
             if !status.success() {
@@ -167,20 +167,20 @@ impl Drop for Batch {
 }
 
 /// How to reach Rekor for online-mode signatures; `None` with `--offline`.
-struct Online<'a> {
-    http: gitsign_core::net::Http,
-    rekor: &'a str,
+pub(crate) struct Online<'a> {
+    pub(crate) http: gitsign_core::net::Http,
+    pub(crate) rekor: &'a str,
 }
 
 /// The verdict on one object.
-enum Outcome {
+pub(crate) enum Outcome {
     Good(verify::Verified),
     Unsigned,
     Failed(Failure),
 }
 
 impl Outcome {
-    fn verdict(&self) -> Verdict {
+    pub(crate) fn verdict(&self) -> Verdict {
         match self {
             Outcome::Good(_) => Verdict::Good,
             Outcome::Unsigned => Verdict::Unsigned,
@@ -192,7 +192,7 @@ impl Outcome {
 /// Why a run stopped before giving every verdict: exit 2 (usage, configuration) or 3 (the
 /// repository could not be read).
 #[derive(Debug)]
-enum Abort {
+pub(crate) enum Abort {
     Usage(String),
     Unchecked(String),
 }
@@ -235,7 +235,7 @@ fn check_tag_name(payload: &[u8], asked: &str) -> Result<(), String> {
 }
 
 #[allow(clippy::too_many_arguments)] // one object and everything that judges it
-fn check_object(
+pub(crate) fn check_object(
     trust: &TrustRoot,
     (policy, workflow): (&Policy, &verify::WorkflowPolicy),
     online: Option<&Online<'_>>,
@@ -537,6 +537,72 @@ pub fn run(
             crate::outcome::EXIT_UNCHECKED
         }
     }
+}
+
+/// Checks every object `batch` yields, on one verifier per core, and hands each to `done` in the
+/// order read, with its raw bytes: (id, type, bytes, outcome). `asked(i)`: the tag name the i-th
+/// object must carry (`None`: a commit, or a tag not asked for by name). The identity is judged
+/// by `policy` (pass an empty one to judge the signer afterwards, as the push policy does).
+#[allow(clippy::too_many_arguments)] // the same arguments as check_object, plus the stream
+pub(crate) fn check_parallel(
+    mut batch: Batch,
+    trust: &TrustRoot,
+    policy: &Policy,
+    online: Option<&Online<'_>>,
+    ignore_tlog: bool,
+    asked: &(dyn Fn(usize) -> Option<String> + Sync),
+    done: &mut dyn FnMut(String, String, Vec<u8>, Outcome),
+) -> Result<(), Abort> {
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    // A push policy names signers, not GitHub workflow claims.
+    let no_claims = verify::WorkflowPolicy::default();
+    let policy = (policy, &no_claims);
+    type Job = (usize, String, String, Vec<u8>);
+    let (job_tx, job_rx) = std::sync::mpsc::sync_channel::<Job>(256);
+    let job_rx = std::sync::Mutex::new(job_rx);
+    let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<(usize, Job, Outcome)>(256);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || -> Result<(), Abort> {
+            let mut i = 0;
+            while let Some((sha, kind, raw)) = batch.next().map_err(Abort::Unchecked)? {
+                if job_tx.send((i, sha, kind, raw)).is_err() {
+                    break;
+                }
+                i += 1;
+            }
+            drop(job_tx);
+            batch.finish()
+        });
+        for _ in 0..workers {
+            let (tx, jobs) = (done_tx.clone(), &job_rx);
+            scope.spawn(move || {
+                loop {
+                    let job = match jobs.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((i, sha, kind, raw)) = job else { return };
+                    let tag = asked(i);
+                    let outcome =
+                        check_object(trust, policy, online, ignore_tlog, &raw, &kind, tag.as_deref(), sha.len() == 64);
+                    if tx.send((i, (i, sha, kind, raw), outcome)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        let mut pending = std::collections::BTreeMap::new();
+        let mut next = 0usize;
+        for (i, job, outcome) in done_rx {
+            pending.insert(i, (job, outcome));
+            while let Some(((_, sha, kind, raw), outcome)) = pending.remove(&next) {
+                next += 1;
+                done(sha, kind, raw, outcome);
+            }
+        }
+        reader.join().unwrap_or_else(|_| Err(Abort::Unchecked("the object reader failed".into())))
+    })
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub mod credential;
 pub mod gitconfig;
 pub mod gpg;
 pub mod history;
+pub mod hook;
 pub mod identity;
 pub mod log;
 pub mod outcome;
@@ -86,9 +87,13 @@ pub fn run(args: &[OsString], env: &Env, io: Io<'_>) -> i32 {
             if a.all {
                 revs.push("--all".into());
             }
+            if let Some(policy) = a.policy_file {
+                return hook::verify_command(policy, a.policy_ref, a.check, revs, env, io.stdout, io.stderr);
+            }
             history::run(false, a.check, revs, env, io.stdout, io.stderr)
         }
         cli::Command::VerifyTag(a) => history::run(true, a.check, a.tags, env, io.stdout, io.stderr),
+        cli::Command::Hook { action } => hook::run(action, env, io),
         cli::Command::Completion { shell } => {
             cli::completion(shell, io.stdout);
             0
@@ -323,9 +328,14 @@ fn run_verify(
         Ok(p) => p,
         Err(e) => return failed(stdout, stderr, e.into(), None),
     };
-    let config = match load_config(env, config::Purpose::Verify, stderr) {
+    let mut config = match load_config(env, config::Purpose::Verify, stderr) {
         Ok(c) => c,
         Err(e) => return failed(stdout, stderr, e.into(), None),
+    };
+    // gitsign.policy: the signer is judged by the rule of the current branch (see hook.rs).
+    let push_rule = match hook::git_verify_rule(&mut config) {
+        Ok(r) => r,
+        Err(e) => return failed(stdout, stderr, Failure::Config(e.into()), None),
     };
     let mut trust = match trust::load_trust(&config) {
         Ok(t) => t,
@@ -346,8 +356,16 @@ fn run_verify(
     };
     match verify::verify_with(&trust, &payload, &parsed, &policy, &evidence) {
         Ok(v) => {
+            if let Some(rule) = &push_rule
+                && let Err(e) = rule.judge(&v)
+            {
+                return failed(stdout, stderr, Failure::Bad(e.into()), Some(&fpr));
+            }
+            let checked = checked || push_rule.as_ref().is_some_and(hook::GitVerifyRule::applies);
+            // gitsign.trustUndefined: a signer no policy judged is not vouched for.
+            let trust_word = if !checked && config.trust_undefined { "TRUST_UNDEFINED" } else { "TRUST_FULLY" };
             let status = format!(
-                "\n[GNUPG:] NEWSIG\n[GNUPG:] GOODSIG {fpr} {id}\n[GNUPG:] VALIDSIG {fpr} {date} {time}\n[GNUPG:] TRUST_FULLY 0 shell\n",
+                "\n[GNUPG:] NEWSIG\n[GNUPG:] GOODSIG {fpr} {id}\n[GNUPG:] VALIDSIG {fpr} {date} {time}\n[GNUPG:] {trust_word} 0 shell\n",
                 fpr = v.fingerprint,
                 // The SAN is the certificate's text: no control character may end the line.
                 id = ui::sanitize(&v.identity),

@@ -134,6 +134,14 @@ pub struct Config {
     pub timestamp_cert_chain: Option<PathBuf>,
     /// A Sigstore signing config (v0.2) that picks the services to sign with.
     pub signing_config: Option<PathBuf>,
+    /// The push policy file (`gitsign.policy`): the hooks, and `git verify-commit` judging signers by it.
+    pub policy: Option<PathBuf>,
+    /// The commit whose in-repository policy (`.gitsign/policy.toml`) is trusted first.
+    pub policy_root: Option<String>,
+    /// Where the hooks append one JSON line per decision.
+    pub hook_log: Option<PathBuf>,
+    /// `git verify-commit`: say TRUST_UNDEFINED, not TRUST_FULLY, when no identity policy judged the signer.
+    pub trust_undefined: bool,
 }
 
 /// Public Sigstore's Fulcio.
@@ -701,6 +709,53 @@ pub static SETTINGS: &[Setting] = &[
         apply: |c, v| set_path(&mut c.log_path, v),
         show: |c| show_path(&c.log_path),
     },
+    Setting {
+        key: Some("policy"),
+        env: &["GITSIGN_POLICY"],
+        value: "TOML file",
+        default: None,
+        scope: Scope::Verification,
+        supported: true,
+        doc: "the push policy (who may sign which refs) the hooks enforce and `git verify-commit` judges signers by",
+        apply: |c, v| set_path(&mut c.policy, v),
+        show: |c| show_path(&c.policy),
+    },
+    Setting {
+        key: Some("policyRoot"),
+        env: &["GITSIGN_POLICY_ROOT"],
+        value: "commit ID",
+        default: None,
+        scope: Scope::Verification,
+        supported: true,
+        doc: "turns on the in-repository policy (`.gitsign/policy.toml`): the commit whose policy is trusted first",
+        apply: |c, v| set_opt(&mut c.policy_root, v),
+        show: |c| show_opt(&c.policy_root),
+    },
+    Setting {
+        key: Some("hookLog"),
+        env: &["GITSIGN_HOOK_LOG"],
+        value: "file",
+        default: None,
+        scope: Scope::Verification,
+        supported: true,
+        doc: "the hooks append one JSON line per decision here (time, refs, old/new, verdict per commit)",
+        apply: |c, v| set_path(&mut c.hook_log, v),
+        show: |c| show_path(&c.hook_log),
+    },
+    Setting {
+        key: Some("trustUndefined"),
+        env: &["GITSIGN_TRUST_UNDEFINED"],
+        value: "true/false",
+        default: Some("false"),
+        scope: Scope::Verification,
+        supported: true,
+        doc: "`git verify-commit`: report a good signature no identity policy judged as TRUST_UNDEFINED (so `merge --verify-signatures` refuses it)",
+        apply: |c, v| {
+            c.trust_undefined = boolean(v)?;
+            Ok(())
+        },
+        show: |c| c.trust_undefined.to_string(),
+    },
 ];
 
 /// Settings resolved for one [`Purpose`], with what the person should be told about them.
@@ -802,6 +857,10 @@ impl Config {
             timestamp_server_url: None,
             timestamp_cert_chain: None,
             signing_config: None,
+            policy: None,
+            policy_root: None,
+            hook_log: None,
+            trust_undefined: false,
         }
     }
 

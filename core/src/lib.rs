@@ -26,6 +26,7 @@ pub mod debug;
 pub mod gitobj;
 pub mod net;
 pub mod online;
+pub mod policy;
 pub mod sign;
 pub mod signature;
 pub mod text;

@@ -17,6 +17,7 @@ mod explorer;
 mod faults;
 mod git;
 mod history;
+mod hooks;
 mod login;
 mod realworld;
 mod rekor_v2;
