@@ -22,6 +22,7 @@ pub mod identity;
 pub mod log;
 pub mod outcome;
 pub mod output;
+pub mod providers;
 pub mod trust;
 pub mod tuf;
 pub mod ui;
