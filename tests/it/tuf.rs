@@ -316,3 +316,37 @@ fn fulcio_roots_replace_the_trust_roots_cas_instead_of_adding_to_them() {
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(!out.status.success() && err.contains("does not chain to a Fulcio CA of the trust root"), "{err}");
 }
+
+#[test]
+fn tuf_root_names_the_tuf_directory_for_initialize_and_verification() {
+    let Some(py) = python() else { return };
+    let stack = Stack::start();
+    let tuf = TufRepo::build(&py, &stack.trusted_root(), "good");
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    repo.unset_env("GITSIGN_TRUSTED_ROOT");
+    let dir = repo.home.path().join("tuf-root");
+    repo.set_env("TUF_ROOT", &dir.display().to_string());
+    let out = initialize(&repo, &tuf.mirror, Some(&tuf.root()));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read(dir.join("trusted_root.json")).unwrap(), std::fs::read(stack.trusted_root()).unwrap());
+    assert!(!cache(&repo).exists(), "nothing goes to the per-user cache when TUF_ROOT is set");
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "verified with the root under TUF_ROOT"]);
+    assert!(repo.git(&["verify-commit", "HEAD"]).status.success());
+    // Another TUF_ROOT holds nothing: the public-good root is used, and the devstack's signature fails.
+    repo.set_env("TUF_ROOT", &repo.home.path().join("empty").display().to_string());
+    assert!(!repo.git(&["verify-commit", "HEAD"]).status.success());
+}
+
+#[test]
+fn initialize_with_no_arguments_bootstraps_the_public_good_mirror_from_the_built_in_root() {
+    let stack = Stack::start();
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    repo.set_env("TUF_ROOT", &repo.home.path().join("tuf").display().to_string());
+    repo.set_env("GITSIGN_TIMEOUT", "5");
+    let out = repo.command(GITSIGN).arg("initialize").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    // No --root is asked for; with no network here the public-good mirror is what fails.
+    assert!(!err.contains("give --root"), "{err}");
+    assert!(out.status.success() || err.contains("tuf-repo-cdn.sigstore.dev"), "{err}");
+}
