@@ -346,7 +346,7 @@ pub struct InitializeArgs {
     /// The TUF repository
     #[arg(long, value_name = "URL", default_value = gitsign_core::tuf::DEFAULT_MIRROR)]
     pub mirror: String,
-    /// The repository's root.json, obtained out of band (needed the first time)
+    /// The repository's root.json, obtained out of band (needed the first time, except for the public-good mirror, whose root is built in)
     #[arg(long, value_name = "FILE")]
     pub root: Option<String>,
 }

@@ -17,20 +17,10 @@ use std::time::{Duration, Instant};
 
 pub use gitsign_core::token::{IdentityError, Token};
 
-/// A token that comes without a prompt (`SIGSTORE_ID_TOKEN`, GitHub Actions' ambient token), if
-/// the environment provides one: such a token names the identity the user asked for.
+/// A token that comes without a prompt (`SIGSTORE_ID_TOKEN`, a configured or detected token
+/// provider: [`crate::providers`]): such a token names the identity the user asked for.
 pub fn ambient_token(config: &Config, env: &Env, http: &Http) -> Result<Option<Token>, IdentityError> {
-    if let Some(t) = env.get("SIGSTORE_ID_TOKEN").filter(|t| !t.trim().is_empty()) {
-        return Token::new(t.clone()).map(Some);
-    }
-    let github = env.get("ACTIONS_ID_TOKEN_REQUEST_URL").zip(env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"));
-    match (&config.token_provider, github) {
-        (Some(TokenProvider::GithubActions) | None, Some((url, bearer))) => github_actions(http, url, bearer).map(Some),
-        (Some(TokenProvider::GithubActions), None) => Err(IdentityError::Login(
-            "tokenProvider is github-actions but ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN are not set (does the job have `permissions: id-token: write`?)".into(),
-        )),
-        _ => Ok(None),
-    }
+    crate::providers::ambient_token(config, env, http)
 }
 
 /// Gets a token.
@@ -45,9 +35,11 @@ pub fn get_token(config: &Config, env: &Env, http: &Http, ui: &mut Ui) -> Result
     }
 }
 
-fn github_actions(http: &Http, url: &str, bearer: &str) -> Result<Token, IdentityError> {
+/// GitHub Actions' token for `audience`, from the runner's endpoint.
+pub(crate) fn github_actions(http: &Http, url: &str, bearer: &str, audience: &str) -> Result<Token, IdentityError> {
     let sep = if url.contains('?') { '&' } else { '?' };
-    let full = format!("{url}{sep}audience=sigstore");
+    let full =
+        format!("{url}{sep}audience={}", url::form_urlencoded::byte_serialize(audience.as_bytes()).collect::<String>());
     #[derive(serde::Deserialize)]
     struct Answer {
         value: String,

@@ -23,6 +23,7 @@ pub mod identity;
 pub mod log;
 pub mod outcome;
 pub mod output;
+pub mod providers;
 pub mod show;
 pub mod trust;
 pub mod tuf;

@@ -58,6 +58,32 @@ pub enum TokenProvider {
     Device,
     /// GitHub Actions' ambient token.
     GithubActions,
+    /// A token file (cosign's `/var/run/sigstore/cosign/oidc-token`, or `GITSIGN_ID_TOKEN_FILE`).
+    Filesystem,
+    /// `buildkite-agent oidc request-token`.
+    BuildkiteAgent,
+    /// The GCE metadata server's identity token for the instance's service account.
+    GoogleWorkloadIdentity,
+    /// An ID token of `GOOGLE_SERVICE_ACCOUNT_NAME` from the IAM Credentials API.
+    GoogleImpersonation,
+    /// A JWT-SVID from the SPIFFE Workload API (refused: not supported by this build).
+    Spiffe,
+}
+
+impl TokenProvider {
+    /// The Go gitsign's name of the provider.
+    pub fn name(&self) -> &'static str {
+        match self {
+            TokenProvider::Browser => "interactive",
+            TokenProvider::Device => "device",
+            TokenProvider::GithubActions => "github-actions",
+            TokenProvider::Filesystem => "filesystem",
+            TokenProvider::BuildkiteAgent => "buildkite-agent",
+            TokenProvider::GoogleWorkloadIdentity => "google-workload-identity",
+            TokenProvider::GoogleImpersonation => "google-impersonation",
+            TokenProvider::Spiffe => "spiffe",
+        }
+    }
 }
 
 /// Where credentials are cached between signatures.
@@ -74,7 +100,7 @@ pub enum CacheMode {
 pub struct Config {
     /// Fulcio base URL.
     pub fulcio: String,
-    /// Extra Fulcio roots (PEM), the Go gitsign's `fulcioRoot`.
+    /// Fulcio roots (PEM) replacing the trust root's CAs, the Go gitsign's `fulcioRoot`.
     pub fulcio_root: Option<PathBuf>,
     /// Rekor base URL.
     pub rekor: String,
@@ -102,7 +128,7 @@ pub struct Config {
     pub log_path: Option<PathBuf>,
     /// A trusted_root.json to verify with (default: the embedded public-good root).
     pub trusted_root: Option<PathBuf>,
-    /// SIGSTORE_ROOT_FILE: extra Fulcio roots (PEM).
+    /// SIGSTORE_ROOT_FILE: Fulcio roots (PEM) replacing the trust root's CAs.
     pub root_file: Option<PathBuf>,
     /// Timeout of each network request.
     pub timeout: Duration,
@@ -142,6 +168,14 @@ pub struct Config {
     pub hook_log: Option<PathBuf>,
     /// `git verify-commit`: say TRUST_UNDEFINED, not TRUST_FULLY, when no identity policy judged the signer.
     pub trust_undefined: bool,
+    /// The `filesystem` token provider's file.
+    pub id_token_file: Option<PathBuf>,
+    /// Base URL of Google's IAM Credentials API (`google-impersonation`).
+    pub google_iam_credentials: String,
+    /// SIGSTORE_REKOR_PUBLIC_KEY: the Rekor key (PEM) replacing the trust root's logs.
+    pub rekor_public_key: Option<PathBuf>,
+    /// SIGSTORE_CT_LOG_PUBLIC_KEY_FILE: the CT log key (PEM) replacing the trust root's CT logs.
+    pub ct_log_public_key: Option<PathBuf>,
 }
 
 /// Public Sigstore's Fulcio.
@@ -332,7 +366,7 @@ pub static SETTINGS: &[Setting] = &[
         default: None,
         scope: Scope::Both,
         supported: true,
-        doc: "extra Fulcio root certificates, added to the trust root",
+        doc: "Fulcio root certificates that replace the trust root's CAs (a private deployment, the Go way)",
         apply: |c, v| set_path(&mut c.fulcio_root, v),
         show: |c| show_path(&c.fulcio_root),
     },
@@ -343,9 +377,31 @@ pub static SETTINGS: &[Setting] = &[
         default: None,
         scope: Scope::Both,
         supported: true,
-        doc: "extra Fulcio root certificates, as `fulcioRoot` (environment only)",
+        doc: "Fulcio root certificates that replace the trust root's CAs, as `fulcioRoot` (environment only; both given: both used)",
         apply: |c, v| set_path(&mut c.root_file, v),
         show: |c| show_path(&c.root_file),
+    },
+    Setting {
+        key: None,
+        env: &["SIGSTORE_REKOR_PUBLIC_KEY"],
+        value: "PEM file",
+        default: None,
+        scope: Scope::Both,
+        supported: true,
+        doc: "the Rekor public key that replaces the trust root's Rekor logs (environment only)",
+        apply: |c, v| set_path(&mut c.rekor_public_key, v),
+        show: |c| show_path(&c.rekor_public_key),
+    },
+    Setting {
+        key: None,
+        env: &["SIGSTORE_CT_LOG_PUBLIC_KEY_FILE"],
+        value: "PEM file",
+        default: None,
+        scope: Scope::Both,
+        supported: true,
+        doc: "the CT log public key that replaces the trust root's CT logs (environment only)",
+        apply: |c, v| set_path(&mut c.ct_log_public_key, v),
+        show: |c| show_path(&c.ct_log_public_key),
     },
     Setting {
         key: Some("rekor"),
@@ -466,25 +522,52 @@ pub static SETTINGS: &[Setting] = &[
     Setting {
         key: Some("tokenProvider"),
         env: &["GITSIGN_TOKEN_PROVIDER", "SIGSTORE_TOKEN_PROVIDER"],
-        value: "`browser`, `device` or `github-actions`",
+        value: "`interactive`, `device`, `github-actions`, `filesystem`, `buildkite-agent`, `google-workload-identity`, `google-impersonation` or `spiffe`",
         default: None,
         scope: Scope::Signing,
         supported: true,
-        doc: "how to get a token when `SIGSTORE_ID_TOKEN` gives none (unset: GitHub Actions' ambient token, else the browser)",
+        doc: "how to get a token when `SIGSTORE_ID_TOKEN` gives none (unset: the first provider whose markers are present, else the browser; see Identity tokens)",
         apply: |c, v| {
             c.token_provider = Some(match v.to_ascii_lowercase().as_str() {
                 "browser" | "interactive" => TokenProvider::Browser,
                 "device" => TokenProvider::Device,
                 "github-actions" | "github" => TokenProvider::GithubActions,
-                _ => return Err("browser, device or github-actions"),
+                "filesystem" => TokenProvider::Filesystem,
+                "buildkite-agent" => TokenProvider::BuildkiteAgent,
+                "google-workload-identity" => TokenProvider::GoogleWorkloadIdentity,
+                "google-impersonation" | "google-impersonate" => TokenProvider::GoogleImpersonation,
+                "spiffe" => TokenProvider::Spiffe,
+                _ => {
+                    return Err(
+                        "interactive, device, github-actions, filesystem, buildkite-agent, google-workload-identity, google-impersonation or spiffe",
+                    );
+                }
             });
             Ok(())
         },
-        show: |c| {
-            c.token_provider
-                .as_ref()
-                .map_or_else(|| "(unset: browser)".into(), |p| format!("{p:?}").to_ascii_lowercase())
-        },
+        show: |c| c.token_provider.as_ref().map_or_else(|| "(unset: detected)".into(), |p| p.name().to_string()),
+    },
+    Setting {
+        key: None,
+        env: &["GITSIGN_ID_TOKEN_FILE"],
+        value: "file",
+        default: Some("/var/run/sigstore/cosign/oidc-token"),
+        scope: Scope::Signing,
+        supported: true,
+        doc: "the token file of the `filesystem` provider (cosign's path by default; detected when it exists)",
+        apply: |c, v| set_path(&mut c.id_token_file, v),
+        show: |c| show_path(&c.id_token_file),
+    },
+    Setting {
+        key: None,
+        env: &["GITSIGN_GOOGLE_IAM_CREDENTIALS_URL"],
+        value: "URL",
+        default: Some("https://iamcredentials.googleapis.com"),
+        scope: Scope::Signing,
+        supported: true,
+        doc: "the IAM Credentials API of the `google-impersonation` provider",
+        apply: |c, v| set_string(&mut c.google_iam_credentials, v),
+        show: |c| c.google_iam_credentials.clone(),
     },
     Setting {
         key: Some("timestampServerURL"),
@@ -861,6 +944,10 @@ impl Config {
             policy_root: None,
             hook_log: None,
             trust_undefined: false,
+            id_token_file: None,
+            google_iam_credentials: String::new(),
+            rekor_public_key: None,
+            ct_log_public_key: None,
         }
     }
 

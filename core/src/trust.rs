@@ -1,12 +1,88 @@
 //! Loading the trust root a configuration names: `gitsign.trustedRoot`, else the root
 //! `gitsign initialize` refreshed through TUF (in the cache directory the caller passes in), else
-//! the public-good root built in; plus the extra Fulcio roots of `fulcioRoot` /
-//! `SIGSTORE_ROOT_FILE` and the `insecureIgnoreSCT` setting.
+//! the public-good root built in; then, the Go gitsign's way, the parts a private deployment
+//! gives one by one REPLACE that root's: `fulcioRoot` / `SIGSTORE_ROOT_FILE` (the CAs),
+//! `SIGSTORE_REKOR_PUBLIC_KEY` (the Rekor logs), `SIGSTORE_CT_LOG_PUBLIC_KEY_FILE` (the CT logs);
+//! and the `insecureIgnoreSCT` setting.
 
 use crate::config::Config;
 use crate::tuf::{self, Cached};
 use crate::verify::{self, TrustRoot, VerifyError};
+use gitsign_protocol::trust::{
+    CertChain, CertificateAuthority, LogId, RawCertificate, Subject, TimeRange, TransparencyLog, TrustedPublicKey,
+    TrustedRoot,
+};
 use std::path::Path;
+
+fn read(path: &Path) -> Result<Vec<u8>, VerifyError> {
+    std::fs::read(path).map_err(|e| VerifyError::TrustRoot(format!("{}: {e}", path.display())))
+}
+
+fn b64(der: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(der)
+}
+
+/// Every PEM block labelled `label` in `text`, as DER.
+fn pem_blocks(text: &str, label: &str) -> Vec<Vec<u8>> {
+    let end = format!("-----END {label}-----");
+    text.split(end.as_str()).filter_map(|block| crate::net::pem_to_der(&format!("{block}{end}"), label)).collect()
+}
+
+/// A validity window open since the epoch: a key or CA given by a file has no window of its own.
+fn always() -> TimeRange {
+    TimeRange { start: time::OffsetDateTime::UNIX_EPOCH, end: None }
+}
+
+/// Whether a DER certificate names itself as its issuer (a root).
+fn self_issued(der: &[u8]) -> bool {
+    use der::Decode as _;
+    x509_cert::Certificate::from_der(der).is_ok_and(|c| c.tbs_certificate().subject() == c.tbs_certificate().issuer())
+}
+
+/// The Fulcio CA of a PEM file (`fulcioRoot`, `SIGSTORE_ROOT_FILE`): its intermediates, then its
+/// roots, as one chain (the Go gitsign's root and intermediate pools).
+fn ca_from_pem(path: &Path) -> Result<CertificateAuthority, VerifyError> {
+    let ders = pem_blocks(&String::from_utf8_lossy(&read(path)?), "CERTIFICATE");
+    if ders.is_empty() {
+        return Err(VerifyError::TrustRoot(format!(
+            "{}: no PEM certificate in the Fulcio root file (fulcioRoot / SIGSTORE_ROOT_FILE)",
+            path.display()
+        )));
+    }
+    let (roots, intermediates): (Vec<_>, Vec<_>) = ders.into_iter().partition(|d| self_issued(d));
+    Ok(CertificateAuthority {
+        subject: Subject { organization: String::new(), common_name: String::new() },
+        uri: String::new(),
+        cert_chain: CertChain {
+            certificates: intermediates.iter().chain(&roots).map(|d| RawCertificate { raw_bytes: b64(d) }).collect(),
+        },
+        valid_for: always(),
+    })
+}
+
+/// The logs of a PEM public key file (`SIGSTORE_REKOR_PUBLIC_KEY`, `SIGSTORE_CT_LOG_PUBLIC_KEY_FILE`):
+/// every key in it, its log ID derived from the key.
+fn logs_from_pem(path: &Path, what: &str, url: &str) -> Result<Vec<TransparencyLog>, VerifyError> {
+    let ders = pem_blocks(&String::from_utf8_lossy(&read(path)?), "PUBLIC KEY");
+    if ders.is_empty() {
+        return Err(VerifyError::TrustRoot(format!("{}: no PEM public key in the {what} file", path.display())));
+    }
+    Ok(ders
+        .into_iter()
+        .map(|der| TransparencyLog {
+            base_url: url.to_string(),
+            hash_algorithm: "SHA2_256".into(),
+            public_key: TrustedPublicKey {
+                raw_bytes: b64(&der),
+                key_details: "PKIX_ECDSA_P256_SHA_256".into(),
+                valid_for: always(),
+            },
+            // Empty: the key's own ID (SHA-256 of its DER) is used.
+            log_id: LogId { key_id: String::new() },
+        })
+        .collect())
+}
 
 /// Loads the trust root the configuration names (the embedded public-good one by default).
 /// `tuf_cache` is the directory `gitsign initialize` keeps its TUF state in (`None`: no such
@@ -16,29 +92,44 @@ pub fn load_trust(
     tuf_cache: Option<&Path>,
     note: &mut dyn FnMut(&str),
 ) -> Result<TrustRoot, VerifyError> {
-    let mut trust = match &config.trusted_root {
-        Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| VerifyError::TrustRoot(format!("{}: {e}", path.display())))?;
-            TrustRoot::from_json(&bytes, &path.display().to_string())?
-        }
+    let (bytes, name) = match &config.trusted_root {
+        Some(path) => (read(path)?, path.display().to_string()),
         // A root refreshed by `gitsign initialize`, else the one built in (also when the cached
         // one is an older public-good root than this binary's).
         None => match tuf_cache.map(|d| tuf::cached_trusted_root(d, verify::PUBLIC_GOOD)) {
-            Some(Ok(Cached::Use(path, bytes))) => {
-                TrustRoot::from_json(&bytes, &format!("the TUF-refreshed root {}", path.display()))?
-            }
+            Some(Ok(Cached::Use(path, bytes))) => (bytes, format!("the TUF-refreshed root {}", path.display())),
             Some(Ok(Cached::Stale(stale))) => {
                 note(&stale);
-                TrustRoot::public_good()?
+                (verify::PUBLIC_GOOD.to_vec(), "the embedded public-good trust root".into())
             }
             Some(Err(e)) => return Err(VerifyError::TrustRoot(e.to_string())),
-            Some(Ok(Cached::None)) | None => TrustRoot::public_good()?,
+            Some(Ok(Cached::None)) | None => {
+                (verify::PUBLIC_GOOD.to_vec(), "the embedded public-good trust root".into())
+            }
         },
     };
-    for pem in [&config.fulcio_root, &config.root_file].into_iter().flatten() {
-        let bytes = std::fs::read(pem).map_err(|e| VerifyError::TrustRoot(format!("{}: {e}", pem.display())))?;
-        trust.add_pem_roots(&bytes)?;
-    }
+    let cas: Vec<&Path> = [&config.fulcio_root, &config.root_file].into_iter().flatten().map(|p| p.as_path()).collect();
+    let mut trust = if cas.is_empty() && config.rekor_public_key.is_none() && config.ct_log_public_key.is_none() {
+        TrustRoot::from_json(&bytes, &name)?
+    } else {
+        let mut root: TrustedRoot =
+            serde_json::from_slice(&bytes).map_err(|e| VerifyError::TrustRoot(format!("{name}: {e}")))?;
+        let mut parts = Vec::new();
+        if !cas.is_empty() {
+            root.certificate_authorities = cas.iter().map(|p| ca_from_pem(p)).collect::<Result<Vec<_>, _>>()?;
+            parts.push("Fulcio roots");
+        }
+        if let Some(p) = &config.rekor_public_key {
+            root.tlogs = logs_from_pem(p, "Rekor public key (SIGSTORE_REKOR_PUBLIC_KEY)", &config.rekor)?;
+            parts.push("Rekor key");
+        }
+        if let Some(p) = &config.ct_log_public_key {
+            root.ctlogs = logs_from_pem(p, "CT log public key (SIGSTORE_CT_LOG_PUBLIC_KEY_FILE)", "")?;
+            parts.push("CT log key");
+        }
+        let json = serde_json::to_vec(&root).map_err(|e| VerifyError::TrustRoot(format!("{name}: {e}")))?;
+        TrustRoot::from_json(&json, &format!("{name} with the configured {}", parts.join(", ")))?
+    };
     trust.set_insecure_ignore_sct(config.insecure_ignore_sct);
     Ok(trust)
 }

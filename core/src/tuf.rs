@@ -655,6 +655,10 @@ pub fn cached_trusted_root(cache: &Path, built_in: &[u8]) -> Result<Cached, TufE
 /// Sigstore's public TUF mirror.
 pub const DEFAULT_MIRROR: &str = "https://tuf-repo-cdn.sigstore.dev";
 
+/// The public-good TUF root (version 15, as the sigstore-python wheel ships it): `gitsign
+/// initialize` with no `--root` bootstraps [`DEFAULT_MIRROR`] from it.
+pub const PUBLIC_GOOD_TUF_ROOT: &[u8] = include_bytes!("../trust/public-good-tuf-root.json");
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -673,6 +677,9 @@ mod tests {
         let (keys, threshold) = role(&root, "root", "tuf-root.json").unwrap();
         assert_eq!(threshold, 3);
         check_signatures(&root, &keys, threshold, "root", "tuf-root.json").unwrap();
+        // The root built into the binary is this one.
+        assert_eq!(PUBLIC_GOOD_TUF_ROOT, &bytes[..]);
+        assert_eq!(version_of(&parse(PUBLIC_GOOD_TUF_ROOT, "embedded").unwrap(), "embedded").unwrap(), 15);
         // One changed byte in the signed part and the threshold is no longer met.
         let mut forged = root.clone();
         forged["signed"]["version"] = 16.into();

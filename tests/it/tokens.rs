@@ -146,3 +146,243 @@ fn out_of_band_login_with_the_code_typed_into_the_terminal() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// One request a loopback stand-in received.
+struct Request {
+    line: String,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A loopback HTTP stand-in of a provider's service: `answer` maps each request to a status and
+/// a body. Returns its `host:port`.
+fn stand_in(answer: impl Fn(&Request) -> (u16, String) + Send + 'static) -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let mut r = BufReader::new(s);
+            let mut line = String::new();
+            if r.read_line(&mut line).is_err() {
+                continue;
+            }
+            let mut headers = Vec::new();
+            loop {
+                let mut h = String::new();
+                if r.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = h.trim().split_once(':') {
+                    headers.push((k.trim().to_string(), v.trim().to_string()));
+                }
+            }
+            let mut req = Request { line: line.trim().to_string(), headers, body: String::new() };
+            let len: usize = req.header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+            let mut body = vec![0u8; len];
+            let _ = r.read_exact(&mut body);
+            req.body = String::from_utf8_lossy(&body).to_string();
+            let (status, body) = answer(&req);
+            let _ = write!(
+                r.get_mut(),
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    addr
+}
+
+/// A repository whose only token source is what the test gives it (no `SIGSTORE_ID_TOKEN`).
+fn tokenless_repo(stack: &Stack) -> Repo {
+    let mut repo = Repo::new(stack, "unused@example.com");
+    repo.unset_env("SIGSTORE_ID_TOKEN");
+    // Markers of the outer environment must not leak into detection.
+    for k in [
+        "BUILDKITE_AGENT_ACCESS_TOKEN",
+        "GCE_METADATA_HOST",
+        "GOOGLE_SERVICE_ACCOUNT_NAME",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+    ] {
+        repo.set_env(k, "");
+    }
+    repo.set_env("SPIFFE_ENDPOINT_SOCKET", &repo.home.path().join("no-spire.sock").display().to_string());
+    repo.set_env("GITSIGN_ID_TOKEN_FILE", &repo.home.path().join("no-token-file").display().to_string());
+    repo
+}
+
+fn commit_and_check_signer(repo: &Repo, file: &str, signer: &str) {
+    repo.stage(file, file);
+    let out = repo.git(&["commit", "-S", "-q", "-m", file]);
+    assert!(out.status.success(), "commit {file}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && err.contains(&format!("Good signature from [{signer}]")), "{err}");
+}
+
+fn commit_fails(repo: &Repo, file: &str) -> String {
+    repo.stage(file, file);
+    let out = repo.git(&["commit", "-S", "-q", "-m", file]);
+    assert!(!out.status.success(), "the commit of {file} must fail");
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+#[test]
+fn filesystem_provider_reads_the_token_file_when_it_exists_or_is_named() {
+    let stack = Stack::start();
+    let mut repo = tokenless_repo(&stack);
+    let file = repo.home.path().join("oidc-token");
+    std::fs::write(&file, format!("{}\n", stack.token("file@example.com"))).unwrap();
+    repo.set_env("GITSIGN_ID_TOKEN_FILE", &file.display().to_string());
+    // Detected: the file exists.
+    commit_and_check_signer(&repo, "a.txt", "file@example.com");
+    // Named, and the file is gone: the error names the file and the setting.
+    std::fs::remove_file(&file).unwrap();
+    repo.ok(&["config", "gitsign.tokenProvider", "filesystem"]);
+    let err = commit_fails(&repo, "b.txt");
+    assert!(err.contains("filesystem: cannot read the token file") && err.contains("GITSIGN_ID_TOKEN_FILE"), "{err}");
+}
+
+#[test]
+fn buildkite_agent_provider_runs_the_agent_and_comes_before_the_token_file() {
+    let stack = Stack::start();
+    let mut repo = tokenless_repo(&stack);
+    let bin = repo.home.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let token = stack.token("buildkite@example.com");
+    let agent = bin.join("buildkite-agent");
+    // The stand-in answers only the request cosign's provider makes, with the agent's token set.
+    std::fs::write(
+        &agent,
+        format!(
+            "#!/bin/sh\n[ \"$*\" = 'oidc request-token --audience sigstore' ] || {{ echo \"bad arguments: $*\" >&2; exit 2; }}\n\
+             [ \"$BUILDKITE_AGENT_ACCESS_TOKEN\" = agent-secret ] || {{ echo 'no access token' >&2; exit 3; }}\necho {token}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    repo.set_env("PATH", &format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()));
+    repo.set_env("BUILDKITE_AGENT_ACCESS_TOKEN", "agent-secret");
+    // A token file is there too: the agent comes first in the detection order.
+    let file = repo.home.path().join("oidc-token");
+    std::fs::write(&file, stack.token("file@example.com")).unwrap();
+    repo.set_env("GITSIGN_ID_TOKEN_FILE", &file.display().to_string());
+    commit_and_check_signer(&repo, "a.txt", "buildkite@example.com");
+    // Named explicitly, with the agent refusing: its message comes through.
+    repo.ok(&["config", "gitsign.tokenProvider", "buildkite-agent"]);
+    repo.set_env("BUILDKITE_AGENT_ACCESS_TOKEN", "wrong");
+    let err = commit_fails(&repo, "b.txt");
+    assert!(err.contains("buildkite-agent oidc request-token failed") && err.contains("no access token"), "{err}");
+}
+
+#[test]
+fn google_workload_identity_asks_the_metadata_server_gce_metadata_host_names() {
+    let stack = Stack::start();
+    let mut repo = tokenless_repo(&stack);
+    let token = stack.token("gce-sa@example.com");
+    let host = stand_in(move |r| {
+        let ok = r.line.starts_with(
+            "GET /computeMetadata/v1/instance/service-accounts/default/identity?audience=sigstore&format=full ",
+        ) && r.header("metadata-flavor") == Some("Google");
+        if ok { (200, token.clone()) } else { (403, format!("unexpected request {}", r.line)) }
+    });
+    repo.set_env("GCE_METADATA_HOST", &host);
+    commit_and_check_signer(&repo, "a.txt", "gce-sa@example.com");
+    // Named, with no metadata server answering: the failure names the step.
+    repo.ok(&["config", "gitsign.tokenProvider", "google-workload-identity"]);
+    let dead = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    repo.set_env("GCE_METADATA_HOST", &dead);
+    let err = commit_fails(&repo, "b.txt");
+    assert!(err.contains("google-workload-identity") && err.contains("GCE metadata server"), "{err}");
+}
+
+#[test]
+fn google_impersonation_gets_an_id_token_of_the_target_account_from_iam_credentials() {
+    let stack = Stack::start();
+    let mut repo = tokenless_repo(&stack);
+    let target = "signer@project.iam.gserviceaccount.com";
+    let token = stack.token(target);
+    let addr = stand_in(move |r| {
+        if r.line.starts_with("POST /oauth2/token ") {
+            // The application-default credentials: a refresh-token grant.
+            return if r.body.contains("grant_type=refresh_token") && r.body.contains("refresh_token=rt-1") {
+                (200, r#"{"access_token":"at-1","token_type":"Bearer","expires_in":3600}"#.into())
+            } else {
+                (400, r#"{"error":"invalid_grant"}"#.into())
+            };
+        }
+        let path = format!("POST /v1/projects/-/serviceAccounts/{target}:generateIdToken ");
+        let body: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
+        if r.line.starts_with(&path)
+            && r.header("authorization") == Some("Bearer at-1")
+            && body["audience"] == "sigstore"
+            && body["includeEmail"] == true
+        {
+            (200, format!("{{\"token\":\"{token}\"}}"))
+        } else {
+            (403, format!("{{\"error\":{{\"message\":\"refused {}\"}}}}", r.line))
+        }
+    });
+    let adc = repo.home.path().join("adc.json");
+    std::fs::write(
+        &adc,
+        serde_json::json!({
+            "type": "authorized_user", "client_id": "cid", "client_secret": "cs", "refresh_token": "rt-1",
+            "token_uri": format!("http://{addr}/oauth2/token"),
+        })
+        .to_string(),
+    )
+    .unwrap();
+    repo.set_env("GOOGLE_APPLICATION_CREDENTIALS", &adc.display().to_string());
+    repo.set_env("GITSIGN_GOOGLE_IAM_CREDENTIALS_URL", &format!("http://{addr}"));
+    repo.set_env("GOOGLE_SERVICE_ACCOUNT_NAME", target);
+    commit_and_check_signer(&repo, "a.txt", target);
+    // Another account: IAM refuses, and the refusal is what the person reads.
+    repo.set_env("GOOGLE_SERVICE_ACCOUNT_NAME", "other@project.iam.gserviceaccount.com");
+    let err = commit_fails(&repo, "b.txt");
+    assert!(err.contains("google-impersonation") && err.contains("403"), "{err}");
+}
+
+#[test]
+fn spiffe_is_refused_as_not_supported_by_this_build() {
+    let stack = Stack::start();
+    let repo = tokenless_repo(&stack);
+    repo.ok(&["config", "gitsign.tokenProvider", "spiffe"]);
+    let err = commit_fails(&repo, "a.txt");
+    assert!(err.contains("spiffe token provider is not supported by this build"), "{err}");
+}
+
+#[test]
+fn every_go_token_provider_value_is_accepted_and_a_bad_one_fails_signing_but_not_verification() {
+    let stack = Stack::start();
+    let repo = Repo::new(&stack, "ann@example.com");
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "signed"]);
+    for value in [
+        "interactive",
+        "device",
+        "github-actions",
+        "filesystem",
+        "buildkite-agent",
+        "spiffe",
+        "google-workload-identity",
+        "google-impersonation",
+    ] {
+        repo.ok(&["config", "gitsign.tokenProvider", value]);
+        let out = repo.command(GITSIGN).arg("version").output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && text.contains(value), "{value}: {text}");
+    }
+    repo.ok(&["config", "gitsign.tokenProvider", "carrier-pigeon"]);
+    let err = commit_fails(&repo, "b.txt");
+    assert!(err.contains("gitsign.tokenProvider") && err.contains("google-impersonation"), "{err}");
+    // The signing-only setting is not read when verifying: no ERRSIG, a good signature.
+    let out = repo.git(&["verify-commit", "--raw", "HEAD"]);
+    let raw = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && raw.contains("GOODSIG") && !raw.contains("ERRSIG"), "{raw}");
+}

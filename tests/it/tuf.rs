@@ -239,3 +239,114 @@ fn a_cached_public_good_root_older_than_the_built_in_one_is_not_used() {
     let out = repo.git(&["verify-commit", "HEAD"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// `der` as a PEM block.
+fn pem(label: &str, b64: &str) -> String {
+    let body: Vec<String> = b64.as_bytes().chunks(64).map(|c| String::from_utf8_lossy(c).to_string()).collect();
+    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", body.join("\n"))
+}
+
+/// The devstack's trust material in the Go gitsign's separate forms: (Fulcio roots, Rekor key,
+/// CT log key) as PEM files in `dir`.
+fn go_style_trust(stack: &Stack, dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let root: serde_json::Value = serde_json::from_slice(&std::fs::read(stack.trusted_root()).unwrap()).unwrap();
+    let certs: String = root["certificateAuthorities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|ca| ca["certChain"]["certificates"].as_array().unwrap().clone())
+        .map(|c| pem("CERTIFICATE", c["rawBytes"].as_str().unwrap()))
+        .collect();
+    let key = |logs: &str| pem("PUBLIC KEY", root[logs][0]["publicKey"]["rawBytes"].as_str().unwrap());
+    let paths = (dir.join("fulcio-roots.pem"), dir.join("rekor.pub"), dir.join("ctlog.pub"));
+    std::fs::write(&paths.0, certs).unwrap();
+    std::fs::write(&paths.1, key("tlogs")).unwrap();
+    std::fs::write(&paths.2, key("ctlogs")).unwrap();
+    (paths.0, paths.1, paths.2)
+}
+
+#[test]
+fn a_private_deployment_given_only_the_go_way_signs_and_verifies() {
+    let stack = Stack::start();
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    let (roots, rekor, ctlog) = go_style_trust(&stack, repo.home.path());
+    // No trusted_root.json anywhere: the public-good root is the base, and these replace its parts.
+    repo.unset_env("GITSIGN_TRUSTED_ROOT");
+    repo.set_env("SIGSTORE_ROOT_FILE", &roots.display().to_string());
+    repo.set_env("SIGSTORE_REKOR_PUBLIC_KEY", &rekor.display().to_string());
+    repo.set_env("SIGSTORE_CT_LOG_PUBLIC_KEY_FILE", &ctlog.display().to_string());
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "private deployment"]);
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success() && err.contains("Good signature from [ann@example.com]"), "{err}");
+    // fulcioRoot in git config works the same.
+    repo.unset_env("SIGSTORE_ROOT_FILE");
+    repo.ok(&["config", "gitsign.fulcioRoot", &roots.display().to_string()]);
+    assert!(repo.git(&["verify-commit", "HEAD"]).status.success());
+    // Without the Rekor key the public-good logs are the only ones: the entry is refused.
+    repo.unset_env("SIGSTORE_REKOR_PUBLIC_KEY");
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success() && err.contains("which the trust root does not hold"), "{err}");
+}
+
+#[test]
+fn fulcio_roots_replace_the_trust_roots_cas_instead_of_adding_to_them() {
+    let stack = Stack::start();
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "signed"]);
+    assert!(repo.git(&["verify-commit", "HEAD"]).status.success());
+    // Another CA (public-good Fulcio's) as the only Fulcio root: the devstack's CA, still in
+    // trustedRoot, is no longer trusted.
+    let public: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("core/assets/public-good-trusted_root.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let other = pem(
+        "CERTIFICATE",
+        public["certificateAuthorities"][0]["certChain"]["certificates"][0]["rawBytes"].as_str().unwrap(),
+    );
+    let file = repo.home.path().join("other-ca.pem");
+    std::fs::write(&file, other).unwrap();
+    repo.set_env("SIGSTORE_ROOT_FILE", &file.display().to_string());
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success() && err.contains("does not chain to a Fulcio CA of the trust root"), "{err}");
+}
+
+#[test]
+fn tuf_root_names_the_tuf_directory_for_initialize_and_verification() {
+    let Some(py) = python() else { return };
+    let stack = Stack::start();
+    let tuf = TufRepo::build(&py, &stack.trusted_root(), "good");
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    repo.unset_env("GITSIGN_TRUSTED_ROOT");
+    let dir = repo.home.path().join("tuf-root");
+    repo.set_env("TUF_ROOT", &dir.display().to_string());
+    let out = initialize(&repo, &tuf.mirror, Some(&tuf.root()));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read(dir.join("trusted_root.json")).unwrap(), std::fs::read(stack.trusted_root()).unwrap());
+    assert!(!cache(&repo).exists(), "nothing goes to the per-user cache when TUF_ROOT is set");
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "verified with the root under TUF_ROOT"]);
+    assert!(repo.git(&["verify-commit", "HEAD"]).status.success());
+    // Another TUF_ROOT holds nothing: the public-good root is used, and the devstack's signature fails.
+    repo.set_env("TUF_ROOT", &repo.home.path().join("empty").display().to_string());
+    assert!(!repo.git(&["verify-commit", "HEAD"]).status.success());
+}
+
+#[test]
+fn initialize_with_no_arguments_bootstraps_the_public_good_mirror_from_the_built_in_root() {
+    let stack = Stack::start();
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    repo.set_env("TUF_ROOT", &repo.home.path().join("tuf").display().to_string());
+    repo.set_env("GITSIGN_TIMEOUT", "5");
+    let out = repo.command(GITSIGN).arg("initialize").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    // No --root is asked for; with no network here the public-good mirror is what fails.
+    assert!(!err.contains("give --root"), "{err}");
+    assert!(out.status.success() || err.contains("tuf-repo-cdn.sigstore.dev"), "{err}");
+}
