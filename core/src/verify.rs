@@ -968,6 +968,15 @@ pub fn verify_with(
                 .map_err(|e| VerifyError::LogEntry(format!("not a TransparencyLogEntry: {e}")))?;
             let kv = entry.kind_version.clone().unwrap_or_default();
             if kv.kind == HASHEDREKORD && kv.version == HASHEDREKORD_V2 {
+                // Rekor v2 gives neither: an entry carrying them would have its log checked at a
+                // time the signer chose, which the certificate is never checked at.
+                if entry.inclusion_promise.is_some() || entry.integrated_time != 0 {
+                    return Err(VerifyError::LogEntry(
+                        "the Rekor v2 entry carries an integrated time or a signed entry timestamp, which Rekor v2 \
+                         never gives"
+                            .into(),
+                    ));
+                }
                 // Rekor v2: no integrated time, so the timestamps are the only times there are.
                 if stamped.is_empty() {
                     return Err(VerifyError::LogEntry(
@@ -1899,8 +1908,17 @@ mod tests {
             (
                 // Rekor v2's version: no integrated time, and the signature carries no timestamp.
                 "a v2 entry without a timestamp",
-                |_, e| e.kind_version.as_mut().unwrap().version = "0.0.2".into(),
+                |_, e| {
+                    e.kind_version.as_mut().unwrap().version = "0.0.2".into();
+                    (e.inclusion_promise, e.integrated_time) = (None, 0);
+                },
                 |e| matches!(e, VerifyError::LogEntry(m) if m.contains("the Rekor v2 entry has no integrated time and the signature carries no timestamp")),
+            ),
+            (
+                // A v1 entry's promise and time relabelled as Rekor v2.
+                "a v2 entry with an integrated time",
+                |_, e| e.kind_version.as_mut().unwrap().version = "0.0.2".into(),
+                |e| matches!(e, VerifyError::LogEntry(m) if m.contains("carries an integrated time or a signed entry timestamp, which Rekor v2 never gives")),
             ),
             (
                 "no inclusion proof",

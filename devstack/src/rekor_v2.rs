@@ -397,10 +397,9 @@ async fn tile(State(log): State<Arc<LogV2>>, UrlPath(path): UrlPath<String>) -> 
     if let Some(rest) = path.strip_prefix("entries/") {
         let (n, w) = tile_index(rest).ok_or_else(not_found)?;
         let start = n.checked_mul(TILE_WIDTH).ok_or_else(not_found)?;
-        if start + w > tree.size() {
-            return Err(not_found());
-        }
-        for body in &tree.bodies[start as usize..(start + w) as usize] {
+        // A request names any index: no arithmetic on it may overflow.
+        let end = start.checked_add(w).filter(|end| *end <= tree.size()).ok_or_else(not_found)?;
+        for body in &tree.bodies[start as usize..end as usize] {
             out.extend_from_slice(&(body.len() as u16).to_be_bytes());
             out.extend_from_slice(body);
         }
@@ -410,7 +409,7 @@ async fn tile(State(log): State<Arc<LogV2>>, UrlPath(path): UrlPath<String>) -> 
         let (n, w) = tile_index(rest).ok_or_else(not_found)?;
         let height = level * 8;
         let start = n.checked_mul(TILE_WIDTH).ok_or_else(not_found)?;
-        for i in start..start + w {
+        for i in start..start.checked_add(w).ok_or_else(not_found)? {
             out.extend_from_slice(tree.nodes.get(&(height, i)).ok_or_else(not_found)?);
         }
     }
