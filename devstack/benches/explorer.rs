@@ -91,10 +91,10 @@ fn main() {
         &HashedRekord::new(&digest(mid + 1), &[0x30; 71], &certs[((mid + 1) % IDENTITIES) as usize]).canonical_json(),
     );
     let pages = [
-        ("front page (latest 50)", format!("{base}/"), 200),
+        ("front page (latest 20)", format!("{base}/"), 200),
         ("front page, an older page", format!("{base}/?before={mid}"), 200),
         (
-            "search by email (100 entries, page of 50)",
+            "search by email (100 entries, page of 20)",
             format!("{base}/?email=user7%40example.com"),
             if n >= IDENTITIES { 200 } else { 404 },
         ),

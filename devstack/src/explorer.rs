@@ -28,7 +28,7 @@ use std::sync::Arc;
 type Shared = Arc<Services>;
 
 /// Entries per page of a listing.
-pub const PAGE: usize = 50;
+pub const PAGE: usize = 20;
 
 /// A failure while drawing a page.
 #[derive(Debug, thiserror::Error)]
