@@ -89,7 +89,7 @@ pub fn credential(
     ui: &mut Ui,
 ) -> Result<Credential, SignError> {
     let key = cache_key(config);
-    let ambient = identity::ambient_token(config, env, http)?;
+    let ambient = crate::providers::ambient_token(config, env, http)?;
     let want = ambient.as_ref().map(who).transpose()?;
     let wait = config.login_timeout;
     let get = protocol::Request::Get {
@@ -160,7 +160,7 @@ fn keyring_entry(config: &Config) -> Result<keyring::Entry, keyring::Error> {
 /// it expires. The same identity rule as the daemon's applies; every buffer that held the key is
 /// wiped.
 pub fn keyring_credential(config: &Config, env: &Env, http: &Http, ui: &mut Ui) -> Result<Credential, SignError> {
-    let ambient = identity::ambient_token(config, env, http)?;
+    let ambient = crate::providers::ambient_token(config, env, http)?;
     let want = ambient.as_ref().map(who).transpose()?;
     let cached = keyring_entry(config).and_then(|e| e.get_secret()).map(Zeroizing::new);
     match cached {

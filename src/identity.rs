@@ -1,7 +1,7 @@
-//! Getting an identity token, in the Go gitsign's order: `SIGSTORE_ID_TOKEN`; GitHub Actions'
-//! ambient token; the configured `tokenProvider`; else the browser flow (authorization code with
-//! PKCE on a loopback listener, state and nonce checked) — or the device flow for terminals
-//! without a browser. Tokens are never logged.
+//! Getting an identity token, in the Go gitsign's order: one that needs no prompt
+//! ([`crate::providers`]: `SIGSTORE_ID_TOKEN`, the configured or detected `tokenProvider`); else
+//! the browser flow (authorization code with PKCE on a loopback listener, state and nonce
+//! checked) — or the device flow for terminals without a browser. Tokens are never logged.
 
 use crate::ui::Ui;
 use gitsign_core::config::{Config, Env, TokenProvider};
@@ -17,15 +17,9 @@ use std::time::{Duration, Instant};
 
 pub use gitsign_core::token::{IdentityError, Token};
 
-/// A token that comes without a prompt (`SIGSTORE_ID_TOKEN`, a configured or detected token
-/// provider: [`crate::providers`]): such a token names the identity the user asked for.
-pub fn ambient_token(config: &Config, env: &Env, http: &Http) -> Result<Option<Token>, IdentityError> {
-    crate::providers::ambient_token(config, env, http)
-}
-
 /// Gets a token.
 pub fn get_token(config: &Config, env: &Env, http: &Http, ui: &mut Ui) -> Result<Token, IdentityError> {
-    if let Some(token) = ambient_token(config, env, http)? {
+    if let Some(token) = crate::providers::ambient_token(config, env, http)? {
         return Ok(token);
     }
     let provider = Provider::discover(config, http)?;
@@ -33,24 +27,6 @@ pub fn get_token(config: &Config, env: &Env, http: &Http, ui: &mut Ui) -> Result
         Some(TokenProvider::Device) => provider.device(config.url_opener.as_deref(), ui),
         _ => provider.browser(config, ui),
     }
-}
-
-/// GitHub Actions' token for `audience`, from the runner's endpoint.
-pub(crate) fn github_actions(http: &Http, url: &str, bearer: &str, audience: &str) -> Result<Token, IdentityError> {
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let full =
-        format!("{url}{sep}audience={}", url::form_urlencoded::byte_serialize(audience.as_bytes()).collect::<String>());
-    #[derive(serde::Deserialize)]
-    struct Answer {
-        value: String,
-    }
-    let a: Answer = http.json(
-        "getting the GitHub Actions identity token",
-        http.client().get(&full).bearer_auth(bearer),
-        url,
-        "a GitHub Actions token",
-    )?;
-    Token::new(a.value)
 }
 
 /// Adapts the shared HTTP client to the OIDC library.

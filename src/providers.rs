@@ -85,7 +85,7 @@ pub fn provide(provider: &TokenProvider, config: &Config, env: &Env, http: &Http
         }
         TokenProvider::GithubActions => {
             match (var(env, "ACTIONS_ID_TOKEN_REQUEST_URL"), var(env, "ACTIONS_ID_TOKEN_REQUEST_TOKEN")) {
-                (Some(url), Some(bearer)) => crate::identity::github_actions(http, url, bearer, audience),
+                (Some(url), Some(bearer)) => github_actions(http, url, bearer, audience),
                 _ => Err(IdentityError::Login(
                     "tokenProvider is github-actions but ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN are not set (does the job have `permissions: id-token: write`?)".into(),
                 )),
@@ -274,4 +274,22 @@ fn service_account_assertion(email: &str, pem: &str, token_uri: &str) -> Result<
     key.sign(&RSA_PKCS1_SHA256, &aws_lc_rs::rand::SystemRandom::new(), signing_input.as_bytes(), &mut sig)
         .map_err(|e| format!("signing with its private_key: {e}"))?;
     Ok(format!("{signing_input}.{}", b64(&sig)))
+}
+
+/// GitHub Actions' token for `audience`, from the runner's endpoint.
+pub(crate) fn github_actions(http: &Http, url: &str, bearer: &str, audience: &str) -> Result<Token, IdentityError> {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let full =
+        format!("{url}{sep}audience={}", url::form_urlencoded::byte_serialize(audience.as_bytes()).collect::<String>());
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        value: String,
+    }
+    let a: Answer = http.json(
+        "getting the GitHub Actions identity token",
+        http.client().get(&full).bearer_auth(bearer),
+        url,
+        "a GitHub Actions token",
+    )?;
+    Token::new(a.value)
 }

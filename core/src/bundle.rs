@@ -372,7 +372,7 @@ pub fn verify(
         field(vm, &["timestampVerificationData", "rfc3161Timestamps"]).and_then(Value::as_array).into_iter().flatten()
     {
         let token = b64_field(ts, &["signedTimestamp"])?;
-        times.push(crate::timestamp::verify(trust, &token, &signature)?);
+        times.push(crate::timestamp::verify(trust, &token, &signature).map_err(crate::verify::VerifyError::from)?);
     }
     let (log_index, integrated) = crate::verify::verify_entry(trust, &entry, &body, &times)?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();

@@ -3,7 +3,6 @@
 //! signature with the authority's certificate (chain valid at the stamped time, within the
 //! authority's validity window), and its message imprint over the signature it stamps.
 
-use crate::verify::VerifyError;
 use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier};
 use der::asn1::{ObjectIdentifier, OctetString};
@@ -26,12 +25,54 @@ struct MessageImprint {
     hashed_message: OctetString,
 }
 
-fn bad(s: impl Into<String>) -> VerifyError {
-    VerifyError::Timestamp(s.into())
+/// Why a timestamp token is refused.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct TimestampError(pub String);
+
+fn bad(s: impl Into<String>) -> TimestampError {
+    TimestampError(s.into())
+}
+
+/// The timestamp authorities a token is checked against (the trust root's, which implements
+/// this where it is defined: this module depends on no verification module).
+pub trait Authorities {
+    /// Verifies a token's signature: by the authority whose signing certificate has this issuer
+    /// (DER Name) and serial, valid (with its chain and window) at `at_time`.
+    fn verify_signer(
+        &self,
+        issuer: &[u8],
+        serial: &[u8],
+        sig_alg: &str,
+        signed: &[u8],
+        signature: &[u8],
+        at_time: i64,
+    ) -> Result<Authority<'_>, TimestampError>;
+
+    /// Whether `der` is a certificate of an authority's chain (a token may embed only these).
+    fn holds_certificate(&self, der: &[u8]) -> bool;
+}
+
+/// The authority certificate that verified a token's signature.
+#[derive(Debug)]
+pub struct Authority<'a> {
+    /// Its DER (what the token's signingCertificate attribute must name).
+    pub der: &'a [u8],
+    /// Its extendedKeyUsage extension, if it has one.
+    pub eku: Option<AuthorityEku>,
+}
+
+/// An authority certificate's extendedKeyUsage, as far as RFC 3161 asks.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthorityEku {
+    /// Marked critical.
+    pub critical: bool,
+    /// Lists id-kp-timeStamping.
+    pub time_stamping: bool,
 }
 
 /// Digest of `data` with the hash algorithm `oid`.
-fn digest(oid: &ObjectIdentifier, data: &[u8]) -> Result<Vec<u8>, VerifyError> {
+fn digest(oid: &ObjectIdentifier, data: &[u8]) -> Result<Vec<u8>, TimestampError> {
     use aws_lc_rs::digest;
     let alg = match oid.to_string().as_str() {
         "2.16.840.1.101.3.4.2.1" => &digest::SHA256,
@@ -47,7 +88,7 @@ fn single_attribute<'a>(
     attrs: &'a x509_cert::attr::Attributes,
     oid: ObjectIdentifier,
     name: &str,
-) -> Result<&'a der::Any, VerifyError> {
+) -> Result<&'a der::Any, TimestampError> {
     let mut found = attrs.iter().filter(|a| a.oid == oid);
     let attr = found.next().ok_or_else(|| bad(format!("the token has no signed {name} attribute")))?;
     if found.next().is_some() {
@@ -62,7 +103,7 @@ fn single_attribute<'a>(
 /// Checks the signingCertificate (ESSCertID, SHA-1) or signingCertificateV2 (ESSCertIDv2) signed
 /// attribute: its first certificate hash must be that of `cert_der`, the authority's certificate
 /// (RFC 3161 2.4.1, RFC 5035): the signer names the certificate it signs with.
-fn check_ess_cert_id(attrs: &x509_cert::attr::Attributes, cert_der: &[u8]) -> Result<(), VerifyError> {
+fn check_ess_cert_id(attrs: &x509_cert::attr::Attributes, cert_der: &[u8]) -> Result<(), TimestampError> {
     let v1 = attrs.iter().any(|a| a.oid == ID_SIGNING_CERTIFICATE);
     let v2 = attrs.iter().any(|a| a.oid == ID_SIGNING_CERTIFICATE_V2);
     let (value, v2) = match (v1, v2) {
@@ -103,7 +144,7 @@ fn check_ess_cert_id(attrs: &x509_cert::attr::Attributes, cert_der: &[u8]) -> Re
 
 /// The authority's certificate must be for timestamping only: an extendedKeyUsage extension,
 /// critical, with id-kp-timeStamping (RFC 3161 2.3), as rfc3161-client and sigstore-go require.
-fn check_timestamping_eku(eku: Option<crate::verify::Eku>) -> Result<(), VerifyError> {
+fn check_timestamping_eku(eku: Option<AuthorityEku>) -> Result<(), TimestampError> {
     let eku = eku.ok_or_else(|| bad("the timestamp authority's certificate has no extendedKeyUsage extension"))?;
     if !eku.critical {
         return Err(bad("the timestamp authority's extendedKeyUsage extension is not critical"));
@@ -130,7 +171,7 @@ fn generalized_time(text: &str) -> Option<i64> {
 }
 
 /// Verifies an RFC 3161 timestamp token (DER) over `signature`; returns the stamped time.
-pub fn verify(trust: &crate::verify::TrustRoot, token: &[u8], signature: &[u8]) -> Result<i64, VerifyError> {
+pub fn verify(trust: &dyn Authorities, token: &[u8], signature: &[u8]) -> Result<i64, TimestampError> {
     // A bare token (ContentInfo) or a TimeStampResp; either is one DER SEQUENCE with nothing after
     // it, and every part below is decoded strictly (`from_der` refuses trailing bytes).
     let outer = der::asn1::AnyRef::from_der(token).map_err(|e| bad(format!("not DER: {e}")))?;
@@ -207,7 +248,7 @@ pub fn verify(trust: &crate::verify::TrustRoot, token: &[u8], signature: &[u8]) 
             return Err(bad("the token embeds something other than an X.509 certificate"));
         };
         let der = cert.to_der().map_err(|e| bad(e.to_string()))?;
-        if !trust.timestamp_certificates().any(|c| c == der.as_slice()) {
+        if !trust.holds_certificate(&der) {
             return Err(bad("the token embeds a certificate that is not the trusted timestamp authority's"));
         }
     }
@@ -232,7 +273,7 @@ pub fn verify(trust: &crate::verify::TrustRoot, token: &[u8], signature: &[u8]) 
         (sid.issuer.to_der().map_err(|e| bad(e.to_string()))?, sid.serial_number.as_bytes().to_vec());
     // The trust root's certificate that verified the signature (the one with the signer's issuer
     // and serial number), parsed when the trust root was loaded.
-    let authority = trust.verify_timestamp_signer(
+    let authority = trust.verify_signer(
         &issuer,
         &serial,
         &signer.signature_algorithm.oid.to_string(),

@@ -5,6 +5,7 @@
 //! Each failure is its own variant carrying the evidence.
 
 use crate::signature::{self, Parsed};
+use crate::timestamp::{AuthorityEku, TimestampError};
 use crate::tlog::TransparencyLogEntry;
 use ::time::OffsetDateTime;
 use der::asn1::ObjectIdentifier;
@@ -63,7 +64,7 @@ pub enum VerifyError {
     Sct(String),
     /// An RFC 3161 timestamp does not verify.
     #[error("timestamp: {0}")]
-    Timestamp(String),
+    Timestamp(#[from] crate::timestamp::TimestampError),
     /// The certificate is not for code signing.
     #[error("the certificate lacks the code-signing extended key usage")]
     NotCodeSigning,
@@ -232,15 +233,6 @@ impl Ca {
     }
 }
 
-/// The timestamp authority certificate that verified a token's signature.
-#[derive(Debug)]
-pub struct TimestampAuthority<'a> {
-    /// Its DER (what the token's signingCertificate attribute must name).
-    pub der: &'a [u8],
-    /// Its extendedKeyUsage.
-    pub eku: Option<Eku>,
-}
-
 /// A Rekor key of the trust root.
 #[derive(Debug, Clone)]
 struct LogKey {
@@ -346,33 +338,6 @@ impl TrustRoot {
             return Err(VerifyError::TrustRoot("no PEM certificate in the Fulcio root file".into()));
         }
         Ok(())
-    }
-
-    /// Verifies a timestamp token's signature: by the authority whose signing certificate has
-    /// this issuer (DER Name) and serial, valid (with its chain and window) at `at_time`.
-    pub fn verify_timestamp_signer(
-        &self,
-        issuer: &[u8],
-        serial: &[u8],
-        sig_alg: &str,
-        signed: &[u8],
-        signature: &[u8],
-        at_time: i64,
-    ) -> Result<TimestampAuthority<'_>, VerifyError> {
-        let t = at(at_time)?;
-        let (ca, window) =
-            self.tsas.iter().find(|(ca, _)| ca.issuer.issuer_raw == issuer && ca.issuer.serial == serial).ok_or_else(
-                || VerifyError::Timestamp("the token is signed by no timestamp authority of the trust root".into()),
-            )?;
-        if !(window.contains(t) && ca.not_before <= at_time && at_time <= ca.not_after) {
-            return Err(VerifyError::Timestamp(format!("the timestamp authority was not valid at {t}")));
-        }
-        ca.key
-            .verify_x509(sig_alg, signed, signature)
-            .map_err(|_| VerifyError::Timestamp("the token's signature does not verify".into()))?;
-        // `Ca::from_chain` builds a CA only from a non-empty chain, issuing certificate first.
-        let der = ca.chain_der.first().map(Vec::as_slice).unwrap_or_default();
-        Ok(TimestampAuthority { der, eku: ca.issuer.eku })
     }
 
     /// Every certificate of the trust root's timestamp authorities' chains, DER (a token may
@@ -648,6 +613,38 @@ fn leaf_identity(leaf: &CertFacts) -> Result<String, VerifyError> {
             "the certificate has {} SANs; a signing certificate names exactly one signer (an email, URI or Fulcio username)",
             many.len()
         )),
+    }
+}
+
+impl crate::timestamp::Authorities for TrustRoot {
+    fn verify_signer(
+        &self,
+        issuer: &[u8],
+        serial: &[u8],
+        sig_alg: &str,
+        signed: &[u8],
+        signature: &[u8],
+        at_time: i64,
+    ) -> Result<crate::timestamp::Authority<'_>, TimestampError> {
+        let t = at(at_time).map_err(|e| TimestampError(e.to_string()))?;
+        let (ca, window) =
+            self.tsas.iter().find(|(ca, _)| ca.issuer.issuer_raw == issuer && ca.issuer.serial == serial).ok_or_else(
+                || TimestampError("the token is signed by no timestamp authority of the trust root".into()),
+            )?;
+        if !(window.contains(t) && ca.not_before <= at_time && at_time <= ca.not_after) {
+            return Err(TimestampError(format!("the timestamp authority was not valid at {t}")));
+        }
+        ca.key
+            .verify_x509(sig_alg, signed, signature)
+            .map_err(|_| TimestampError("the token's signature does not verify".into()))?;
+        // `Ca::from_chain` builds a CA only from a non-empty chain, issuing certificate first.
+        let der = ca.chain_der.first().map(Vec::as_slice).unwrap_or_default();
+        let eku = ca.issuer.eku.map(|e| AuthorityEku { critical: e.critical, time_stamping: e.time_stamping });
+        Ok(crate::timestamp::Authority { der, eku })
+    }
+
+    fn holds_certificate(&self, der: &[u8]) -> bool {
+        self.timestamp_certificates().any(|c| c == der)
     }
 }
 
@@ -1244,6 +1241,7 @@ impl WorkflowPolicy {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use crate::timestamp::Authorities as _;
     use gitsign_protocol::b64;
     use gitsign_protocol::sct::{self, der_tlv};
     use gitsign_protocol::trust::{
@@ -1557,22 +1555,22 @@ mod tests {
         let trust = root(&pki, true, true, vec![authority], "tsa root");
         let signed = b"the signed attributes of a timestamp token";
         let sig = tsa_key.sign(signed).unwrap();
-        trust.verify_timestamp_signer(&issuer, &serial, ECDSA_SHA256, signed, &sig, now()).unwrap();
+        trust.verify_signer(&issuer, &serial, ECDSA_SHA256, signed, &sig, now()).unwrap();
         // The authority's certificate has expired (a day from now) though the trust root's window
         // is still open: refused.
         let later = now() + 2 * 86_400;
-        let err = trust.verify_timestamp_signer(&issuer, &serial, ECDSA_SHA256, signed, &sig, later).unwrap_err();
+        let err = trust.verify_signer(&issuer, &serial, ECDSA_SHA256, signed, &sig, later).unwrap_err();
         assert!(err.to_string().contains("the timestamp authority was not valid at"), "{err}");
         // Same issuer, another serial: a different certificate, even if the key signed.
-        let err = trust.verify_timestamp_signer(&issuer, &[8], ECDSA_SHA256, signed, &sig, now()).unwrap_err();
+        let err = trust.verify_signer(&issuer, &[8], ECDSA_SHA256, signed, &sig, now()).unwrap_err();
         assert!(err.to_string().contains("signed by no timestamp authority of the trust root"), "{err}");
         // Same serial, another issuer.
         let other_issuer = Certificate::from_der(&pki.root_der).unwrap().tbs_certificate().subject().to_der().unwrap();
-        let err = trust.verify_timestamp_signer(&other_issuer, &serial, ECDSA_SHA256, signed, &sig, now()).unwrap_err();
+        let err = trust.verify_signer(&other_issuer, &serial, ECDSA_SHA256, signed, &sig, now()).unwrap_err();
         assert!(err.to_string().contains("signed by no timestamp authority of the trust root"), "{err}");
         // The right authority, a signature by another key.
         let err = trust
-            .verify_timestamp_signer(&issuer, &serial, ECDSA_SHA256, signed, &key().sign(signed).unwrap(), now())
+            .verify_signer(&issuer, &serial, ECDSA_SHA256, signed, &key().sign(signed).unwrap(), now())
             .unwrap_err();
         assert!(err.to_string().contains("does not verify"), "{err}");
     }
