@@ -234,8 +234,11 @@ fn fulcio_root_and_sigstore_root_file_pem_roots_are_trusted_issuers() {
     repo.ok(&["config", "gitsign.fulcioRoot", &pem.display().to_string()]);
     assert!(passes(&repo.git(&["verify-commit", "HEAD"])).contains("Good signature from [ann@example.com]"));
     passes(&gitsign(&repo, &["verify", "HEAD"]));
+    // The foreign root replaces the trust root's CAs (as the Go gitsign's fulcioRoot does).
+    let untrusted_with_roots =
+        format!("does not chain to a Fulcio CA of the trust root ({path} with the configured Fulcio roots)");
     repo.ok(&["config", "gitsign.fulcioRoot", &foreign.display().to_string()]);
-    refused(&repo.git(&["verify-commit", "HEAD"]), &[&untrusted]);
+    refused(&repo.git(&["verify-commit", "HEAD"]), &[&untrusted_with_roots]);
     repo.ok(&["config", "gitsign.fulcioRoot", &empty.display().to_string()]);
     refused(&repo.git(&["verify-commit", "HEAD"]), &["no PEM certificate in the Fulcio root file"]);
     repo.ok(&["config", "--unset", "gitsign.fulcioRoot"]);
@@ -245,7 +248,7 @@ fn fulcio_root_and_sigstore_root_file_pem_roots_are_trusted_issuers() {
     assert!(passes(&repo.git(&["verify-commit", "HEAD"])).contains("Good signature from [ann@example.com]"));
     passes(&gitsign(&repo, &["verify", "HEAD"]));
     repo.set_env("SIGSTORE_ROOT_FILE", &foreign.display().to_string());
-    refused(&repo.git(&["verify-commit", "HEAD"]), &[&untrusted]);
+    refused(&repo.git(&["verify-commit", "HEAD"]), &[&untrusted_with_roots]);
 }
 
 #[test]
