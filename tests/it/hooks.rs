@@ -543,3 +543,55 @@ fn ci_script_judges_a_push_by_the_policy_of_its_base() {
         text(&out)
     );
 }
+
+#[test]
+fn an_online_mode_signature_whose_log_cannot_be_reached_is_refused_as_could_not_check() {
+    let stack = Stack::start();
+    let (issuer, rekor) = (stack.running.urls().issuer.clone(), stack.running.urls().rekor.clone());
+    let repo = Repo::new(&stack, "ann@example.com");
+    let server = Server::new(&repo, &policy(&stack, "ann@example.com", &issuer, ""));
+    repo.ok(&["remote", "add", "origin", &server.url()]);
+    // The Go gitsign's default: the entry stays in Rekor, found by the commit's ID when judged.
+    repo.ok(&["config", "gitsign.rekorMode", "online"]);
+    let online = commit(&repo, "a.txt", "logged online by ann", true);
+    // With the log up, the allowed signer is accepted.
+    let out = accepted(&repo, &["push", "-q", "origin", "main"]);
+    assert!(out.contains("all allowed"), "{out}");
+    let second = commit(&repo, "b.txt", "second online commit", true);
+    // The log goes away: nothing can check the new signature, so the push is refused (fail
+    // closed), naming the log, and not reported as a bad signature.
+    let Stack { dir: _dir, running } = stack;
+    running.stop().unwrap();
+    let all = refused(
+        &repo,
+        &["push", "origin", "main"],
+        &[
+            "remote: gitsign: refused by the policy",
+            &format!(
+                "remote: gitsign:   {} \"second online commit\" on refs/heads/main: could not check the signature",
+                &second[..10]
+            ),
+            &format!("(the log: {rekor})"),
+        ],
+    );
+    assert!(!all.contains("BAD signature"), "{all}");
+    assert_eq!(server.rev(&repo, "refs/heads/main"), online);
+}
+
+#[test]
+fn a_pushed_object_over_the_size_cap_is_refused_without_reading_it_whole() {
+    let stack = Stack::start();
+    let issuer = stack.running.urls().issuer.clone();
+    let repo = Repo::new(&stack, "ann@example.com");
+    let server = Server::new(&repo, &policy(&stack, "ann@example.com", &issuer, ""));
+    repo.ok(&["remote", "add", "origin", &server.url()]);
+    let good = commit(&repo, "a.txt", "first by ann", true);
+    accepted(&repo, &["push", "-q", "origin", "main"]);
+    // A commit object of 17 MiB (its message): attacker-sized input the hook must not take in.
+    let message = repo.path().join(".message");
+    std::fs::write(&message, "x".repeat(17 << 20)).unwrap();
+    repo.ok(&["commit", "-q", "--allow-empty", "--no-gpg-sign", "-F", &message.display().to_string()]);
+    let all = refused(&repo, &["push", "origin", "main"], &["over gitsign's cap of 16777216 bytes on a git object"]);
+    assert!(all.contains("remote:"), "{all}");
+    assert_eq!(server.rev(&repo, "refs/heads/main"), good);
+}
