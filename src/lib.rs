@@ -223,6 +223,8 @@ fn run_sign(status_fd: Option<i32>, env: &Env, io: Io<'_>) -> i32 {
                 ui::sanitize(&signed.identity),
                 output::log_index(signed.log_index)
             );
+            // On the terminal when there is one: git shows a signer's stderr only when it fails.
+            ui.say(&output::who_signed(&signed.identity, signed.issuer.as_deref()));
             0
         }
         Err(e) => {

@@ -113,6 +113,21 @@ pub fn version_json(env: &gitsign_core::config::Env, out: &mut dyn std::io::Writ
     code
 }
 
+/// After signing: who signed, with which issuer, and the `gitsign verify` flags that check exactly
+/// that identity (shell-quoted, so the line can be pasted).
+pub fn who_signed(identity: &str, issuer: Option<&str>) -> String {
+    let (identity, issuer) = (crate::ui::sanitize(identity), issuer.map(crate::ui::sanitize));
+    match issuer {
+        Some(issuer) => format!(
+            "gitsign: signer {identity} of issuer {issuer}; to check exactly this signer: gitsign verify \
+             --certificate-identity {} --certificate-oidc-issuer {}",
+            shell_words::quote(&identity),
+            shell_words::quote(&issuer)
+        ),
+        None => format!("gitsign: signer {identity}; the certificate names no OIDC issuer"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +149,20 @@ mod tests {
         assert!(!colour_allowed(&env(&[("TERM", "dumb")]), true));
         assert_eq!(verdict(Verdict::Bad, false), "bad");
         assert_eq!(verdict(Verdict::Good, true), "\u{1b}[32mgood\u{1b}[0m");
+    }
+
+    #[test]
+    fn the_signer_line_gives_flags_a_shell_takes_as_they_are() {
+        let line = who_signed("ann@example.com", Some("https://issuer.example/a b"));
+        assert!(
+            line.ends_with(
+                "gitsign verify --certificate-identity ann@example.com --certificate-oidc-issuer 'https://issuer.example/a b'"
+            ),
+            "{line}"
+        );
+        let line = who_signed("o'neil@example.com\u{1b}[2J", None);
+        assert!(!line.contains('\u{1b}') && line.contains("names no OIDC issuer"), "{line}");
+        let quoted = who_signed("o'neil@example.com", Some("https://i"));
+        assert!(quoted.contains(r#"--certificate-identity 'o'\''neil@example.com'"#), "{quoted}");
     }
 }

@@ -150,6 +150,8 @@ pub struct Signed {
     pub time: i64,
     /// The signer's identity.
     pub identity: String,
+    /// The OIDC issuer that vouched for it, as the certificate names it.
+    pub issuer: Option<String>,
     /// Log index of the Rekor entry (always there once signed: signing logs the signature and
     /// checks the entry).
     pub log_index: Option<i64>,
@@ -250,6 +252,7 @@ pub fn sign_with(
         fingerprint: verified.fingerprint,
         time: now.unix_timestamp(),
         identity: verified.identity,
+        issuer: verified.issuer,
         log_index: verified.log_index,
     })
 }

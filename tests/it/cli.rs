@@ -255,6 +255,14 @@ fn human_output_has_readable_times_a_summary_and_no_escapes_in_pipes() {
     let issuer = stack.running.urls().issuer.clone();
     repo.stage("a.txt", "one\n");
     repo.ok(&["commit", "-S", "-q", "-m", "signed"]);
+    // Signing says who signed and gives the flags that check exactly that signer (on the
+    // terminal under git; on stderr here, where there is none).
+    let signing = sign_without_terminal(&repo, b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n\nmsg\n");
+    let said = format!(
+        "gitsign: signer ann@example.com of issuer {issuer}; to check exactly this signer: gitsign verify \
+         --certificate-identity ann@example.com --certificate-oidc-issuer {issuer}\n"
+    );
+    assert!(signing.status.success() && text(&signing).contains(&said), "{}", text(&signing));
     let out = repo.verifier("ann@example.com", &["verify", "HEAD"]).env_remove("NO_COLOR").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let all = text(&out);
