@@ -514,6 +514,10 @@ pub fn run(
                 let _ = writeln!(out, "{sha}  {why}");
             }
         }
+        for (sha, verdict, why) in &failures {
+            crate::debug_log!("verify {sha}: {}: {}", verdict.as_str(), crate::ui::sanitize(why));
+        }
+        crate::debug_log!("verify: {total} {kind}s: {}", tally.counts());
         let _ = writeln!(
             err,
             "gitsign: {} of {total} {kind}s verified ({} failed, {} unsigned{}) in {:.2}s: {}",

@@ -229,6 +229,7 @@ fn run_sign(status_fd: Option<i32>, env: &Env, io: Io<'_>) -> i32 {
         }
         Err(e) => {
             let _ = writeln!(io.stderr, "gitsign: signing failed: {e}");
+            debug_log!("signing failed: {e}");
             1
         }
     }
@@ -314,6 +315,7 @@ fn run_verify(
     let failed = |stdout: &mut dyn Write, stderr: &mut dyn Write, why: Failure, fingerprint: Option<&str>| {
         let _ = gpg::write_status(status_fd, stdout, stderr, &why.status_lines(fingerprint));
         let _ = writeln!(stderr, "gitsign: {}: {why}", why.headline());
+        debug_log!("verification: {} ({}): {why}", why.headline(), why.verdict().as_str());
         why.exit_code()
     };
     if let Err(e) = read {
@@ -380,6 +382,11 @@ fn run_verify(
                 Some(index) => format!("logged at index {index}"),
                 None => "log not checked".into(),
             };
+            debug_log!(
+                "verification: good signature from {} ({}), {logged}",
+                ui::sanitize(&v.identity),
+                ui::sanitize(v.issuer.as_deref().unwrap_or("unknown issuer"))
+            );
             let _ = writeln!(
                 stderr,
                 "gitsign: Good signature from [{}]({}), {logged} on {}",

@@ -89,4 +89,20 @@ fn gitsign_verify_honours_log_path() {
     let text = std::fs::read_to_string(&log)
         .unwrap_or_else(|e| panic!("gitsign verify wrote no log at {}: {e}", log.display()));
     assert!(text.contains("configuration: fulcio"), "{text}");
+    // Verdicts and errors go to the log too, under gitsign verify and under git.
+    assert!(text.contains("verify: 1 commits: 1 good, 0 bad, 0 error, 0 unsigned"), "{text}");
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("verification: good signature from ann@example.com ("), "{text}");
+    let head = repo.ok(&["rev-parse", "HEAD"]).trim().to_string();
+    let out = repo.verifier("other@example.com", &["verify", "HEAD"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains(&format!(
+            "verify {head}: bad: the certificate identity is [\"ann@example.com\"], expected \"other@example.com\""
+        )) && text.contains("verify: 1 commits: 0 good, 1 bad, 0 error, 0 unsigned"),
+        "{text}"
+    );
 }
