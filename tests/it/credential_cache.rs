@@ -773,3 +773,33 @@ fn the_dex_connector_is_part_of_the_cache_key() {
     sign_directly(&repo, &payload(101));
     assert_eq!(entries(&repo), 2, "a credential for another Dex connector replaced the first");
 }
+
+#[test]
+fn a_go_gitsign_credential_cache_on_the_socket_is_named_in_one_line() {
+    let stack = Stack::start();
+    let dir = tempfile::tempdir().unwrap();
+    let go = dir.path().join("go-cache.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&go).unwrap();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let mut line = String::new();
+            let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(&s), &mut line);
+            // What Go's net/rpc/jsonrpc server answers a request without its "method".
+            let _ =
+                s.write_all(b"{\"id\":null,\"result\":null,\"error\":\"rpc: service/method request ill-formed: \"}\n");
+        }
+    });
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    repo.set_env("GITSIGN_CREDENTIAL_CACHE", &go.display().to_string());
+    let (_, stderr) = sign_directly(&repo, &payload(1));
+    assert_eq!(
+        cache_notes(&stderr),
+        [format!(
+            "gitsign: credential cache {0}: the credential cache at {0} is the Go gitsign's gitsign-credential-cache \
+             (it answers Go JSON-RPC), which this gitsign cannot use: start this gitsign's gitsign-credential-cache \
+             and point GITSIGN_CREDENTIAL_CACHE at its socket; logging in instead",
+            go.display()
+        )],
+        "{stderr}"
+    );
+}
