@@ -172,9 +172,11 @@ impl<'a> Provider<'a> {
         let request = self.start_auth_code(redirect)?;
         let auth_url = request.url.clone();
         ui.say(&format!("Your browser will open to sign in. If it does not, open this URL:\n\n  {auth_url}\n"));
-        if let Some(opener) = &config.url_opener {
-            open_with(opener, auth_url.as_str(), ui);
-        } else if !open_default(auth_url.as_str()) {
+        let opened = match &config.url_opener {
+            Some(opener) => open_with(opener, auth_url.as_str(), ui),
+            None => open_default(auth_url.as_str()),
+        };
+        if !opened {
             if Ui::has_terminal() {
                 ui.say("(no browser could be started here: signing in with a code instead)");
                 return self.out_of_band(ui);
@@ -247,7 +249,8 @@ impl<'a> Provider<'a> {
             crate::ui::sanitize(details.user_code().secret())
         ));
         if let Some(opener) = url_opener {
-            open_with(opener, &uri, ui);
+            // The code is on the screen either way: a failed opener needs no fallback here.
+            let _ = open_with(opener, &uri, ui);
         }
         let tokens = client
             .exchange_device_access_token(&details)
@@ -290,18 +293,47 @@ fn device_endpoint(http: &Http, issuer: &str) -> Result<String, IdentityError> {
     })
 }
 
-fn open_with(template: &str, url: &str, ui: &mut Ui) {
-    let command = template.replace("{{.URL}}", url);
-    let mut parts = command.split_whitespace();
-    let Some(program) = parts.next() else { return };
-    if let Err(e) = std::process::Command::new(program)
-        .args(parts)
+/// Runs the `urlOpener` command on `url`: the template is split into words as a POSIX shell
+/// would (quotes and backslashes, no expansion), then `{{.URL}}` is replaced in every word. False
+/// when it cannot start, or exits unsuccessfully within half a second (an opener that stays up,
+/// a browser, is left to run).
+fn open_with(template: &str, url: &str, ui: &mut Ui) -> bool {
+    let words = match shell_words::split(template) {
+        Ok(words) => words,
+        Err(e) => {
+            ui.say(&format!("gitsign: the urlOpener {template:?} cannot be split into words: {e}"));
+            return false;
+        }
+    };
+    let mut words = words.into_iter().map(|w| w.replace("{{.URL}}", url));
+    let Some(program) = words.next() else { return false };
+    let mut child = match std::process::Command::new(&program)
+        .args(words)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .spawn()
     {
-        ui.say(&format!("could not run the urlOpener {program:?}: {e}"));
+        Ok(child) => child,
+        Err(e) => {
+            ui.say(&format!("gitsign: could not run the urlOpener {program:?}: {e}"));
+            return false;
+        }
+    };
+    let deadline = Instant::now() + Duration::from_millis(500);
+    while Instant::now() < deadline {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return true,
+            Ok(Some(status)) => {
+                ui.say(&format!("gitsign: the urlOpener {program:?} failed ({status})"));
+                return false;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(_) => return true,
+        }
     }
+    // Still running: reaped in the background when it ends.
+    std::thread::spawn(move || child.wait());
+    true
 }
 
 /// Starts the desktop's browser on `url`; false if there is none.

@@ -197,7 +197,16 @@ fn browser_and_device_logins_sign_through_git() {
     let stack = Stack::start();
     let mut repo = Repo::new(&stack, "unused@example.com");
     repo.unset_env("SIGSTORE_ID_TOKEN");
-    let opener = format!("python3 {}/tests/support/browser.py {{{{.URL}}}}", env!("CARGO_MANIFEST_DIR"));
+    // The opener as a shell would split it: a quoted path with a space, and {{.URL}} inside a word.
+    let tools = repo.home.path().join("my tools");
+    std::fs::create_dir_all(&tools).unwrap();
+    std::os::unix::fs::symlink(
+        format!("{}/tests/support/browser.py", env!("CARGO_MANIFEST_DIR")),
+        tools.join("browser.py"),
+    )
+    .unwrap();
+    let opener =
+        format!(r#"sh -c 'exec python3 "$0" "${{1#--url=}}"' '{}/browser.py' --url={{{{.URL}}}}"#, tools.display());
     repo.set_env("GITSIGN_URL_OPENER", &opener);
     repo.set_env("BROWSER_EMAIL", "carol@example.com");
     repo.set_env("GITSIGN_LOGIN_TIMEOUT", "60");

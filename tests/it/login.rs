@@ -72,3 +72,23 @@ fn a_certificate_identity_with_control_characters_is_refused_and_never_printed_r
     assert!(!stderr.lines().any(|l| l.starts_with("[GNUPG:] GOODSIG")), "a status line was forged: {stderr}");
     assert!(repo.git(&["rev-parse", "--verify", "-q", "HEAD"]).stdout.is_empty(), "a commit was written");
 }
+
+#[test]
+fn a_failing_url_opener_is_reported_and_the_url_left_to_open_by_hand() {
+    let stack = Stack::start();
+    let mut repo = Repo::new(&stack, "unused@example.com");
+    repo.unset_env("SIGSTORE_ID_TOKEN");
+    repo.set_env("GITSIGN_URL_OPENER", "false {{.URL}}");
+    repo.set_env("GITSIGN_LOGIN_TIMEOUT", "2");
+    let out = sign_without_terminal(&repo, b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n\nmsg\n");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    // Without a terminal there is no code to type: the URL stays on the screen to open by hand.
+    assert!(stderr.contains("gitsign: the urlOpener \"false\" failed (exit status: 1)"), "{stderr}");
+    assert!(stderr.contains("(no browser could be started; open the URL above by hand)"), "{stderr}");
+    // An opener that cannot be split as a shell would is refused with why.
+    repo.set_env("GITSIGN_URL_OPENER", "open 'unterminated {{.URL}}");
+    let out = sign_without_terminal(&repo, b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n\nmsg\n");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot be split into words"), "{stderr}");
+}
