@@ -612,7 +612,7 @@ pub static SETTINGS: &[Setting] = &[
         default: None,
         scope: Scope::Signing,
         supported: true,
-        doc: "command that opens the login page (default: the system's browser)",
+        doc: "command that opens the login page, split into words as a shell would, `{{.URL}}` replaced in any word (default: the system's browser; when it fails: the code flow on a terminal)",
         apply: |c, v| {
             if !v.contains("{{.URL}}") {
                 return Err("a command containing {{.URL}}");
