@@ -6,7 +6,8 @@
 //! and the `insecureIgnoreSCT` setting.
 
 use crate::config::Config;
-use crate::tuf::{self, Cached};
+use crate::net::Http;
+use crate::tuf::{self, Cached, Refresh};
 use crate::verify::{self, TrustRoot, VerifyError};
 use gitsign_protocol::trust::{
     CertChain, CertificateAuthority, LogId, RawCertificate, Subject, TimeRange, TransparencyLog, TrustedPublicKey,
@@ -87,6 +88,8 @@ fn logs_from_pem(path: &Path, what: &str, url: &str) -> Result<Vec<TransparencyL
 /// Loads the trust root the configuration names (the embedded public-good one by default).
 /// `tuf_cache` is the directory `gitsign initialize` keeps its TUF state in (`None`: no such
 /// directory on this system); `note` receives remarks for the person (a stale cached root).
+/// Uses the network only to refresh a cache whose TUF timestamp has expired
+/// ([`tuf::refresh_if_expired`]).
 pub fn load_trust(
     config: &Config,
     tuf_cache: Option<&Path>,
@@ -95,8 +98,17 @@ pub fn load_trust(
     let (bytes, name) = match &config.trusted_root {
         Some(path) => (read(path)?, path.display().to_string()),
         // A root refreshed by `gitsign initialize`, else the one built in (also when the cached
-        // one is an older public-good root than this binary's).
-        None => match tuf_cache.map(|d| tuf::cached_trusted_root(d, verify::PUBLIC_GOOD)) {
+        // one is an older public-good root than this binary's). A cache whose TUF timestamp has
+        // expired is refreshed first (at most once a day, with a short timeout), else used as it is.
+        None => match tuf_cache.map(|d| {
+            let timeout = config.timeout.min(tuf::REFRESH_TIMEOUT);
+            if let Refresh::Stale(why) =
+                tuf::refresh_if_expired(d, time::OffsetDateTime::now_utc(), || Http::new(timeout))
+            {
+                note(&why);
+            }
+            tuf::cached_trusted_root(d, verify::PUBLIC_GOOD)
+        }) {
             Some(Ok(Cached::Use(path, bytes))) => (bytes, format!("the TUF-refreshed root {}", path.display())),
             Some(Ok(Cached::Stale(stale))) => {
                 note(&stale);

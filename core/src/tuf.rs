@@ -652,6 +652,99 @@ pub fn cached_trusted_root(cache: &Path, built_in: &[u8]) -> Result<Cached, TufE
     Ok(Cached::Use(path, bytes))
 }
 
+/// The file recording when a signing or verifying run last tried to refresh an expired cache.
+pub const REFRESH_ATTEMPT_FILE: &str = "last-refresh-attempt";
+/// How long after an attempt the next one may be made.
+pub const REFRESH_INTERVAL: time::Duration = time::Duration::DAY;
+/// The limit on each request of a refresh made while signing or verifying.
+pub const REFRESH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(4);
+
+/// What [`refresh_if_expired`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refresh {
+    /// Nothing to do: no cached TUF timestamp, or it has not expired. No network was used.
+    Fresh,
+    /// The timestamp had expired and the cache was updated through TUF.
+    Refreshed,
+    /// The timestamp has expired and the cache could not be refreshed (or an attempt was made
+    /// less than a day ago): the cached trusted root is to be used as it is; the text says why.
+    Stale(String),
+}
+
+/// The `expires` of the cached timestamp metadata, if there is one that gives it.
+fn cached_timestamp_expiry(cache: &Path) -> Option<time::OffsetDateTime> {
+    let meta = trusted(cache, "timestamp.json").ok().flatten()?;
+    let expires = meta.pointer("/signed/expires").and_then(Value::as_str)?;
+    time::OffsetDateTime::parse(expires, &time::format_description::well_known::Rfc3339).ok()
+}
+
+/// The time of the last refresh attempt recorded in the cache (seconds since the epoch).
+fn last_attempt(cache: &Path) -> Option<time::OffsetDateTime> {
+    let text = std::fs::read_to_string(cache.join(REFRESH_ATTEMPT_FILE)).ok()?;
+    time::OffsetDateTime::from_unix_timestamp(text.trim().parse().ok()?).ok()
+}
+
+/// Whether an attempt made at `last` keeps another from being made at `now`: only one made in
+/// the day before `now` (one dated in the future, a clock set back, does not block for ever).
+fn attempted_recently(last: Option<time::OffsetDateTime>, now: time::OffsetDateTime) -> bool {
+    last.is_some_and(|last| last <= now && now - last < REFRESH_INTERVAL)
+}
+
+/// Records an attempt at `now`, in an owner-only file.
+fn record_attempt(cache: &Path, now: time::OffsetDateTime) -> Result<(), TufError> {
+    let path = cache.join(REFRESH_ATTEMPT_FILE);
+    let io = |source| TufError::Io { path: path.clone(), source };
+    let tmp = path.with_extension("tmp");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&tmp).map_err(io)?;
+    std::io::Write::write_all(&mut file, now.unix_timestamp().to_string().as_bytes()).map_err(io)?;
+    drop(file);
+    std::fs::rename(&tmp, &path).map_err(io)
+}
+
+/// When signing or verifying uses the trusted root cached in `cache`: if the cached TUF
+/// timestamp has expired at `now`, updates the cache through TUF from the mirror it was filled
+/// from (as `gitsign initialize` does), at most once a day — the attempt time is recorded in the
+/// cache before the network is used. A fresh timestamp (or none) never touches the network.
+/// `http` is called only when a refresh is attempted, to build the client (with a short timeout).
+pub fn refresh_if_expired(
+    cache: &Path,
+    now: time::OffsetDateTime,
+    http: impl FnOnce() -> Result<Http, NetError>,
+) -> Refresh {
+    let Some(expires) = cached_timestamp_expiry(cache) else { return Refresh::Fresh };
+    if expires > now {
+        return Refresh::Fresh;
+    }
+    let expired = expires.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    let stale = |why: &str| {
+        Refresh::Stale(crate::text::sanitize(&format!(
+            "the TUF-cached trusted root in {} is stale (its TUF timestamp expired at {expired}) and is used as it \
+             is: {why}; run `gitsign initialize` to refresh it",
+            cache.display()
+        )))
+    };
+    let last = last_attempt(cache);
+    if attempted_recently(last, now) {
+        let at = last.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()).unwrap_or_default();
+        return stale(&format!("the last refresh attempt, at {at}, was less than a day ago"));
+    }
+    let Some(mirror) = std::fs::read_to_string(cache.join(MIRROR_FILE)).ok().map(|m| m.trim().to_string()) else {
+        return stale("the cache records no TUF mirror to refresh it from");
+    };
+    if let Err(e) = record_attempt(cache, now) {
+        return stale(&format!("cannot record the refresh attempt ({e})"));
+    }
+    let initial = (mirror == DEFAULT_MIRROR).then_some(PUBLIC_GOOD_TUF_ROOT);
+    match http().map_err(TufError::from).and_then(|http| initialize(&http, &mirror, initial, cache)) {
+        Ok(_) => Refresh::Refreshed,
+        Err(e) => stale(&format!("refreshing it from {mirror} failed: {e}")),
+    }
+}
+
 /// Sigstore's public TUF mirror.
 pub const DEFAULT_MIRROR: &str = "https://tuf-repo-cdn.sigstore.dev";
 
@@ -663,6 +756,40 @@ pub const PUBLIC_GOOD_TUF_ROOT: &[u8] = include_bytes!("../trust/public-good-tuf
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+
+    #[test]
+    fn one_refresh_attempt_a_day_and_a_future_attempt_time_does_not_block() {
+        let now = time::OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        assert!(!attempted_recently(None, now));
+        assert!(attempted_recently(Some(now), now));
+        assert!(attempted_recently(Some(now - time::Duration::hours(23)), now));
+        assert!(!attempted_recently(Some(now - time::Duration::hours(25)), now));
+        assert!(!attempted_recently(Some(now + time::Duration::hours(1)), now));
+    }
+
+    #[test]
+    fn an_unexpired_or_absent_timestamp_never_builds_a_client() {
+        let dir = std::env::temp_dir().join(format!("gitsign-tuf-refresh-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        struct Gone(PathBuf);
+        impl Drop for Gone {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+        let _gone = Gone(dir.clone());
+        let dir = dir.as_path();
+        let never = || -> Result<Http, NetError> { panic!("the network was used") };
+        assert_eq!(refresh_if_expired(dir, time::OffsetDateTime::now_utc(), never), Refresh::Fresh);
+        std::fs::write(dir.join("timestamp.json"), r#"{"signed":{"expires":"2099-01-01T00:00:00Z"}}"#).unwrap();
+        assert_eq!(refresh_if_expired(dir, time::OffsetDateTime::now_utc(), never), Refresh::Fresh);
+        // Expired, attempted an hour ago: stale, still no client.
+        std::fs::write(dir.join("timestamp.json"), r#"{"signed":{"expires":"2001-01-01T00:00:00Z"}}"#).unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        record_attempt(dir, now - time::Duration::hours(1)).unwrap();
+        let Refresh::Stale(why) = refresh_if_expired(dir, now, never) else { panic!("not stale") };
+        assert!(why.contains("expired at 2001-01-01T00:00:00Z") && why.contains("less than a day ago"), "{why}");
+    }
 
     /// Sigstore's own root (root-signing, version 15; PEM keys whose newlines canonical JSON
     /// keeps raw, key IDs over keys with extra fields) verifies with our canonical JSON, key-ID

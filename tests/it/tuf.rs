@@ -8,6 +8,8 @@ use crate::common::*;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn python() -> Option<PathBuf> {
     let py = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
@@ -24,6 +26,8 @@ fn python() -> Option<PathBuf> {
 struct TufRepo {
     dir: tempfile::TempDir,
     mirror: String,
+    /// Requests the mirror has received.
+    requests: Arc<AtomicUsize>,
 }
 
 impl TufRepo {
@@ -34,8 +38,8 @@ impl TufRepo {
             std::process::Command::new(py).arg(script).arg(dir.path()).arg(target).arg(scenario).output().unwrap();
         assert!(out.status.success(), "tuf_repo.py {scenario}: {}", String::from_utf8_lossy(&out.stderr));
         std::fs::rename(dir.path().join("first"), dir.path().join("served")).unwrap();
-        let mirror = serve(dir.path().join("served"));
-        TufRepo { dir, mirror }
+        let (mirror, requests) = serve(dir.path().join("served"));
+        TufRepo { dir, mirror, requests }
     }
 
     /// The mirror now serves the repository's second state.
@@ -47,14 +51,21 @@ impl TufRepo {
     fn root(&self) -> PathBuf {
         self.dir.path().join("root.json")
     }
+
+    fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
 }
 
-/// Serves `dir` over HTTP on loopback.
-fn serve(dir: PathBuf) -> String {
+/// Serves `dir` over HTTP on loopback; the counter counts the connections it accepts.
+fn serve(dir: PathBuf) -> (String, Arc<AtomicUsize>) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", l.local_addr().unwrap());
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counter = requests.clone();
     std::thread::spawn(move || {
         for mut s in l.incoming().flatten() {
+            counter.fetch_add(1, Ordering::SeqCst);
             let mut line = String::new();
             if BufReader::new(&s).read_line(&mut line).is_err() {
                 continue;
@@ -71,7 +82,7 @@ fn serve(dir: PathBuf) -> String {
             }
         }
     });
-    url
+    (url, requests)
 }
 
 fn initialize(repo: &Repo, mirror: &str, root: Option<&Path>) -> std::process::Output {
@@ -349,4 +360,136 @@ fn initialize_with_no_arguments_bootstraps_the_public_good_mirror_from_the_built
     // No --root is asked for; with no network here the public-good mirror is what fails.
     assert!(!err.contains("give --root"), "{err}");
     assert!(out.status.success() || err.contains("tuf-repo-cdn.sigstore.dev"), "{err}");
+}
+
+/// Time passes for the cache: the cached TUF timestamp metadata now reads as expired (what the
+/// refresh looks at; cached metadata was verified when it was written and is not re-verified).
+fn expire_cached_timestamp(repo: &Repo) {
+    let path = cache(repo).join("timestamp.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    v["signed"]["expires"] = "2001-01-01T00:00:00Z".into();
+    std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
+}
+
+/// gitsign's notes on stderr, but the one every verification without an identity policy prints.
+fn notes(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("gitsign: note:") && !l.contains("no identity policy is configured"))
+        .collect()
+}
+
+/// A loopback URL nothing listens on.
+fn closed_port() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", l.local_addr().unwrap())
+}
+
+/// A repository whose signed HEAD verifies only with the trusted root cached by `gitsign
+/// initialize` from the loopback mirror of `tuf`.
+fn initialized(stack: &Stack, tuf: &TufRepo) -> Repo {
+    let mut repo = Repo::new(stack, "ann@example.com");
+    repo.unset_env("GITSIGN_TRUSTED_ROOT");
+    let out = initialize(&repo, &tuf.mirror, Some(&tuf.root()));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    repo
+}
+
+#[test]
+fn signing_and_verifying_with_a_fresh_cache_never_touch_the_network() {
+    let Some(py) = python() else { return };
+    let stack = Stack::start();
+    let tuf = TufRepo::build(&py, &stack.trusted_root(), "good");
+    let repo = initialized(&stack, &tuf);
+    let before = tuf.requests();
+    assert!(before > 0, "initialize fetched from the mirror");
+    repo.stage("a.txt", "one\n");
+    let out = repo.git(&["commit", "-S", "-q", "-m", "signed with a fresh TUF cache"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success() && notes(&stderr).is_empty(), "{stderr}");
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success() && notes(&stderr).is_empty(), "{stderr}");
+    assert_eq!(tuf.requests(), before, "the mirror was contacted with an unexpired timestamp");
+    // The mirror gone: nothing changes.
+    std::fs::write(cache(&repo).join("mirror"), closed_port()).unwrap();
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success() && notes(&stderr).is_empty(), "{stderr}");
+    assert!(!cache(&repo).join("last-refresh-attempt").exists());
+}
+
+#[test]
+fn an_expired_cached_timestamp_is_refreshed_at_most_once_a_day() {
+    let Some(py) = python() else { return };
+    let stack = Stack::start();
+    let tuf = TufRepo::build(&py, &stack.trusted_root(), "good");
+    let repo = initialized(&stack, &tuf);
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "signed"]);
+    expire_cached_timestamp(&repo);
+    tuf.advance();
+    let before = tuf.requests();
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success() && notes(&stderr).is_empty(), "{stderr}");
+    assert!(tuf.requests() > before, "the expired timestamp was not refreshed");
+    // The mirror's newer metadata is now the cached one.
+    assert_eq!(["timestamp.json", "snapshot.json", "targets.json"].map(|f| cached_version(&repo, f)), [2, 2, 2]);
+    let attempt = cache(&repo).join("last-refresh-attempt");
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(std::fs::metadata(&attempt).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    // Expired again the same day: not contacted again; the cached root is used, with one note.
+    expire_cached_timestamp(&repo);
+    let before = tuf.requests();
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(tuf.requests(), before, "a second refresh within the day");
+    let n = notes(&stderr);
+    assert!(n.len() == 1 && n[0].contains("is stale") && n[0].contains("less than a day ago"), "{stderr}");
+
+    // A day later it is tried again.
+    let yesterday = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() - 25 * 3600;
+    std::fs::write(&attempt, yesterday.to_string()).unwrap();
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success() && notes(&stderr).is_empty(), "{stderr}");
+    assert!(tuf.requests() > before, "not refreshed a day later");
+}
+
+#[test]
+fn an_expired_cached_timestamp_with_the_mirror_down_is_used_with_one_note() {
+    let Some(py) = python() else { return };
+    let stack = Stack::start();
+    let tuf = TufRepo::build(&py, &stack.trusted_root(), "good");
+    let repo = initialized(&stack, &tuf);
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "signed"]);
+    expire_cached_timestamp(&repo);
+    let down = closed_port();
+    std::fs::write(cache(&repo).join("mirror"), &down).unwrap();
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success() && stderr.contains("Good signature from [ann@example.com]"), "{stderr}");
+    let n = notes(&stderr);
+    assert_eq!(n.len(), 1, "{stderr}");
+    assert!(n[0].contains("is stale (its TUF timestamp expired at 2001-01-01T00:00:00Z)"), "{stderr}");
+    assert!(n[0].contains(&format!("refreshing it from {down} failed")) && n[0].contains("cannot reach"), "{stderr}");
+    assert!(cache(&repo).join("last-refresh-attempt").exists());
+
+    // A mirror that accepts connections but never answers: the short timeout, not gitsign.timeout.
+    let hanging = TcpListener::bind("127.0.0.1:0").unwrap();
+    std::fs::write(cache(&repo).join("mirror"), format!("http://{}", hanging.local_addr().unwrap())).unwrap();
+    std::fs::remove_file(cache(&repo).join("last-refresh-attempt")).unwrap();
+    let mut repo = repo;
+    repo.set_env("GITSIGN_TIMEOUT", "120");
+    let started = std::time::Instant::now();
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success() && notes(&stderr).len() == 1 && notes(&stderr)[0].contains("is stale"), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "took {:?}", started.elapsed());
 }
