@@ -384,7 +384,7 @@ pub fn run(
         // `verify-tag v1` and `verify-tag refs/tags/v1` both ask for refs/tags/v1.
         let tag_names: Vec<String> =
             o.revs.iter().map(|t| t.strip_prefix("refs/tags/").unwrap_or(t).to_string()).collect();
-        let mut batch = if tags {
+        let batch = if tags {
             if o.revs.is_empty() {
                 return Err("verify-tag needs a tag name".into());
             }
@@ -413,91 +413,51 @@ pub fn run(
         let mut progress = crate::output::Progress::new(!o.json && crate::output::Progress::stderr_is_terminal(env));
         let colour = !o.json && crate::output::colour_stdout(env);
         let kinds = if tags { "tags" } else { "commits" };
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
         let (mut tally, mut failures) = (Tally::default(), Vec::new());
         let mut short_listing = Vec::new();
-        // A reader thread feeds objects from git cat-file to one verifier per core; results are
-        // put back in order here. The channels are bounded, so memory stays flat on any range.
-        let (job_tx, job_rx) = std::sync::mpsc::sync_channel::<(usize, String, String, Vec<u8>)>(256);
-        let job_rx = std::sync::Mutex::new(job_rx);
-        let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<(usize, String, Outcome)>(256);
-        let read_error = std::thread::scope(|scope| {
-            let reader = scope.spawn(move || -> Result<(), Abort> {
-                let mut i = 0;
-                while let Some((sha, kind, raw)) = batch.next().map_err(Abort::Unchecked)? {
-                    if job_tx.send((i, sha, kind, raw)).is_err() {
-                        break;
-                    }
-                    i += 1;
+        // Tags are read in the order they were named; `verify` walks commits.
+        let asked = |i: usize| tags.then(|| tag_names.get(i).cloned().unwrap_or_default());
+        let mut done = 0u64;
+        check_parallel(
+            batch,
+            &trust,
+            (&policy, &o.workflow),
+            online.as_ref(),
+            o.ignore_tlog,
+            &asked,
+            &mut |sha, _, _, outcome| {
+                done += 1;
+                tally.add(outcome.verdict());
+                if o.json {
+                    let _ = writeln!(out, "{}", json_line(&sha, &outcome));
                 }
-                drop(job_tx);
-                batch.finish()
-            });
-            for _ in 0..workers {
-                let (done, jobs, trust, online) = (done_tx.clone(), &job_rx, &trust, online.as_ref());
-                let policy = (&policy, &o.workflow);
-                let (ignore_tlog, tag_names) = (o.ignore_tlog, &tag_names);
-                scope.spawn(move || {
-                    loop {
-                        let job = match jobs.lock() {
-                            Ok(rx) => rx.recv(),
-                            Err(_) => return,
-                        };
-                        let Ok((i, sha, kind, raw)) = job else { return };
-                        // Tags are read in the order they were named; `verify` walks commits.
-                        let asked = if tags { Some(tag_names.get(i).map_or("", String::as_str)) } else { None };
-                        let outcome =
-                            check_object(trust, policy, online, ignore_tlog, &raw, &kind, asked, sha.len() == 64);
-                        if done.send((i, sha, outcome)).is_err() {
-                            return;
+                match outcome {
+                    Outcome::Good(v) => {
+                        if !o.json && short_listing.len() <= 20 {
+                            let log = match v.log_index {
+                                Some(index) => {
+                                    format!("log index {index} at {}", crate::output::utc(v.integrated_time))
+                                }
+                                None => "log not checked".into(),
+                            };
+                            short_listing.push(format!(
+                                "{sha} {}  {} ({}) {log}",
+                                crate::output::verdict(Verdict::Good, colour),
+                                crate::ui::sanitize(&v.identity),
+                                crate::ui::sanitize(v.issuer.as_deref().unwrap_or("?"))
+                            ));
                         }
                     }
-                });
-            }
-            drop(done_tx);
-            let mut pending = std::collections::BTreeMap::new();
-            let mut next = 0usize;
-            for (i, sha, outcome) in done_rx {
-                pending.insert(i, (sha, outcome));
-                while let Some((sha, outcome)) = pending.remove(&next) {
-                    let sha = &sha;
-                    next += 1;
-                    tally.add(outcome.verdict());
-                    if o.json {
-                        let _ = writeln!(out, "{}", json_line(sha, &outcome));
-                    }
-                    match outcome {
-                        Outcome::Good(v) => {
-                            if !o.json && short_listing.len() <= 20 {
-                                let log = match v.log_index {
-                                    Some(index) => {
-                                        format!("log index {index} at {}", crate::output::utc(v.integrated_time))
-                                    }
-                                    None => "log not checked".into(),
-                                };
-                                short_listing.push(format!(
-                                    "{sha} {}  {} ({}) {log}",
-                                    crate::output::verdict(Verdict::Good, colour),
-                                    crate::ui::sanitize(&v.identity),
-                                    crate::ui::sanitize(v.issuer.as_deref().unwrap_or("?"))
-                                ));
-                            }
+                    Outcome::Unsigned => {
+                        if !o.allow_unsigned {
+                            failures.push((sha, Verdict::Unsigned, "not signed".to_string()));
                         }
-                        Outcome::Unsigned => {
-                            if !o.allow_unsigned {
-                                failures.push((sha.clone(), Verdict::Unsigned, "not signed".to_string()));
-                            }
-                        }
-                        Outcome::Failed(e) => failures.push((sha.clone(), e.verdict(), e.to_string())),
                     }
-                    progress.set(next as u64, kinds);
+                    Outcome::Failed(e) => failures.push((sha, e.verdict(), e.to_string())),
                 }
-            }
-            reader.join().unwrap_or_else(|_| Err(Abort::Unchecked("the object reader failed".into()))).err()
-        });
-        if let Some(e) = read_error {
-            return Err(e);
-        }
+                progress.set(done, kinds);
+            },
+        )?;
         // A short range lists every commit; a long one only its failures.
         let total = tally.total();
         if !o.json && total <= 20 {
@@ -548,19 +508,19 @@ pub fn run(
 /// object must carry (`None`: a commit, or a tag not asked for by name). The identity is judged
 /// by `policy` (pass an empty one to judge the signer afterwards, as the push policy does).
 #[allow(clippy::too_many_arguments)] // the same arguments as check_object, plus the stream
+/// Checks every object `batch` reads, one verifier per core fed by a reader thread, and hands
+/// each outcome to `done` in the batch's order. The channels are bounded, so memory stays flat on
+/// any range. `asked(i)`: the tag name the i-th object was asked for as, if any.
 pub(crate) fn check_parallel(
     mut batch: Batch,
     trust: &TrustRoot,
-    policy: &Policy,
+    policy: (&Policy, &verify::WorkflowPolicy),
     online: Option<&Online<'_>>,
     ignore_tlog: bool,
     asked: &(dyn Fn(usize) -> Option<String> + Sync),
     done: &mut dyn FnMut(String, String, Vec<u8>, Outcome),
 ) -> Result<(), Abort> {
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    // A push policy names signers, not GitHub workflow claims.
-    let no_claims = verify::WorkflowPolicy::default();
-    let policy = (policy, &no_claims);
     type Job = (usize, String, String, Vec<u8>);
     let (job_tx, job_rx) = std::sync::mpsc::sync_channel::<Job>(256);
     let job_rx = std::sync::Mutex::new(job_rx);

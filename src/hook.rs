@@ -307,7 +307,8 @@ impl Judge {
         history::check_parallel(
             batch,
             &self.trust,
-            &verify::Policy::default(),
+            // A push policy names signers (judged below), not GitHub workflow claims.
+            (&verify::Policy::default(), &verify::WorkflowPolicy::default()),
             online.as_ref(),
             false,
             asked,
