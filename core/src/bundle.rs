@@ -195,7 +195,7 @@ fn tlog_entry(e: &Value) -> Result<TransparencyLogEntry, BundleError> {
 
 /// A JSON document with no duplicate key in any object: serde_json keeps the last of duplicates,
 /// so two readers of one bundle could see different fields; such a bundle is refused.
-struct NoDuplicateKeys;
+pub(crate) struct NoDuplicateKeys;
 
 impl<'de> serde::Deserialize<'de> for NoDuplicateKeys {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

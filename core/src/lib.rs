@@ -19,6 +19,7 @@
 //! [`bundle`], [`tuf`], [`token`]; [`trust`], [`credential`], [`online`]; [`sign`] on top.
 #![forbid(unsafe_code)]
 
+pub mod attest;
 pub mod bundle;
 pub mod config;
 pub mod credential;
