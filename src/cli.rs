@@ -93,6 +93,11 @@ pub enum Command {
         #[command(subcommand)]
         action: HookAction,
     },
+    /// Sign an in-toto attestation of HEAD's commit or tree into refs/attestations (as the Go gitsign)
+    Attest(AttestArgs),
+    /// Verify the attestations of a commit or tree under refs/attestations
+    #[command(after_help = EXIT_CODES)]
+    VerifyAttestation(VerifyAttestationArgs),
 }
 
 /// `gitsign hook ACTION`.
@@ -349,6 +354,47 @@ pub struct InitializeArgs {
     /// The repository's root.json, obtained out of band (needed the first time, except for the public-good mirror, whose root is built in)
     #[arg(long, value_name = "FILE")]
     pub root: Option<String>,
+}
+
+/// Which object `attest` and `verify-attestation` are about.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum ObjType {
+    /// The commit (refs/attestations/commits)
+    #[default]
+    Commit,
+    /// The commit's tree (refs/attestations/trees)
+    Tree,
+}
+
+/// `gitsign attest`.
+#[derive(Debug, Clone, Args)]
+pub struct AttestArgs {
+    /// The predicate: a JSON object file (its base name names the files in the attestation tree)
+    #[arg(long = "filepath", short = 'f', value_name = "FILE")]
+    pub file: PathBuf,
+    /// The statement's predicate type URI (default: none, as the Go gitsign)
+    #[arg(long = "type", value_name = "URI", default_value = "")]
+    pub predicate_type: String,
+    /// Attest HEAD's commit or HEAD's tree
+    #[arg(long, value_enum, value_name = "commit|tree", default_value_t = ObjType::Commit)]
+    pub objtype: ObjType,
+}
+
+/// `gitsign verify-attestation`.
+#[derive(Debug, Clone, Args)]
+pub struct VerifyAttestationArgs {
+    /// Identity policy and trust root (an identity and an issuer are required, as for verify).
+    #[command(flatten)]
+    pub policy: PolicyFlags,
+    /// Verify the attestations of the commit or of its tree
+    #[arg(long, value_enum, value_name = "commit|tree", default_value_t = ObjType::Commit)]
+    pub objtype: ObjType,
+    /// Only attestations of this predicate type count; there must be at least one
+    #[arg(long = "type", value_name = "URI")]
+    pub predicate_type: Option<String>,
+    /// The commit (or, with --objtype tree, commit or tree) whose attestations to verify (default HEAD)
+    #[arg(value_name = "REV")]
+    pub revision: Option<String>,
 }
 
 /// Whether git's gpg front end, not clap, reads `args`: git calls gitsign with options only

@@ -11,6 +11,7 @@
 //! `verify-blob`).
 #![forbid(unsafe_code)]
 
+pub mod attest;
 pub mod blob;
 pub mod cache;
 pub mod cli;
@@ -110,6 +111,8 @@ pub fn run(args: &[OsString], env: &Env, io: Io<'_>) -> i32 {
             }
         },
         cli::Command::Show(a) => show::run(a, io.stdout, io.stderr),
+        cli::Command::Attest(a) => attest::run(a, env, io.stdout, io.stderr),
+        cli::Command::VerifyAttestation(a) => attest::verify(a, env, io.stdout, io.stderr),
     }
 }
 

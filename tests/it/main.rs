@@ -8,6 +8,7 @@
 
 mod common;
 
+mod attest;
 mod cli;
 mod conformance;
 mod credential_cache;
