@@ -183,7 +183,9 @@ impl<'a> Provider<'a> {
             }
             ui.say("(no browser could be started; open the URL above by hand)");
         }
-        let code = wait_for_code(&listener, request.state.secret(), self.timeout, config.autoclose)?;
+        // `autoclose` false or `autocloseTimeout` 0: the page stays.
+        let close_after = Some(config.autoclose_timeout).filter(|t| config.autoclose && !t.is_zero());
+        let code = wait_for_code(&listener, request.state.secret(), self.timeout, close_after)?;
         self.finish_auth_code(request, code)
     }
 
@@ -356,12 +358,26 @@ fn open_default(url: &str) -> bool {
 
 const PAGE_DONE: &str = "<!doctype html><meta charset=utf-8><title>gitsign</title><body style=\"font:16px system-ui;margin:3em\"><h1>Signed in</h1><p>gitsign has your token; you can close this page.</p>";
 
+/// The script that closes the signed-in page after `seconds` (a countdown in the page meanwhile).
+/// A browser lets a script close only a window a script opened (or one with no history): when it
+/// refuses, the page says so instead of promising a close that will not come.
+fn autoclose_script(seconds: u64) -> String {
+    format!(
+        "<p id=autoclose>This page closes in {seconds} s.</p><script>\
+         (function(){{var left={seconds},note=document.getElementById('autoclose');\
+         var tick=setInterval(function(){{left-=1;if(left>0){{note.textContent='This page closes in '+left+' s.';}}}},1000);\
+         setTimeout(function(){{clearInterval(tick);note.textContent='Closing this page.';window.close();\
+         setTimeout(function(){{note.textContent='Your browser does not let this page close itself; you can close it.';}},500);}},{seconds}*1000);}})();\
+         </script>"
+    )
+}
+
 /// Waits for the browser's redirect on `listener`, checks `state`, answers with a page, returns the code.
 fn wait_for_code(
     listener: &TcpListener,
     state: &str,
     timeout: Duration,
-    autoclose: bool,
+    close_after: Option<Duration>,
 ) -> Result<String, IdentityError> {
     let deadline = Instant::now() + timeout;
     listener.set_nonblocking(true).map_err(|e| IdentityError::Login(e.to_string()))?;
@@ -391,10 +407,9 @@ fn wait_for_code(
         }
         let param = |k: &str| url.query_pairs().find(|(n, _)| n == k).map(|(_, v)| v.into_owned());
         let respond = |stream: &mut std::net::TcpStream, status: &str, body: &str| {
-            let body = if autoclose && status.starts_with("200") {
-                format!("{body}<script>setTimeout(()=>window.close(),3000)</script>")
-            } else {
-                body.to_string()
+            let body = match close_after {
+                Some(after) if status.starts_with("200") => format!("{body}{}", autoclose_script(after.as_secs())),
+                _ => body.to_string(),
             };
             let _ = write!(
                 stream,

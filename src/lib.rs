@@ -18,6 +18,7 @@ pub mod cli;
 pub mod credential;
 pub mod gitconfig;
 pub mod gpg;
+pub mod guide;
 pub mod history;
 pub mod hook;
 pub mod identity;

@@ -124,6 +124,9 @@ pub struct Config {
     pub match_committer: bool,
     /// Close the browser page after login.
     pub autoclose: bool,
+    /// How long the page shown after a browser login stays before it closes itself; zero: it
+    /// never closes (nor when `autoclose` is false).
+    pub autoclose_timeout: Duration,
     /// Debug log file.
     pub log_path: Option<PathBuf>,
     /// A trusted_root.json to verify with (default: the embedded public-good root).
@@ -336,14 +339,6 @@ fn show_opt(v: &Option<String>) -> String {
 
 fn show_path(v: &Option<PathBuf>) -> String {
     v.as_ref().map_or_else(|| "(unset)".into(), |p| p.display().to_string())
-}
-
-fn unsupported(_: &Config) -> String {
-    "(not supported yet; ignored)".into()
-}
-
-fn ignore(_: &mut Config, _: &str) -> Result<(), &'static str> {
-    Ok(())
 }
 
 /// Every gitsign setting, in the order `gitsign version` and the README list them.
@@ -638,13 +633,19 @@ pub static SETTINGS: &[Setting] = &[
     Setting {
         key: Some("autocloseTimeout"),
         env: &["GITSIGN_AUTOCLOSE_TIMEOUT", "SIGSTORE_AUTOCLOSE_TIMEOUT"],
-        value: "seconds",
-        default: None,
+        value: "seconds, at most 86400",
+        default: Some("6"),
         scope: Scope::Signing,
-        supported: false,
-        doc: "seconds before the page closes (not supported yet: warned about when signing, ignored; the page closes after 3 s)",
-        apply: ignore,
-        show: unsupported,
+        supported: true,
+        doc: "seconds the page shown after a browser login counts down before it closes itself (0: it never closes)",
+        apply: |c, v| match seconds(v)? {
+            s if s > 86_400 => Err("a whole number of seconds, at most 86400 (0: never close)"),
+            s => {
+                c.autoclose_timeout = Duration::from_secs(s);
+                Ok(())
+            }
+        },
+        show: |c| format!("{}s", c.autoclose_timeout.as_secs()),
     },
     Setting {
         key: Some("loginTimeout"),
@@ -863,10 +864,10 @@ fn lookup(git: &BTreeMap<String, String>, env: &Env, setting: &Setting) -> Optio
 }
 
 /// The known setting nearest to an unknown git key, if one is close enough to be a typo.
-fn nearest(key: &str) -> Option<&'static str> {
+fn nearest(registry: &[Setting], key: &str) -> Option<&'static str> {
     let plain = |s: &str| s.to_ascii_lowercase().replace(['-', '_', '.'], "");
     let wanted = plain(key);
-    SETTINGS
+    registry
         .iter()
         .filter_map(|s| s.key)
         .map(|k| (strsim::damerau_levenshtein(&wanted, &plain(k)), k))
@@ -924,6 +925,7 @@ impl Config {
             url_opener: None,
             match_committer: false,
             autoclose: false,
+            autoclose_timeout: Duration::from_secs(6),
             log_path: None,
             trusted_root: None,
             root_file: None,
@@ -961,9 +963,19 @@ impl Config {
     /// so their errors cannot fail it. Unknown `gitsign.*` keys, and unsupported settings that
     /// are set when signing, come back as warnings.
     pub fn resolve_for(git: &BTreeMap<String, String>, env: &Env, purpose: Purpose) -> Result<Resolved, ConfigError> {
+        Config::resolve_in(SETTINGS, git, env, purpose)
+    }
+
+    /// [`Config::resolve_for`] over another registry than [`SETTINGS`] (the tests build one).
+    fn resolve_in(
+        registry: &[Setting],
+        git: &BTreeMap<String, String>,
+        env: &Env,
+        purpose: Purpose,
+    ) -> Result<Resolved, ConfigError> {
         let mut config = Config::blank();
         let mut warnings = Vec::new();
-        for setting in SETTINGS {
+        for setting in registry {
             if let Some(default) = setting.default {
                 (setting.apply)(&mut config, default).map_err(|expected| ConfigError::Invalid {
                     source_name: format!("the default of {}", setting.name()),
@@ -987,8 +999,8 @@ impl Config {
             }
         }
         for key in git.keys() {
-            if !SETTINGS.iter().filter_map(|s| s.key).any(|k| k.eq_ignore_ascii_case(key)) {
-                warnings.push(ConfigWarning::Unknown { key: key.clone(), suggestion: nearest(key) });
+            if !registry.iter().filter_map(|s| s.key).any(|k| k.eq_ignore_ascii_case(key)) {
+                warnings.push(ConfigWarning::Unknown { key: key.clone(), suggestion: nearest(registry, key) });
             }
         }
         Ok(Resolved { config, warnings })
@@ -996,7 +1008,13 @@ impl Config {
 
     /// Settings as `name = value` pairs, for `gitsign version`.
     pub fn describe(&self) -> Vec<(String, String)> {
-        SETTINGS.iter().map(|s| (s.key.map_or_else(|| s.name(), str::to_string), (s.show)(self))).collect()
+        self.describe_in(SETTINGS)
+    }
+
+    /// [`Config::describe`] over another registry; an unsupported setting shows no value.
+    fn describe_in(&self, registry: &[Setting]) -> Vec<(String, String)> {
+        let value = |s: &Setting| if s.supported { (s.show)(self) } else { "(not supported yet; ignored)".into() };
+        registry.iter().map(|s| (s.key.map_or_else(|| s.name(), str::to_string), value(s))).collect()
     }
 }
 
@@ -1121,27 +1139,115 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_settings_warn_once_when_signing_and_never_when_verifying() {
-        // The timestamp settings are supported now: read, not warned about.
-        let g = git(&[("timestampserverurl", "https://tsa"), ("timestampcertchain", "/x.pem"), ("rekorversion", "2")]);
-        let e = env(&[("GITSIGN_AUTOCLOSE_TIMEOUT", "not a number")]);
-        let r = Config::resolve_for(&g, &e, Purpose::Sign).unwrap();
+    fn timestamp_and_autoclose_settings_are_read_not_warned_about() {
+        let g = git(&[
+            ("timestampserverurl", "https://tsa"),
+            ("timestampcertchain", "/x.pem"),
+            ("rekorversion", "2"),
+            ("autoclosetimeout", "0"),
+        ]);
+        let r = Config::resolve_for(&g, &Env::new(), Purpose::Sign).unwrap();
+        assert_eq!(r.warnings, vec![]);
         assert_eq!(r.config.timestamp_server_url.as_deref(), Some("https://tsa"));
         assert_eq!(r.config.timestamp_cert_chain, Some(PathBuf::from("/x.pem")));
         assert_eq!(r.config.rekor_version, 2);
+        assert_eq!(r.config.autoclose_timeout, Duration::ZERO);
         let bad = Config::resolve_for(&git(&[("rekorversion", "3")]), &Env::new(), Purpose::Sign).unwrap_err();
         assert!(bad.to_string().contains("gitsign.rekorVersion = \"3\": 1 or 2"), "{bad}");
-        let text: Vec<String> = r.warnings.iter().map(|w| w.to_string()).collect();
+        // The Go gitsign's default, and the environment over git config.
+        assert_eq!(Config::resolve(&BTreeMap::new(), &Env::new()).unwrap().autoclose_timeout, Duration::from_secs(6));
+        let e = env(&[("SIGSTORE_AUTOCLOSE_TIMEOUT", "9")]);
+        assert_eq!(Config::resolve(&g, &e).unwrap().autoclose_timeout, Duration::from_secs(9));
+        // A bad value names where it came from; it only matters when signing.
+        for (e, from) in [
+            (
+                env(&[("GITSIGN_AUTOCLOSE_TIMEOUT", "soon")]),
+                "GITSIGN_AUTOCLOSE_TIMEOUT = \"soon\": a whole number of seconds",
+            ),
+            (
+                env(&[("GITSIGN_AUTOCLOSE_TIMEOUT", "-1")]),
+                "GITSIGN_AUTOCLOSE_TIMEOUT = \"-1\": a whole number of seconds",
+            ),
+            (env(&[("GITSIGN_AUTOCLOSE_TIMEOUT", "86401")]), "at most 86400 (0: never close)"),
+        ] {
+            let err = Config::resolve_for(&BTreeMap::new(), &e, Purpose::Sign).unwrap_err();
+            assert!(err.to_string().contains(from), "{err}");
+            assert!(Config::resolve_for(&BTreeMap::new(), &e, Purpose::Verify).is_ok());
+        }
+        let err = Config::resolve(&git(&[("autoclosetimeout", "6s")]), &Env::new()).unwrap_err();
+        assert!(err.to_string().contains("gitsign.autocloseTimeout = \"6s\""), "{err}");
+    }
+
+    /// A registry with settings this "version" lists but does not implement: their parsers and
+    /// shows fail loudly, so the test sees it if the mechanism ever calls them.
+    static PARTLY_SUPPORTED: &[Setting] = &[
+        Setting {
+            key: Some("colourScheme"),
+            env: &["GITSIGN_COLOUR_SCHEME"],
+            value: "text",
+            default: None,
+            scope: Scope::Signing,
+            supported: false,
+            doc: "an unsupported signing setting",
+            apply: |_, _| Err("an unsupported setting was parsed"),
+            show: |_| "an unsupported setting was shown".into(),
+        },
+        Setting {
+            key: Some("trailerCheck"),
+            env: &["GITSIGN_TRAILER_CHECK"],
+            value: "text",
+            default: None,
+            scope: Scope::Verification,
+            supported: false,
+            doc: "an unsupported verification setting",
+            apply: |_, _| Err("an unsupported setting was parsed"),
+            show: |_| "an unsupported setting was shown".into(),
+        },
+        Setting {
+            key: Some("timeout"),
+            env: &["GITSIGN_TIMEOUT"],
+            value: "seconds",
+            default: Some("30"),
+            scope: Scope::Both,
+            supported: true,
+            doc: "a supported setting",
+            apply: |c, v| {
+                c.timeout = Duration::from_secs(seconds(v)?);
+                Ok(())
+            },
+            show: |c| format!("{}s", c.timeout.as_secs()),
+        },
+    ];
+
+    #[test]
+    fn unsupported_settings_warn_once_when_signing_and_never_when_verifying() {
+        let resolve = |g: &BTreeMap<String, String>, e: &Env, p| Config::resolve_in(PARTLY_SUPPORTED, g, e, p).unwrap();
+        let text = |r: &Resolved| r.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+        // Set in git config (git reports keys in lower case) and in the environment: one
+        // warning, naming the source that wins; the supported setting beside it is parsed.
+        let g = git(&[("colourscheme", "dark"), ("trailercheck", "yes"), ("timeout", "7")]);
+        let e = env(&[("GITSIGN_COLOUR_SCHEME", "light"), ("GITSIGN_TRAILER_CHECK", "no")]);
+        let r = resolve(&g, &e, Purpose::Sign);
         assert_eq!(
-            text,
+            text(&r),
+            ["gitsign.colourScheme (set by GITSIGN_COLOUR_SCHEME) is not supported by this version yet; ignored"]
+        );
+        assert_eq!(r.config.timeout, Duration::from_secs(7));
+        let r = resolve(&g, &Env::new(), Purpose::Sign);
+        assert_eq!(text(&r), ["gitsign.colourScheme is not supported by this version yet; ignored"]);
+        // Unset: nothing to say.
+        assert_eq!(text(&resolve(&git(&[("timeout", "7")]), &Env::new(), Purpose::Sign)), Vec::<String>::new());
+        // Verifying never warns (a verification-only unsupported setting neither), and never parses.
+        assert_eq!(resolve(&g, &e, Purpose::Verify).warnings, vec![]);
+        let shown = resolve(&g, &e, Purpose::Show).config.describe_in(PARTLY_SUPPORTED);
+        assert_eq!(
+            shown,
             [
-                "gitsign.autocloseTimeout (set by GITSIGN_AUTOCLOSE_TIMEOUT) is not supported by this version yet; ignored",
+                ("colourScheme".to_string(), "(not supported yet; ignored)".to_string()),
+                ("trailerCheck".into(), "(not supported yet; ignored)".into()),
+                ("timeout".into(), "7s".into()),
             ]
         );
-        assert_eq!(Config::resolve_for(&g, &e, Purpose::Verify).unwrap().warnings, vec![]);
-        let shown = Config::resolve_for(&g, &e, Purpose::Show).unwrap().config.describe();
-        assert!(shown.contains(&("timestampServerURL".into(), "https://tsa".into())), "{shown:?}");
-        assert!(shown.contains(&("autocloseTimeout".into(), "(not supported yet; ignored)".into())), "{shown:?}");
     }
 
     #[test]

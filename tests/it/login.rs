@@ -92,3 +92,93 @@ fn a_failing_url_opener_is_reported_and_the_url_left_to_open_by_hand() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("cannot be split into words"), "{stderr}");
 }
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Signs a commit through a browser login in headless Chromium (tests/support/browser/login.mjs
+/// as the urlOpener), with `configure` applied to the repository first; returns what the browser
+/// saw of the page gitsign answered the callback with, watched for `watch` seconds. `None`: no
+/// Chromium or playwright-core here (a skip, outside CI).
+fn browser_login(configure: impl FnOnce(&mut Repo), watch: u64) -> Option<serde_json::Value> {
+    let browser = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/browser");
+    if !std::path::Path::new(CHROMIUM).exists() {
+        skip::skip("Debian's chromium is not installed at /usr/bin/chromium (./test.sh installs it)");
+        return None;
+    }
+    if !browser.join("node_modules/playwright-core").exists() {
+        skip::skip("playwright-core is not installed in tests/support/browser (./test.sh runs npm ci there)");
+        return None;
+    }
+    let stack = Stack::start();
+    let result = tempfile::tempdir().unwrap();
+    let result = result.path().join("result.json");
+    let mut repo = Repo::new(&stack, "unused@example.com");
+    repo.unset_env("SIGSTORE_ID_TOKEN");
+    repo.set_env("GITSIGN_URL_OPENER", &format!("node {}/login.mjs {{{{.URL}}}}", browser.display()));
+    repo.set_env("CHROMIUM", CHROMIUM);
+    repo.set_env("BROWSER_EMAIL", "fay@example.com");
+    repo.set_env("BROWSER_RESULT", &result.display().to_string());
+    repo.set_env("WATCH_SECONDS", &watch.to_string());
+    repo.set_env("GITSIGN_LOGIN_TIMEOUT", "120");
+    configure(&mut repo);
+    repo.stage("a.txt", "one\n");
+    let out = repo.git(&["commit", "-S", "-q", "-m", "signed in a browser"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = repo.git(&["verify-commit", "HEAD"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Good signature from [fay@example.com]"), "{stderr}");
+    // The browser goes on watching the page after gitsign is done.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(watch + 60);
+    let text = loop {
+        if let Ok(text) = std::fs::read_to_string(&result) {
+            break text;
+        }
+        assert!(std::time::Instant::now() < deadline, "the browser wrote no result");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(v.get("error").is_none(), "the browser failed: {}", v["error"]);
+    Some(v)
+}
+
+#[test]
+fn the_signed_in_page_closes_itself_after_autoclose_timeout_seconds() {
+    // 5 s from git config, not the Go default (6) nor the old fixed 3 s.
+    let Some(v) = browser_login(
+        |repo| {
+            repo.ok(&["config", "gitsign.autocloseTimeout", "5"]);
+        },
+        12,
+    ) else {
+        return;
+    };
+    assert!(
+        v["text"].as_str().unwrap().contains("Signed in")
+            && v["text"].as_str().unwrap().contains("This page closes in 5 s."),
+        "{v}"
+    );
+    let ms = v["closed_after_ms"].as_u64().unwrap_or_else(|| panic!("the page did not close: {v}"));
+    assert!((4_500..=8_000).contains(&ms), "closed {ms} ms after it loaded, not after 5 s");
+}
+
+#[test]
+fn the_signed_in_page_stays_with_autoclose_timeout_0_or_autoclose_false() {
+    for (name, value) in [("GITSIGN_AUTOCLOSE_TIMEOUT", "0"), ("GITSIGN_AUTOCLOSE", "false")] {
+        let Some(v) = browser_login(
+            |repo| {
+                repo.set_env(name, value);
+                // With autoclose false, a timeout that would otherwise close it at once.
+                if name == "GITSIGN_AUTOCLOSE" {
+                    repo.set_env("GITSIGN_AUTOCLOSE_TIMEOUT", "1");
+                }
+            },
+            4,
+        ) else {
+            return;
+        };
+        assert!(v["closed_after_ms"].is_null(), "{name}={value}: the page closed: {v}");
+        assert_eq!(v["scripts"], 0, "{name}={value}: the page carries a script: {v}");
+        let end = v["text_at_end"].as_str().unwrap();
+        assert!(end.contains("you can close this page") && !end.contains("closes in"), "{name}={value}: {end}");
+    }
+}
