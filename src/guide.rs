@@ -268,6 +268,17 @@ pub static COMMANDS: &[CommandRow] = &[
              the login's steps)",
         ),
     },
+    both(
+        "attest [--type URI] [--objtype commit|tree] -f FILE",
+        "attest",
+        Compare::Different(
+            "the same refs, tree layout, commit message, DSSE envelope and in-toto statement; the signature is \
+             logged as a hashedrekord entry kept beside the envelope in `FILE.sigstore.json` (a Sigstore bundle \
+             with its inclusion proof, so it verifies offline), where Go logs an intoto entry and keeps nothing \
+             beside the envelope",
+        ),
+    ),
+    ours_only("verify-attestation"),
     both("completion SHELL (cobra's)", "completion", Compare::Same),
     CommandRow {
         go: Some("gitsign-credential-cache (its own program)"),
