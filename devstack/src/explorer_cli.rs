@@ -6,6 +6,7 @@
 //! (offline mode). Everything printed from the log is stripped of control characters.
 
 use crate::explorer_view::{self as view, CommitDigest, Signer};
+use gitsign_protocol::checkpoint::SignedCheckpoint;
 use gitsign_protocol::merkle;
 use gitsign_protocol::rekor::{LogEntries, LogEntry};
 use std::path::{Path, PathBuf};
@@ -78,24 +79,66 @@ pub enum Search {
     },
 }
 
+/// Which log (`--log`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Logs {
+    /// The Rekor v1-compatible log.
+    V1,
+    /// The Rekor v2 log (read through the explorer's API: Rekor v2 itself has no search).
+    V2,
+    /// Both.
+    Both,
+}
+
+impl Logs {
+    fn v1(self) -> bool {
+        self != Logs::V2
+    }
+    fn v2(self) -> bool {
+        self != Logs::V1
+    }
+}
+
 /// One entry found, with what the explorer decodes of it.
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Found {
-    /// Entry UUID.
+    /// Which log: `v1` or `v2`.
+    pub log: &'static str,
+    /// Entry UUID (v1); for a v2 entry, which has none, its leaf hash.
     pub uuid: String,
-    /// Log index.
+    /// Log index (in its log).
     pub log_index: u64,
-    /// Integrated time, seconds since the epoch.
-    pub integrated_time: i64,
+    /// Integrated time, seconds since the epoch (v1 only: Rekor v2 logs no time).
+    pub integrated_time: Option<i64>,
+    /// When the devstack's TSA stamped the entry's signature (v2), seconds since the epoch.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timestamps: Vec<i64>,
     /// Signer identity (first SAN), if a certificate.
     pub identity: Option<String>,
     /// OIDC issuer, if a certificate.
     pub issuer: Option<String>,
     /// The logged SHA-256.
     pub sha256: Option<String>,
-    /// The entry as the log serves it.
-    pub entry: LogEntry,
+    /// The entry as the log serves it (v1: a Rekor LogEntry; v2: a TransparencyLogEntry in
+    /// protobuf JSON).
+    pub entry: serde_json::Value,
+    /// The logged body.
+    #[serde(skip)]
+    body: Vec<u8>,
+    /// The inclusion proof: (index, tree size, root, audit path), as given.
+    #[serde(skip)]
+    proof: Option<Proof>,
+}
+
+#[derive(Debug, Clone)]
+struct Proof {
+    index: u64,
+    tree_size: u64,
+    root: Result<merkle::Hash, String>,
+    hashes: Result<Vec<merkle::Hash>, String>,
+    /// The root the v2 checkpoint names (v2 only).
+    checkpoint_root: Option<Result<merkle::Hash, String>>,
 }
 
 fn client() -> Result<reqwest::blocking::Client, LogCliError> {
@@ -130,16 +173,138 @@ fn answer(url: &str, resp: reqwest::blocking::Response) -> Result<Vec<u8>, LogCl
     Ok(body)
 }
 
-fn found(uuid: String, entry: LogEntry) -> Found {
-    let decoded = gitsign_protocol::unb64(&entry.body).ok().and_then(|b| view::decode_body(&b).ok());
-    let (identity, issuer, sha256) = match &decoded {
-        Some(v) => {
+fn decoded(body: &[u8]) -> (Option<String>, Option<String>, Option<String>) {
+    match view::decode_body(body) {
+        Ok(v) => {
             let (id, iss) = v.identity();
             (id.map(str::to_string), iss.map(str::to_string), Some(v.hash.clone()))
         }
-        None => (None, None, None),
+        Err(_) => (None, None, None),
+    }
+}
+
+fn found(uuid: String, entry: LogEntry) -> Found {
+    let body = gitsign_protocol::unb64(&entry.body).unwrap_or_default();
+    let (identity, issuer, sha256) = decoded(&body);
+    let proof = entry.verification.as_ref().and_then(|v| v.inclusion_proof.as_ref()).map(|p| Proof {
+        index: p.log_index,
+        tree_size: p.tree_size,
+        root: hex::decode(&p.root_hash)
+            .ok()
+            .and_then(|r| r.try_into().ok())
+            .ok_or_else(|| "the root hash is not 32 bytes of hex".to_string()),
+        hashes: p
+            .hashes
+            .iter()
+            .map(|h| hex::decode(h).ok().and_then(|h| h.try_into().ok()))
+            .collect::<Option<Vec<merkle::Hash>>>()
+            .ok_or_else(|| "an audit-path hash is not 32 bytes of hex".to_string()),
+        checkpoint_root: None,
+    });
+    Found {
+        log: "v1",
+        uuid,
+        log_index: entry.log_index,
+        integrated_time: Some(entry.integrated_time),
+        timestamps: vec![],
+        identity,
+        issuer,
+        sha256,
+        entry: serde_json::to_value(&entry).unwrap_or(serde_json::Value::Null),
+        body,
+        proof,
+    }
+}
+
+/// Reads a v2 entry as the explorer's API serves it.
+fn found_v2(url: &str, v: serde_json::Value) -> Result<Found, LogCliError> {
+    let bad = |what: &str| http_err(url, format!("not a Rekor v2 entry: {what}"));
+    let text = |p: &str| v.pointer(p).and_then(serde_json::Value::as_str);
+    let number = |p: &str| text(p).and_then(|t| t.parse::<u64>().ok());
+    let body = text("/canonicalizedBody")
+        .and_then(|b| gitsign_protocol::unb64(b).ok())
+        .ok_or_else(|| bad("canonicalizedBody is missing or not base64"))?;
+    let log_index = number("/logIndex").ok_or_else(|| bad("logIndex is missing"))?;
+    let hash32 = |t: Option<&str>, what: &str| -> Result<merkle::Hash, String> {
+        t.and_then(|t| gitsign_protocol::unb64(t).ok())
+            .and_then(|h| h.try_into().ok())
+            .ok_or_else(|| format!("{what} is not 32 bytes of base64"))
     };
-    Found { uuid, log_index: entry.log_index, integrated_time: entry.integrated_time, identity, issuer, sha256, entry }
+    let proof = v.pointer("/inclusionProof").map(|_| Proof {
+        index: number("/inclusionProof/logIndex").unwrap_or(u64::MAX),
+        tree_size: number("/inclusionProof/treeSize").unwrap_or(0),
+        root: hash32(text("/inclusionProof/rootHash"), "the root hash"),
+        hashes: v
+            .pointer("/inclusionProof/hashes")
+            .and_then(serde_json::Value::as_array)
+            .map(|a| a.iter().map(|h| hash32(h.as_str(), "an audit-path hash")).collect())
+            .unwrap_or_else(|| Err("the audit path is missing".into())),
+        checkpoint_root: Some(
+            text("/inclusionProof/checkpoint/envelope")
+                .ok_or_else(|| "the checkpoint is missing".to_string())
+                .and_then(|c| SignedCheckpoint::parse(c).map_err(|e| format!("the checkpoint: {e}")))
+                .map(|c| c.checkpoint.root),
+        ),
+    });
+    let timestamps = v
+        .get("devstackTimestamps")
+        .and_then(serde_json::Value::as_array)
+        .map(|a| a.iter().filter_map(serde_json::Value::as_i64).collect())
+        .unwrap_or_default();
+    let (identity, issuer, sha256) = decoded(&body);
+    Ok(Found {
+        log: "v2",
+        uuid: hex::encode(merkle::leaf_hash(&body)),
+        log_index,
+        integrated_time: None,
+        timestamps,
+        identity,
+        issuer,
+        sha256,
+        entry: v,
+        body,
+        proof,
+    })
+}
+
+/// `log get --log v2 --log-index N`.
+pub fn get_v2_by_index(base: &str, index: u64) -> Result<Found, LogCliError> {
+    let url = format!("{base}/api/explorer/v2/entries/{index}");
+    let resp = client()?.get(&url).send().map_err(|e| http_err(&url, e))?;
+    let v = serde_json::from_slice(&answer(&url, resp)?).map_err(|e| http_err(&url, format!("not JSON: {e}")))?;
+    found_v2(&url, v)
+}
+
+/// The v2 entries under `param=value` (`email`, `hash`, `leafHash`), by log index.
+fn retrieve_v2(base: &str, param: &str, value: &str) -> Result<Vec<Found>, LogCliError> {
+    let value: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+    let url = format!("{base}/api/explorer/v2/search?{param}={value}");
+    let resp = client()?.get(&url).send().map_err(|e| http_err(&url, e))?;
+    let indexes: Vec<u64> = serde_json::from_slice(&answer(&url, resp)?)
+        .map_err(|e| http_err(&url, format!("not a list of log indexes: {e}")))?;
+    indexes.into_iter().map(|i| get_v2_by_index(base, i)).collect()
+}
+
+/// `log get --uuid U` in the logs `logs`: a v1 UUID, else (Rekor v2 has no UUIDs) a v2 entry's
+/// leaf hash.
+pub fn get_by_uuid_in(base: &str, uuid: &str, logs: Logs) -> Result<Found, LogCliError> {
+    if logs.v1() {
+        match get_by_uuid(base, uuid) {
+            Err(LogCliError::NotFound(_)) if logs.v2() => {}
+            other => return other,
+        }
+    }
+    let leaf = uuid.trim().get(uuid.trim().len().saturating_sub(64)..).unwrap_or("");
+    retrieve_v2(base, "leafHash", leaf)?.into_iter().next().ok_or_else(|| {
+        LogCliError::NotFound(format!(
+            "no entry with UUID {} in the {}",
+            view::printable(uuid),
+            match logs {
+                Logs::V2 => "Rekor v2 log (its entries are named by their leaf hash)",
+                _ => "Rekor v1 log, nor a leaf hash in the Rekor v2 log",
+            }
+        ))
+    })
 }
 
 fn one_entry(url: &str, body: &[u8]) -> Result<Found, LogCliError> {
@@ -238,15 +403,29 @@ pub struct SearchOutcome {
     pub found: Vec<Found>,
 }
 
-/// `log search`.
-pub fn search(rekor: &str, what: &Search) -> Result<SearchOutcome, LogCliError> {
-    let hash_query = |hex: &str| serde_json::json!({"hash": format!("sha256:{hex}")});
+/// `log search` in the logs `logs`: the entries found, v1's first, each log's by index.
+pub fn search(rekor: &str, what: &Search, logs: Logs) -> Result<SearchOutcome, LogCliError> {
+    let by_hash = |hex: &str| -> Result<Vec<Found>, LogCliError> {
+        let mut out = Vec::new();
+        if logs.v1() {
+            out.extend(retrieve(rekor, serde_json::json!({"hash": format!("sha256:{hex}")}))?);
+        }
+        if logs.v2() {
+            out.extend(retrieve_v2(rekor, "hash", hex)?);
+        }
+        Ok(out)
+    };
     match what {
-        Search::Email(email) => Ok(SearchOutcome {
-            looked_up: vec![format!("email {email}")],
-            note: None,
-            found: retrieve(rekor, serde_json::json!({ "email": email }))?,
-        }),
+        Search::Email(email) => {
+            let mut found = Vec::new();
+            if logs.v1() {
+                found.extend(retrieve(rekor, serde_json::json!({ "email": email }))?);
+            }
+            if logs.v2() {
+                found.extend(retrieve_v2(rekor, "email", email)?);
+            }
+            Ok(SearchOutcome { looked_up: vec![format!("email {email}")], note: None, found })
+        }
         Search::Sha256(hash) => {
             let hex = hash.trim().strip_prefix("sha256:").unwrap_or(hash.trim()).to_ascii_lowercase();
             if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -255,11 +434,7 @@ pub fn search(rekor: &str, what: &Search) -> Result<SearchOutcome, LogCliError> 
                     view::printable(hash)
                 )));
             }
-            Ok(SearchOutcome {
-                looked_up: vec![format!("sha256:{hex}")],
-                note: None,
-                found: retrieve(rekor, hash_query(&hex))?,
-            })
+            Ok(SearchOutcome { looked_up: vec![format!("sha256:{hex}")], note: None, found: by_hash(&hex)? })
         }
         Search::Commit { id, repo } => {
             let (digests, note) = commit_digests(id, repo.as_deref());
@@ -268,10 +443,10 @@ pub fn search(rekor: &str, what: &Search) -> Result<SearchOutcome, LogCliError> 
             }
             let mut found = Vec::new();
             for d in &digests {
-                found.extend(retrieve(rekor, hash_query(&d.sha256))?);
+                found.extend(by_hash(&d.sha256)?);
             }
-            found.sort_by_key(|f| f.log_index);
-            found.dedup_by_key(|f| f.log_index);
+            found.sort_by_key(|f| (f.log, f.log_index));
+            found.dedup_by_key(|f| (f.log, f.log_index));
             Ok(SearchOutcome {
                 looked_up: digests.iter().map(|d| format!("sha256:{} = {}", d.sha256, d.what)).collect(),
                 note,
@@ -284,10 +459,20 @@ pub fn search(rekor: &str, what: &Search) -> Result<SearchOutcome, LogCliError> 
 /// The one-paragraph human form of an entry.
 pub fn human_summary(f: &Found) -> String {
     let p = |s: &Option<String>| view::printable(s.as_deref().unwrap_or("-"));
+    let (log, time) = match f.integrated_time {
+        Some(t) => ("Rekor v1", format!("integrated {}", view::utc(t))),
+        None => (
+            "Rekor v2",
+            match f.timestamps.first() {
+                Some(t) => format!("timestamped {} (TSA)", view::utc(*t)),
+                None => "no time (Rekor v2 logs none; no TSA timestamp recorded)".into(),
+            },
+        ),
+    };
+    let uuid = if f.log == "v2" { "leaf hash" } else { "uuid     " };
     format!(
-        "log index {}  integrated {}\n  uuid      {}\n  identity  {}\n  issuer    {}\n  sha256    {}\n",
+        "{log} log index {}  {time}\n  {uuid} {}\n  identity  {}\n  issuer    {}\n  sha256    {}\n",
         f.log_index,
-        view::utc(f.integrated_time),
         view::printable(&f.uuid),
         p(&f.identity),
         p(&f.issuer),
@@ -296,49 +481,45 @@ pub fn human_summary(f: &Found) -> String {
 }
 
 /// The detailed human form of one entry (`log get`): the summary, the certificate, and the
-/// inclusion proof checked against the root it carries.
+/// inclusion proof checked against the root it carries (for v2, the root its checkpoint names).
 pub fn human_detail(f: &Found) -> String {
     let mut out = human_summary(f);
-    let body = gitsign_protocol::unb64(&f.entry.body).unwrap_or_default();
-    if let Ok(v) = view::decode_body(&body) {
+    let time =
+        f.integrated_time.map(|t| (t, "integrated time")).or(f.timestamps.first().map(|t| (*t, "TSA timestamp")));
+    if let Ok(v) = view::decode_body(&f.body) {
         out += &format!("  kind      {} {}\n", view::printable(&v.kind), view::printable(&v.api_version));
         if let Signer::Certificate(c) = &v.signer {
-            out += &format!(
-                "  valid     {} to {} ({} at the integrated time)\n",
-                view::utc(c.not_before),
-                view::utc(c.not_after),
-                if c.valid_at(f.integrated_time) { "valid" } else { "NOT valid" }
-            );
+            let validity = match time {
+                Some((t, what)) => format!("{} at the {what}", if c.valid_at(t) { "valid" } else { "NOT valid" }),
+                None => "no time to check it against".into(),
+            };
+            out += &format!("  valid     {} to {} ({validity})\n", view::utc(c.not_before), view::utc(c.not_after));
             for x in &c.extensions {
                 out += &format!("  ext       {} ({}): {}\n", x.name, x.oid, view::printable(&x.value));
             }
         }
     }
-    let proof = f.entry.verification.as_ref().and_then(|v| v.inclusion_proof.as_ref());
-    match proof {
+    match &f.proof {
         Some(p) => {
             let check = (|| -> Result<(), String> {
-                let root: merkle::Hash = hex::decode(&p.root_hash)
-                    .ok()
-                    .and_then(|r| r.try_into().ok())
-                    .ok_or("the root hash is not 32 bytes of hex")?;
-                let hashes = p
-                    .hashes
-                    .iter()
-                    .map(|h| hex::decode(h).ok().and_then(|h| h.try_into().ok()))
-                    .collect::<Option<Vec<merkle::Hash>>>()
-                    .ok_or("an audit-path hash is not 32 bytes of hex")?;
-                merkle::verify_inclusion(p.log_index, p.tree_size, &merkle::leaf_hash(&body), &hashes, &root)
+                let root = p.root.clone()?;
+                if let Some(cp) = &p.checkpoint_root
+                    && cp.clone()? != root
+                {
+                    return Err("the checkpoint names another root than the proof".into());
+                }
+                merkle::verify_inclusion(p.index, p.tree_size, &merkle::leaf_hash(&f.body), &p.hashes.clone()?, &root)
                     .map_err(|e| e.to_string())
             })();
+            let against = if p.checkpoint_root.is_some() { "its checkpoint's root" } else { "the root it carries" };
             out += &format!(
                 "  inclusion {} (tree size {}, root {})\n",
                 match check {
-                    Ok(()) => "proof verified against the root it carries".to_string(),
+                    Ok(()) => format!("proof verified against {against}"),
                     Err(e) => format!("proof FAILED: {}", view::printable(&e)),
                 },
                 p.tree_size,
-                view::printable(&p.root_hash)
+                p.root.as_ref().map(hex::encode).unwrap_or_else(|e| view::printable(e))
             );
         }
         None => out += "  inclusion no proof given\n",

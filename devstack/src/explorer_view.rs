@@ -263,8 +263,70 @@ pub fn decode_certificate(der: &[u8], pem: String) -> Result<CertView, String> {
     })
 }
 
-/// Decodes a logged body.
+/// The signer of a Rekor v2 verifier: `x509Certificate.rawBytes` or `publicKey.rawBytes` (DER).
+fn v2_signer(verifier: Option<&serde_json::Value>) -> Signer {
+    let raw = |p: &str| verifier.and_then(|v| v.pointer(p)).and_then(serde_json::Value::as_str).map(unb64);
+    if let Some(cert) = raw("/x509Certificate/rawBytes") {
+        return match cert {
+            Err(_) => Signer::Unreadable("verifier.x509Certificate.rawBytes is not base64".into()),
+            Ok(der) => match decode_certificate(&der, pem_encode("CERTIFICATE", &der)) {
+                Ok(c) => Signer::Certificate(Box::new(c)),
+                Err(e) => Signer::Unreadable(e),
+            },
+        };
+    }
+    match raw("/publicKey/rawBytes") {
+        Some(Ok(spki)) => match PublicKey::from_spki_der(&spki) {
+            Ok(key) => Signer::Key { pem: pem_encode("PUBLIC KEY", &spki), key_id: hex::encode(key.key_id()) },
+            Err(e) => Signer::Unreadable(e.to_string()),
+        },
+        Some(Err(_)) => Signer::Unreadable("verifier.publicKey.rawBytes is not base64".into()),
+        None => Signer::Unreadable("the entry names no verifier".into()),
+    }
+}
+
+/// Decodes a Rekor v2 body (hashedrekord or DSSE 0.0.2; of a DSSE entry, its first signature).
+fn decode_body_v2(v: &serde_json::Value) -> Result<EntryView, ViewError> {
+    let text = |p: &str| v.pointer(p).and_then(serde_json::Value::as_str).map(str::to_string);
+    let kind = text("/kind").unwrap_or_default();
+    let (digest, algorithm, signature) = match kind.as_str() {
+        "hashedrekord" => (
+            "/spec/hashedRekordV002/data/digest",
+            "/spec/hashedRekordV002/data/algorithm",
+            "/spec/hashedRekordV002/signature",
+        ),
+        "dsse" => {
+            ("/spec/dsseV002/payloadHash/digest", "/spec/dsseV002/payloadHash/algorithm", "/spec/dsseV002/signatures/0")
+        }
+        other => return Err(ViewError::Body(format!("kind {other:?} is neither hashedrekord nor dsse"))),
+    };
+    let hash = text(digest)
+        .and_then(|d| unb64(&d).ok())
+        .map(hex::encode)
+        .ok_or_else(|| ViewError::Body(format!("{digest} is missing or not base64")))?;
+    let hash_algorithm = match text(algorithm).as_deref() {
+        Some("SHA2_256") => "sha256".to_string(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    };
+    let sig = v.pointer(signature);
+    Ok(EntryView {
+        kind,
+        api_version: text("/apiVersion").unwrap_or_default(),
+        hash_algorithm,
+        hash,
+        signature_b64: sig.and_then(|s| s.get("content")).and_then(serde_json::Value::as_str).unwrap_or("").into(),
+        signer: v2_signer(sig.and_then(|s| s.get("verifier"))),
+    })
+}
+
+/// Decodes a logged body: a Rekor v1 hashedrekord 0.0.1, or a Rekor v2 (0.0.2) entry.
 pub fn decode_body(body: &[u8]) -> Result<EntryView, ViewError> {
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body)
+        && v.get("apiVersion").and_then(serde_json::Value::as_str) == Some("0.0.2")
+    {
+        return decode_body_v2(&v);
+    }
     let entry: HashedRekord = serde_json::from_slice(body).map_err(|e| ViewError::Body(e.to_string()))?;
     let signer = match unb64(&entry.spec.signature.public_key.content) {
         Err(_) => Signer::Unreadable("signature.publicKey.content is not base64".into()),

@@ -80,6 +80,17 @@ struct LogTarget {
     /// Print JSON (the entries as the log serves them, with what is decoded of them).
     #[arg(long)]
     json: bool,
+    /// Which log: v1 (the Rekor v1-compatible log), v2 (the Rekor v2 log) or both. Default: a
+    /// search or a UUID looks in both, a log index means v1.
+    #[arg(long, value_enum)]
+    log: Option<WhichLog>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum WhichLog {
+    V1,
+    V2,
+    Both,
 }
 
 #[derive(Subcommand)]
@@ -181,8 +192,14 @@ fn up(
 
 /// `gitsign-devstack log`: Ok(false) when a search found nothing.
 fn log(command: LogCommand) -> Result<bool, String> {
-    use gitsign_devstack::explorer_cli::{self as c, Search};
+    use gitsign_devstack::explorer_cli::{self as c, Logs, Search};
     let url = |t: &LogTarget| c::rekor_url(&t.state.to_string_lossy()).map_err(|e| e.to_string());
+    let logs = |t: &LogTarget, default: Logs| match t.log {
+        Some(WhichLog::V1) => Logs::V1,
+        Some(WhichLog::V2) => Logs::V2,
+        Some(WhichLog::Both) => Logs::Both,
+        None => default,
+    };
     match command {
         LogCommand::Search { target, email, sha256, commit, repo } => {
             let what = match (email, sha256, commit) {
@@ -191,7 +208,7 @@ fn log(command: LogCommand) -> Result<bool, String> {
                 (_, _, Some(id)) => Search::Commit { id, repo },
                 _ => return Err("give --email, --sha256 or --commit".into()),
             };
-            let outcome = c::search(&url(&target)?, &what).map_err(|e| e.to_string())?;
+            let outcome = c::search(&url(&target)?, &what, logs(&target, Logs::Both)).map_err(|e| e.to_string())?;
             if let Some(note) = &outcome.note {
                 eprintln!("gitsign-devstack: note: {note}");
             }
@@ -210,8 +227,12 @@ fn log(command: LogCommand) -> Result<bool, String> {
         LogCommand::Get { target, log_index, uuid } => {
             let rekor = url(&target)?;
             let found = match (log_index, uuid) {
-                (Some(n), _) => c::get_by_index(&rekor, n),
-                (_, Some(u)) => c::get_by_uuid(&rekor, &u),
+                (Some(n), _) => match logs(&target, Logs::V1) {
+                    Logs::V1 => c::get_by_index(&rekor, n),
+                    Logs::V2 => c::get_v2_by_index(&rekor, n),
+                    Logs::Both => return Err("a log index names an entry of one log: give --log v1 or --log v2".into()),
+                },
+                (_, Some(u)) => c::get_by_uuid_in(&rekor, &u, logs(&target, Logs::Both)),
                 _ => return Err("give --log-index or --uuid".into()),
             }
             .map_err(|e| e.to_string())?;

@@ -21,7 +21,7 @@ use gitsign_protocol::keys::PublicKey;
 use gitsign_protocol::merkle::{self, Hash, SubtreeStore};
 use gitsign_protocol::{b64, sha256, unb64};
 use rcgen::{KeyPair, PublicKeyData as _, SigningKey as _};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension as _, params};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -110,6 +110,9 @@ pub struct LogV2 {
     tree: Mutex<Tree>,
 }
 
+/// An entry's log index and body.
+pub type IndexedBody = (u64, Vec<u8>);
+
 /// Path of the v2 log's database in a state directory.
 pub fn db_path(dir: &Path) -> PathBuf {
     dir.join("log_v2.db")
@@ -130,7 +133,10 @@ impl LogV2 {
         let conn = Connection::open(&path)?;
         conn.execute_batch(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
-             CREATE TABLE IF NOT EXISTS entries (idx INTEGER PRIMARY KEY, body BLOB NOT NULL);",
+             CREATE TABLE IF NOT EXISTS entries (idx INTEGER PRIMARY KEY, body BLOB NOT NULL);
+             CREATE TABLE IF NOT EXISTS search (key TEXT NOT NULL, idx INTEGER NOT NULL,
+                 PRIMARY KEY (key, idx)) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);",
         )?;
         let mut tree = Tree::default();
         {
@@ -144,6 +150,7 @@ impl LogV2 {
                 tree.push(body)?;
             }
         }
+        backfill_search(&conn, &tree)?;
         let log_id = sha256(&key.subject_public_key_info());
         let log = LogV2 { key, name, log_id, db: Mutex::new(conn), tree: Mutex::new(Tree::default()) };
         tree.checkpoint = log.sign_checkpoint(&tree)?;
@@ -184,9 +191,9 @@ impl LogV2 {
         .to_text())
     }
 
-    /// Logs the canonical entry `body` of `kind`: stored, then added to the tree, then the
+    /// Logs the canonical entry `body`: stored, then added to the tree, then the
     /// checkpoint re-signed. Returns the TransparencyLogEntry.
-    fn append(&self, kind: &str, body: Vec<u8>) -> Result<Value, RekorV2Error> {
+    fn append(&self, body: Vec<u8>) -> Result<Value, RekorV2Error> {
         // Entry bundles give each entry a 16-bit length.
         if body.len() > usize::from(u16::MAX) {
             return Err(bad(format!("the entry is {} bytes, more than an entry bundle holds (65535)", body.len())));
@@ -194,25 +201,208 @@ impl LogV2 {
         let db = self.db.lock().unwrap_or_else(|p| p.into_inner());
         let mut tree = self.tree.lock().unwrap_or_else(|p| p.into_inner());
         let index = tree.size();
-        db.execute("INSERT INTO entries (idx, body) VALUES (?1, ?2)", params![index as i64, body])?;
-        tree.push(body.clone())?;
+        // The entry and its search keys in one transaction.
+        db.execute_batch("BEGIN IMMEDIATE")?;
+        let written = (|| -> Result<(), rusqlite::Error> {
+            db.execute("INSERT INTO entries (idx, body) VALUES (?1, ?2)", params![index as i64, body])?;
+            let mut put = db.prepare_cached("INSERT OR IGNORE INTO search (key, idx) VALUES (?1, ?2)")?;
+            for key in search_keys(&body) {
+                put.execute(params![key, index as i64])?;
+            }
+            Ok(())
+        })();
+        match written {
+            Ok(()) => db.execute_batch("COMMIT")?,
+            Err(e) => {
+                let _ = db.execute_batch("ROLLBACK");
+                return Err(e.into());
+            }
+        }
+        tree.push(body)?;
         tree.checkpoint = self.sign_checkpoint(&tree)?;
+        self.entry_json(&tree, index)
+    }
+
+    /// The TransparencyLogEntry of entry `index` (protobuf JSON, as the write API answers), with
+    /// its inclusion proof against the current checkpoint.
+    fn entry_json(&self, tree: &Tree, index: u64) -> Result<Value, RekorV2Error> {
+        let body = tree
+            .bodies
+            .get(usize::try_from(index).unwrap_or(usize::MAX))
+            .ok_or_else(|| RekorV2Error::NotFound(format!("no entry at log index {index} of the Rekor v2 log")))?;
+        let kind = serde_json::from_slice::<Value>(body)
+            .ok()
+            .and_then(|v| v.get("kind").and_then(Value::as_str).map(str::to_string))
+            .unwrap_or_default();
         let size = tree.size();
-        let proof = merkle::inclusion_proof(&*tree, index, size)?;
+        let proof = merkle::inclusion_proof(tree, index, size)?;
         Ok(json!({
             "logIndex": index.to_string(),
             "logId": {"keyId": b64(self.log_id)},
             "kindVersion": {"kind": kind, "version": "0.0.2"},
             "inclusionProof": {
                 "logIndex": index.to_string(),
-                "rootHash": b64(merkle::root(&*tree, size)?),
+                "rootHash": b64(merkle::root(tree, size)?),
                 "treeSize": size.to_string(),
                 "hashes": proof.iter().map(b64).collect::<Vec<_>>(),
                 "checkpoint": {"envelope": tree.checkpoint},
             },
-            "canonicalizedBody": b64(&body),
+            "canonicalizedBody": b64(body),
         }))
     }
+
+    /// The TransparencyLogEntry of entry `index` (see the explorer's raw JSON link).
+    pub fn entry(&self, index: u64) -> Result<Value, RekorV2Error> {
+        let tree = self.tree.lock().unwrap_or_else(|p| p.into_inner());
+        self.entry_json(&tree, index)
+    }
+
+    /// The log's DER public key (SubjectPublicKeyInfo).
+    pub fn public_key_der(&self) -> Vec<u8> {
+        self.key.subject_public_key_info()
+    }
+
+    /// Number of entries.
+    pub fn size(&self) -> u64 {
+        self.tree.lock().unwrap_or_else(|p| p.into_inner()).size()
+    }
+
+    /// The body of entry `index`.
+    pub fn body(&self, index: u64) -> Option<Vec<u8>> {
+        let tree = self.tree.lock().unwrap_or_else(|p| p.into_inner());
+        tree.bodies.get(usize::try_from(index).ok()?).cloned()
+    }
+
+    /// The `limit` latest entries before index `before` (all when `None`), newest first.
+    pub fn latest(&self, before: Option<u64>, limit: usize) -> Vec<IndexedBody> {
+        let tree = self.tree.lock().unwrap_or_else(|p| p.into_inner());
+        let end = before.map_or(tree.size(), |b| b.min(tree.size()));
+        (0..end).rev().take(limit).filter_map(|i| Some((i, tree.bodies.get(i as usize)?.clone()))).collect()
+    }
+
+    /// Entries under search `key` (see [`search_keys`]), newest first, `limit` of them before
+    /// index `before`, and how many the key has in all: two reads of the index.
+    pub fn search(
+        &self,
+        key: &str,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<(Vec<IndexedBody>, u64), RekorV2Error> {
+        let db = self.db.lock().unwrap_or_else(|p| p.into_inner());
+        let total: i64 =
+            db.prepare_cached("SELECT COUNT(*) FROM search WHERE key = ?1")?.query_row([key], |r| r.get(0))?;
+        let before = before.map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
+        let indexes = db
+            .prepare_cached("SELECT idx FROM search WHERE key = ?1 AND idx < ?2 ORDER BY idx DESC LIMIT ?3")?
+            .query_map(params![key, before, limit as i64], |r| r.get::<_, i64>(0))?
+            .collect::<Result<Vec<i64>, _>>()?;
+        drop(db);
+        let tree = self.tree.lock().unwrap_or_else(|p| p.into_inner());
+        let page = indexes
+            .into_iter()
+            .filter_map(|i| {
+                let i = u64::try_from(i).ok()?;
+                Some((i, tree.bodies.get(usize::try_from(i).ok()?)?.clone()))
+            })
+            .collect();
+        Ok((page, u64::try_from(total).unwrap_or(0)))
+    }
+
+    /// The index of the entry whose leaf hash is `leaf` (Rekor v2 has no UUIDs; the leaf hash,
+    /// what a v1 UUID is, names its entries here).
+    pub fn index_of_leaf(&self, leaf: &Hash) -> Result<Option<u64>, RekorV2Error> {
+        let (found, _) = self.search(&format!("leaf:{}", hex::encode(leaf)), None, 1)?;
+        Ok(found.first().map(|(i, _)| *i))
+    }
+
+    /// Entry `index`'s audit path in the current tree, with that tree's signed checkpoint:
+    /// (hashes, tree size, checkpoint text).
+    pub fn inclusion(&self, index: u64) -> Result<(Vec<Hash>, u64, String), RekorV2Error> {
+        let tree = self.tree.lock().unwrap_or_else(|p| p.into_inner());
+        let size = tree.size();
+        if index >= size {
+            return Err(RekorV2Error::NotFound(format!("no entry at log index {index} of the Rekor v2 log")));
+        }
+        Ok((merkle::inclusion_proof(&*tree, index, size)?, size, tree.checkpoint.clone()))
+    }
+}
+
+/// Which derivation of search keys [`search_keys`] is (recorded in `meta`; a database indexed by
+/// another, or from before the index, is backfilled on open). Change it whenever
+/// [`search_keys`] changes.
+pub const SEARCH_KEYS_VERSION: &str = "1: leaf, sha256, key, email and uri SANs";
+
+/// Fills the search index from the bodies when it was built by another [`SEARCH_KEYS_VERSION`].
+fn backfill_search(conn: &Connection, tree: &Tree) -> Result<(), RekorV2Error> {
+    let current: Option<Vec<u8>> =
+        conn.query_row("SELECT value FROM meta WHERE key = 'search_index_version'", [], |r| r.get(0)).optional()?;
+    if current.as_deref() == Some(SEARCH_KEYS_VERSION.as_bytes()) {
+        return Ok(());
+    }
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let filled = (|| -> Result<(), rusqlite::Error> {
+        let mut put = conn.prepare("INSERT OR IGNORE INTO search (key, idx) VALUES (?1, ?2)")?;
+        for (i, body) in tree.bodies.iter().enumerate() {
+            for key in search_keys(body) {
+                put.execute(params![key, i as i64])?;
+            }
+        }
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('search_index_version', ?1)",
+            [SEARCH_KEYS_VERSION.as_bytes()],
+        )?;
+        Ok(())
+    })();
+    match filled {
+        Ok(()) => conn.execute_batch("COMMIT")?,
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e.into());
+        }
+    }
+    Ok(())
+}
+
+/// The search keys of a v2 entry body, as the v1 log's (see [`crate::tlog::search_keys`]):
+/// `leaf:<hex>` (its leaf hash), `sha256:<hex>` (a hashedrekord's digest, a DSSE envelope's
+/// payload hash), and for each verifier `key:<hex>` and, for a certificate, `email:` / `uri:`
+/// per SAN. A body that is neither kind yields its leaf key only.
+pub fn search_keys(body: &[u8]) -> Vec<String> {
+    let mut keys = vec![format!("leaf:{}", hex::encode(merkle::leaf_hash(body)))];
+    let Ok(v) = serde_json::from_slice::<Value>(body) else { return keys };
+    let spec = v.get("spec");
+    let (digest, verifiers): (Option<&Value>, Vec<&Value>) =
+        if let Some(h) = spec.and_then(|s| s.get("hashedRekordV002")) {
+            (h.pointer("/data/digest"), h.pointer("/signature/verifier").into_iter().collect())
+        } else if let Some(d) = spec.and_then(|s| s.get("dsseV002")) {
+            (
+                d.pointer("/payloadHash/digest"),
+                d.get("signatures")
+                    .and_then(Value::as_array)
+                    .map(|s| s.iter().filter_map(|s| s.get("verifier")).collect())
+                    .unwrap_or_default(),
+            )
+        } else {
+            return keys;
+        };
+    if let Some(d) = digest.and_then(Value::as_str).and_then(|d| unb64(d).ok()) {
+        keys.push(format!("sha256:{}", hex::encode(d)));
+    }
+    for verifier in verifiers {
+        if let Some(cert) = verifier.pointer("/x509Certificate/rawBytes").and_then(Value::as_str) {
+            if let Ok(der) = unb64(cert) {
+                keys.extend(crate::tlog::certificate_keys(&der));
+            }
+        } else if let Some(spki) = verifier.pointer("/publicKey/rawBytes").and_then(Value::as_str)
+            && let Ok(spki) = unb64(spki)
+            && let Ok(key) = PublicKey::from_spki_der(&spki)
+        {
+            keys.push(format!("key:{}", hex::encode(key.key_id())));
+        }
+    }
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 /// The bytes of a base64 field `name` of `v`.
@@ -353,8 +543,8 @@ async fn create_entry(State(log): State<Arc<LogV2>>, body: axum::body::Bytes) ->
         return Err(bad(format!("the request is {} bytes, more than {MAX_REQUEST}", body.len())));
     }
     let request: Value = serde_json::from_slice(&body).map_err(|e| bad(format!("the request is not JSON: {e}")))?;
-    let (kind, canonical) = validate(&request)?;
-    let entry = tokio::task::spawn_blocking(move || log.append(kind, canonical))
+    let (_kind, canonical) = validate(&request)?;
+    let entry = tokio::task::spawn_blocking(move || log.append(canonical))
         .await
         .map_err(|e| RekorV2Error::Internal(format!("worker failed: {e}")))??;
     Ok((StatusCode::CREATED, Json(entry)).into_response())
@@ -418,6 +608,32 @@ async fn tile(State(log): State<Arc<LogV2>>, UrlPath(path): UrlPath<String>) -> 
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    #[test]
+    fn a_log_from_before_the_search_index_is_indexed_on_open() {
+        use super::*;
+        let dir = tempfile::tempdir().unwrap();
+        let body = serde_json::to_vec(&json!({"apiVersion": "0.0.2", "kind": "hashedrekord",
+            "spec": {"hashedRekordV002": {"data": {"algorithm": "SHA2_256", "digest": b64([7u8; 32])}}}}))
+        .unwrap();
+        {
+            // A database as an older devstack left it: entries only.
+            let conn = Connection::open(db_path(dir.path())).unwrap();
+            conn.execute_batch("CREATE TABLE entries (idx INTEGER PRIMARY KEY, body BLOB NOT NULL);").unwrap();
+            conn.execute("INSERT INTO entries (idx, body) VALUES (0, ?1)", [&body]).unwrap();
+        }
+        let key = || KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let log = LogV2::open(dir.path(), key(), "127.0.0.1:1".into()).unwrap();
+        let (found, total) = log.search(&format!("sha256:{}", hex::encode([7u8; 32])), None, 10).unwrap();
+        assert_eq!((found.len(), total), (1, 1));
+        assert_eq!(log.index_of_leaf(&merkle::leaf_hash(&body)).unwrap(), Some(0));
+        drop(log);
+        // Reopened: the index is current and not filled twice.
+        let log = LogV2::open(dir.path(), key(), "127.0.0.1:1".into()).unwrap();
+        assert_eq!(log.search(&format!("leaf:{}", hex::encode(merkle::leaf_hash(&body))), None, 10).unwrap().1, 1);
+    }
+
     #[test]
     fn tile_paths() {
         assert_eq!(super::tile_index("000"), Some((0, 256)));

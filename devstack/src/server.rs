@@ -195,8 +195,9 @@ impl Devstack {
         let oidc = Arc::new(oidc);
         let issuers = Issuers::new(oidc.clone(), &options.trusted_issuers);
         let log = Log::new(rekor, tree_id, log_name);
-        let services = Services::new(store, ca, log, oidc, issuers, urls, trusted_root_json, tsa);
-        Ok(Devstack { listener, listener_v2, log_v2: Arc::new(log_v2), services: Arc::new(services), state })
+        let log_v2 = Arc::new(log_v2);
+        let services = Services::new(store, ca, log, oidc, issuers, urls, trusted_root_json, tsa, log_v2.clone());
+        Ok(Devstack { listener, listener_v2, log_v2, services: Arc::new(services), state })
     }
 
     /// Where the services answer.

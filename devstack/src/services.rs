@@ -5,6 +5,7 @@
 use crate::ca::Ca;
 use crate::issuers::Issuers;
 use crate::oidc::OidcIssuer;
+use crate::rekor_v2::LogV2;
 use crate::store::Store;
 use crate::tlog::Log;
 use crate::tsa::Tsa;
@@ -61,6 +62,8 @@ pub struct Services {
     pub trusted_root_json: Vec<u8>,
     /// The timestamp authority.
     pub tsa: Tsa,
+    /// The Rekor v2 log (served on its own port; the explorer reads it too).
+    pub log_v2: Arc<LogV2>,
 }
 
 impl Services {
@@ -75,8 +78,9 @@ impl Services {
         urls: Urls,
         trusted_root_json: Vec<u8>,
         tsa: Tsa,
+        log_v2: Arc<LogV2>,
     ) -> Self {
-        Services { store: Mutex::new(store), ca, log, oidc, issuers, urls, trusted_root_json, tsa }
+        Services { store: Mutex::new(store), ca, log, oidc, issuers, urls, trusted_root_json, tsa, log_v2 }
     }
 
     /// The database (a panic elsewhere while holding it leaves committed state intact, so the

@@ -41,6 +41,8 @@ CREATE TABLE IF NOT EXISTS search (key TEXT NOT NULL, log_index INTEGER NOT NULL
     PRIMARY KEY (key, log_index)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS certificates (serial BLOB PRIMARY KEY, issued_at INTEGER NOT NULL,
     identity TEXT NOT NULL, issuer TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS timestamps (imprint BLOB NOT NULL, gen_time INTEGER NOT NULL,
+    PRIMARY KEY (imprint, gen_time)) WITHOUT ROWID;
 ";
 
 /// The `meta` key recording which derivation of search keys the `search` table holds (see
@@ -145,6 +147,24 @@ impl Store {
             params![serial, issued_at, identity, issuer],
         )?;
         Ok(n == 1)
+    }
+
+    /// Records that the timestamp authority stamped the SHA-256 `imprint` at `gen_time`
+    /// (seconds): the explorer shows it for a Rekor v2 entry, which has no integrated time.
+    pub fn record_timestamp(&self, imprint: &[u8; 32], gen_time: i64) -> Result<()> {
+        self.conn
+            .prepare_cached("INSERT OR IGNORE INTO timestamps (imprint, gen_time) VALUES (?1, ?2)")?
+            .execute(params![&imprint[..], gen_time])?;
+        Ok(())
+    }
+
+    /// The times the timestamp authority stamped `imprint`, earliest first.
+    pub fn timestamps_of(&self, imprint: &[u8; 32]) -> Result<Vec<i64>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT gen_time FROM timestamps WHERE imprint = ?1 ORDER BY gen_time LIMIT 100")?;
+        let rows = stmt.query_map([&imprint[..]], |r| r.get::<_, i64>(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<i64>>>()?)
     }
 
     /// Number of certificates issued.
@@ -294,6 +314,30 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(read)
+    }
+
+    /// A page of the entries under search key `key`, newest first: the `limit` latest before
+    /// index `before` (all when `None`), and how many the key has in all. Two reads of the
+    /// index's primary key (the count, and a range joined to the entries), however long the log.
+    pub fn search_page(&self, key: &str, before: Option<u64>, limit: u64) -> Result<(Vec<StoredEntry>, u64)> {
+        let total: i64 =
+            self.conn.prepare_cached("SELECT COUNT(*) FROM search WHERE key = ?1")?.query_row([key], |r| r.get(0))?;
+        let before = before.map_or(i64::MAX, |b| i64::try_from(b).unwrap_or(i64::MAX));
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT e.log_index, e.body, e.integrated_time, e.set_signature FROM search s \
+             JOIN entries e ON e.log_index = s.log_index WHERE s.key = ?1 AND s.log_index < ?2 \
+             ORDER BY s.log_index DESC LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![key, before, i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+        let page = rows
+            .map(|r| {
+                let (index, body, integrated_time, set_signature) = r?;
+                Ok(StoredEntry { log_index: to_u64(index)?, body, integrated_time, set_signature })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((page, to_u64(total)?))
     }
 
     /// Indexes of entries under a search key, ascending.

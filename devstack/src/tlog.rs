@@ -209,11 +209,22 @@ pub fn search_keys(body: &[u8]) -> Vec<String> {
     let mut keys = vec![format!("sha256:{}", entry.spec.data.hash.value.to_ascii_lowercase())];
     let Ok(pem) = unb64(&entry.spec.signature.public_key.content) else { return keys };
     let Ok((key, cert)) = PublicKey::from_pem_cert_or_key(&pem) else { return keys };
-    keys.push(format!("key:{}", hex::encode(key.key_id())));
-    if let Some(der) = cert
-        && let Ok((_, c)) = x509_parser::parse_x509_certificate(&der)
-        && let Ok(Some(san)) = c.subject_alternative_name()
-    {
+    match cert {
+        Some(der) => keys.extend(certificate_keys(&der)),
+        None => keys.push(format!("key:{}", hex::encode(key.key_id()))),
+    }
+    keys
+}
+
+/// The search keys of a certificate (DER): `key:<hex>` of its public key, `email:<addr>` (lower
+/// case) per email SAN, `uri:<uri>` per URI SAN. Nothing for bytes that are no certificate.
+pub fn certificate_keys(der: &[u8]) -> Vec<String> {
+    let mut keys = Vec::new();
+    let Ok((_, c)) = x509_parser::parse_x509_certificate(der) else { return keys };
+    if let Ok(key) = PublicKey::from_spki_der(c.public_key().raw) {
+        keys.push(format!("key:{}", hex::encode(key.key_id())));
+    }
+    if let Ok(Some(san)) = c.subject_alternative_name() {
         for name in &san.value.general_names {
             match name {
                 x509_parser::extensions::GeneralName::RFC822Name(email) => {

@@ -126,8 +126,20 @@ async fn timestamp(State(s): State<Arc<crate::Services>>, headers: HeaderMap, bo
         )
             .into_response();
     }
-    match s.tsa.stamp(&body, OffsetDateTime::now_utc()) {
-        Ok(resp) => reply(StatusCode::OK, resp),
+    let now = OffsetDateTime::now_utc();
+    match s.tsa.stamp(&body, now) {
+        Ok(resp) => {
+            // Remembered for the log explorer (a Rekor v2 entry's time is its signature's
+            // timestamp); a failure to remember does not withhold the timestamp.
+            if let Some(imprint) = sha256_imprint(&body) {
+                let s = s.clone();
+                let _ = tokio::task::spawn_blocking(move || {
+                    s.lock_store().record_timestamp(&imprint, now.unix_timestamp())
+                })
+                .await;
+            }
+            reply(StatusCode::OK, resp)
+        }
         Err(e) => {
             let fail = match e {
                 TspError::BadAlgorithm(_) => 0,
@@ -137,6 +149,22 @@ async fn timestamp(State(s): State<Arc<crate::Services>>, headers: HeaderMap, bo
             reply(StatusCode::BAD_REQUEST, rfc3161::reject(&e.to_string(), fail))
         }
     }
+}
+
+/// The hashed message of a query whose MessageImprint is a SHA-256 (its DER ends with the
+/// 32-byte OCTET STRING), else `None`.
+fn sha256_imprint(query: &[u8]) -> Option<[u8; 32]> {
+    let req = rfc3161::parse_request(query).ok()?;
+    let der = &req.imprint_der;
+    let sha256_oid = [0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01];
+    if !der.windows(sha256_oid.len()).any(|w| w == sha256_oid) {
+        return None;
+    }
+    let tail = der.get(der.len().checked_sub(34)?..)?;
+    if tail[..2] != [0x04, 0x20] {
+        return None;
+    }
+    tail[2..].try_into().ok()
 }
 
 async fn certchain(State(s): State<Arc<crate::Services>>) -> Response {

@@ -245,3 +245,89 @@ fn log_search_by_commit_finds_both_signing_modes_through_the_repository() {
     assert!(out.contains("No entry found"), "{out}");
     assert!(err.contains("pass --repo with a repository holding the commit"), "{err}");
 }
+
+#[test]
+fn a_commit_signed_against_rekor_v2_is_found_in_the_v2_log_and_its_entry_page_shows_the_proof() {
+    if !browser_ready() {
+        return;
+    }
+    let stack = Stack::start();
+    let base = stack.running.urls().base.clone();
+    let urls = stack.running.urls().clone();
+    // Signed as tests/it/rekor_v2.rs signs against Rekor v2: with a timestamp authority.
+    let mut repo = Repo::new(&stack, "vera@example.com");
+    repo.set_env("GITSIGN_TIMESTAMP_SERVER_URL", &urls.tsa);
+    repo.set_env("GITSIGN_REKOR_URL", &urls.rekor_v2);
+    repo.ok(&["config", "gitsign.rekorVersion", "2"]);
+    repo.ok(&["config", "gitsign.enableSigstoreGo", "true"]);
+    repo.stage("v.txt", "v2\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "signed against Rekor v2"]);
+    let digest = signed_attributes_digest(&repo, "HEAD");
+    let object = repo.ok(&["cat-file", "commit", "HEAD"]);
+    // And one commit in the v1 log, so that the front page shows both.
+    let v1 = Repo::new(&stack, "ann@example.com");
+    v1.stage("a.txt", "v1\n");
+    v1.ok(&["commit", "-S", "-q", "-m", "signed against Rekor v1"]);
+    let shots = screenshots();
+
+    let (reads, dialogs) = browse(
+        false,
+        json!([
+            {"goto": format!("{base}/")},
+            {"read": "front"},
+            {"screenshot": shots.join("front-both-logs.png")},
+            {"fill": "#f-email", "value": "vera@example.com"},
+            {"click": "form:has(#f-email) button"},
+            {"read": "email"},
+            {"screenshot": shots.join("search-email-v2.png")},
+            {"goto": format!("{base}/")},
+            {"fill": "#f-object", "value": object},
+            {"click": "form:has(#f-object) button"},
+            {"read": "pasted"},
+            {"click": "table.entries.v2 a"},
+            {"read": "entry"},
+            {"screenshot": shots.join("entry-v2.png")},
+        ]),
+    );
+    assert!(dialogs.is_empty(), "{dialogs:?}");
+    let front = text(&reads["front"]);
+    assert!(front.contains("Rekor v1 log") && front.contains("Rekor v2 log"), "{front}");
+    assert!(front.contains(&urls.rekor_v2), "{front}");
+
+    let email = text(&reads["email"]);
+    assert!(email.contains("1 entry for email vera@example.com."), "{email}");
+    assert!(email.contains("Rekor v2 log: 1 entry"), "{email}");
+
+    let pasted = text(&reads["pasted"]);
+    assert!(pasted.contains("1 entry for the pasted object."), "{pasted}");
+    assert!(pasted.contains(&digest) && pasted.contains("Rekor v2 log: 1 entry"), "{pasted}");
+
+    let entry = &reads["entry"];
+    assert!(entry["url"].as_str().unwrap().contains("/entries/v2/"), "{}", entry["url"]);
+    let page = text(entry);
+    assert!(page.contains("Identity\tvera@example.com"), "{page}");
+    assert!(page.contains(&format!("OIDC issuer\t{}", urls.issuer)), "{page}");
+    assert!(page.contains("hashedrekord 0.0.2"), "{page}");
+    assert!(page.contains("Inclusion proof verified"), "{page}");
+    assert!(page.contains("Timestamp (TSA)\t20"), "the TSA's time is shown: {page}");
+    assert!(page.contains("the certificate was valid when the signature was timestamped"), "{page}");
+    assert!(page.contains(&digest), "{page}");
+
+    // The command line finds it through the repository, labelled with its log.
+    let state = stack.dir.path().to_str().unwrap().to_string();
+    let out = Command::new(devstack_bin())
+        .args(["log", "search", "--state", &state, "--commit", "HEAD", "--repo", repo.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("Rekor v2 log index 0") && stdout.contains("identity  vera@example.com"), "{stdout}");
+    assert!(stdout.contains("timestamped 20"), "{stdout}");
+    let out = Command::new(devstack_bin())
+        .args(["log", "get", "--state", &state, "--log", "v2", "--log-index", "0"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("inclusion proof verified against its checkpoint's root"), "{stdout}");
+    assert!(stdout.contains("valid at the TSA timestamp"), "{stdout}");
+}

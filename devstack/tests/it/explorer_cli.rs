@@ -135,7 +135,8 @@ fn pages_answer_every_search_parameter_and_escape_what_the_log_holds() {
 
     let (status, _, front) = get("/");
     assert_eq!(status, 200);
-    assert!(front.contains("The log holds <b id=log-size>1</b> entries"), "{front}");
+    assert!(front.contains("It holds <b id=log-size>1</b> entry."), "{front}");
+    assert!(front.contains("It holds <b id=log-size-v2>0</b> entries."), "{front}");
     assert!(front.contains(&format!("href=\"/entries/{index}\"")), "{front}");
     for param in ["name=email", "name=hash", "name=logIndex", "name=uuid", "name=commitSha", "name=object"] {
         assert!(front.contains(param), "{param} missing");
@@ -170,7 +171,7 @@ fn pages_answer_every_search_parameter_and_escape_what_the_log_holds() {
     assert!(page.contains("No entry found for email nobody@example.com."), "{page}");
     let (status, _, page) = get("/?logIndex=7");
     assert_eq!(status, 404);
-    assert!(page.contains("The log holds 1 entries (0 to 0)"), "{page}");
+    assert!(page.contains("The Rekor v1 log holds 1 entry (0 to 0)"), "{page}");
     let (status, _, page) = get("/?hash=%3Cb%3E");
     assert_eq!(status, 400);
     assert!(page.contains("&quot;&lt;b&gt;&quot; is not a SHA-256 digest"), "{page}");
@@ -180,4 +181,98 @@ fn pages_answer_every_search_parameter_and_escape_what_the_log_holds() {
     let r = client().post(format!("{base}/search/object")).form(&[("object", "not an object")]).send().unwrap();
     assert_eq!(r.status(), 400);
     assert!(r.text().unwrap().contains("neither a commit or tag object"));
+}
+
+/// Logs a hashedrekord v0.0.2 over `artifact` in the Rekor v2 log, signed by a fresh key
+/// certified for `email`; returns its log index.
+fn log_artifact_v2(running: &gitsign_devstack::Running, email: &str, artifact: &[u8]) -> u64 {
+    use gitsign_protocol::b64;
+    use rcgen::SigningKey as _;
+    let key = ec_key();
+    let pem = &cert_for(running, email, &key)[0];
+    let der = gitsign_protocol::unb64(&pem.lines().filter(|l| !l.starts_with("-----")).collect::<String>()).unwrap();
+    let request = serde_json::json!({"hashedRekordRequestV002": {
+        "digest": b64(gitsign_protocol::sha256(artifact)),
+        "signature": {"content": b64(key.sign(artifact).unwrap()), "verifier": {
+            "x509Certificate": {"rawBytes": b64(&der)}, "keyDetails": "PKIX_ECDSA_P256_SHA_256"}},
+    }});
+    let resp = client().post(format!("{}/api/v2/log/entries", running.urls().rekor_v2)).json(&request).send().unwrap();
+    assert_eq!(resp.status(), 201);
+    let v: serde_json::Value = resp.json().unwrap();
+    v["logIndex"].as_str().unwrap().parse().unwrap()
+}
+
+#[test]
+fn v2_entries_are_searched_and_got_beside_v1_ones_on_the_command_line_and_the_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = start(dir.path());
+    let state = dir.path().to_str().unwrap();
+    let base = running.urls().base.clone();
+    log_artifact(&running, "ann@example.com", b"one");
+    let index = log_artifact_v2(&running, "ann@example.com", b"two");
+    assert_eq!(index, 0);
+    let digest = hex::encode(gitsign_protocol::sha256(b"two"));
+
+    // A search looks in both logs and labels each entry with its log; --log narrows it.
+    let out = log(&["search", "--state", state, "--email", "ann@example.com"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("2 entries found"), "{text}");
+    assert!(text.contains("Rekor v1 log index 0") && text.contains("Rekor v2 log index 0"), "{text}");
+    let out = log(&["search", "--state", state, "--email", "ann@example.com", "--log", "v2", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
+    assert_eq!((v[0]["log"].as_str(), v[0]["logIndex"].as_u64()), (Some("v2"), Some(0)));
+    assert_eq!(v[0]["integratedTime"], serde_json::Value::Null, "Rekor v2 logs no time");
+    let out = log(&["search", "--state", state, "--sha256", &digest]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("1 entry found") && stdout(&out).contains("Rekor v2 log index 0"),
+        "{}",
+        stdout(&out)
+    );
+    let leaf = v[0]["uuid"].as_str().unwrap().to_string();
+
+    // Get: by index in the v2 log, and by its leaf hash (Rekor v2 has no UUIDs); the proof is
+    // checked against the root its signed checkpoint names.
+    let out = log(&["get", "--state", state, "--log", "v2", "--log-index", "0"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("inclusion proof verified against its checkpoint's root"), "{text}");
+    assert!(text.contains("kind      hashedrekord 0.0.2"), "{text}");
+    assert!(text.contains("identity  ann@example.com"), "{text}");
+    assert!(text.contains(&format!("sha256    {digest}")), "{text}");
+    let by_leaf = log(&["get", "--state", state, "--uuid", &leaf]);
+    assert!(by_leaf.status.success(), "{}", stderr(&by_leaf));
+    assert_eq!(stdout(&by_leaf), text);
+    let out = log(&["get", "--state", state, "--log", "v2", "--log-index", "5"]);
+    assert!(stderr(&out).contains("no entry at log index 5 of the Rekor v2 log"), "{}", stderr(&out));
+    let out = log(&["get", "--state", state, "--log", "both", "--log-index", "0"]);
+    assert!(stderr(&out).contains("give --log v1 or --log v2"), "{}", stderr(&out));
+
+    // The pages: both logs on the front page and in a search, the v2 entry page with its proof.
+    let get = |path: &str| {
+        let r = client().get(format!("{base}{path}")).send().unwrap();
+        (r.status().as_u16(), r.headers().get("location").map(|l| l.to_str().unwrap().to_string()), r.text().unwrap())
+    };
+    let (_, _, front) = get("/");
+    assert!(front.contains("It holds <b id=log-size-v2>1</b> entry."), "{front}");
+    assert!(front.contains("href=\"/entries/v2/0\"") && front.contains("href=\"/entries/0\""), "{front}");
+    let (status, _, page) = get("/?email=ann%40example.com");
+    assert_eq!(status, 200);
+    assert!(page.contains("2 entries for email ann@example.com."), "{page}");
+    assert!(page.contains("Rekor v2 log: 1 entry") && page.contains("href=\"/entries/v2/0\""), "{page}");
+    let (_, location, _) = get("/?logIndex=0&log=v2");
+    assert_eq!(location.as_deref(), Some("/entries/v2/0"));
+    let (_, location, _) = get(&format!("/?uuid={leaf}"));
+    assert_eq!(location.as_deref(), Some("/entries/v2/0"));
+    let (status, _, entry) = get("/entries/v2/0");
+    assert_eq!(status, 200);
+    assert!(entry.contains("Inclusion proof verified"), "{entry}");
+    assert!(entry.contains("hashedrekord 0.0.2") && entry.contains(&digest), "{entry}");
+    assert!(entry.contains("/api/explorer/v2/entries/0"), "{entry}");
+    let (status, _, json) = get("/api/explorer/v2/entries/0");
+    assert_eq!(status, 200);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["kindVersion"]["version"], "0.0.2");
 }
