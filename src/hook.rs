@@ -285,12 +285,12 @@ impl Judge {
         if kind == "tag" {
             let asked = u.refname.strip_prefix("refs/tags/").unwrap_or(&u.refname).to_string();
             let batch = Batch::from_list(vec![u.new.clone()])?;
-            self.check(batch, &u.refname, rule.as_ref(), &move |_| Some(asked.clone()), out)?;
+            self.check(batch, &u.refname, rule.as_ref(), "tag", &move |_| Some(asked.clone()), out)?;
         }
         let mut args = vec![u.new.as_str(), "--not"];
         args.extend(exclude.iter().map(String::as_str));
         let batch = Batch::from_rev_list(&args)?;
-        self.check(batch, &u.refname, rule.as_ref(), &|_| None, out)
+        self.check(batch, &u.refname, rule.as_ref(), "commit", &|_| None, out)
     }
 
     fn check(
@@ -298,6 +298,7 @@ impl Judge {
         batch: Batch,
         refname: &str,
         rule: Option<&Rule>,
+        what: &str,
         asked: &(dyn Fn(usize) -> Option<String> + Sync),
         out: &mut Vec<Judgement>,
     ) -> Result<(), Abort> {
@@ -313,9 +314,14 @@ impl Judge {
             false,
             asked,
             &mut |sha, kind, raw, outcome| {
+                // An object too large to read (or missing) is a verdict of its own, listed beside
+                // the others: its bytes are the reason, not a commit.
+                let unread = kind == history::OVER_CAP || kind == "missing";
+                let (kind, raw) = if unread { (what.to_string(), Vec::new()) } else { (kind, raw) };
                 let (verdict, signer, issuer, why) = match &outcome {
                     Outcome::Good(v) => ("good", Some(v.identity.clone()), v.issuer.clone(), None),
                     Outcome::Unsigned => ("unsigned", None, None, None),
+                    Outcome::Failed(f) if unread => (f.verdict().as_str(), None, None, Some(f.to_string())),
                     // A signature that could not be checked names the log it needed.
                     Outcome::Failed(f) if f.verdict() == crate::outcome::Verdict::Error => {
                         (f.verdict().as_str(), None, None, Some(format!("{f} (the log: {rekor})")))
@@ -336,7 +342,11 @@ impl Judge {
                 {
                     reasons.push(e.to_string());
                 }
-                if kind == "commit"
+                if unread && rule.is_none() {
+                    // The in-repository policy cannot judge what it cannot read.
+                    reasons.push(Refusal::Unchecked(why.clone().unwrap_or_default()).to_string());
+                } else if kind == "commit"
+                    && !unread
                     && let Some(repo) = repo.as_mut()
                     && let Some(Err(e)) = repo.judge(&sha, &raw, refname, judged)
                 {
@@ -346,7 +356,7 @@ impl Judge {
                     reasons.push(Refusal::Bad(format!("a {kind} where a commit or tag was expected")).to_string());
                 }
                 out.push(Judgement {
-                    subject: subject(&raw),
+                    subject: if unread { "(not read)".into() } else { subject(&raw) },
                     sha,
                     refname: refname.to_string(),
                     kind,
@@ -428,9 +438,11 @@ impl Decision {
         }
         if let Some(e) = &self.error {
             let _ = writeln!(err, "gitsign: push refused: {}", crate::ui::sanitize(e));
-            return crate::outcome::EXIT_BAD;
         }
         let refused = self.refused();
+        if refused.is_empty() && self.error.is_some() {
+            return crate::outcome::EXIT_BAD;
+        }
         if refused.is_empty() {
             if !json {
                 let _ = writeln!(
@@ -486,14 +498,19 @@ fn decide(
             return decision.report("(unusable)", options.json, log.as_deref(), out, err);
         }
     };
+    // A ref whose objects cannot be walked refuses the push, and the other refs are still judged
+    // and reported.
+    let mut errors = Vec::new();
     for u in decision.updates.clone() {
         if let Err(e) = judge.update(&u, &exclude(&u, judge.policy.as_ref()), &mut decision.judgements) {
             let e = match e {
                 Abort::Usage(e) | Abort::Unchecked(e) => e,
             };
-            decision.error = Some(format!("{}: could not read the pushed objects: {e}", u.refname));
-            break;
+            errors.push(format!("{}: could not read the pushed objects: {e}", u.refname));
         }
+    }
+    if !errors.is_empty() {
+        decision.error = Some(errors.join("; "));
     }
     decision.report(&judge.name, options.json, judge.hook_log.as_deref(), out, err)
 }
@@ -637,7 +654,7 @@ pub fn verify(
     };
     let result = Batch::from_rev_list(&args)
         .map_err(Abort::Usage)
-        .and_then(|batch| judge.check(batch, &refname, rule.as_ref(), &|_| None, &mut decision.judgements));
+        .and_then(|batch| judge.check(batch, &refname, rule.as_ref(), "commit", &|_| None, &mut decision.judgements));
     if let Err(Abort::Usage(e) | Abort::Unchecked(e)) = result {
         let _ = writeln!(err, "gitsign: {e}");
         return crate::outcome::EXIT_USAGE;

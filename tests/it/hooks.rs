@@ -584,14 +584,81 @@ fn a_pushed_object_over_the_size_cap_is_refused_without_reading_it_whole() {
     let issuer = stack.running.urls().issuer.clone();
     let repo = Repo::new(&stack, "ann@example.com");
     let server = Server::new(&repo, &policy(&stack, "ann@example.com", &issuer, ""));
+    let log = server.dir.path().join("hook.log");
+    repo.ok(&[
+        "--git-dir",
+        &server.bare().display().to_string(),
+        "config",
+        "gitsign.hookLog",
+        &log.display().to_string(),
+    ]);
     repo.ok(&["remote", "add", "origin", &server.url()]);
-    let good = commit(&repo, "a.txt", "first by ann", true);
+    let base = commit(&repo, "a.txt", "first by ann", true);
     accepted(&repo, &["push", "-q", "origin", "main"]);
-    // A commit object of 17 MiB (its message): attacker-sized input the hook must not take in.
+    // One push: a good commit, an unsigned one, a commit object of 17 MiB (its message:
+    // attacker-sized input the hook must not take in) and a good one on top. The walk meets the
+    // big one before the two under it: they are judged and reported all the same.
+    let good = commit(&repo, "b.txt", "second by ann", true);
+    let unsigned = commit(&repo, "c.txt", "unsigned change", false);
     let message = repo.path().join(".message");
     std::fs::write(&message, "x".repeat(17 << 20)).unwrap();
     repo.ok(&["commit", "-q", "--allow-empty", "--no-gpg-sign", "-F", &message.display().to_string()]);
-    let all = refused(&repo, &["push", "origin", "main"], &["over gitsign's cap of 16777216 bytes on a git object"]);
-    assert!(all.contains("remote:"), "{all}");
-    assert_eq!(server.rev(&repo, "refs/heads/main"), good);
+    let big = repo.ok(&["rev-parse", "HEAD"]).trim().to_string();
+    let size = repo.ok(&["cat-file", "-s", &big]).trim().to_string();
+    let top = commit(&repo, "d.txt", "third by ann", true);
+    let over = format!("the commit {big} is {size} bytes, over gitsign's cap of 16777216 bytes on a git object");
+    let all = refused(
+        &repo,
+        &["push", "origin", "main"],
+        &[
+            "remote: gitsign: refused by the policy",
+            "2 of 4 commit(s) and tag(s) not allowed",
+            &format!(
+                "remote: gitsign:   {} \"(not read)\" on refs/heads/main: could not check the signature: {over}",
+                &big[..10]
+            ),
+            &format!(
+                "remote: gitsign:   {} \"unsigned change\" on refs/heads/main: unsigned, and refs/heads/main requires a signature",
+                &unsigned[..10]
+            ),
+        ],
+    );
+    assert!(!all.contains("the log:"), "{all}");
+    assert_eq!(server.rev(&repo, "refs/heads/main"), base);
+    // The hook log and the JSON output give every verdict, in the order walked.
+    let verdicts = |value: &serde_json::Value| -> Vec<(String, String, bool)> {
+        value["commits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["sha"].as_str().unwrap().to_string(),
+                    c["verdict"].as_str().unwrap().to_string(),
+                    c["allowed"] == true,
+                )
+            })
+            .collect()
+    };
+    let expected: Vec<(String, String, bool)> =
+        [(&top, "good", true), (&big, "error", false), (&unsigned, "unsigned", false), (&good, "good", true)]
+            .into_iter()
+            .map(|(sha, verdict, allowed)| (sha.clone(), verdict.to_string(), allowed))
+            .collect();
+    let line: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&log).unwrap().lines().last().unwrap()).unwrap();
+    assert_eq!(line["decision"], "refuse", "{line}");
+    assert_eq!(verdicts(&line), expected, "{line}");
+    assert!(line["commits"][1]["reason"].as_str().unwrap().contains(&over), "{line}");
+    assert_eq!(line["commits"][1]["kind"], "commit", "{line}");
+    let out = repo
+        .command(GITSIGN)
+        .args(["verify", "--policy"])
+        .arg(&server.policy)
+        .args(["--ref", "refs/heads/main", "--output", "json", &format!("{base}..{top}")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verdicts(&value), expected, "{value}");
 }
