@@ -510,38 +510,124 @@ fn git_verify_commit_judges_the_signer_by_gitsign_policy_and_trust_undefined_ref
     assert_eq!(repo.ok(&["rev-parse", "HEAD"]).trim(), side);
 }
 
+/// The shell lines of a CI file that run the scripts of git-hooks/ci/, as the file gives them:
+/// GitHub's `run: ...`, GitLab's `- ...`.
+fn ci_lines(file: &str) -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("git-hooks/ci").join(file);
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::trim)
+        .filter_map(|l| l.strip_prefix("run: ").or_else(|| l.strip_prefix("- ")))
+        .filter(|l| l.starts_with("sh git-hooks/ci/"))
+        .map(str::to_string)
+        .collect()
+}
+
 #[test]
 fn ci_script_judges_a_push_by_the_policy_of_its_base() {
     let stack = Stack::start();
     let issuer = stack.running.urls().issuer.clone();
     let mut repo = Repo::new(&stack, "ann@example.com");
+    // The scripts where the CI files expect them (copied into the repository); gitsign on PATH,
+    // where the install step puts it.
+    let ci = repo.path().join("git-hooks/ci");
+    std::fs::create_dir_all(&ci).unwrap();
+    for script in ["install-gitsign.sh", "verify-push.sh"] {
+        std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("git-hooks/ci").join(script), ci.join(script))
+            .unwrap();
+    }
+    let bin = Path::new(GITSIGN).parent().unwrap().display().to_string();
+    let path = format!("{bin}:{}", std::env::var("PATH").unwrap_or_default());
     std::fs::create_dir(repo.path().join(".gitsign")).unwrap();
     repo.stage(".gitsign/policy.toml", &policy(&stack, "ann@example.com", &issuer, ""));
     let base = commit(&repo, "a.txt", "policy", true);
     commit(&repo, "b.txt", "ann's change", true);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("git-hooks/ci/verify-push.sh");
-    let run = |repo: &Repo, base: &str| {
-        repo.command("sh")
-            .arg(&script)
-            .args([base, "HEAD", "refs/heads/main"])
-            .env("GITSIGN", GITSIGN)
-            .output()
-            .unwrap()
+    // A new branch's pushes are judged from its merge base with the default branch.
+    repo.ok(&["update-ref", "refs/remotes/origin/main", &base]);
+    let (github, gitlab) = (ci_lines("github-actions.yml"), ci_lines("gitlab-ci.yml"));
+    assert_eq!(github.len(), 2, "{github:?}");
+    assert_eq!(gitlab.len(), 2, "{gitlab:?}");
+    assert!(github[0].contains("install-gitsign.sh") && gitlab[0].contains("install-gitsign.sh"));
+    let run = |repo: &Repo, line: &str, env: &[(&str, &str)]| {
+        repo.command("sh").args(["-c", line]).env("PATH", &path).envs(env.iter().copied()).output().unwrap()
     };
-    let out = run(&repo, &base);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // The install step: a gitsign with `verify --policy` on PATH is used as it is.
+    for line in [&github[0], &gitlab[0]] {
+        let out = run(&repo, line, &[]);
+        assert_eq!(out.status.code(), Some(0), "{line}: {}", text(&out));
+        assert!(text(&out).contains(&format!("gitsign: using {bin}/gitsign")), "{}", text(&out));
+    }
+    // Without one and without GITSIGN_REPO it stops, saying what to set.
+    let out = repo.command("sh").args(["-c", &github[0]]).env("PATH", "/usr/bin:/bin").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("set the CI variable GITSIGN_REPO to the git"), "{}", text(&out));
+    // The judging step, with the variables each CI gives it: a GitHub push, a new branch, a
+    // pull request; a GitLab push and a merge request.
+    let zero = "0".repeat(40);
+    let judge = |repo: &Repo, head: &str| -> Vec<Output> {
+        vec![
+            run(
+                repo,
+                &github[1],
+                &[
+                    ("BASE", &base),
+                    ("HEAD_SHA", head),
+                    ("REF", "refs/heads/main"),
+                    ("GITSIGN_DEFAULT_BRANCH", "origin/main"),
+                ],
+            ),
+            run(
+                repo,
+                &github[1],
+                &[
+                    ("BASE", &zero),
+                    ("HEAD_SHA", head),
+                    ("REF", "refs/heads/main"),
+                    ("GITSIGN_DEFAULT_BRANCH", "origin/main"),
+                ],
+            ),
+            run(
+                repo,
+                &gitlab[1],
+                &[
+                    ("CI_COMMIT_BEFORE_SHA", &base),
+                    ("CI_COMMIT_SHA", head),
+                    ("CI_COMMIT_BRANCH", "main"),
+                    ("GITSIGN_DEFAULT_BRANCH", "origin/main"),
+                ],
+            ),
+            run(
+                repo,
+                &gitlab[1],
+                &[
+                    ("CI_MERGE_REQUEST_DIFF_BASE_SHA", &base),
+                    ("CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "main"),
+                    ("CI_COMMIT_BEFORE_SHA", &zero),
+                    ("CI_COMMIT_SHA", head),
+                    ("GITSIGN_DEFAULT_BRANCH", "origin/main"),
+                ],
+            ),
+        ]
+    };
+    let head = repo.ok(&["rev-parse", "HEAD"]).trim().to_string();
+    for out in judge(&repo, &head) {
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(text(&out).contains("1 commit(s) and tag(s) judged by the policy"), "{}", text(&out));
+    }
     // Bob allows himself in the same push: the policy of the base judges him.
     repo.set_env("SIGSTORE_ID_TOKEN", &stack.token("bob@example.com"));
     repo.stage(".gitsign/policy.toml", &policy(&stack, "bob@example.com", &issuer, ""));
     let bob = commit(&repo, "c.txt", "bob allows bob", true);
-    let out = run(&repo, &base);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(
-        text(&out)
-            .contains(&format!("{} \"bob allows bob\" on refs/heads/main: signed by bob@example.com", &bob[..10])),
-        "{}",
-        text(&out)
-    );
+    for out in judge(&repo, &bob) {
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(
+            text(&out)
+                .contains(&format!("{} \"bob allows bob\" on refs/heads/main: signed by bob@example.com", &bob[..10])),
+            "{}",
+            text(&out)
+        );
+    }
 }
 
 #[test]
