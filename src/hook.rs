@@ -280,8 +280,13 @@ impl Judge {
         if rule.is_none() && self.repo.is_none() {
             return Ok(());
         }
-        let kind =
-            String::from_utf8_lossy(&git(&["cat-file", "-t", &u.new]).map_err(Abort::Unchecked)?).trim().to_string();
+        // git refuses to point a branch at anything but a commit (after this hook), so only other
+        // refs can bring a tag object: one `git cat-file` less per pushed branch.
+        let kind = if u.refname.starts_with("refs/heads/") {
+            "commit".to_string()
+        } else {
+            String::from_utf8_lossy(&git(&["cat-file", "-t", &u.new]).map_err(Abort::Unchecked)?).trim().to_string()
+        };
         if kind == "tag" {
             let asked = u.refname.strip_prefix("refs/tags/").unwrap_or(&u.refname).to_string();
             let batch = Batch::from_list(vec![u.new.clone()])?;
@@ -356,7 +361,12 @@ impl Judge {
                     reasons.push(Refusal::Bad(format!("a {kind} where a commit or tag was expected")).to_string());
                 }
                 out.push(Judgement {
-                    subject: if unread { "(not read)".into() } else { subject(&raw) },
+                    // Only a refused object is listed by its subject.
+                    subject: match (unread, reasons.is_empty()) {
+                        (true, _) => "(not read)".into(),
+                        (false, false) => subject(&raw),
+                        (false, true) => String::new(),
+                    },
                     sha,
                     refname: refname.to_string(),
                     kind,
@@ -422,7 +432,8 @@ impl Decision {
         out: &mut dyn Write,
         err: &mut dyn Write,
     ) -> i32 {
-        let value = self.json(judge_name);
+        // The JSON value only for those who read it.
+        let value = if json || log.is_some() { self.json(judge_name) } else { serde_json::Value::Null };
         if let Some(log) = log {
             let written = std::fs::OpenOptions::new()
                 .create(true)
@@ -515,6 +526,14 @@ fn decide(
     decision.report(&judge.name, options.json, judge.hook_log.as_deref(), out, err)
 }
 
+/// Starts building the HTTP client (for online-mode signatures) while the policy, the
+/// configuration and the trust root are read.
+fn prewarm(options: &HookOptions) {
+    if !options.offline {
+        gitsign_core::net::prewarm();
+    }
+}
+
 /// `gitsign hook pre-receive`: reads `OLD NEW REF` lines on stdin (as git gives them).
 pub fn pre_receive(
     options: &HookOptions,
@@ -523,6 +542,7 @@ pub fn pre_receive(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
+    prewarm(options);
     let updates =
         match read_updates(stdin, |w| Some(Update { old: w[0].into(), new: w[1].into(), refname: w[2].into() }), 3) {
             Ok(u) => u,
@@ -533,14 +553,18 @@ pub fn pre_receive(
         };
     // The commits a push adds to the refs of a rule are those none of that rule's refs has: a
     // commit an unruled branch carries is still judged when it comes to a ruled one.
-    let refs: Vec<String> = git(&["for-each-ref", "--format=%(refname)"])
-        .map(|o| String::from_utf8_lossy(&o).lines().map(str::to_string).collect())
-        .unwrap_or_default();
+    // Listed once, and only when a rule applies to an update.
+    let refs = std::cell::OnceCell::new();
     let exclude = |u: &Update, policy: Option<&Policy>| -> Vec<String> {
         let line = policy.and_then(|p| p.rule_for(&u.refname)).map(|r| r.line);
         let mut not: Vec<String> = match line {
             None => vec!["--all".into()],
             Some(line) => refs
+                .get_or_init(|| -> Vec<String> {
+                    git(&["for-each-ref", "--format=%(refname)"])
+                        .map(|o| String::from_utf8_lossy(&o).lines().map(str::to_string).collect())
+                        .unwrap_or_default()
+                })
                 .iter()
                 .filter(|r| policy.and_then(|p| p.rule_for(r)).map(|r| r.line) == Some(line))
                 .cloned()
@@ -563,6 +587,7 @@ pub fn pre_push(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
+    prewarm(options);
     let updates =
         match read_updates(stdin, |w| Some(Update { new: w[1].into(), refname: w[2].into(), old: w[3].into() }), 4) {
             Ok(u) => u,
@@ -616,6 +641,7 @@ pub fn verify(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
+    prewarm(options);
     let refname = match refname {
         Some(r) if r.starts_with("refs/") => r,
         Some(r) => format!("refs/heads/{r}"),
