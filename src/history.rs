@@ -53,6 +53,8 @@ fn git(args: &[&str]) -> Result<Vec<u8>, String> {
 /// range, streamed: verification starts with the first one) or by a list (tags).
 /// The largest commit or tag gitsign reads (a signed one is a few kilobytes).
 const MAX_OBJECT: usize = 16 << 20;
+/// The type [`Batch::next`] gives an object over [`MAX_OBJECT`]; its bytes are then the reason.
+pub(crate) const OVER_CAP: &str = "over-cap";
 
 pub(crate) struct Batch {
     child: std::process::Child,
@@ -120,9 +122,17 @@ impl Batch {
         let size: usize =
             size.and_then(|s| s.parse().ok()).ok_or_else(|| format!("git cat-file: {}", header.trim()))?;
         if size > MAX_OBJECT {
-            return Err(format!(
-                "the {kind} {sha} is {size} bytes, over gitsign's cap of {MAX_OBJECT} bytes on a git object"
-            ));
+            // Skipped unread, never held: the object gets its own verdict (could not check) and
+            // the objects after it are still read and judged.
+            let skip = size as u64 + 1;
+            let skipped = std::io::copy(&mut (&mut self.output).take(skip), &mut std::io::sink())
+                .map_err(|e| format!("reading git cat-file: {e}"))?;
+            if skipped != skip {
+                return Err(format!("git cat-file stopped inside the {kind} {sha}"));
+            }
+            let why =
+                format!("the {kind} {sha} is {size} bytes, over gitsign's cap of {MAX_OBJECT} bytes on a git object");
+            return Ok(Some((sha.to_string(), OVER_CAP.to_string(), why.into_bytes())));
         }
         let mut content = vec![0u8; size + 1];
         self.output.read_exact(&mut content).map_err(|e| format!("reading git cat-file: {e}"))?;
@@ -249,6 +259,9 @@ pub(crate) fn check_object(
         return Outcome::Failed(Failure::Unchecked(
             "the object is missing from the repository (or cannot be read): its signature cannot be checked".into(),
         ));
+    }
+    if kind == OVER_CAP {
+        return Outcome::Failed(Failure::Unchecked(String::from_utf8_lossy(raw).into_owned().into()));
     }
     if let Some(asked) = asked_tag
         && kind != "tag"

@@ -280,17 +280,22 @@ impl Judge {
         if rule.is_none() && self.repo.is_none() {
             return Ok(());
         }
-        let kind =
-            String::from_utf8_lossy(&git(&["cat-file", "-t", &u.new]).map_err(Abort::Unchecked)?).trim().to_string();
+        // git refuses to point a branch at anything but a commit (after this hook), so only other
+        // refs can bring a tag object: one `git cat-file` less per pushed branch.
+        let kind = if u.refname.starts_with("refs/heads/") {
+            "commit".to_string()
+        } else {
+            String::from_utf8_lossy(&git(&["cat-file", "-t", &u.new]).map_err(Abort::Unchecked)?).trim().to_string()
+        };
         if kind == "tag" {
             let asked = u.refname.strip_prefix("refs/tags/").unwrap_or(&u.refname).to_string();
             let batch = Batch::from_list(vec![u.new.clone()])?;
-            self.check(batch, &u.refname, rule.as_ref(), &move |_| Some(asked.clone()), out)?;
+            self.check(batch, &u.refname, rule.as_ref(), "tag", &move |_| Some(asked.clone()), out)?;
         }
         let mut args = vec![u.new.as_str(), "--not"];
         args.extend(exclude.iter().map(String::as_str));
         let batch = Batch::from_rev_list(&args)?;
-        self.check(batch, &u.refname, rule.as_ref(), &|_| None, out)
+        self.check(batch, &u.refname, rule.as_ref(), "commit", &|_| None, out)
     }
 
     fn check(
@@ -298,6 +303,7 @@ impl Judge {
         batch: Batch,
         refname: &str,
         rule: Option<&Rule>,
+        what: &str,
         asked: &(dyn Fn(usize) -> Option<String> + Sync),
         out: &mut Vec<Judgement>,
     ) -> Result<(), Abort> {
@@ -313,9 +319,14 @@ impl Judge {
             false,
             asked,
             &mut |sha, kind, raw, outcome| {
+                // An object too large to read (or missing) is a verdict of its own, listed beside
+                // the others: its bytes are the reason, not a commit.
+                let unread = kind == history::OVER_CAP || kind == "missing";
+                let (kind, raw) = if unread { (what.to_string(), Vec::new()) } else { (kind, raw) };
                 let (verdict, signer, issuer, why) = match &outcome {
                     Outcome::Good(v) => ("good", Some(v.identity.clone()), v.issuer.clone(), None),
                     Outcome::Unsigned => ("unsigned", None, None, None),
+                    Outcome::Failed(f) if unread => (f.verdict().as_str(), None, None, Some(f.to_string())),
                     // A signature that could not be checked names the log it needed.
                     Outcome::Failed(f) if f.verdict() == crate::outcome::Verdict::Error => {
                         (f.verdict().as_str(), None, None, Some(format!("{f} (the log: {rekor})")))
@@ -336,7 +347,11 @@ impl Judge {
                 {
                     reasons.push(e.to_string());
                 }
-                if kind == "commit"
+                if unread && rule.is_none() {
+                    // The in-repository policy cannot judge what it cannot read.
+                    reasons.push(Refusal::Unchecked(why.clone().unwrap_or_default()).to_string());
+                } else if kind == "commit"
+                    && !unread
                     && let Some(repo) = repo.as_mut()
                     && let Some(Err(e)) = repo.judge(&sha, &raw, refname, judged)
                 {
@@ -346,7 +361,12 @@ impl Judge {
                     reasons.push(Refusal::Bad(format!("a {kind} where a commit or tag was expected")).to_string());
                 }
                 out.push(Judgement {
-                    subject: subject(&raw),
+                    // Only a refused object is listed by its subject.
+                    subject: match (unread, reasons.is_empty()) {
+                        (true, _) => "(not read)".into(),
+                        (false, false) => subject(&raw),
+                        (false, true) => String::new(),
+                    },
                     sha,
                     refname: refname.to_string(),
                     kind,
@@ -412,7 +432,8 @@ impl Decision {
         out: &mut dyn Write,
         err: &mut dyn Write,
     ) -> i32 {
-        let value = self.json(judge_name);
+        // The JSON value only for those who read it.
+        let value = if json || log.is_some() { self.json(judge_name) } else { serde_json::Value::Null };
         if let Some(log) = log {
             let written = std::fs::OpenOptions::new()
                 .create(true)
@@ -428,9 +449,11 @@ impl Decision {
         }
         if let Some(e) = &self.error {
             let _ = writeln!(err, "gitsign: push refused: {}", crate::ui::sanitize(e));
-            return crate::outcome::EXIT_BAD;
         }
         let refused = self.refused();
+        if refused.is_empty() && self.error.is_some() {
+            return crate::outcome::EXIT_BAD;
+        }
         if refused.is_empty() {
             if !json {
                 let _ = writeln!(
@@ -486,16 +509,29 @@ fn decide(
             return decision.report("(unusable)", options.json, log.as_deref(), out, err);
         }
     };
+    // A ref whose objects cannot be walked refuses the push, and the other refs are still judged
+    // and reported.
+    let mut errors = Vec::new();
     for u in decision.updates.clone() {
         if let Err(e) = judge.update(&u, &exclude(&u, judge.policy.as_ref()), &mut decision.judgements) {
             let e = match e {
                 Abort::Usage(e) | Abort::Unchecked(e) => e,
             };
-            decision.error = Some(format!("{}: could not read the pushed objects: {e}", u.refname));
-            break;
+            errors.push(format!("{}: could not read the pushed objects: {e}", u.refname));
         }
     }
+    if !errors.is_empty() {
+        decision.error = Some(errors.join("; "));
+    }
     decision.report(&judge.name, options.json, judge.hook_log.as_deref(), out, err)
+}
+
+/// Starts building the HTTP client (for online-mode signatures) while the policy, the
+/// configuration and the trust root are read.
+fn prewarm(options: &HookOptions) {
+    if !options.offline {
+        gitsign_core::net::prewarm();
+    }
 }
 
 /// `gitsign hook pre-receive`: reads `OLD NEW REF` lines on stdin (as git gives them).
@@ -506,6 +542,7 @@ pub fn pre_receive(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
+    prewarm(options);
     let updates =
         match read_updates(stdin, |w| Some(Update { old: w[0].into(), new: w[1].into(), refname: w[2].into() }), 3) {
             Ok(u) => u,
@@ -516,14 +553,18 @@ pub fn pre_receive(
         };
     // The commits a push adds to the refs of a rule are those none of that rule's refs has: a
     // commit an unruled branch carries is still judged when it comes to a ruled one.
-    let refs: Vec<String> = git(&["for-each-ref", "--format=%(refname)"])
-        .map(|o| String::from_utf8_lossy(&o).lines().map(str::to_string).collect())
-        .unwrap_or_default();
+    // Listed once, and only when a rule applies to an update.
+    let refs = std::cell::OnceCell::new();
     let exclude = |u: &Update, policy: Option<&Policy>| -> Vec<String> {
         let line = policy.and_then(|p| p.rule_for(&u.refname)).map(|r| r.line);
         let mut not: Vec<String> = match line {
             None => vec!["--all".into()],
             Some(line) => refs
+                .get_or_init(|| -> Vec<String> {
+                    git(&["for-each-ref", "--format=%(refname)"])
+                        .map(|o| String::from_utf8_lossy(&o).lines().map(str::to_string).collect())
+                        .unwrap_or_default()
+                })
                 .iter()
                 .filter(|r| policy.and_then(|p| p.rule_for(r)).map(|r| r.line) == Some(line))
                 .cloned()
@@ -546,6 +587,7 @@ pub fn pre_push(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
+    prewarm(options);
     let updates =
         match read_updates(stdin, |w| Some(Update { new: w[1].into(), refname: w[2].into(), old: w[3].into() }), 4) {
             Ok(u) => u,
@@ -599,6 +641,7 @@ pub fn verify(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
+    prewarm(options);
     let refname = match refname {
         Some(r) if r.starts_with("refs/") => r,
         Some(r) => format!("refs/heads/{r}"),
@@ -637,7 +680,7 @@ pub fn verify(
     };
     let result = Batch::from_rev_list(&args)
         .map_err(Abort::Usage)
-        .and_then(|batch| judge.check(batch, &refname, rule.as_ref(), &|_| None, &mut decision.judgements));
+        .and_then(|batch| judge.check(batch, &refname, rule.as_ref(), "commit", &|_| None, &mut decision.judgements));
     if let Err(Abort::Usage(e) | Abort::Unchecked(e)) = result {
         let _ = writeln!(err, "gitsign: {e}");
         return crate::outcome::EXIT_USAGE;

@@ -510,38 +510,124 @@ fn git_verify_commit_judges_the_signer_by_gitsign_policy_and_trust_undefined_ref
     assert_eq!(repo.ok(&["rev-parse", "HEAD"]).trim(), side);
 }
 
+/// The shell lines of a CI file that run the scripts of git-hooks/ci/, as the file gives them:
+/// GitHub's `run: ...`, GitLab's `- ...`.
+fn ci_lines(file: &str) -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("git-hooks/ci").join(file);
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::trim)
+        .filter_map(|l| l.strip_prefix("run: ").or_else(|| l.strip_prefix("- ")))
+        .filter(|l| l.starts_with("sh git-hooks/ci/"))
+        .map(str::to_string)
+        .collect()
+}
+
 #[test]
 fn ci_script_judges_a_push_by_the_policy_of_its_base() {
     let stack = Stack::start();
     let issuer = stack.running.urls().issuer.clone();
     let mut repo = Repo::new(&stack, "ann@example.com");
+    // The scripts where the CI files expect them (copied into the repository); gitsign on PATH,
+    // where the install step puts it.
+    let ci = repo.path().join("git-hooks/ci");
+    std::fs::create_dir_all(&ci).unwrap();
+    for script in ["install-gitsign.sh", "verify-push.sh"] {
+        std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("git-hooks/ci").join(script), ci.join(script))
+            .unwrap();
+    }
+    let bin = Path::new(GITSIGN).parent().unwrap().display().to_string();
+    let path = format!("{bin}:{}", std::env::var("PATH").unwrap_or_default());
     std::fs::create_dir(repo.path().join(".gitsign")).unwrap();
     repo.stage(".gitsign/policy.toml", &policy(&stack, "ann@example.com", &issuer, ""));
     let base = commit(&repo, "a.txt", "policy", true);
     commit(&repo, "b.txt", "ann's change", true);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("git-hooks/ci/verify-push.sh");
-    let run = |repo: &Repo, base: &str| {
-        repo.command("sh")
-            .arg(&script)
-            .args([base, "HEAD", "refs/heads/main"])
-            .env("GITSIGN", GITSIGN)
-            .output()
-            .unwrap()
+    // A new branch's pushes are judged from its merge base with the default branch.
+    repo.ok(&["update-ref", "refs/remotes/origin/main", &base]);
+    let (github, gitlab) = (ci_lines("github-actions.yml"), ci_lines("gitlab-ci.yml"));
+    assert_eq!(github.len(), 2, "{github:?}");
+    assert_eq!(gitlab.len(), 2, "{gitlab:?}");
+    assert!(github[0].contains("install-gitsign.sh") && gitlab[0].contains("install-gitsign.sh"));
+    let run = |repo: &Repo, line: &str, env: &[(&str, &str)]| {
+        repo.command("sh").args(["-c", line]).env("PATH", &path).envs(env.iter().copied()).output().unwrap()
     };
-    let out = run(&repo, &base);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // The install step: a gitsign with `verify --policy` on PATH is used as it is.
+    for line in [&github[0], &gitlab[0]] {
+        let out = run(&repo, line, &[]);
+        assert_eq!(out.status.code(), Some(0), "{line}: {}", text(&out));
+        assert!(text(&out).contains(&format!("gitsign: using {bin}/gitsign")), "{}", text(&out));
+    }
+    // Without one and without GITSIGN_REPO it stops, saying what to set.
+    let out = repo.command("sh").args(["-c", &github[0]]).env("PATH", "/usr/bin:/bin").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("set the CI variable GITSIGN_REPO to the git"), "{}", text(&out));
+    // The judging step, with the variables each CI gives it: a GitHub push, a new branch, a
+    // pull request; a GitLab push and a merge request.
+    let zero = "0".repeat(40);
+    let judge = |repo: &Repo, head: &str| -> Vec<Output> {
+        vec![
+            run(
+                repo,
+                &github[1],
+                &[
+                    ("BASE", &base),
+                    ("HEAD_SHA", head),
+                    ("REF", "refs/heads/main"),
+                    ("GITSIGN_DEFAULT_BRANCH", "origin/main"),
+                ],
+            ),
+            run(
+                repo,
+                &github[1],
+                &[
+                    ("BASE", &zero),
+                    ("HEAD_SHA", head),
+                    ("REF", "refs/heads/main"),
+                    ("GITSIGN_DEFAULT_BRANCH", "origin/main"),
+                ],
+            ),
+            run(
+                repo,
+                &gitlab[1],
+                &[
+                    ("CI_COMMIT_BEFORE_SHA", &base),
+                    ("CI_COMMIT_SHA", head),
+                    ("CI_COMMIT_BRANCH", "main"),
+                    ("GITSIGN_DEFAULT_BRANCH", "origin/main"),
+                ],
+            ),
+            run(
+                repo,
+                &gitlab[1],
+                &[
+                    ("CI_MERGE_REQUEST_DIFF_BASE_SHA", &base),
+                    ("CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "main"),
+                    ("CI_COMMIT_BEFORE_SHA", &zero),
+                    ("CI_COMMIT_SHA", head),
+                    ("GITSIGN_DEFAULT_BRANCH", "origin/main"),
+                ],
+            ),
+        ]
+    };
+    let head = repo.ok(&["rev-parse", "HEAD"]).trim().to_string();
+    for out in judge(&repo, &head) {
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(text(&out).contains("1 commit(s) and tag(s) judged by the policy"), "{}", text(&out));
+    }
     // Bob allows himself in the same push: the policy of the base judges him.
     repo.set_env("SIGSTORE_ID_TOKEN", &stack.token("bob@example.com"));
     repo.stage(".gitsign/policy.toml", &policy(&stack, "bob@example.com", &issuer, ""));
     let bob = commit(&repo, "c.txt", "bob allows bob", true);
-    let out = run(&repo, &base);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(
-        text(&out)
-            .contains(&format!("{} \"bob allows bob\" on refs/heads/main: signed by bob@example.com", &bob[..10])),
-        "{}",
-        text(&out)
-    );
+    for out in judge(&repo, &bob) {
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(
+            text(&out)
+                .contains(&format!("{} \"bob allows bob\" on refs/heads/main: signed by bob@example.com", &bob[..10])),
+            "{}",
+            text(&out)
+        );
+    }
 }
 
 #[test]
@@ -584,14 +670,81 @@ fn a_pushed_object_over_the_size_cap_is_refused_without_reading_it_whole() {
     let issuer = stack.running.urls().issuer.clone();
     let repo = Repo::new(&stack, "ann@example.com");
     let server = Server::new(&repo, &policy(&stack, "ann@example.com", &issuer, ""));
+    let log = server.dir.path().join("hook.log");
+    repo.ok(&[
+        "--git-dir",
+        &server.bare().display().to_string(),
+        "config",
+        "gitsign.hookLog",
+        &log.display().to_string(),
+    ]);
     repo.ok(&["remote", "add", "origin", &server.url()]);
-    let good = commit(&repo, "a.txt", "first by ann", true);
+    let base = commit(&repo, "a.txt", "first by ann", true);
     accepted(&repo, &["push", "-q", "origin", "main"]);
-    // A commit object of 17 MiB (its message): attacker-sized input the hook must not take in.
+    // One push: a good commit, an unsigned one, a commit object of 17 MiB (its message:
+    // attacker-sized input the hook must not take in) and a good one on top. The walk meets the
+    // big one before the two under it: they are judged and reported all the same.
+    let good = commit(&repo, "b.txt", "second by ann", true);
+    let unsigned = commit(&repo, "c.txt", "unsigned change", false);
     let message = repo.path().join(".message");
     std::fs::write(&message, "x".repeat(17 << 20)).unwrap();
     repo.ok(&["commit", "-q", "--allow-empty", "--no-gpg-sign", "-F", &message.display().to_string()]);
-    let all = refused(&repo, &["push", "origin", "main"], &["over gitsign's cap of 16777216 bytes on a git object"]);
-    assert!(all.contains("remote:"), "{all}");
-    assert_eq!(server.rev(&repo, "refs/heads/main"), good);
+    let big = repo.ok(&["rev-parse", "HEAD"]).trim().to_string();
+    let size = repo.ok(&["cat-file", "-s", &big]).trim().to_string();
+    let top = commit(&repo, "d.txt", "third by ann", true);
+    let over = format!("the commit {big} is {size} bytes, over gitsign's cap of 16777216 bytes on a git object");
+    let all = refused(
+        &repo,
+        &["push", "origin", "main"],
+        &[
+            "remote: gitsign: refused by the policy",
+            "2 of 4 commit(s) and tag(s) not allowed",
+            &format!(
+                "remote: gitsign:   {} \"(not read)\" on refs/heads/main: could not check the signature: {over}",
+                &big[..10]
+            ),
+            &format!(
+                "remote: gitsign:   {} \"unsigned change\" on refs/heads/main: unsigned, and refs/heads/main requires a signature",
+                &unsigned[..10]
+            ),
+        ],
+    );
+    assert!(!all.contains("the log:"), "{all}");
+    assert_eq!(server.rev(&repo, "refs/heads/main"), base);
+    // The hook log and the JSON output give every verdict, in the order walked.
+    let verdicts = |value: &serde_json::Value| -> Vec<(String, String, bool)> {
+        value["commits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["sha"].as_str().unwrap().to_string(),
+                    c["verdict"].as_str().unwrap().to_string(),
+                    c["allowed"] == true,
+                )
+            })
+            .collect()
+    };
+    let expected: Vec<(String, String, bool)> =
+        [(&top, "good", true), (&big, "error", false), (&unsigned, "unsigned", false), (&good, "good", true)]
+            .into_iter()
+            .map(|(sha, verdict, allowed)| (sha.clone(), verdict.to_string(), allowed))
+            .collect();
+    let line: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&log).unwrap().lines().last().unwrap()).unwrap();
+    assert_eq!(line["decision"], "refuse", "{line}");
+    assert_eq!(verdicts(&line), expected, "{line}");
+    assert!(line["commits"][1]["reason"].as_str().unwrap().contains(&over), "{line}");
+    assert_eq!(line["commits"][1]["kind"], "commit", "{line}");
+    let out = repo
+        .command(GITSIGN)
+        .args(["verify", "--policy"])
+        .arg(&server.policy)
+        .args(["--ref", "refs/heads/main", "--output", "json", &format!("{base}..{top}")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verdicts(&value), expected, "{value}");
 }
