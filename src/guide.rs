@@ -77,6 +77,12 @@ pub static GO_SETTINGS: &[GoSetting] = &[
     ),
     go("clientID", &["GITSIGN_OIDC_CLIENT_ID", "SIGSTORE_OIDC_CLIENT_ID"], Some("sigstore"), Compare::Same),
     go(
+        "clientSecretFile",
+        &["GITSIGN_OIDC_CLIENT_SECRET_FILE", "SIGSTORE_OIDC_CLIENT_SECRET_FILE"],
+        None,
+        Compare::Same,
+    ),
+    go(
         "issuer",
         &["GITSIGN_OIDC_ISSUER", "SIGSTORE_OIDC_ISSUER"],
         Some("https://oauth2.sigstore.dev/auth"),
