@@ -790,7 +790,14 @@ fn certificate_section(c: &CertView, time: CheckTime) -> String {
     );
     let sans: Vec<String> = c.sans.iter().map(|(k, v)| format!("{}: {}", html_escape(k), html_escape(v))).collect();
     out += &row("Subject alternative names", &sans.join("<br>"));
-    out += &row("Subject", &html_escape(&c.subject));
+    out += &row(
+        "Subject",
+        &if c.subject.is_empty() {
+            "<small>(empty: a Fulcio certificate names its signer in the subject alternative names)</small>".to_string()
+        } else {
+            html_escape(&c.subject)
+        },
+    );
     out += &row("Issued by", &html_escape(&c.issuer_dn));
     out += &row("Serial", &code(&c.serial));
     let window = match time {
@@ -899,7 +906,14 @@ fn proof_section(proof: &ProofCheck, log: &str) -> String {
     body += "<table>";
     body += &row("Tree size", &proof.tree_size.to_string());
     body += &row("Root hash", &code(&proof.root));
-    body += &row("Audit path", &proof.hashes.iter().map(|h| code(h)).collect::<Vec<_>>().join("<br>"));
+    body += &row(
+        "Audit path",
+        &if proof.hashes.is_empty() {
+            "<small>(no hashes: the tree holds this one entry, whose leaf hash is the root)</small>".to_string()
+        } else {
+            proof.hashes.iter().map(|h| code(h)).collect::<Vec<_>>().join("<br>")
+        },
+    );
     body += "</table><h3>Checkpoint</h3><pre id=checkpoint>";
     body += &html_escape(&proof.checkpoint);
     body + "</pre>"

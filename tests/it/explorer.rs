@@ -121,7 +121,7 @@ fn a_signed_commit_is_found_by_email_commit_id_and_hash_and_its_entry_page_shows
     assert!(dialogs.is_empty(), "{dialogs:?}");
     let front = &reads["front"];
     assert_eq!(front["status"], 200);
-    assert!(text(front).contains("The log holds 2 entries."), "{}", text(front));
+    assert!(text(front).contains("It holds 2 entries."), "{}", text(front));
     for expected in ["Search the log", "Latest entries", "Services", "Trust root", &stack.running.urls().rekor] {
         assert!(text(front).contains(expected), "{expected:?} missing from the front page:\n{}", text(front));
     }
