@@ -1,20 +1,34 @@
-//! Benchmark of `gitsign verify` over a long history: N offline-mode commits (default 10,000),
-//! made against an in-process devstack and written with `git fast-import`, verified by the
-//! release `gitsign` binary. Two histories: each commit with its own certificate (a login per
-//! commit, the worst case) and all commits sharing one certificate (a credential cache).
-//! Prints commits/s and the peak resident memory of the verifier.
+//! Benchmark of `gitsign verify` over a long history, against the machine's ECDSA ceiling
+//! measured in the same run.
 //!
-//! `cargo bench --bench verify_history` (`BENCH_COMMITS=N` to change the size, `BENCH_GITSIGN=PATH`
-//! to time another gitsign binary than the release build). Figures are printed only when every
-//! commit verified. The generated repositories are kept under target/bench-verify/ and reused
-//! while the devstack state there is.
+//! Histories of offline-mode commits (each signed over its own payload, each with its own Rekor
+//! entry, inclusion proof and signed checkpoint) are made in-process with the devstack's CA and
+//! log code and written as one pack: each commit with its own certificate (a login per commit,
+//! the worst case), or all sharing one certificate (a credential cache). They are verified by
+//! the release `gitsign` binary, which must say every commit verified or no figure is printed.
+//!
+//! What one commit costs in P-256 verifications (core/src/verify.rs `verify_with`): the CMS
+//! signature under the leaf key, the log's signed entry timestamp and its signed checkpoint
+//! (3, every commit), plus the leaf's certificate signature by the Fulcio CA and its SCT (2, once
+//! per exact certificate DER: a commit sharing an already-checked certificate skips them). So
+//! the ceiling is P-256 verifies/s ÷ 5 for own certificates and ÷ 3 for a shared one.
+//!
+//! The ceiling: P-256 verifications per second on all cores, measured in-process with the code
+//! gitsign verifies with (`gitsign_protocol::keys::PublicKey::verify`, aws-lc-rs, a key parsed
+//! once, one thread per core), right before and right after each verifier run (the machine is
+//! shared: only side-by-side figures compare). `openssl speed -multi` (the issue's first
+//! measure) is printed beside it for reference.
+//!
+//! Memory: the verifier's peak RSS (VmHWM of /proc/PID/status, polled every 2 ms until it
+//! exits: gitsign's own, not its git children's) over shared-certificate histories of the
+//! sizes in `BENCH_MEMORY` (default `100000,300000`; `0` to skip).
+//!
+//! `cargo bench --bench verify_history` (`BENCH_COMMITS=N`, default 10,000, for the throughput
+//! runs; `BENCH_GITSIGN=PATH` to time another gitsign binary than the release build). The
+//! repositories are kept under target/bench-verify/ and reused while the devstack state there is.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use gitsign::ui::Ui;
-use gitsign_core::config::{Config, Env};
-use gitsign_core::credential::Credential;
-use gitsign_devstack::oidc::Subject;
-use gitsign_devstack::{Options, Running, state};
+use gitsign_devstack::{Options, Running};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -26,17 +40,110 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// Writes `n` signed commits on `main` of a new repository at `dir`.
-fn generate(dir: &Path, n: usize, config: &Config, env: &Env, shared: bool) {
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// P-256 verifications per second on `threads` threads for `secs` seconds, in-process, with the
+/// key type and call gitsign verifies every signature with.
+fn ceiling_in_process(threads: usize, secs: f64) -> f64 {
+    use p256::ecdsa::signature::Signer as _;
+    use p256::pkcs8::EncodePublicKey as _;
+    let mut seed = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut seed).unwrap();
+    let signer = p256::ecdsa::SigningKey::from_slice(&seed).unwrap();
+    let spki = signer.verifying_key().to_public_key_der().unwrap();
+    let key = gitsign_protocol::keys::PublicKey::from_spki_der(spki.as_bytes()).unwrap();
+    // About the size of what gitsign verifies (signed attributes, SET payloads, checkpoints).
+    let message = vec![0x5a; 300];
+    let sig: p256::ecdsa::DerSignature = signer.sign(&message);
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let started = Instant::now();
+    let total: u64 = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut n = 0u64;
+                    while Instant::now() < deadline {
+                        for _ in 0..64 {
+                            key.verify(&message, sig.as_bytes()).unwrap();
+                        }
+                        n += 64;
+                    }
+                    n
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
+/// `openssl speed -multi THREADS ecdsap256`'s verify/s, if openssl is there.
+fn ceiling_openssl(threads: usize) -> Option<f64> {
+    let out = Command::new("openssl")
+        .args(["speed", "-seconds", "3", "-multi", &threads.to_string(), "ecdsap256"])
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().rev().find(|l| l.contains("ecdsa (nistp256)"))?.split_whitespace().last()?.parse().ok()
+}
+/// Commits made in-process, fast: the devstack's own CA issues the certificates and the
+/// devstack's Rekor code (`Log`, `Store`: the same code its HTTP API runs) logs the entries, in
+/// a log of its own on /dev/shm, so nothing goes through HTTP. The signatures are real: each
+/// commit is signed over its own payload and carries its own log entry with an inclusion proof
+/// and a signed checkpoint, and the verifier checks all of it against the devstack's trust root
+/// (copied beside the repository). Objects go into one pack through `git index-pack`.
+fn generate_fast(dir: &Path, n: usize, state_dir: &Path, rekor_url: &str, issuer_url: &str, shared: bool) {
+    use gitsign_devstack::ca::{Ca, San};
+    use gitsign_devstack::store::{NewEntry, Store};
+    use gitsign_devstack::tlog::Log;
+    use p256::ecdsa::signature::Signer as _;
+    use p256::pkcs8::EncodePublicKey as _;
+    use prost::Message as _;
+    use rcgen::SigningKey as _;
     std::fs::create_dir_all(dir).unwrap();
     git(dir, &["init", "-q", "-b", "main"]);
     let tree = git(dir, &["hash-object", "-t", "tree", "-w", "--stdin"]).trim().to_string();
-    let http = gitsign_core::net::Http::new(Duration::from_secs(30)).unwrap();
-    let trust = gitsign::trust::load_trust(config).unwrap();
-    let mut ui = Ui::to(Box::new(std::io::sink()));
-    let mut shared_credential: Option<Credential> = None;
+    let keys = gitsign_devstack::state::Keys::load_or_create(
+        &Store::open_read_only(&gitsign_devstack::state::db_path(state_dir)).unwrap(),
+    )
+    .unwrap();
+    let gitsign_devstack::state::Keys {
+        intermediate, root_der, intermediate_der, rekor, ctlog, tree_id, created, ..
+    } = keys;
+    let mut ca = Ca::new(root_der, intermediate_der, intermediate, ctlog).unwrap();
+    ca.set_leaf_lifetime(time::Duration::hours(24));
+    // The SETs are signed with the log's key, loaded a second time (`Log` keeps its own).
+    let set_key = gitsign_devstack::state::Keys::load_or_create(
+        &Store::open_read_only(&gitsign_devstack::state::db_path(state_dir)).unwrap(),
+    )
+    .unwrap()
+    .rekor;
+    let log = Log::new(rekor, tree_id, gitsign_protocol::checkpoint::log_name(rekor_url).unwrap().to_string());
+    let db = PathBuf::from(format!("/dev/shm/gitsign-bench-log-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&db);
+    let mut store = Store::open(&db).unwrap();
+    // Within every window of the trust root, which starts when the state was made.
+    let now = (time::OffsetDateTime::now_utc() - time::Duration::minutes(1)).max(created + time::Duration::seconds(1));
+    let new_key = || {
+        let mut seed = [0u8; 32];
+        aws_lc_rs::rand::fill(&mut seed).unwrap();
+        p256::ecdsa::SigningKey::from_slice(&seed).unwrap()
+    };
+    let issue = |key: &p256::ecdsa::SigningKey| {
+        let spki = key.verifying_key().to_public_key_der().unwrap();
+        ca.issue(spki.as_bytes(), &San::Email("bench@example.com".into()), issuer_url, now).unwrap().0
+    };
+    let mut shared_cred = None;
+    let mut pack = PackWriter::new(dir, n);
     let mut parent: Option<String> = None;
-    let tmp = dir.join("commit.tmp");
     let started = Instant::now();
     for i in 0..n {
         let mut payload = format!("tree {tree}\n");
@@ -44,43 +151,176 @@ fn generate(dir: &Path, n: usize, config: &Config, env: &Env, shared: bool) {
             payload.push_str(&format!("parent {p}\n"));
         }
         let when = 1_700_000_000 + i;
-        payload.push_str(&format!("author Bench <bench@example.com> {when} +0000\ncommitter Bench <bench@example.com> {when} +0000\n\ncommit {i}\n"));
-        let credential = match (&shared_credential, shared) {
-            (Some(c), true) => c,
+        payload.push_str(&format!(
+            "author Bench <bench@example.com> {when} +0000\ncommitter Bench <bench@example.com> {when} +0000\n\ncommit {i}\n"
+        ));
+        let own;
+        let (key, leaf) = match (&shared_cred, shared) {
+            (Some((k, l)), true) => (k, l),
             _ => {
-                shared_credential = Some(gitsign::credential::obtain_credential(config, env, &http, &mut ui).unwrap());
-                shared_credential.as_ref().unwrap()
+                let key = new_key();
+                let leaf = issue(&key);
+                if shared {
+                    shared_cred = Some((key, leaf));
+                    let (k, l) = shared_cred.as_ref().unwrap();
+                    (k, l)
+                } else {
+                    own = (key, leaf);
+                    (&own.0, &own.1)
+                }
             }
         };
-        let signed = gitsign_core::sign::sign_with(payload.as_bytes(), credential, config, &http, &trust).unwrap();
+        let utc = der::asn1::UtcTime::from_unix_duration(Duration::from_secs(now.unix_timestamp() as u64)).unwrap();
+        let (attrs, attrs_der) =
+            gitsign_core::signature::signed_attributes(&gitsign_protocol::sha256(payload.as_bytes()), utc).unwrap();
+        let sig: p256::ecdsa::DerSignature = key.sign(&attrs_der);
+        let cert_pem = gitsign_protocol::keys::pem_encode("CERTIFICATE", leaf);
+        let body = gitsign_protocol::rekor::HashedRekord::new(
+            &gitsign_protocol::sha256(&attrs_der),
+            sig.as_bytes(),
+            &cert_pem,
+        )
+        .canonical_json();
+        let entry = NewEntry { body, integrated_time: now.unix_timestamp() + 1, search_keys: vec![] };
+        let appended = store
+            .append(std::slice::from_ref(&entry), |index, e| {
+                let payload = gitsign_protocol::rekor::set_payload(
+                    &gitsign_protocol::b64(&e.body),
+                    e.integrated_time,
+                    log.log_id_hex(),
+                    index,
+                );
+                set_key.sign(&payload)
+            })
+            .unwrap();
+        let index = match appended.first() {
+            Some(gitsign_devstack::store::Appended::New(index)) => *index,
+            other => panic!("the bench log did not append entry {i}: {other:?}"),
+        };
+        let (_, logged) = log.entry(&store, index).unwrap();
+        let tlog = gitsign_core::tlog::TransparencyLogEntry::from_rekor(&logged, "hashedrekord", "0.0.1").unwrap();
+        let der =
+            gitsign_core::signature::assemble_with(leaf, attrs, sig.as_bytes(), Some(&tlog.encode_to_vec()), None)
+                .unwrap();
+        let armored = gitsign_core::signature::armor(&der);
         let (headers, message) = payload.split_once("\n\n").unwrap();
-        let object = format!("{headers}\ngpgsig {}\n\n{message}", signed.armored.trim_end().replace('\n', "\n "));
-        std::fs::write(&tmp, object).unwrap();
-        let sha = git(dir, &["hash-object", "-t", "commit", "-w", "commit.tmp"]).trim().to_string();
-        parent = Some(sha);
-        if i % 1000 == 999 {
+        let object = format!("{headers}\ngpgsig {}\n\n{message}", armored.trim_end().replace('\n', "\n "));
+        parent = Some(pack.add_commit(object.as_bytes()));
+        if i % 10_000 == 9_999 {
             eprintln!("  generated {} commits in {:.0?}", i + 1, started.elapsed());
         }
     }
-    std::fs::remove_file(&tmp).unwrap();
+    drop(store);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    pack.finish();
     git(dir, &["update-ref", "refs/heads/main", parent.as_deref().unwrap()]);
+    // Last: its presence marks a finished history.
+    std::fs::copy(state_dir.join("trusted_root.json"), dir.join("trusted_root.json")).unwrap();
 }
 
-/// Runs the verifier; returns (seconds, peak RSS in kB, verified count line). Panics, so that no
-/// figure is printed, unless the verifier exited 0 and its summary says all `n` commits verified:
-/// the speed of refusing every commit is no speed of verifying them.
-fn verify(dir: &Path, gitsign: &Path, root: &Path, json: bool, n: usize) -> (f64, u64, String) {
-    let mut cmd = Command::new(gitsign);
-    cmd.args(["verify", "--offline", "--trusted-root"]).arg(root).arg("--all").current_dir(dir);
-    // `gitsign verify` requires who may sign; the kept repositories outlive the devstack's issuer URL.
-    cmd.args(["--certificate-identity", "bench@example.com", "--certificate-oidc-issuer-regexp", ".*"]);
-    if json {
-        cmd.args(["--output", "json"]);
+/// Writes commits into one pack (objects zlib-"stored", uncompressed: the bench measures the
+/// verifier, not compression), indexed by `git index-pack` at the end.
+struct PackWriter {
+    path: PathBuf,
+    out: std::io::BufWriter<std::fs::File>,
+    hash: aws_lc_rs::digest::Context,
+    count: usize,
+    expected: usize,
+}
+
+impl PackWriter {
+    fn new(dir: &Path, n: usize) -> Self {
+        let path = dir.join(".git/bench.pack");
+        let out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path).unwrap());
+        let mut w = PackWriter {
+            path,
+            out,
+            hash: aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY),
+            count: 0,
+            expected: n,
+        };
+        let mut header = b"PACK".to_vec();
+        header.extend_from_slice(&2u32.to_be_bytes());
+        header.extend_from_slice(&u32::try_from(n).unwrap().to_be_bytes());
+        w.put(&header);
+        w
     }
+
+    fn put(&mut self, bytes: &[u8]) {
+        self.hash.update(bytes);
+        self.out.write_all(bytes).unwrap();
+    }
+
+    /// Adds a commit object; returns its ID.
+    fn add_commit(&mut self, object: &[u8]) -> String {
+        let mut id = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY);
+        id.update(format!("commit {}\0", object.len()).as_bytes());
+        id.update(object);
+        let mut size = object.len();
+        let mut header = vec![(1u8 << 4) | (size & 0x0f) as u8];
+        size >>= 4;
+        while size > 0 {
+            *header.last_mut().unwrap() |= 0x80;
+            header.push((size & 0x7f) as u8);
+            size >>= 7;
+        }
+        self.put(&header);
+        // zlib: header, stored blocks of at most 65,535 bytes, Adler-32.
+        self.put(&[0x78, 0x01]);
+        let chunks: Vec<&[u8]> = object.chunks(65_535).collect();
+        for (i, chunk) in chunks.iter().enumerate() {
+            let len = chunk.len() as u16;
+            let mut block = vec![u8::from(i + 1 == chunks.len())];
+            block.extend_from_slice(&len.to_le_bytes());
+            block.extend_from_slice(&(!len).to_le_bytes());
+            self.put(&block);
+            self.put(chunk);
+        }
+        let (mut a, mut b) = (1u32, 0u32);
+        for byte in object {
+            a = (a + u32::from(*byte)) % 65_521;
+            b = (b + a) % 65_521;
+        }
+        self.put(&((b << 16) | a).to_be_bytes());
+        self.count += 1;
+        hex::encode(id.finish())
+    }
+
+    fn finish(mut self) {
+        assert_eq!(self.count, self.expected);
+        let trailer = self.hash.clone().finish();
+        self.out.write_all(trailer.as_ref()).unwrap();
+        self.out.flush().unwrap();
+        drop(self.out);
+        let dir = self.path.parent().unwrap().parent().unwrap().to_path_buf();
+        let status = Command::new("git")
+            .args(["index-pack", "--stdin"])
+            .current_dir(&dir)
+            .stdin(std::fs::File::open(&self.path).unwrap())
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "git index-pack refused the bench pack");
+        std::fs::remove_file(&self.path).unwrap();
+    }
+}
+
+/// Runs the verifier; returns (seconds, peak RSS in kB, user + system CPU seconds). Panics, so
+/// that no figure is printed, unless the verifier exited 0 and its summary says all `n` commits
+/// verified: the speed of refusing every commit is no speed of verifying them.
+fn verify(dir: &Path, gitsign: &Path, n: usize) -> (f64, u64, f64) {
+    let mut cmd = Command::new(gitsign);
+    cmd.args(["verify", "--offline", "--trusted-root"]).arg(dir.join("trusted_root.json")).arg("--all");
+    cmd.current_dir(dir);
+    cmd.args(["--certificate-identity", "bench@example.com", "--certificate-oidc-issuer-regexp", ".*"]);
     let started = Instant::now();
     let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-    let status_path = format!("/proc/{}/status", child.id());
-    let mut peak = 0u64;
+    let (status_path, stat_path) = (format!("/proc/{}/status", child.id()), format!("/proc/{}/stat", child.id()));
+    let (mut peak, mut cpu) = (0u64, 0f64);
+    // Clock ticks per second of /proc/PID/stat's utime and stime (100 on Linux).
+    let ticks = 100.0;
     let exit = loop {
         if let Ok(text) = std::fs::read_to_string(&status_path)
             && let Some(kb) = text
@@ -91,10 +331,20 @@ fn verify(dir: &Path, gitsign: &Path, root: &Path, json: bool, n: usize) -> (f64
         {
             peak = peak.max(kb);
         }
+        if let Ok(stat) = std::fs::read_to_string(&stat_path)
+            && let Some((_, rest)) = stat.rsplit_once(')')
+        {
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            if let (Some(u), Some(s)) =
+                (f.get(11).and_then(|v| v.parse::<f64>().ok()), f.get(12).and_then(|v| v.parse::<f64>().ok()))
+            {
+                cpu = cpu.max((u + s) / ticks);
+            }
+        }
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(2));
     };
     let secs = started.elapsed().as_secs_f64();
     let mut stderr = String::new();
@@ -108,30 +358,22 @@ fn verify(dir: &Path, gitsign: &Path, root: &Path, json: bool, n: usize) -> (f64
         dir.display(),
         stderr.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
     );
-    (secs, peak, summary)
+    (secs, peak, cpu)
 }
 
 fn main() {
     let n: usize = std::env::var("BENCH_COMMITS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let memory: Vec<usize> = std::env::var("BENCH_MEMORY")
+        .unwrap_or_else(|_| "100000,300000".into())
+        .split(',')
+        .filter_map(|v| v.trim().parse().ok())
+        .filter(|v| *v > 0)
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let root_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-verify");
     let state_dir = root_dir.join("state");
     let running = Running::start(Options::new(state_dir.clone())).unwrap();
-    let token = state::load_issuer(&state_dir)
-        .unwrap()
-        .mint(&Subject::Email("bench@example.com".into()), None, Duration::from_secs(3600))
-        .unwrap();
-    let urls = running.urls();
-    let env: Env = [
-        ("GITSIGN_FULCIO_URL", urls.fulcio.as_str()),
-        ("GITSIGN_REKOR_URL", urls.rekor.as_str()),
-        ("GITSIGN_OIDC_ISSUER", urls.issuer.as_str()),
-        ("SIGSTORE_ID_TOKEN", token.as_str()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .chain([("GITSIGN_TRUSTED_ROOT".to_string(), state_dir.join("trusted_root.json").display().to_string())])
-    .collect();
-    let config = Config::resolve(&Default::default(), &env).unwrap();
+    let (rekor, issuer) = (running.urls().rekor.clone(), running.urls().issuer.clone());
     // BENCH_GITSIGN=PATH times another build (e.g. target/debug/gitsign) instead of the release one.
     let gitsign = match std::env::var_os("BENCH_GITSIGN") {
         Some(path) => PathBuf::from(path),
@@ -146,24 +388,58 @@ fn main() {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/gitsign")
         }
     };
-    for (name, shared) in [("own certificate per commit", false), ("one shared certificate", true)] {
-        let dir = root_dir.join(format!("{}-{n}", if shared { "shared" } else { "own" }));
-        if !dir.join(".git").exists() {
-            eprintln!("generating {n} commits ({name}) in {}", dir.display());
+    let history = |shared: bool, size: usize| {
+        let dir = root_dir.join(format!("{}-{size}", if shared { "shared" } else { "own" }));
+        if !dir.join("trusted_root.json").exists() {
+            let _ = std::fs::remove_dir_all(&dir);
+            eprintln!("generating {size} commits ({}) in {}", if shared { "shared" } else { "own" }, dir.display());
             let t = Instant::now();
-            generate(&dir, n, &config, &env, shared);
+            generate_fast(&dir, size, &state_dir, &rekor, &issuer, shared);
             eprintln!("  done in {:.1?}", t.elapsed());
         }
-        let root = state_dir.join("trusted_root.json");
-        for json in [false, true] {
-            let (secs, peak, summary) = verify(&dir, &gitsign, &root, json, n);
-            println!(
-                "{name}, {}: {n} commits in {secs:.2}s = {:.0} commits/s, peak RSS {:.1} MB  [{summary}]",
-                if json { "--output json" } else { "human output" },
-                n as f64 / secs,
-                peak as f64 / 1024.0
-            );
-        }
+        dir
+    };
+    if let Some(rate) = ceiling_openssl(threads) {
+        println!(
+            "openssl speed -multi {threads} ecdsap256: {rate:.0} verifies/s (for reference; load average {})",
+            loadavg()
+        );
+    }
+    for (name, shared, per_commit) in
+        [("own certificate per commit", false, 5.0), ("one shared certificate", true, 3.0)]
+    {
+        let dir = history(shared, n);
+        let before = ceiling_in_process(threads, 2.0);
+        let load = loadavg();
+        let (secs, peak, cpu) = verify(&dir, &gitsign, n);
+        let after = ceiling_in_process(threads, 2.0);
+        let ceiling = (before + after) / 2.0 / per_commit;
+        let rate = n as f64 / secs;
+        println!(
+            "{name}: {n} commits in {secs:.2}s = {rate:.0} commits/s (CPU {cpu:.2}s); ceiling {threads} cores × \
+             P-256 {before:.0}/{after:.0} verifies/s (before/after) ÷ {per_commit} = {ceiling:.0} commits/s; \
+             ratio {:.2}; peak RSS {:.1} MB; load average {load}",
+            rate / ceiling,
+            peak as f64 / 1024.0,
+        );
+    }
+    let mut peaks = Vec::new();
+    for size in memory {
+        let dir = history(true, size);
+        let load = loadavg();
+        let (secs, peak, _) = verify(&dir, &gitsign, size);
+        println!(
+            "memory, one shared certificate: {size} commits in {secs:.1}s = {:.0} commits/s, peak RSS {:.1} MB; \
+             load average {load}",
+            size as f64 / secs,
+            peak as f64 / 1024.0
+        );
+        peaks.push(peak as f64 / 1024.0);
+    }
+    if let (Some(lo), Some(hi)) = (peaks.iter().copied().reduce(f64::min), peaks.iter().copied().reduce(f64::max))
+        && peaks.len() > 1
+    {
+        println!("memory: peak RSS {lo:.1}–{hi:.1} MB, the largest {:.0}% above the smallest", (hi / lo - 1.0) * 100.0);
     }
     let _ = std::io::stdout().flush();
     running.stop().unwrap();

@@ -516,16 +516,29 @@ pub fn run(
     }
 }
 
-/// Checks every object `batch` yields, on one verifier per core, and hands each to `done` in the
+/// Objects a verifier takes from the reader at a time: few enough that the cores finish within a
+/// few objects of each other, many enough that the hand-off between threads (a lock, a channel
+/// message, a wake-up) costs nothing beside the verifications.
+const CHUNK: usize = 16;
+
+/// Chunks taken but not yet handed to `done`, per verifier: bounds what waits to be put in order
+/// when one object is slow (an online lookup), so memory stays flat on any range.
+const IN_FLIGHT_PER_WORKER: usize = 4;
+
+/// Checks every object `batch` reads, on one verifier per core, and hands each to `done` in the
 /// order read, with its raw bytes: (id, type, bytes, outcome). `asked(i)`: the tag name the i-th
 /// object must carry (`None`: a commit, or a tag not asked for by name). The identity is judged
 /// by `policy` (pass an empty one to judge the signer afterwards, as the push policy does).
+///
+/// There is no reader thread: each verifier takes the next [`CHUNK`] objects from the one `git
+/// cat-file --batch` under a lock, checks them, and sends their outcomes in one message; the
+/// calling thread puts the chunks back in order. Every core verifies from the first object to
+/// the last, and the threads meet once per chunk, not once per object. At most
+/// [`IN_FLIGHT_PER_WORKER`] chunks per verifier are out at once, so nothing is kept for the
+/// whole run.
 #[allow(clippy::too_many_arguments)] // the same arguments as check_object, plus the stream
-/// Checks every object `batch` reads, one verifier per core fed by a reader thread, and hands
-/// each outcome to `done` in the batch's order. The channels are bounded, so memory stays flat on
-/// any range. `asked(i)`: the tag name the i-th object was asked for as, if any.
 pub(crate) fn check_parallel(
-    mut batch: Batch,
+    batch: Batch,
     trust: &TrustRoot,
     policy: (&Policy, &verify::WorkflowPolicy),
     online: Option<&Online<'_>>,
@@ -533,36 +546,99 @@ pub(crate) fn check_parallel(
     asked: &(dyn Fn(usize) -> Option<String> + Sync),
     done: &mut dyn FnMut(String, String, Vec<u8>, Outcome),
 ) -> Result<(), Abort> {
+    type Checked = (String, String, Vec<u8>, Outcome);
+    /// The reader's state: the stream, the index of the next object, and whether it ended
+    /// (or failed, with the reason).
+    struct Reader {
+        batch: Batch,
+        next: usize,
+        seq: usize,
+        ended: bool,
+        failed: Option<String>,
+    }
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    type Job = (usize, String, String, Vec<u8>);
-    let (job_tx, job_rx) = std::sync::mpsc::sync_channel::<Job>(256);
-    let job_rx = std::sync::Mutex::new(job_rx);
-    let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<(usize, Job, Outcome)>(256);
+    let reader = std::sync::Mutex::new(Reader { batch, next: 0, seq: 0, ended: false, failed: None });
+    // Tokens: a verifier takes one before it takes a chunk; the calling thread gives it back
+    // once the chunk is handed on in order.
+    let (token_tx, token_rx) = std::sync::mpsc::sync_channel::<()>(workers * IN_FLIGHT_PER_WORKER);
+    for _ in 0..workers * IN_FLIGHT_PER_WORKER {
+        let _ = token_tx.send(());
+    }
+    let token_rx = std::sync::Mutex::new(token_rx);
+    // (chunk number, outcomes); chunk number `usize::MAX`: a verifier panicked, its chunk is lost.
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<(usize, Vec<Checked>)>();
     std::thread::scope(|scope| {
-        let reader = scope.spawn(move || -> Result<(), Abort> {
-            let mut i = 0;
-            while let Some((sha, kind, raw)) = batch.next().map_err(Abort::Unchecked)? {
-                if job_tx.send((i, sha, kind, raw)).is_err() {
-                    break;
-                }
-                i += 1;
-            }
-            drop(job_tx);
-            batch.finish()
-        });
         for _ in 0..workers {
-            let (tx, jobs) = (done_tx.clone(), &job_rx);
+            let (tx, reader, tokens) = (done_tx.clone(), &reader, &token_rx);
             scope.spawn(move || {
+                /// Tells the calling thread when a verifier panics, so that it stops waiting for
+                /// the lost chunk (and gives back no token the others wait for); the scope then
+                /// re-raises the panic.
+                struct Lost(std::sync::mpsc::Sender<(usize, Vec<Checked>)>);
+                impl Drop for Lost {
+                    fn drop(&mut self) {
+                        if std::thread::panicking() {
+                            let _ = self.0.send((usize::MAX, Vec::new()));
+                        }
+                    }
+                }
+                let _lost = Lost(tx.clone());
                 loop {
-                    let job = match jobs.lock() {
-                        Ok(rx) => rx.recv(),
+                    let token = match tokens.lock() {
+                        Ok(t) => t.recv(),
                         Err(_) => return,
                     };
-                    let Ok((i, sha, kind, raw)) = job else { return };
-                    let tag = asked(i);
-                    let outcome =
-                        check_object(trust, policy, online, ignore_tlog, &raw, &kind, tag.as_deref(), sha.len() == 64);
-                    if tx.send((i, (i, sha, kind, raw), outcome)).is_err() {
+                    if token.is_err() {
+                        return;
+                    }
+                    // Take the next chunk.
+                    let (seq, first, objects) = {
+                        let Ok(mut r) = reader.lock() else { return };
+                        if r.ended {
+                            return;
+                        }
+                        let mut objects = Vec::with_capacity(CHUNK);
+                        while objects.len() < CHUNK {
+                            match r.batch.next() {
+                                Ok(Some(object)) => objects.push(object),
+                                Ok(None) => {
+                                    r.ended = true;
+                                    break;
+                                }
+                                Err(e) => {
+                                    r.ended = true;
+                                    r.failed = Some(e);
+                                    break;
+                                }
+                            }
+                        }
+                        if objects.is_empty() {
+                            return;
+                        }
+                        let (seq, first) = (r.seq, r.next);
+                        r.seq += 1;
+                        r.next += objects.len();
+                        (seq, first, objects)
+                    };
+                    let checked = objects
+                        .into_iter()
+                        .enumerate()
+                        .map(|(k, (sha, kind, raw))| {
+                            let tag = asked(first + k);
+                            let outcome = check_object(
+                                trust,
+                                policy,
+                                online,
+                                ignore_tlog,
+                                &raw,
+                                &kind,
+                                tag.as_deref(),
+                                sha.len() == 64,
+                            );
+                            (sha, kind, raw, outcome)
+                        })
+                        .collect();
+                    if tx.send((seq, checked)).is_err() {
                         return;
                     }
                 }
@@ -571,15 +647,27 @@ pub(crate) fn check_parallel(
         drop(done_tx);
         let mut pending = std::collections::BTreeMap::new();
         let mut next = 0usize;
-        for (i, job, outcome) in done_rx {
-            pending.insert(i, (job, outcome));
-            while let Some(((_, sha, kind, raw), outcome)) = pending.remove(&next) {
+        for (seq, checked) in done_rx {
+            if seq == usize::MAX {
+                break;
+            }
+            pending.insert(seq, checked);
+            while let Some(checked) = pending.remove(&next) {
                 next += 1;
-                done(sha, kind, raw, outcome);
+                for (sha, kind, raw, outcome) in checked {
+                    done(sha, kind, raw, outcome);
+                }
+                let _ = token_tx.send(());
             }
         }
-        reader.join().unwrap_or_else(|_| Err(Abort::Unchecked("the object reader failed".into())))
-    })
+        // Verifiers waiting for a token stop.
+        drop(token_tx);
+    });
+    let r = reader.into_inner().map_err(|_| Abort::Unchecked("a verifier failed".into()))?;
+    if let Some(e) = r.failed {
+        return Err(Abort::Unchecked(e));
+    }
+    r.batch.finish()
 }
 
 #[cfg(test)]

@@ -248,9 +248,10 @@ struct LogKey {
 pub struct TrustRoot {
     /// Timestamp authorities: (signing certificate's chain, checked; window).
     tsas: Vec<(Ca, TimeRange)>,
-    /// Leaf certificates whose CA signature and SCT verified: (SHA-256 of the DER, CA index).
-    /// Commits that share a certificate check it once.
-    verified: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<[u8; 32], usize>>>,
+    /// Leaf certificates whose CA signature and SCT verified: (the whole DER, CA index). Commits
+    /// that share a certificate check it once; the key is the exact certificate, never a digest
+    /// or a part of it, and what is kept depends on nothing but those bytes and the trust root.
+    verified: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Vec<u8>, usize>>>,
     cas: Vec<Ca>,
     logs: Vec<LogKey>,
     ctlogs: Vec<LogKey>,
@@ -674,10 +675,14 @@ fn verify_chain<'a>(trust: &'a TrustRoot, leaf: &CertFacts, t: i64) -> Result<&'
 
 /// Chain and SCT of a leaf at time `t`, remembering certificates already checked.
 fn verify_issuance(trust: &TrustRoot, der: &[u8], leaf: &CertFacts, t: i64) -> Result<(), VerifyError> {
-    const CACHE_LIMIT: usize = 100_000;
-    let id = sha256(der);
+    // Certificates remembered at most (a few kilobytes each): a history signed through a
+    // credential cache repeats a few; one with a certificate per commit repeats none, so the
+    // cache is emptied when full rather than grown (memory stays flat over any history).
+    const CACHE_LIMIT: usize = 1024;
     let when = at(t)?;
-    let known = trust.verified.lock().ok().and_then(|m| m.get(&id).copied());
+    // A hit skips only what depends on the certificate alone (its CA signature and its SCT);
+    // the CA's window is checked here at `t`, the leaf's own by the caller, per signature.
+    let known = trust.verified.lock().ok().and_then(|m| m.get(der).copied());
     if let Some(ca) = known.and_then(|i| trust.cas.get(i))
         && ca.not_before <= t
         && t <= ca.not_after
@@ -695,7 +700,7 @@ fn verify_issuance(trust: &TrustRoot, der: &[u8], leaf: &CertFacts, t: i64) -> R
         if m.len() >= CACHE_LIMIT {
             m.clear();
         }
-        m.insert(id, index);
+        m.insert(der.to_vec(), index);
     }
     Ok(())
 }
@@ -1033,7 +1038,7 @@ fn check_at_times(
 ) -> Result<Verified, VerifyError> {
     let mut first = None;
     for t in times {
-        let v = check_certificate(trust, &parsed.signer_cert, leaf.clone(), *t, log_index, policy)?;
+        let v = check_certificate(trust, &parsed.signer_cert, leaf, *t, log_index, policy)?;
         first.get_or_insert(v);
     }
     first.ok_or_else(|| VerifyError::LogEntry("no verified time to check the certificate at".into()))
@@ -1072,7 +1077,7 @@ pub fn verify_certificate(
     log_index: Option<i64>,
     policy: &Policy,
 ) -> Result<Verified, VerifyError> {
-    check_certificate(trust, der, facts(der)?, t, log_index, policy)
+    check_certificate(trust, der, &facts(der)?, t, log_index, policy)
 }
 
 /// The public key of a certificate (DER).
@@ -1107,7 +1112,7 @@ impl LeafCertificate {
         log_index: Option<i64>,
         policy: &Policy,
     ) -> Result<Verified, VerifyError> {
-        check_certificate(trust, &self.der, self.facts.clone(), t, log_index, policy)
+        check_certificate(trust, &self.der, &self.facts, t, log_index, policy)
     }
 }
 
@@ -1125,24 +1130,24 @@ pub fn verify_entry(
 fn check_certificate(
     trust: &TrustRoot,
     der: &[u8],
-    leaf: CertFacts,
+    leaf: &CertFacts,
     t: i64,
     log_index: Option<i64>,
     policy: &Policy,
 ) -> Result<Verified, VerifyError> {
     let when = at(t)?;
-    if !within(&leaf, t) {
+    if !within(leaf, t) {
         return Err(VerifyError::CertificateExpired {
             at: when,
             not_before: at(leaf.not_before)?,
             not_after: at(leaf.not_after)?,
         });
     }
-    verify_issuance(trust, der, &leaf, t)?;
+    verify_issuance(trust, der, leaf, t)?;
     if !leaf.eku.is_some_and(|e| e.code_signing) {
         return Err(VerifyError::NotCodeSigning);
     }
-    let identity = leaf_identity(&leaf)?;
+    let identity = leaf_identity(leaf)?;
     if let Some(m) = &policy.identity
         && !m.matches(&identity)
     {
@@ -1164,7 +1169,7 @@ fn check_certificate(
     let fingerprint = hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der));
     Ok(Verified {
         identity,
-        issuer: leaf.oidc_issuer,
+        issuer: leaf.oidc_issuer.clone(),
         log_index,
         integrated_time: when,
         fingerprint: fingerprint.to_ascii_uppercase(),
