@@ -13,6 +13,8 @@
 # Usage: benches/per_process.sh [N]   (default 300 commits of each kind; RUNS=5 repetitions)
 #   BENCH_BIN: the directory of gitsign, gitsign-devstack, gitsign-credential-cache (default: the
 #   release build, built first).
+#   BENCH_BASELINE: another gitsign binary (e.g. a build of the previous commit), measured in the
+#   same run, interleaved, as the kind "baseline": before and after side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-300}
@@ -53,13 +55,19 @@ setup() { # $1 = repo dir, rest = git config pairs
 setup "$work/plain"
 setup "$work/ssh" gpg.format ssh user.signingkey "$work/ssh_key.pub" gpg.ssh.allowedSignersFile "$work/allowed_signers"
 setup "$work/gitsign" gpg.format x509 gpg.x509.program "$bin/gitsign"
+kinds=(plain ssh gitsign)
+if [ -n "${BENCH_BASELINE:-}" ]; then
+  setup "$work/baseline" gpg.format x509 gpg.x509.program "$(realpath "$BENCH_BASELINE")"
+  git -C "$work/baseline" commit -q --allow-empty -S -m warm-up
+  kinds+=(baseline)
+fi
 # The first signature logs in (fills the cache); it is not timed.
 git -C "$work/gitsign" commit -q --allow-empty -S -m warm-up
 git -C "$work/ssh" commit -q --allow-empty -S -m warm-up
 git -C "$work/plain" commit -q --allow-empty -m warm-up
 
 # 1. Signing: batches of 10 commits of each kind in turn; total ns per kind.
-declare -A spent=([plain]=0 [ssh]=0 [gitsign]=0)
+declare -A spent=([plain]=0 [ssh]=0 [gitsign]=0 [baseline]=0)
 commits() { # $1 = kind, $2 = first index, $3 = count, $4 = commit flag
   local dir=$work/$1 start end i
   start=$(now)
@@ -76,13 +84,16 @@ for ((done = 0; done < n; done += 10)); do
   commits plain "$done" "$batch" ""
   commits ssh "$done" "$batch" -S
   commits gitsign "$done" "$batch" -S
+  [ -z "${BENCH_BASELINE:-}" ] || commits baseline "$done" "$batch" -S
 done
 printf 'signing, %d commits each (load %s):\n' "$n" "$load_sign"
-for k in plain ssh gitsign; do
+for k in "${kinds[@]}"; do
   awk -v k="$k" -v t="${spent[$k]}" -v n="$n" 'BEGIN { printf "  %-32s %7.2f ms per commit\n", k, t / n / 1e6 }'
 done
 awk -v g="${spent[gitsign]}" -v s="${spent[ssh]}" \
   'BEGIN { printf "  warm-cache gitsign / SSH-signed:  %7.2f x (goal <= 1.2)\n", g / s }'
+[ -z "${BENCH_BASELINE:-}" ] || awk -v g="${spent[baseline]}" -v s="${spent[ssh]}" \
+  'BEGIN { printf "  warm-cache baseline / SSH-signed: %7.2f x\n", g / s }'
 
 # 2. Verifying. Every signature must verify, else no figure means anything.
 gs_good=$(git -C "$work/gitsign" log --show-signature -"$n" 2>&1 | grep -c 'Good signature from' || true)
@@ -101,23 +112,28 @@ timed() { # prints the ns the command took
 each() { # $1 = repo, $2 = git subcommand, rest = commits: runs one git process per commit
   local dir=$1 sub=$2 c; shift 2
   for c in "$@"; do
-    if [ "$sub" = cat-file ]; then git -C "$dir" cat-file commit "$c"; else git -C "$dir" verify-commit "$c"; fi
+    if [ "$sub" = cat-file ]; then git -C "$dir" cat-file commit "$c"; else git -C "$dir" "${program[@]}" verify-commit "$c"; fi
   done
 }
+vkinds=(gitsign ssh)
+[ -z "${BENCH_BASELINE:-}" ] || vkinds+=(baseline)
 : >"$work/t"
 load_verify=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((r = 0; r < runs; r++)); do
-  for kind in gitsign ssh; do
-    if [ "$kind" = gitsign ]; then list=("${gs_commits[@]}"); else list=("${ssh_commits[@]}"); fi
-    echo "$kind log-plain $(timed git -C "$work/$kind" log -"$n")" >>"$work/t"
-    echo "$kind log-sig $(timed git -C "$work/$kind" log --show-signature -"$n")" >>"$work/t"
-    echo "$kind cat-file $(timed each "$work/$kind" cat-file "${list[@]}")" >>"$work/t"
-    echo "$kind verify-commit $(timed each "$work/$kind" verify-commit "${list[@]}")" >>"$work/t"
+  for kind in "${vkinds[@]}"; do
+    # The baseline verifies the gitsign repository's commits with the other binary.
+    dir=$work/$kind program=()
+    if [ "$kind" = baseline ]; then dir=$work/gitsign program=(-c "gpg.x509.program=$(realpath "$BENCH_BASELINE")"); fi
+    if [ "$kind" = ssh ]; then list=("${ssh_commits[@]}"); else list=("${gs_commits[@]}"); fi
+    echo "$kind log-plain $(timed git -C "$dir" log -"$n")" >>"$work/t"
+    echo "$kind log-sig $(timed git -C "$dir" "${program[@]}" log --show-signature -"$n")" >>"$work/t"
+    echo "$kind cat-file $(timed each "$dir" cat-file "${list[@]}")" >>"$work/t"
+    echo "$kind verify-commit $(timed each "$dir" verify-commit "${list[@]}")" >>"$work/t"
   done
 done
 med() { awk -v k="$1" -v m="$2" '$1 == k && $2 == m { print $3 }' "$work/t" | median; }
 printf 'verifying, %d commits each, median of %d runs (load %s):\n' "$n" "$runs" "$load_verify"
-for kind in gitsign ssh; do
+for kind in "${vkinds[@]}"; do
   for pair in "log --show-signature:log-sig:log-plain" "verify-commit:verify-commit:cat-file"; do
     IFS=: read -r label with without <<<"$pair"
     awk -v k="$kind" -v l="$label" -v a="$(med "$kind" "$with")" -v b="$(med "$kind" "$without")" -v n="$n" \
