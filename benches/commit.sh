@@ -35,6 +35,7 @@ run() { # $1 = label, $2 = repo dir, $3 = extra commit flag
   done
   end=$(date +%s%N)
   awk -v l="$label" -v t=$((end - start)) -v n="$n" 'BEGIN { printf "%-34s %7.2f ms per commit (%d commits)\n", l, t / n / 1e6, n }'
+  last_ns=$((end - start))
 }
 setup "$work/plain"
 setup "$work/ssh" gpg.format ssh user.signingkey "$work/ssh_key.pub"
@@ -48,7 +49,10 @@ for _ in $(seq 100); do [ -S "$work/cache/cache.sock" ] && break; sleep 0.05; do
 [ -S "$work/cache/cache.sock" ] || { echo "bench: the credential cache did not start" >&2; exit 1; }
 run "$work/plain" "unsigned"
 run "$work/ssh" "ssh-signed (ed25519)" -S
+ssh_ns=$last_ns
 run "$work/gitsign" "gitsign (token supplied, devstack)" -S
 GITSIGN_CREDENTIAL_CACHE="$work/cache/cache.sock" git -C "$work/cached" commit -q --allow-empty -S -m warm-up
 GITSIGN_CREDENTIAL_CACHE="$work/cache/cache.sock" run "$work/cached" "gitsign, warm credential cache" -S
+awk -v g="$last_ns" -v s="$ssh_ns" -v l="$(cut -d' ' -f1-3 /proc/loadavg)" \
+  'BEGIN { printf "warm-cache gitsign / SSH-signed:   %7.2f x (goal <= 1.2; load %s)\n", g / s, l }'
 git -C "$work/gitsign" verify-commit HEAD 2>/dev/null && git -C "$work/cached" verify-commit HEAD 2>/dev/null && echo "(last gitsign commits verified)"

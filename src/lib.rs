@@ -122,8 +122,19 @@ pub fn run(args: &[OsString], env: &Env, io: Io<'_>) -> i32 {
 /// debug log when `logPath` is set; says each warning (unknown key, unsupported setting) once
 /// per run, to `warn` and the debug log.
 pub fn load_config(env: &Env, purpose: config::Purpose, warn: &mut dyn Write) -> Result<Config, config::ConfigError> {
+    load_config_from(gitconfig::start(), env, purpose, warn)
+}
+
+/// [`load_config`] with the `git config` read started earlier ([`gitconfig::start`]), so that
+/// the caller's other start-up work overlaps it.
+pub fn load_config_from(
+    git: gitconfig::Pending,
+    env: &Env,
+    purpose: config::Purpose,
+    warn: &mut dyn Write,
+) -> Result<Config, config::ConfigError> {
     static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    let resolved = Config::resolve_for(&gitconfig::read_git_config()?, env, purpose)?;
+    let resolved = Config::resolve_for(&git.finish()?, env, purpose)?;
     let mut config = resolved.config;
     if purpose == config::Purpose::Sign {
         apply_signing_config_file(&mut config)?;
@@ -196,15 +207,16 @@ fn version(env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
 }
 
 fn run_sign(status_fd: Option<i32>, env: &Env, io: Io<'_>) -> i32 {
-    // Build the HTTP client while the payload and the configuration are read.
+    // Build the HTTP client and run `git config` while the payload is read.
     net::prewarm();
+    let git_config = gitconfig::start();
     let mut payload = Vec::new();
     if let Err(e) = io.stdin.read_to_end(&mut payload) {
         let _ = writeln!(io.stderr, "gitsign: cannot read the data to sign from stdin: {e}");
         return 1;
     }
     let mut ui = ui::Ui::terminal();
-    let result = load_config(env, config::Purpose::Sign, &mut ui)
+    let result = load_config_from(git_config, env, config::Purpose::Sign, &mut ui)
         .map_err(gitsign_core::sign::SignError::from)
         .and_then(|c| credential::sign(&payload, &c, env, &mut ui));
     match result {
@@ -310,6 +322,8 @@ fn run_verify(
     io: Io<'_>,
 ) -> i32 {
     let Io { stdin, stdout, stderr } = io;
+    // git config runs while the payload and the signature are read and parsed.
+    let git_config = gitconfig::start();
     let mut payload = Vec::new();
     let read = match data {
         Some(p) => std::fs::read(p).map(|b| payload = b),
@@ -337,7 +351,7 @@ fn run_verify(
         Ok(p) => p,
         Err(e) => return failed(stdout, stderr, e.into(), None),
     };
-    let mut config = match load_config(env, config::Purpose::Verify, stderr) {
+    let mut config = match load_config_from(git_config, env, config::Purpose::Verify, stderr) {
         Ok(c) => c,
         Err(e) => return failed(stdout, stderr, e.into(), None),
     };

@@ -17,6 +17,7 @@ mod dsse;
 mod explorer;
 mod faults;
 mod git;
+mod gitconfig;
 mod history;
 mod hooks;
 mod login;
