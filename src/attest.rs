@@ -65,6 +65,30 @@ fn resolve(spec: &str) -> Result<Option<String>, String> {
     Ok(out.status.success().then(|| text(out.stdout)).filter(|s| !s.is_empty()))
 }
 
+/// The commit the ref `full_name` (exactly that ref, never git's DWIM: a tag or branch named
+/// `refs/attestations/commits`, which a clone fetches, is not it) points at, or `None` when the ref
+/// does not exist; an error when it exists but holds no commit.
+fn exact_ref_commit(full_name: &str) -> Result<Option<String>, String> {
+    let out = Command::new("git")
+        .args(["show-ref", "--verify", "--", full_name])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if !out.status.success() {
+        return Ok(None);
+    }
+    let line = text(out.stdout);
+    let oid = match line.split_once(' ') {
+        Some((oid, name)) if name == full_name && !oid.is_empty() => oid.to_string(),
+        _ => return Err(format!("git show-ref --verify {full_name} answered {:?}", crate::ui::sanitize(&line))),
+    };
+    let what = text(git(&["cat-file", "-t", &oid], None)?);
+    if what != "commit" {
+        return Err(format!("{full_name} points at a {what}, not a commit: move it away first"));
+    }
+    Ok(Some(oid))
+}
+
 /// One entry of a tree, as `git ls-tree -z` writes it (and `git mktree -z` reads it).
 #[derive(Debug, Clone)]
 struct Entry {
@@ -181,15 +205,9 @@ fn attest(a: AttestArgs, env: &Env, err: &mut dyn Write) -> Result<String, Strin
 
     // The tree: the previous attestations, with this object's directory extended.
     let ref_name = kind.ref_name();
-    let old = resolve(ref_name)?;
+    let old = exact_ref_commit(ref_name)?;
     let mut top = match &old {
-        Some(old) => {
-            let what = text(git(&["cat-file", "-t", old], None)?);
-            if what != "commit" {
-                return Err(format!("{ref_name} points at a {what}, not a commit: move it away first"));
-            }
-            ls_tree(old)?
-        }
+        Some(old) => ls_tree(old)?,
         None => Vec::new(),
     };
     let mut dir = match top.iter().find(|e| e.name == object) {
@@ -349,8 +367,8 @@ pub fn verify(a: VerifyAttestationArgs, env: &Env, out: &mut dyn Write, err: &mu
     let what = format!("{} {object}", kind.as_str());
     let ref_name = kind.ref_name();
     let dir = (|| -> Result<Vec<Entry>, Failure> {
-        let commit = resolve(&format!("{ref_name}^{{commit}}"))
-            .map_err(unchecked)?
+        let commit = exact_ref_commit(ref_name)
+            .map_err(bad)?
             .ok_or_else(|| bad(format!("no attestations: {ref_name} does not exist")))?;
         let top = ls_tree(&commit).map_err(unchecked)?;
         match top.iter().find(|e| e.name == object) {

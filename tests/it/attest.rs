@@ -316,3 +316,27 @@ fn openssl_and_sigstore_python_check_the_dsse_signature() {
     let out = py("bob@example.com");
     assert!(!out.status.success() && said(&out).contains("do not match bob@example.com"), "{}", said(&out));
 }
+
+/// A tag named `refs/attestations/commits` (which a clone fetches) is not the attestation ref:
+/// with the real ref missing, verify-attestation finds nothing and attest starts a new history.
+#[test]
+fn a_tag_named_like_the_attestation_ref_is_not_read() {
+    let stack = Stack::start();
+    let repo = setup(&stack);
+    let r = "refs/attestations/commits";
+    attest(&repo, &["-f", "pred.json", "--type", PTYPE]);
+    let good = repo.ok(&["rev-parse", r]).trim().to_string();
+    repo.ok(&["update-ref", &format!("refs/tags/{r}"), &good]);
+    repo.ok(&["update-ref", "-d", r]);
+    let out = verify(&repo, "ann@example.com", &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(said(&out).contains(&format!("no attestations: {r} does not exist")), "{}", said(&out));
+    assert!(!said(&out).contains("Verified OK"), "{}", said(&out));
+
+    std::fs::write(repo.path().join("other.json"), "{\"x\": 1}").unwrap();
+    let fresh = attest(&repo, &["-f", "other.json"]);
+    assert_eq!(repo.ok(&["log", "-1", "--format=%P", &fresh]).trim(), "", "not built on the tag");
+    let files = repo.ok(&["ls-tree", "-r", "--name-only", r]);
+    assert!(!files.contains("pred.json"), "the tag's tree was not carried over: {files}");
+    assert_eq!(repo.ok(&["rev-parse", &format!("refs/tags/{r}")]).trim(), good, "the tag is left alone");
+}
