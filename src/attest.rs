@@ -172,6 +172,15 @@ fn attest(a: AttestArgs, env: &Env, err: &mut dyn Write) -> Result<String, Strin
     let object = resolve(&format!("HEAD^{{{}}}", kind.as_str()))?
         .ok_or("HEAD names no commit yet: make a commit first (gitsign attest attests HEAD, as the Go gitsign)")?;
     let statement = attest::statement(kind, &object, &a.predicate_type, &predicate).map_err(|e| e.to_string())?;
+    // The statement re-serialises the predicate (numbers as 64-bit floats, as the Go gitsign's):
+    // refuse a file it would not hold exactly, which verify-attestation would then refuse.
+    attest::check_predicate_file(&predicate, &statement).map_err(|e| {
+        format!(
+            "{} cannot be signed as written: {e} (a key twice, or a number a 64-bit float cannot hold exactly: \
+             write such numbers as strings)",
+            path.display()
+        )
+    })?;
     let pae = attest::pae(attest::IN_TOTO, &statement);
 
     // Keyless signing exactly as for commits: the same configuration, credential sources and log.
@@ -320,10 +329,8 @@ fn check_one(
         }
         if let Some(file) = find(name) {
             let raw = read_blob(file)?;
-            let same = serde_json::from_slice::<serde_json::Value>(&raw).ok().as_ref() == Some(&checked.predicate);
-            if !same {
-                return Err(bad(format!("the file {name} is not the signed predicate (it was changed)")));
-            }
+            attest::check_predicate_file(&raw, &checked.payload)
+                .map_err(|e| bad(format!("the file {name} is not the signed predicate (it was changed): {e}")))?;
         }
         match want_type {
             Some(want) if want != checked.predicate_type => Ok(Ended::Skipped(checked.predicate_type)),

@@ -340,3 +340,40 @@ fn a_tag_named_like_the_attestation_ref_is_not_read() {
     assert!(!files.contains("pred.json"), "the tag's tree was not carried over: {files}");
     assert_eq!(repo.ok(&["rev-parse", &format!("refs/tags/{r}")]).trim(), good, "the tag is left alone");
 }
+
+/// The predicate file beside the envelope is compared exactly: a key twice (serde_json keeps the
+/// last) or a number that only equals the signed one after rounding to a float is refused; attest
+/// refuses a predicate its statement could not hold exactly.
+#[test]
+fn predicate_files_with_duplicate_keys_or_rounded_numbers_are_refused() {
+    let stack = Stack::start();
+    let repo = setup(&stack);
+    let head = repo.ok(&["rev-parse", "HEAD"]).trim().to_string();
+    let r = "refs/attestations/commits";
+    attest(&repo, &["-f", "pred.json"]);
+    let good = repo.ok(&["rev-parse", r]).trim().to_string();
+    let path = format!("{head}/pred.json");
+    rewrite(&repo, r, &[(&path, br#"{"foo": "evil", "foo": "bar", "n": [1, 2]}"#)]);
+    let out = verify(&repo, "ann@example.com", &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out)
+            .contains("the file pred.json is not the signed predicate (it was changed): it cannot be read as exact JSON: the key \"foo\" appears twice"),
+        "{}",
+        said(&out)
+    );
+    // Same value, other spelling: accepted.
+    repo.ok(&["update-ref", r, &good]);
+    rewrite(&repo, r, &[(&path, br#"{"n": [1.0, 2e0], "foo": "b\u0061r"}"#)]);
+    let out = verify(&repo, "ann@example.com", &[]);
+    assert!(out.status.success(), "{}", said(&out));
+
+    std::fs::write(repo.path().join("big.json"), r#"{"n": 123456789012345678901234567890}"#).unwrap();
+    let out = gitsign(&repo, &["attest", "-f", "big.json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out).contains("big.json cannot be signed as written: it differs from the signed predicate at /n"),
+        "{}",
+        said(&out)
+    );
+}
