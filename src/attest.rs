@@ -89,18 +89,20 @@ fn exact_ref_commit(full_name: &str) -> Result<Option<String>, String> {
     Ok(Some(oid))
 }
 
-/// One entry of a tree, as `git ls-tree -z` writes it (and `git mktree -z` reads it).
+/// One entry of a tree, as `git ls-tree -z -l` writes it (and `git mktree -z` reads it).
 #[derive(Debug, Clone)]
 struct Entry {
     mode: String,
     kind: String,
     oid: String,
+    /// The blob's size (`None` for a tree or a submodule).
+    size: Option<u64>,
     name: String,
 }
 
 impl Entry {
     fn blob(name: &str, oid: String) -> Entry {
-        Entry { mode: "100644".into(), kind: "blob".into(), oid, name: name.into() }
+        Entry { mode: "100644".into(), kind: "blob".into(), oid, size: None, name: name.into() }
     }
 
     fn line(&self) -> Vec<u8> {
@@ -111,20 +113,84 @@ impl Entry {
     }
 }
 
-/// The entries of the tree `treeish`.
-fn ls_tree(treeish: &str) -> Result<Vec<Entry>, String> {
-    let raw = git(&["ls-tree", "-z", treeish], None)?;
-    let mut entries = Vec::new();
-    for record in raw.split(|b| *b == 0).filter(|r| !r.is_empty()) {
-        let record = String::from_utf8_lossy(record);
-        let (meta, name) = record.split_once('\t').ok_or_else(|| format!("git ls-tree {treeish}: {record:?}"))?;
-        let mut parts = meta.split(' ');
-        let (Some(mode), Some(kind), Some(oid)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(format!("git ls-tree {treeish}: {record:?}"));
-        };
-        entries.push(Entry { mode: mode.into(), kind: kind.into(), oid: oid.into(), name: name.into() });
+/// The most entries read from one directory of an attestation tree (the ref is the attacker's).
+const MAX_ENTRIES: usize = 1000;
+/// The most attestations of one object checked.
+const MAX_ATTESTATIONS: usize = 100;
+
+/// The entries of the tree `treeish` (only the one named `only`, when given), with their sizes,
+/// refused beyond `cap` entries or when a name appears twice (a hand-made tree).
+fn ls_tree_capped(treeish: &str, only: Option<&str>, cap: usize) -> Result<Vec<Entry>, String> {
+    use std::io::BufRead;
+    let mut args = vec!["ls-tree", "-z", "-l", "--full-tree", treeish];
+    if let Some(name) = only {
+        args.extend(["--", name]);
     }
-    Ok(entries)
+    let mut child = Command::new("git")
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    let stdout = child.stdout.take().ok_or("git ls-tree: no output")?;
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut failure = None;
+    for record in std::io::BufReader::new(stdout).split(0) {
+        let record = match record {
+            Ok(r) if r.is_empty() => continue,
+            Ok(r) => r,
+            Err(e) => {
+                failure = Some(format!("git ls-tree {treeish}: {e}"));
+                break;
+            }
+        };
+        let record = String::from_utf8_lossy(&record);
+        let parsed = record.split_once('\t').and_then(|(meta, name)| {
+            let mut parts = meta.split_whitespace();
+            let (mode, kind, oid, size) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+            Some(Entry {
+                mode: mode.into(),
+                kind: kind.into(),
+                oid: oid.into(),
+                size: size.parse().ok(),
+                name: name.into(),
+            })
+        });
+        let Some(entry) = parsed else {
+            failure = Some(format!("git ls-tree {treeish}: {:?}", crate::ui::sanitize(&record)));
+            break;
+        };
+        if entries.iter().any(|e| e.name == entry.name) {
+            failure = Some(format!(
+                "the attestation tree {treeish} names {} twice (a hand-made tree): refused",
+                crate::ui::sanitize(&entry.name)
+            ));
+            break;
+        }
+        if entries.len() == cap {
+            failure = Some(format!(
+                "the attestation tree {treeish} has more than {cap} entries (the most read): refused; \
+                 remove the excess from the ref"
+            ));
+            break;
+        }
+        entries.push(entry);
+    }
+    if failure.is_some() {
+        let _ = child.kill();
+    }
+    let status = child.wait().map_err(|e| format!("git ls-tree {treeish}: {e}"))?;
+    match failure {
+        Some(f) => Err(f),
+        None if !status.success() => Err(format!("git ls-tree {treeish} failed ({status})")),
+        None => Ok(entries),
+    }
+}
+
+/// The entries of the tree `treeish` (attest's own rewrite of the whole ref).
+fn ls_tree(treeish: &str) -> Result<Vec<Entry>, String> {
+    ls_tree_capped(treeish, None, usize::MAX)
 }
 
 fn mktree(entries: &[Entry]) -> Result<String, String> {
@@ -220,7 +286,7 @@ fn attest(a: AttestArgs, env: &Env, err: &mut dyn Write) -> Result<String, Strin
         None => Vec::new(),
     };
     let mut dir = match top.iter().find(|e| e.name == object) {
-        Some(e) if e.kind == "tree" => ls_tree(&e.oid)?,
+        Some(e) if e.kind == "tree" => ls_tree_capped(&e.oid, None, MAX_ENTRIES)?,
         Some(e) => return Err(format!("{ref_name}:{object} is a {}, not a directory", e.kind)),
         None => Vec::new(),
     };
@@ -233,7 +299,7 @@ fn attest(a: AttestArgs, env: &Env, err: &mut dyn Write) -> Result<String, Strin
         replaced |= put(&mut dir, Entry::blob(&file, write_blob(bytes)?));
     }
     let dir_oid = mktree(&dir)?;
-    put(&mut top, Entry { mode: "040000".into(), kind: "tree".into(), oid: dir_oid, name: object.clone() });
+    put(&mut top, Entry { mode: "040000".into(), kind: "tree".into(), oid: dir_oid, size: None, name: object.clone() });
     let tree = mktree(&top)?;
     let message = format!("Gitsign attest {name}");
     let mut args = vec!["commit-tree", tree.as_str(), "-m", message.as_str()];
@@ -280,10 +346,15 @@ fn unchecked(msg: impl Into<String>) -> Failure {
 
 /// A blob of the attestation tree, refused beyond [`MAX_BLOB`].
 fn read_blob(e: &Entry) -> Result<Vec<u8>, Failure> {
-    if e.kind != "blob" {
-        return Err(bad(format!("{} is a {}, not a file", crate::ui::sanitize(&e.name), e.kind)));
+    if e.kind != "blob" || !matches!(e.mode.as_str(), "100644" | "100755") {
+        return Err(bad(format!(
+            "{} is not a regular file (mode {} {}; a symbolic link or submodule is refused)",
+            crate::ui::sanitize(&e.name),
+            crate::ui::sanitize(&e.mode),
+            crate::ui::sanitize(&e.kind)
+        )));
     }
-    let size: u64 = text(git(&["cat-file", "-s", &e.oid], None).map_err(unchecked)?).parse().unwrap_or(u64::MAX);
+    let size = e.size.unwrap_or(u64::MAX);
     if size > MAX_BLOB {
         return Err(bad(format!("{} is {size} bytes, more than the {MAX_BLOB} read", crate::ui::sanitize(&e.name))));
     }
@@ -377,9 +448,9 @@ pub fn verify(a: VerifyAttestationArgs, env: &Env, out: &mut dyn Write, err: &mu
         let commit = exact_ref_commit(ref_name)
             .map_err(bad)?
             .ok_or_else(|| bad(format!("no attestations: {ref_name} does not exist")))?;
-        let top = ls_tree(&commit).map_err(unchecked)?;
+        let top = ls_tree_capped(&commit, Some(&object), 1).map_err(bad)?;
         match top.iter().find(|e| e.name == object) {
-            Some(e) if e.kind == "tree" => ls_tree(&e.oid).map_err(unchecked),
+            Some(e) if e.kind == "tree" => ls_tree_capped(&e.oid, None, MAX_ENTRIES).map_err(bad),
             _ => Err(bad(format!("no attestations of {what} under {ref_name}"))),
         }
     })();
@@ -392,6 +463,15 @@ pub fn verify(a: VerifyAttestationArgs, env: &Env, out: &mut dyn Write, err: &mu
     };
     let names: Vec<String> =
         dir.iter().filter_map(|e| e.name.strip_suffix(ENVELOPE_SUFFIX)).map(str::to_string).collect();
+    if names.len() > MAX_ATTESTATIONS {
+        let _ = writeln!(
+            err,
+            "gitsign: {what}: bad: {} attestations under {ref_name}, more than the {MAX_ATTESTATIONS} checked per \
+             object: refused",
+            names.len()
+        );
+        return 1;
+    }
     let mut tally = Tally::default();
     let mut skipped = Vec::new();
     for name in &names {

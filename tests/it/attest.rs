@@ -377,3 +377,83 @@ fn predicate_files_with_duplicate_keys_or_rounded_numbers_are_refused() {
         said(&out)
     );
 }
+
+/// `git mktree --missing` of `listing` (ls-tree lines, duplicates allowed), as an attacker can.
+fn mktree(repo: &Repo, listing: &str) -> String {
+    use std::io::Write as _;
+    let mut child = repo
+        .command("git")
+        .args(["mktree", "--missing"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(listing.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "git mktree");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// Points `refs/attestations/commits` at a commit of a top tree holding `dir` under `object`
+/// (`twice`: two such entries).
+fn set_dir(repo: &Repo, object: &str, dir: &str, twice: bool) {
+    let mut top = format!("040000 tree {dir}\t{object}\n");
+    if twice {
+        top = top.repeat(2);
+    }
+    let tree = mktree(repo, &top);
+    let commit = repo.ok(&["commit-tree", &tree, "-m", "attacker"]).trim().to_string();
+    repo.ok(&["update-ref", "refs/attestations/commits", &commit]);
+}
+
+/// Hand-made attestation trees: too many entries or attestations, a name twice, a symbolic link
+/// or submodule instead of a file: each refused with its reason.
+#[test]
+fn hand_made_attestation_trees_are_refused() {
+    let stack = Stack::start();
+    let repo = setup(&stack);
+    let head = repo.ok(&["rev-parse", "HEAD"]).trim().to_string();
+    let r = "refs/attestations/commits";
+    attest(&repo, &["-f", "pred.json"]);
+    let good_dir = repo.ok(&["rev-parse", &format!("{r}:{head}")]).trim().to_string();
+    let listing = repo.ok(&["ls-tree", &good_dir]);
+    let line = |name: &str| listing.lines().find(|l| l.ends_with(&format!("\t{name}"))).unwrap().to_string();
+    let sig = line("pred.json.sig");
+    let sig_oid = sig.split_whitespace().nth(2).unwrap().to_string();
+    let check = |dir: &str, twice: bool, want: &str| {
+        set_dir(&repo, &head, dir, twice);
+        let out = verify(&repo, "ann@example.com", &[]);
+        assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+        assert!(said(&out).contains(want), "want {want:?}: {}", said(&out));
+        assert!(!said(&out).contains("Verified OK"), "{}", said(&out));
+    };
+    // The real directory, rebuilt by hand, still verifies.
+    set_dir(&repo, &head, &mktree(&repo, &listing), false);
+    assert!(verify(&repo, "ann@example.com", &[]).status.success());
+
+    // The object's directory twice; an envelope twice.
+    check(&good_dir, true, &format!("names {head} twice"));
+    check(&mktree(&repo, &format!("{listing}{sig}\n")), false, "names pred.json.sig twice");
+    // More entries than read, more attestations than checked.
+    let extra: String = (0..1000).map(|i| format!("100644 blob {sig_oid}\tx{i:04}\n")).collect();
+    check(&mktree(&repo, &format!("{listing}{extra}")), false, "has more than 1000 entries");
+    let sigs: String = (0..100).map(|i| format!("100644 blob {sig_oid}\ta{i:03}.sig\n")).collect();
+    check(
+        &mktree(&repo, &format!("{listing}{sigs}")),
+        false,
+        "101 attestations under refs/attestations/commits, more than the 100 checked",
+    );
+    // A symbolic link or a submodule where the envelope is.
+    let others: String =
+        listing.lines().filter(|l| !l.ends_with("\tpred.json.sig")).map(|l| format!("{l}\n")).collect();
+    check(
+        &mktree(&repo, &format!("{others}120000 blob {sig_oid}\tpred.json.sig\n")),
+        false,
+        "pred.json.sig is not a regular file (mode 120000 blob",
+    );
+    check(
+        &mktree(&repo, &format!("{others}160000 commit {head}\tpred.json.sig\n")),
+        false,
+        "pred.json.sig is not a regular file (mode 160000 commit",
+    );
+}
