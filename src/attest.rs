@@ -28,6 +28,21 @@ impl From<ObjType> for ObjectKind {
     }
 }
 
+/// Whether `c` is a Unicode format character (general category Cf: bidi overrides and isolates,
+/// zero-width characters, tag characters...), which can reorder or hide what is printed.
+fn is_format(c: char) -> bool {
+    matches!(u32::from(c),
+        0xAD | 0x600..=0x605 | 0x61C | 0x6DD | 0x70F | 0x890..=0x891 | 0x8E2 | 0x180E | 0x200B..=0x200F
+        | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD
+        | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F)
+}
+
+/// Text from the ref or a certificate made safe to print: control characters (the shared
+/// sanitiser) and Unicode format characters removed.
+fn sanitize(text: &str) -> String {
+    crate::ui::sanitize(text).chars().filter(|c| !is_format(*c)).collect()
+}
+
 /// Runs git with `args` (and `input` on its standard input); its standard output.
 fn git(args: &[&str], input: Option<&[u8]>) -> Result<Vec<u8>, String> {
     let mut child = Command::new("git")
@@ -44,8 +59,8 @@ fn git(args: &[&str], input: Option<&[u8]>) -> Result<Vec<u8>, String> {
     if !out.status.success() {
         return Err(format!(
             "git {} failed: {}",
-            crate::ui::sanitize(&args.join(" ")),
-            crate::ui::sanitize(String::from_utf8_lossy(&out.stderr).trim())
+            sanitize(&args.join(" ")),
+            sanitize(String::from_utf8_lossy(&out.stderr).trim())
         ));
     }
     Ok(out.stdout)
@@ -80,7 +95,7 @@ fn exact_ref_commit(full_name: &str) -> Result<Option<String>, String> {
     let line = text(out.stdout);
     let oid = match line.split_once(' ') {
         Some((oid, name)) if name == full_name && !oid.is_empty() => oid.to_string(),
-        _ => return Err(format!("git show-ref --verify {full_name} answered {:?}", crate::ui::sanitize(&line))),
+        _ => return Err(format!("git show-ref --verify {full_name} answered {:?}", sanitize(&line))),
     };
     let what = text(git(&["cat-file", "-t", &oid], None)?);
     if what != "commit" {
@@ -158,13 +173,13 @@ fn ls_tree_capped(treeish: &str, only: Option<&str>, cap: usize) -> Result<Vec<E
             })
         });
         let Some(entry) = parsed else {
-            failure = Some(format!("git ls-tree {treeish}: {:?}", crate::ui::sanitize(&record)));
+            failure = Some(format!("git ls-tree {treeish}: {:?}", sanitize(&record)));
             break;
         };
         if entries.iter().any(|e| e.name == entry.name) {
             failure = Some(format!(
                 "the attestation tree {treeish} names {} twice (a hand-made tree): refused",
-                crate::ui::sanitize(&entry.name)
+                sanitize(&entry.name)
             ));
             break;
         }
@@ -319,11 +334,12 @@ fn attest(a: AttestArgs, env: &Env, err: &mut dyn Write) -> Result<String, Strin
     }
     let _ = writeln!(
         err,
-        "gitsign: attested {} {object} with {name} ({}) as {} ({}), log index {}: {ref_name}",
+        "gitsign: attested {} {object} with {} ({}) as {} ({}), log index {}: {ref_name}",
         kind.as_str(),
-        if a.predicate_type.is_empty() { "no predicate type" } else { a.predicate_type.as_str() },
-        crate::ui::sanitize(&verified.identity),
-        crate::ui::sanitize(verified.issuer.as_deref().unwrap_or("?")),
+        sanitize(&name),
+        if a.predicate_type.is_empty() { "no predicate type".to_string() } else { sanitize(&a.predicate_type) },
+        sanitize(&verified.identity),
+        sanitize(verified.issuer.as_deref().unwrap_or("?")),
         crate::output::log_index(verified.log_index)
     );
     Ok(commit)
@@ -349,14 +365,14 @@ fn read_blob(e: &Entry) -> Result<Vec<u8>, Failure> {
     if e.kind != "blob" || !matches!(e.mode.as_str(), "100644" | "100755") {
         return Err(bad(format!(
             "{} is not a regular file (mode {} {}; a symbolic link or submodule is refused)",
-            crate::ui::sanitize(&e.name),
-            crate::ui::sanitize(&e.mode),
-            crate::ui::sanitize(&e.kind)
+            sanitize(&e.name),
+            sanitize(&e.mode),
+            sanitize(&e.kind)
         )));
     }
     let size = e.size.unwrap_or(u64::MAX);
     if size > MAX_BLOB {
-        return Err(bad(format!("{} is {size} bytes, more than the {MAX_BLOB} read", crate::ui::sanitize(&e.name))));
+        return Err(bad(format!("{} is {size} bytes, more than the {MAX_BLOB} read", sanitize(&e.name))));
     }
     git(&["cat-file", "blob", &e.oid], None).map_err(unchecked)
 }
@@ -432,7 +448,7 @@ pub fn verify(a: VerifyAttestationArgs, env: &Env, out: &mut dyn Write, err: &mu
             return Err(format!("{rev:?} is not a revision"));
         }
         let object = resolve(&format!("{rev}^{{{}}}", kind.as_str()))?
-            .ok_or_else(|| format!("{} names no {}", crate::ui::sanitize(rev), kind.as_str()))?;
+            .ok_or_else(|| format!("{} names no {}", sanitize(rev), kind.as_str()))?;
         Ok((policy, trust, object))
     })();
     let (policy, trust, object) = match setup {
@@ -457,7 +473,7 @@ pub fn verify(a: VerifyAttestationArgs, env: &Env, out: &mut dyn Write, err: &mu
     let dir = match dir {
         Ok(d) => d,
         Err(e) => {
-            let _ = writeln!(err, "gitsign: {what}: {}", crate::ui::sanitize(&e.to_string()));
+            let _ = writeln!(err, "gitsign: {what}: {}", sanitize(&e.to_string()));
             return e.exit_code().max(1);
         }
     };
@@ -475,28 +491,25 @@ pub fn verify(a: VerifyAttestationArgs, env: &Env, out: &mut dyn Write, err: &mu
     let mut tally = Tally::default();
     let mut skipped = Vec::new();
     for name in &names {
-        let shown = crate::ui::sanitize(name);
+        let shown = sanitize(name);
         match check_one(&dir, name, kind, &object, a.predicate_type.as_deref(), &trust, &policy) {
             Ended::Good(v, ptype) => {
                 tally.add(Verdict::Good);
                 let _ = writeln!(
                     out,
-                    "Verified OK: {what} {shown} ({}): signed by {} ({}), log index {}",
-                    if ptype.is_empty() { "no predicate type".to_string() } else { crate::ui::sanitize(&ptype) },
-                    crate::ui::sanitize(&v.identity),
-                    crate::ui::sanitize(v.issuer.as_deref().unwrap_or("?")),
+                    "Verified OK: {what} {shown} (file name from the ref, not signed; signed predicate type {}): \
+                     signed by {} ({}), log index {}",
+                    if ptype.is_empty() { "none".to_string() } else { format!("{:?}", sanitize(&ptype)) },
+                    sanitize(&v.identity),
+                    sanitize(v.issuer.as_deref().unwrap_or("?")),
                     crate::output::log_index(v.log_index)
                 );
             }
-            Ended::Skipped(ptype) => skipped.push(format!("{shown} ({})", crate::ui::sanitize(&ptype))),
+            Ended::Skipped(ptype) => skipped.push(format!("{shown} ({})", sanitize(&ptype))),
             Ended::Failed(f) => {
                 tally.add(f.verdict());
-                let _ = writeln!(
-                    err,
-                    "gitsign: {what} {shown}: {}: {}",
-                    f.verdict().as_str(),
-                    crate::ui::sanitize(&f.to_string())
-                );
+                let _ =
+                    writeln!(err, "gitsign: {what} {shown}: {}: {}", f.verdict().as_str(), sanitize(&f.to_string()));
             }
         }
     }
@@ -505,7 +518,7 @@ pub fn verify(a: VerifyAttestationArgs, env: &Env, out: &mut dyn Write, err: &mu
             (Some(t), false) => writeln!(
                 err,
                 "gitsign: {what}: no attestation of predicate type {:?} (found: {})",
-                crate::ui::sanitize(t),
+                sanitize(t),
                 skipped.join(", ")
             ),
             _ => writeln!(err, "gitsign: {what}: no attestations under {ref_name}"),

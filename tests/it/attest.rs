@@ -457,3 +457,24 @@ fn hand_made_attestation_trees_are_refused() {
         "pred.json.sig is not a regular file (mode 160000 commit",
     );
 }
+
+/// A file name from the ref is printed without Unicode format characters (a bidi override could
+/// reorder the line) and labelled as unsigned, beside the signed predicate type.
+#[test]
+fn names_from_the_ref_are_printed_without_format_characters_and_labelled() {
+    let stack = Stack::start();
+    let repo = setup(&stack);
+    let name = "evil\u{202E}nosj.json\u{2066}\u{200B}";
+    std::fs::copy(repo.path().join("pred.json"), repo.path().join(name)).unwrap();
+    attest(&repo, &["-f", name, "--type", PTYPE]);
+    let out = verify(&repo, "ann@example.com", &[]);
+    assert!(out.status.success(), "{}", said(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            " evilnosj.json (file name from the ref, not signed; signed predicate type \"{PTYPE}\"): signed by ann@example.com"
+        )),
+        "{stdout}"
+    );
+    assert!(!said(&out).chars().any(|c| matches!(c, '\u{202E}' | '\u{2066}' | '\u{200B}')), "{}", said(&out));
+}
