@@ -410,7 +410,7 @@ fn check_one(
         let bundle_sig = serde_json::from_slice::<serde_json::Value>(&bundle)
             .ok()
             .and_then(|b| b.pointer("/messageSignature/signature").and_then(|s| s.as_str()).map(str::to_string))
-            .and_then(|s| gitsign_protocol::unb64(&s).ok());
+            .and_then(|s| gitsign_core::bundle::unb64_field(&s).ok());
         if bundle_sig.as_deref() != Some(checked.signature.as_slice()) {
             return Err(bad(format!("the envelope's signature is not the one {bundle_name} logged")));
         }

@@ -241,7 +241,9 @@ pub fn check_envelope(
         )));
     };
     let _ = &sig.keyid;
-    let signature = unb64(&sig.sig).map_err(|_| AttestError::Envelope("the signature is not base64".into()))?;
+    // Decoded as the bundle's signature is, so that the two compare as the same bytes.
+    let signature = crate::bundle::unb64_field(&sig.sig)
+        .map_err(|_| AttestError::Envelope("the signature is not base64".into()))?;
     let payload = unb64(&env.payload).map_err(|_| AttestError::Envelope("the payload is not base64".into()))?;
     no_dups(&payload, "the statement").map_err(AttestError::Statement)?;
     let st: RawStatement = serde_json::from_slice(&payload).map_err(|e| AttestError::Statement(e.to_string()))?;

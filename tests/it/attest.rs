@@ -478,3 +478,31 @@ fn names_from_the_ref_are_printed_without_format_characters_and_labelled() {
     );
     assert!(!said(&out).chars().any(|c| matches!(c, '\u{202E}' | '\u{2066}' | '\u{200B}')), "{}", said(&out));
 }
+
+/// The bundle's signature and the envelope's are decoded by the same rules before they are
+/// compared: a bundle whose base64 carries line breaks (as protobuf-JSON writers may) still matches.
+#[test]
+fn bundle_and_envelope_signatures_are_decoded_alike() {
+    let stack = Stack::start();
+    let repo = setup(&stack);
+    let head = repo.ok(&["rev-parse", "HEAD"]).trim().to_string();
+    let r = "refs/attestations/commits";
+    let good = attest(&repo, &["-f", "pred.json"]);
+    let path = format!("{head}/pred.json.sigstore.json");
+    let mut bundle = envelope(&repo, &format!("{good}:{path}"));
+    let sig = bundle["messageSignature"]["signature"].as_str().unwrap().to_string();
+    let wrapped = format!("{}\n{}", &sig[..20], &sig[20..]);
+    bundle["messageSignature"]["signature"] = wrapped.into();
+    rewrite(&repo, r, &[(&path, &serde_json::to_vec(&bundle).unwrap())]);
+    let out = verify(&repo, "ann@example.com", &[]);
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(!said(&out).contains("is not the one"), "{}", said(&out));
+    // A different signature in the bundle is still refused, with its reason.
+    let mut other = unb64(&sig).unwrap();
+    *other.last_mut().unwrap() ^= 1;
+    bundle["messageSignature"]["signature"] = b64(&other).into();
+    repo.ok(&["update-ref", r, &good]);
+    rewrite(&repo, r, &[(&path, &serde_json::to_vec(&bundle).unwrap())]);
+    let out = verify(&repo, "ann@example.com", &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+}
