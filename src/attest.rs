@@ -385,7 +385,7 @@ fn check_one(
     object: &str,
     want_type: Option<&str>,
     trust: &gitsign_core::verify::TrustRoot,
-    policy: &Policy,
+    (policy, workflow): (&Policy, &gitsign_core::verify::WorkflowPolicy),
 ) -> Ended {
     let result = (|| -> Result<Ended, Failure> {
         let find = |file: &str| dir.iter().find(|e| e.name == file);
@@ -406,6 +406,7 @@ fn check_one(
             &gitsign_core::bundle::Signer::Certificate(policy),
         )
         .map_err(|e| bad(format!("the signature over the envelope does not verify: {e}")))?;
+        attest::check_workflow(&bundle, workflow).map_err(|e| bad(format!("the signer's certificate: {e}")))?;
         // The bundle verified over these PAE bytes; its signature must be the envelope's.
         let bundle_sig = serde_json::from_slice::<serde_json::Value>(&bundle)
             .ok()
@@ -458,6 +459,7 @@ pub fn verify(a: VerifyAttestationArgs, env: &Env, out: &mut dyn Write, err: &mu
             return EXIT_USAGE;
         }
     };
+    let workflow = a.workflow.policy();
     let what = format!("{} {object}", kind.as_str());
     let ref_name = kind.ref_name();
     let dir = (|| -> Result<Vec<Entry>, Failure> {
@@ -492,7 +494,7 @@ pub fn verify(a: VerifyAttestationArgs, env: &Env, out: &mut dyn Write, err: &mu
     let mut skipped = Vec::new();
     for name in &names {
         let shown = sanitize(name);
-        match check_one(&dir, name, kind, &object, a.predicate_type.as_deref(), &trust, &policy) {
+        match check_one(&dir, name, kind, &object, a.predicate_type.as_deref(), &trust, (&policy, &workflow)) {
             Ended::Good(v, ptype) => {
                 tally.add(Verdict::Good);
                 let _ = writeln!(

@@ -277,6 +277,25 @@ pub fn check_envelope(
     Ok(Checked { pae: pae(&env.payload_type, &payload), signature, predicate_type: found_type, predicate, payload })
 }
 
+/// Checks the GitHub workflow claims of `policy` against the signer certificate of `bundle`, a
+/// bundle [`crate::bundle::verify`] has already accepted (its leaf: `certificate` or the first
+/// of `x509CertificateChain`, the one that verification used).
+pub fn check_workflow(bundle: &[u8], policy: &crate::verify::WorkflowPolicy) -> Result<(), String> {
+    use der::Decode as _;
+    if policy.is_empty() {
+        return Ok(());
+    }
+    let b: Value = serde_json::from_slice(bundle).map_err(|e| format!("the bundle is not JSON: {e}"))?;
+    let raw = b
+        .pointer("/verificationMaterial/certificate/rawBytes")
+        .or_else(|| b.pointer("/verificationMaterial/x509CertificateChain/certificates/0/rawBytes"))
+        .and_then(Value::as_str)
+        .ok_or("the bundle holds no signer certificate to check the GitHub workflow claims against")?;
+    let der = crate::bundle::unb64_field(raw).map_err(|_| "the bundle's certificate is not base64".to_string())?;
+    let cert = x509_cert::Certificate::from_der(&der).map_err(|e| format!("the bundle's certificate: {e}"))?;
+    policy.check(&cert).map_err(|e| e.to_string())
+}
+
 /// A JSON value compared exactly: numbers by their decimal value as written (never rounded to a
 /// 64-bit float), strings after unescaping, objects refused when a key appears twice.
 #[derive(Debug, PartialEq)]

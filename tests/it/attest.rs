@@ -506,3 +506,18 @@ fn bundle_and_envelope_signatures_are_decoded_alike() {
     let out = verify(&repo, "ann@example.com", &[]);
     assert_eq!(out.status.code(), Some(1), "{}", said(&out));
 }
+
+/// `--certificate-github-workflow-*` as for `gitsign verify`: each claim is checked against the
+/// signer's certificate (the devstack's email identity carries none, so asking for one fails).
+#[test]
+fn workflow_claims_are_checked_against_the_signer_certificate() {
+    let stack = Stack::start();
+    let repo = setup(&stack);
+    attest(&repo, &["-f", "pred.json"]);
+    let out = verify(&repo, "ann@example.com", &["--certificate-github-workflow-repository", "octo/repo"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(said(&out).contains("bad: the signer's certificate: "), "{}", said(&out));
+    assert!(said(&out).contains("1.3.6.1.4.1.57264.1.5"), "{}", said(&out));
+    assert!(!said(&out).contains("Verified OK"), "{}", said(&out));
+    assert!(verify(&repo, "ann@example.com", &[]).status.success());
+}
