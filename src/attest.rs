@@ -28,6 +28,21 @@ impl From<ObjType> for ObjectKind {
     }
 }
 
+/// Whether `c` is a Unicode format character (general category Cf: bidi overrides and isolates,
+/// zero-width characters, tag characters...), which can reorder or hide what is printed.
+fn is_format(c: char) -> bool {
+    matches!(u32::from(c),
+        0xAD | 0x600..=0x605 | 0x61C | 0x6DD | 0x70F | 0x890..=0x891 | 0x8E2 | 0x180E | 0x200B..=0x200F
+        | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD
+        | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F)
+}
+
+/// Text from the ref or a certificate made safe to print: control characters (the shared
+/// sanitiser) and Unicode format characters removed.
+fn sanitize(text: &str) -> String {
+    crate::ui::sanitize(text).chars().filter(|c| !is_format(*c)).collect()
+}
+
 /// Runs git with `args` (and `input` on its standard input); its standard output.
 fn git(args: &[&str], input: Option<&[u8]>) -> Result<Vec<u8>, String> {
     let mut child = Command::new("git")
@@ -44,8 +59,8 @@ fn git(args: &[&str], input: Option<&[u8]>) -> Result<Vec<u8>, String> {
     if !out.status.success() {
         return Err(format!(
             "git {} failed: {}",
-            crate::ui::sanitize(&args.join(" ")),
-            crate::ui::sanitize(String::from_utf8_lossy(&out.stderr).trim())
+            sanitize(&args.join(" ")),
+            sanitize(String::from_utf8_lossy(&out.stderr).trim())
         ));
     }
     Ok(out.stdout)
@@ -65,18 +80,44 @@ fn resolve(spec: &str) -> Result<Option<String>, String> {
     Ok(out.status.success().then(|| text(out.stdout)).filter(|s| !s.is_empty()))
 }
 
-/// One entry of a tree, as `git ls-tree -z` writes it (and `git mktree -z` reads it).
+/// The commit the ref `full_name` (exactly that ref, never git's DWIM: a tag or branch named
+/// `refs/attestations/commits`, which a clone fetches, is not it) points at, or `None` when the ref
+/// does not exist; an error when it exists but holds no commit.
+fn exact_ref_commit(full_name: &str) -> Result<Option<String>, String> {
+    let out = Command::new("git")
+        .args(["show-ref", "--verify", "--", full_name])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if !out.status.success() {
+        return Ok(None);
+    }
+    let line = text(out.stdout);
+    let oid = match line.split_once(' ') {
+        Some((oid, name)) if name == full_name && !oid.is_empty() => oid.to_string(),
+        _ => return Err(format!("git show-ref --verify {full_name} answered {:?}", sanitize(&line))),
+    };
+    let what = text(git(&["cat-file", "-t", &oid], None)?);
+    if what != "commit" {
+        return Err(format!("{full_name} points at a {what}, not a commit: move it away first"));
+    }
+    Ok(Some(oid))
+}
+
+/// One entry of a tree, as `git ls-tree -z -l` writes it (and `git mktree -z` reads it).
 #[derive(Debug, Clone)]
 struct Entry {
     mode: String,
     kind: String,
     oid: String,
+    /// The blob's size (`None` for a tree or a submodule).
+    size: Option<u64>,
     name: String,
 }
 
 impl Entry {
     fn blob(name: &str, oid: String) -> Entry {
-        Entry { mode: "100644".into(), kind: "blob".into(), oid, name: name.into() }
+        Entry { mode: "100644".into(), kind: "blob".into(), oid, size: None, name: name.into() }
     }
 
     fn line(&self) -> Vec<u8> {
@@ -87,20 +128,84 @@ impl Entry {
     }
 }
 
-/// The entries of the tree `treeish`.
-fn ls_tree(treeish: &str) -> Result<Vec<Entry>, String> {
-    let raw = git(&["ls-tree", "-z", treeish], None)?;
-    let mut entries = Vec::new();
-    for record in raw.split(|b| *b == 0).filter(|r| !r.is_empty()) {
-        let record = String::from_utf8_lossy(record);
-        let (meta, name) = record.split_once('\t').ok_or_else(|| format!("git ls-tree {treeish}: {record:?}"))?;
-        let mut parts = meta.split(' ');
-        let (Some(mode), Some(kind), Some(oid)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(format!("git ls-tree {treeish}: {record:?}"));
-        };
-        entries.push(Entry { mode: mode.into(), kind: kind.into(), oid: oid.into(), name: name.into() });
+/// The most entries read from one directory of an attestation tree (the ref is the attacker's).
+const MAX_ENTRIES: usize = 1000;
+/// The most attestations of one object checked.
+const MAX_ATTESTATIONS: usize = 100;
+
+/// The entries of the tree `treeish` (only the one named `only`, when given), with their sizes,
+/// refused beyond `cap` entries or when a name appears twice (a hand-made tree).
+fn ls_tree_capped(treeish: &str, only: Option<&str>, cap: usize) -> Result<Vec<Entry>, String> {
+    use std::io::BufRead;
+    let mut args = vec!["ls-tree", "-z", "-l", "--full-tree", treeish];
+    if let Some(name) = only {
+        args.extend(["--", name]);
     }
-    Ok(entries)
+    let mut child = Command::new("git")
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    let stdout = child.stdout.take().ok_or("git ls-tree: no output")?;
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut failure = None;
+    for record in std::io::BufReader::new(stdout).split(0) {
+        let record = match record {
+            Ok(r) if r.is_empty() => continue,
+            Ok(r) => r,
+            Err(e) => {
+                failure = Some(format!("git ls-tree {treeish}: {e}"));
+                break;
+            }
+        };
+        let record = String::from_utf8_lossy(&record);
+        let parsed = record.split_once('\t').and_then(|(meta, name)| {
+            let mut parts = meta.split_whitespace();
+            let (mode, kind, oid, size) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+            Some(Entry {
+                mode: mode.into(),
+                kind: kind.into(),
+                oid: oid.into(),
+                size: size.parse().ok(),
+                name: name.into(),
+            })
+        });
+        let Some(entry) = parsed else {
+            failure = Some(format!("git ls-tree {treeish}: {:?}", sanitize(&record)));
+            break;
+        };
+        if entries.iter().any(|e| e.name == entry.name) {
+            failure = Some(format!(
+                "the attestation tree {treeish} names {} twice (a hand-made tree): refused",
+                sanitize(&entry.name)
+            ));
+            break;
+        }
+        if entries.len() == cap {
+            failure = Some(format!(
+                "the attestation tree {treeish} has more than {cap} entries (the most read): refused; \
+                 remove the excess from the ref"
+            ));
+            break;
+        }
+        entries.push(entry);
+    }
+    if failure.is_some() {
+        let _ = child.kill();
+    }
+    let status = child.wait().map_err(|e| format!("git ls-tree {treeish}: {e}"))?;
+    match failure {
+        Some(f) => Err(f),
+        None if !status.success() => Err(format!("git ls-tree {treeish} failed ({status})")),
+        None => Ok(entries),
+    }
+}
+
+/// The entries of the tree `treeish` (attest's own rewrite of the whole ref).
+fn ls_tree(treeish: &str) -> Result<Vec<Entry>, String> {
+    ls_tree_capped(treeish, None, usize::MAX)
 }
 
 fn mktree(entries: &[Entry]) -> Result<String, String> {
@@ -148,6 +253,15 @@ fn attest(a: AttestArgs, env: &Env, err: &mut dyn Write) -> Result<String, Strin
     let object = resolve(&format!("HEAD^{{{}}}", kind.as_str()))?
         .ok_or("HEAD names no commit yet: make a commit first (gitsign attest attests HEAD, as the Go gitsign)")?;
     let statement = attest::statement(kind, &object, &a.predicate_type, &predicate).map_err(|e| e.to_string())?;
+    // The statement re-serialises the predicate (numbers as 64-bit floats, as the Go gitsign's):
+    // refuse a file it would not hold exactly, which verify-attestation would then refuse.
+    attest::check_predicate_file(&predicate, &statement).map_err(|e| {
+        format!(
+            "{} cannot be signed as written: {e} (a key twice, or a number a 64-bit float cannot hold exactly: \
+             write such numbers as strings)",
+            path.display()
+        )
+    })?;
     let pae = attest::pae(attest::IN_TOTO, &statement);
 
     // Keyless signing exactly as for commits: the same configuration, credential sources and log.
@@ -181,19 +295,13 @@ fn attest(a: AttestArgs, env: &Env, err: &mut dyn Write) -> Result<String, Strin
 
     // The tree: the previous attestations, with this object's directory extended.
     let ref_name = kind.ref_name();
-    let old = resolve(ref_name)?;
+    let old = exact_ref_commit(ref_name)?;
     let mut top = match &old {
-        Some(old) => {
-            let what = text(git(&["cat-file", "-t", old], None)?);
-            if what != "commit" {
-                return Err(format!("{ref_name} points at a {what}, not a commit: move it away first"));
-            }
-            ls_tree(old)?
-        }
+        Some(old) => ls_tree(old)?,
         None => Vec::new(),
     };
     let mut dir = match top.iter().find(|e| e.name == object) {
-        Some(e) if e.kind == "tree" => ls_tree(&e.oid)?,
+        Some(e) if e.kind == "tree" => ls_tree_capped(&e.oid, None, MAX_ENTRIES)?,
         Some(e) => return Err(format!("{ref_name}:{object} is a {}, not a directory", e.kind)),
         None => Vec::new(),
     };
@@ -206,7 +314,7 @@ fn attest(a: AttestArgs, env: &Env, err: &mut dyn Write) -> Result<String, Strin
         replaced |= put(&mut dir, Entry::blob(&file, write_blob(bytes)?));
     }
     let dir_oid = mktree(&dir)?;
-    put(&mut top, Entry { mode: "040000".into(), kind: "tree".into(), oid: dir_oid, name: object.clone() });
+    put(&mut top, Entry { mode: "040000".into(), kind: "tree".into(), oid: dir_oid, size: None, name: object.clone() });
     let tree = mktree(&top)?;
     let message = format!("Gitsign attest {name}");
     let mut args = vec!["commit-tree", tree.as_str(), "-m", message.as_str()];
@@ -226,11 +334,12 @@ fn attest(a: AttestArgs, env: &Env, err: &mut dyn Write) -> Result<String, Strin
     }
     let _ = writeln!(
         err,
-        "gitsign: attested {} {object} with {name} ({}) as {} ({}), log index {}: {ref_name}",
+        "gitsign: attested {} {object} with {} ({}) as {} ({}), log index {}: {ref_name}",
         kind.as_str(),
-        if a.predicate_type.is_empty() { "no predicate type" } else { a.predicate_type.as_str() },
-        crate::ui::sanitize(&verified.identity),
-        crate::ui::sanitize(verified.issuer.as_deref().unwrap_or("?")),
+        sanitize(&name),
+        if a.predicate_type.is_empty() { "no predicate type".to_string() } else { sanitize(&a.predicate_type) },
+        sanitize(&verified.identity),
+        sanitize(verified.issuer.as_deref().unwrap_or("?")),
         crate::output::log_index(verified.log_index)
     );
     Ok(commit)
@@ -253,12 +362,17 @@ fn unchecked(msg: impl Into<String>) -> Failure {
 
 /// A blob of the attestation tree, refused beyond [`MAX_BLOB`].
 fn read_blob(e: &Entry) -> Result<Vec<u8>, Failure> {
-    if e.kind != "blob" {
-        return Err(bad(format!("{} is a {}, not a file", crate::ui::sanitize(&e.name), e.kind)));
+    if e.kind != "blob" || !matches!(e.mode.as_str(), "100644" | "100755") {
+        return Err(bad(format!(
+            "{} is not a regular file (mode {} {}; a symbolic link or submodule is refused)",
+            sanitize(&e.name),
+            sanitize(&e.mode),
+            sanitize(&e.kind)
+        )));
     }
-    let size: u64 = text(git(&["cat-file", "-s", &e.oid], None).map_err(unchecked)?).parse().unwrap_or(u64::MAX);
+    let size = e.size.unwrap_or(u64::MAX);
     if size > MAX_BLOB {
-        return Err(bad(format!("{} is {size} bytes, more than the {MAX_BLOB} read", crate::ui::sanitize(&e.name))));
+        return Err(bad(format!("{} is {size} bytes, more than the {MAX_BLOB} read", sanitize(&e.name))));
     }
     git(&["cat-file", "blob", &e.oid], None).map_err(unchecked)
 }
@@ -271,7 +385,7 @@ fn check_one(
     object: &str,
     want_type: Option<&str>,
     trust: &gitsign_core::verify::TrustRoot,
-    policy: &Policy,
+    (policy, workflow): (&Policy, &gitsign_core::verify::WorkflowPolicy),
 ) -> Ended {
     let result = (|| -> Result<Ended, Failure> {
         let find = |file: &str| dir.iter().find(|e| e.name == file);
@@ -292,20 +406,19 @@ fn check_one(
             &gitsign_core::bundle::Signer::Certificate(policy),
         )
         .map_err(|e| bad(format!("the signature over the envelope does not verify: {e}")))?;
+        attest::check_workflow(&bundle, workflow).map_err(|e| bad(format!("the signer's certificate: {e}")))?;
         // The bundle verified over these PAE bytes; its signature must be the envelope's.
         let bundle_sig = serde_json::from_slice::<serde_json::Value>(&bundle)
             .ok()
             .and_then(|b| b.pointer("/messageSignature/signature").and_then(|s| s.as_str()).map(str::to_string))
-            .and_then(|s| gitsign_protocol::unb64(&s).ok());
+            .and_then(|s| gitsign_core::bundle::unb64_field(&s).ok());
         if bundle_sig.as_deref() != Some(checked.signature.as_slice()) {
             return Err(bad(format!("the envelope's signature is not the one {bundle_name} logged")));
         }
         if let Some(file) = find(name) {
             let raw = read_blob(file)?;
-            let same = serde_json::from_slice::<serde_json::Value>(&raw).ok().as_ref() == Some(&checked.predicate);
-            if !same {
-                return Err(bad(format!("the file {name} is not the signed predicate (it was changed)")));
-            }
+            attest::check_predicate_file(&raw, &checked.payload)
+                .map_err(|e| bad(format!("the file {name} is not the signed predicate (it was changed): {e}")))?;
         }
         match want_type {
             Some(want) if want != checked.predicate_type => Ok(Ended::Skipped(checked.predicate_type)),
@@ -336,7 +449,7 @@ pub fn verify(a: VerifyAttestationArgs, env: &Env, out: &mut dyn Write, err: &mu
             return Err(format!("{rev:?} is not a revision"));
         }
         let object = resolve(&format!("{rev}^{{{}}}", kind.as_str()))?
-            .ok_or_else(|| format!("{} names no {}", crate::ui::sanitize(rev), kind.as_str()))?;
+            .ok_or_else(|| format!("{} names no {}", sanitize(rev), kind.as_str()))?;
         Ok((policy, trust, object))
     })();
     let (policy, trust, object) = match setup {
@@ -346,52 +459,59 @@ pub fn verify(a: VerifyAttestationArgs, env: &Env, out: &mut dyn Write, err: &mu
             return EXIT_USAGE;
         }
     };
+    let workflow = a.workflow.policy();
     let what = format!("{} {object}", kind.as_str());
     let ref_name = kind.ref_name();
     let dir = (|| -> Result<Vec<Entry>, Failure> {
-        let commit = resolve(&format!("{ref_name}^{{commit}}"))
-            .map_err(unchecked)?
+        let commit = exact_ref_commit(ref_name)
+            .map_err(bad)?
             .ok_or_else(|| bad(format!("no attestations: {ref_name} does not exist")))?;
-        let top = ls_tree(&commit).map_err(unchecked)?;
+        let top = ls_tree_capped(&commit, Some(&object), 1).map_err(bad)?;
         match top.iter().find(|e| e.name == object) {
-            Some(e) if e.kind == "tree" => ls_tree(&e.oid).map_err(unchecked),
+            Some(e) if e.kind == "tree" => ls_tree_capped(&e.oid, None, MAX_ENTRIES).map_err(bad),
             _ => Err(bad(format!("no attestations of {what} under {ref_name}"))),
         }
     })();
     let dir = match dir {
         Ok(d) => d,
         Err(e) => {
-            let _ = writeln!(err, "gitsign: {what}: {}", crate::ui::sanitize(&e.to_string()));
+            let _ = writeln!(err, "gitsign: {what}: {}", sanitize(&e.to_string()));
             return e.exit_code().max(1);
         }
     };
     let names: Vec<String> =
         dir.iter().filter_map(|e| e.name.strip_suffix(ENVELOPE_SUFFIX)).map(str::to_string).collect();
+    if names.len() > MAX_ATTESTATIONS {
+        let _ = writeln!(
+            err,
+            "gitsign: {what}: bad: {} attestations under {ref_name}, more than the {MAX_ATTESTATIONS} checked per \
+             object: refused",
+            names.len()
+        );
+        return 1;
+    }
     let mut tally = Tally::default();
     let mut skipped = Vec::new();
     for name in &names {
-        let shown = crate::ui::sanitize(name);
-        match check_one(&dir, name, kind, &object, a.predicate_type.as_deref(), &trust, &policy) {
+        let shown = sanitize(name);
+        match check_one(&dir, name, kind, &object, a.predicate_type.as_deref(), &trust, (&policy, &workflow)) {
             Ended::Good(v, ptype) => {
                 tally.add(Verdict::Good);
                 let _ = writeln!(
                     out,
-                    "Verified OK: {what} {shown} ({}): signed by {} ({}), log index {}",
-                    if ptype.is_empty() { "no predicate type".to_string() } else { crate::ui::sanitize(&ptype) },
-                    crate::ui::sanitize(&v.identity),
-                    crate::ui::sanitize(v.issuer.as_deref().unwrap_or("?")),
+                    "Verified OK: {what} {shown} (file name from the ref, not signed; signed predicate type {}): \
+                     signed by {} ({}), log index {}",
+                    if ptype.is_empty() { "none".to_string() } else { format!("{:?}", sanitize(&ptype)) },
+                    sanitize(&v.identity),
+                    sanitize(v.issuer.as_deref().unwrap_or("?")),
                     crate::output::log_index(v.log_index)
                 );
             }
-            Ended::Skipped(ptype) => skipped.push(format!("{shown} ({})", crate::ui::sanitize(&ptype))),
+            Ended::Skipped(ptype) => skipped.push(format!("{shown} ({})", sanitize(&ptype))),
             Ended::Failed(f) => {
                 tally.add(f.verdict());
-                let _ = writeln!(
-                    err,
-                    "gitsign: {what} {shown}: {}: {}",
-                    f.verdict().as_str(),
-                    crate::ui::sanitize(&f.to_string())
-                );
+                let _ =
+                    writeln!(err, "gitsign: {what} {shown}: {}: {}", f.verdict().as_str(), sanitize(&f.to_string()));
             }
         }
     }
@@ -400,7 +520,7 @@ pub fn verify(a: VerifyAttestationArgs, env: &Env, out: &mut dyn Write, err: &mu
             (Some(t), false) => writeln!(
                 err,
                 "gitsign: {what}: no attestation of predicate type {:?} (found: {})",
-                crate::ui::sanitize(t),
+                sanitize(t),
                 skipped.join(", ")
             ),
             _ => writeln!(err, "gitsign: {what}: no attestations under {ref_name}"),

@@ -395,6 +395,9 @@ pub struct VerifyAttestationArgs {
     /// The commit (or, with --objtype tree, commit or tree) whose attestations to verify (default HEAD)
     #[arg(value_name = "REV")]
     pub revision: Option<String>,
+    /// GitHub workflow claims the signer's certificate must carry (as for verify).
+    #[command(flatten)]
+    pub workflow: WorkflowFlags,
 }
 
 /// Whether git's gpg front end, not clap, reads `args`: git calls gitsign with options only

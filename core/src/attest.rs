@@ -93,6 +93,9 @@ pub enum AttestError {
         /// What the statement names.
         found: String,
     },
+    /// The predicate file beside the envelope is not exactly the signed predicate.
+    #[error("{0}")]
+    PredicateFile(String),
     /// The predicate type is not the one asked for.
     #[error("the predicate type is {found:?}, expected {expected:?} (--type)")]
     PredicateType {
@@ -207,6 +210,8 @@ pub struct Checked {
     pub predicate_type: String,
     /// The statement's predicate.
     pub predicate: Value,
+    /// The statement (the envelope's payload) as signed.
+    pub payload: Vec<u8>,
 }
 
 /// Reads a stored envelope and checks that it is an in-toto v1 statement about exactly the
@@ -236,7 +241,9 @@ pub fn check_envelope(
         )));
     };
     let _ = &sig.keyid;
-    let signature = unb64(&sig.sig).map_err(|_| AttestError::Envelope("the signature is not base64".into()))?;
+    // Decoded as the bundle's signature is, so that the two compare as the same bytes.
+    let signature = crate::bundle::unb64_field(&sig.sig)
+        .map_err(|_| AttestError::Envelope("the signature is not base64".into()))?;
     let payload = unb64(&env.payload).map_err(|_| AttestError::Envelope("the payload is not base64".into()))?;
     no_dups(&payload, "the statement").map_err(AttestError::Statement)?;
     let st: RawStatement = serde_json::from_slice(&payload).map_err(|e| AttestError::Statement(e.to_string()))?;
@@ -267,7 +274,268 @@ pub fn check_envelope(
     if !predicate.is_object() {
         return Err(AttestError::Statement("its predicate is not a JSON object".into()));
     }
-    Ok(Checked { pae: pae(&env.payload_type, &payload), signature, predicate_type: found_type, predicate })
+    Ok(Checked { pae: pae(&env.payload_type, &payload), signature, predicate_type: found_type, predicate, payload })
+}
+
+/// Checks the GitHub workflow claims of `policy` against the signer certificate of `bundle`, a
+/// bundle [`crate::bundle::verify`] has already accepted (its leaf: `certificate` or the first
+/// of `x509CertificateChain`, the one that verification used).
+pub fn check_workflow(bundle: &[u8], policy: &crate::verify::WorkflowPolicy) -> Result<(), String> {
+    use der::Decode as _;
+    if policy.is_empty() {
+        return Ok(());
+    }
+    let b: Value = serde_json::from_slice(bundle).map_err(|e| format!("the bundle is not JSON: {e}"))?;
+    let raw = b
+        .pointer("/verificationMaterial/certificate/rawBytes")
+        .or_else(|| b.pointer("/verificationMaterial/x509CertificateChain/certificates/0/rawBytes"))
+        .and_then(Value::as_str)
+        .ok_or("the bundle holds no signer certificate to check the GitHub workflow claims against")?;
+    let der = crate::bundle::unb64_field(raw).map_err(|_| "the bundle's certificate is not base64".to_string())?;
+    let cert = x509_cert::Certificate::from_der(&der).map_err(|e| format!("the bundle's certificate: {e}"))?;
+    policy.check(&cert).map_err(|e| e.to_string())
+}
+
+/// A JSON value compared exactly: numbers by their decimal value as written (never rounded to a
+/// 64-bit float), strings after unescaping, objects refused when a key appears twice.
+#[derive(Debug, PartialEq)]
+enum Exact {
+    Null,
+    Bool(bool),
+    /// Negative, significant digits (no leading or trailing zeros; "0" for zero), exponent.
+    Num(bool, String, i64),
+    Str(String),
+    Arr(Vec<Exact>),
+    Obj(std::collections::BTreeMap<String, Exact>),
+}
+
+/// The deepest nesting read (serde_json's own limit).
+const MAX_DEPTH: usize = 128;
+
+struct ExactParser<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl ExactParser<'_> {
+    fn ws(&mut self) {
+        while self.b.get(self.i).is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+    }
+
+    fn err(&self, what: &str) -> String {
+        format!("{what} at byte {}", self.i)
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Exact, String> {
+        if depth > MAX_DEPTH {
+            return Err(self.err("nested too deep"));
+        }
+        self.ws();
+        match self.b.get(self.i) {
+            Some(b'{') => {
+                self.i += 1;
+                let mut map = std::collections::BTreeMap::new();
+                self.ws();
+                if self.b.get(self.i) == Some(&b'}') {
+                    self.i += 1;
+                    return Ok(Exact::Obj(map));
+                }
+                loop {
+                    self.ws();
+                    let key = self.string()?;
+                    self.ws();
+                    if self.b.get(self.i) != Some(&b':') {
+                        return Err(self.err("expected ':'"));
+                    }
+                    self.i += 1;
+                    let v = self.value(depth + 1)?;
+                    if map.contains_key(&key) {
+                        return Err(format!("the key {key:?} appears twice in one object"));
+                    }
+                    map.insert(key, v);
+                    self.ws();
+                    match self.b.get(self.i) {
+                        Some(b',') => self.i += 1,
+                        Some(b'}') => {
+                            self.i += 1;
+                            return Ok(Exact::Obj(map));
+                        }
+                        _ => return Err(self.err("expected ',' or '}'")),
+                    }
+                }
+            }
+            Some(b'[') => {
+                self.i += 1;
+                let mut items = Vec::new();
+                self.ws();
+                if self.b.get(self.i) == Some(&b']') {
+                    self.i += 1;
+                    return Ok(Exact::Arr(items));
+                }
+                loop {
+                    items.push(self.value(depth + 1)?);
+                    self.ws();
+                    match self.b.get(self.i) {
+                        Some(b',') => self.i += 1,
+                        Some(b']') => {
+                            self.i += 1;
+                            return Ok(Exact::Arr(items));
+                        }
+                        _ => return Err(self.err("expected ',' or ']'")),
+                    }
+                }
+            }
+            Some(b'"') => Ok(Exact::Str(self.string()?)),
+            Some(b't') => self.literal("true", Exact::Bool(true)),
+            Some(b'f') => self.literal("false", Exact::Bool(false)),
+            Some(b'n') => self.literal("null", Exact::Null),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            _ => Err(self.err("expected a JSON value")),
+        }
+    }
+
+    fn literal(&mut self, word: &str, v: Exact) -> Result<Exact, String> {
+        if self.b[self.i..].starts_with(word.as_bytes()) {
+            self.i += word.len();
+            Ok(v)
+        } else {
+            Err(self.err("expected a JSON value"))
+        }
+    }
+
+    /// A string token, unescaped by serde_json.
+    fn string(&mut self) -> Result<String, String> {
+        let start = self.i;
+        if self.b.get(self.i) != Some(&b'"') {
+            return Err(self.err("expected a string"));
+        }
+        self.i += 1;
+        loop {
+            match self.b.get(self.i) {
+                Some(b'"') => break,
+                Some(b'\\') => self.i += 2,
+                Some(_) => self.i += 1,
+                None => return Err(self.err("unterminated string")),
+            }
+        }
+        self.i += 1;
+        serde_json::from_slice::<String>(&self.b[start..self.i]).map_err(|e| self.err(&e.to_string()))
+    }
+
+    /// A number token as its exact decimal value.
+    fn number(&mut self) -> Result<Exact, String> {
+        let start = self.i;
+        let neg = self.b.get(self.i) == Some(&b'-');
+        if neg {
+            self.i += 1;
+        }
+        let digits = |p: &mut Self| {
+            let s = p.i;
+            while p.b.get(p.i).is_some_and(u8::is_ascii_digit) {
+                p.i += 1;
+            }
+            std::str::from_utf8(&p.b[s..p.i]).unwrap_or_default().to_string()
+        };
+        let int = digits(self);
+        if int.is_empty() || (int.len() > 1 && int.starts_with('0')) {
+            return Err(self.err("malformed number"));
+        }
+        let mut frac = String::new();
+        if self.b.get(self.i) == Some(&b'.') {
+            self.i += 1;
+            frac = digits(self);
+            if frac.is_empty() {
+                return Err(self.err("malformed number"));
+            }
+        }
+        let mut exp: i64 = 0;
+        if matches!(self.b.get(self.i), Some(b'e' | b'E')) {
+            self.i += 1;
+            let eneg = match self.b.get(self.i) {
+                Some(b'-') => {
+                    self.i += 1;
+                    true
+                }
+                Some(b'+') => {
+                    self.i += 1;
+                    false
+                }
+                _ => false,
+            };
+            let e = digits(self);
+            let e: i64 = e
+                .parse()
+                .map_err(|_| format!("the exponent of the number at byte {start} is malformed or out of range"))?;
+            exp = if eneg { -e } else { e };
+        }
+        let frac_len = i64::try_from(frac.len()).map_err(|_| self.err("number too long"))?;
+        let all = format!("{int}{frac}");
+        let trimmed = all.trim_start_matches('0');
+        let sig = trimmed.trim_end_matches('0');
+        if sig.is_empty() {
+            return Ok(Exact::Num(false, "0".into(), 0));
+        }
+        let zeros = i64::try_from(trimmed.len() - sig.len()).map_err(|_| self.err("number too long"))?;
+        let exp = exp
+            .checked_sub(frac_len)
+            .and_then(|e| e.checked_add(zeros))
+            .ok_or_else(|| format!("the exponent of the number at byte {start} is out of range"))?;
+        Ok(Exact::Num(neg, sig.to_string(), exp))
+    }
+}
+
+fn exact(bytes: &[u8]) -> Result<Exact, String> {
+    let mut p = ExactParser { b: bytes, i: 0 };
+    let v = p.value(0)?;
+    p.ws();
+    if p.i != bytes.len() {
+        return Err(p.err("trailing bytes after the JSON value"));
+    }
+    Ok(v)
+}
+
+/// The first place where `a` and `b` differ, as a JSON pointer.
+fn first_difference(a: &Exact, b: &Exact, at: &str) -> Option<String> {
+    match (a, b) {
+        (Exact::Obj(x), Exact::Obj(y)) => {
+            for k in x.keys().chain(y.keys()) {
+                let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                match (x.get(k), y.get(k)) {
+                    (Some(p), Some(q)) => {
+                        if let Some(d) = first_difference(p, q, &here) {
+                            return Some(d);
+                        }
+                    }
+                    _ => return Some(here),
+                }
+            }
+            None
+        }
+        (Exact::Arr(x), Exact::Arr(y)) if x.len() == y.len() => {
+            x.iter().zip(y).enumerate().find_map(|(i, (p, q))| first_difference(p, q, &format!("{at}/{i}")))
+        }
+        _ if a == b => None,
+        _ => Some(if at.is_empty() { "/".to_string() } else { at.to_string() }),
+    }
+}
+
+/// Checks that `file` (a predicate file as stored beside its envelope, or as given to `gitsign
+/// attest`) is exactly the predicate of the signed statement `payload`: no key twice, strings
+/// equal after unescaping, numbers equal as decimal values (a number the statement holds rounded,
+/// such as an integer beyond 2^53, differs), key order and white space free.
+pub fn check_predicate_file(file: &[u8], payload: &[u8]) -> Result<(), AttestError> {
+    let file = exact(file).map_err(|e| AttestError::PredicateFile(format!("it cannot be read as exact JSON: {e}")))?;
+    let signed = match exact(payload) {
+        Ok(Exact::Obj(mut st)) => st.remove("predicate").unwrap_or(Exact::Null),
+        Ok(_) => return Err(AttestError::Statement("it is not a JSON object".into())),
+        Err(e) => return Err(AttestError::Statement(e)),
+    };
+    match first_difference(&file, &signed, "") {
+        None => Ok(()),
+        Some(at) => Err(AttestError::PredicateFile(format!("it differs from the signed predicate at {at}"))),
+    }
 }
 
 #[cfg(test)]
@@ -341,6 +609,39 @@ mod tests {
             check_envelope(&envelope(dup.as_bytes(), b"s"), ObjectKind::Commit, C, None),
             Err(AttestError::Statement(_))
         ));
+    }
+
+    #[test]
+    fn predicate_files_are_compared_exactly() {
+        let file =
+            br#"{"a": 1.50, "b": [1e2, "x\u0041"], "c": {"d": null, "e": true}, "n": 123456789012345678901234567890}"#;
+        let st = statement(ObjectKind::Commit, C, "", file).unwrap();
+        // The statement holds an integer beyond u64 rounded to a float: not the file.
+        let e = check_predicate_file(file, &st).unwrap_err().to_string();
+        assert!(e.contains("differs from the signed predicate at /n"), "{e}");
+        let file = br#"{"a": 1.50, "b": [1e2, "x\u0041"], "c": {"d": null, "e": true}, "n": 12345}"#;
+        let st = statement(ObjectKind::Commit, C, "", file).unwrap();
+        check_predicate_file(file, &st).unwrap();
+        check_predicate_file(br#"{"n":12345,"c":{"e":true,"d":null},"b":[100,"xA"],"a":15e-1}"#, &st).unwrap();
+        // A key twice (serde_json would keep the last), another value, another number.
+        let e = check_predicate_file(
+            br#"{"a": 1.5, "a": 1.5, "b": [100, "xA"], "c": {"d": null, "e": true}, "n": 12345}"#,
+            &st,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("the key \"a\" appears twice"), "{e}");
+        let e = check_predicate_file(br#"{"a": 1.5, "b": [100, "xB"], "c": {"d": null, "e": true}, "n": 12345}"#, &st)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("at /b/1"), "{e}");
+        let e = check_predicate_file(
+            br#"{"a": 1.5, "b": [100, "xA"], "c": {"d": null, "e": true}, "n": 123456789012345678901234567890}"#,
+            &st,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("at /n"), "{e}");
     }
 
     #[test]

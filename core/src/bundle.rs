@@ -132,9 +132,14 @@ fn b64_field(v: &Value, path: &[&str]) -> Result<Vec<u8>, BundleError> {
     let s = field(v, path)
         .and_then(Value::as_str)
         .ok_or_else(|| BundleError::Malformed(format!("{} is missing", path.join("."))))?;
-    // Line breaks inside base64 are skipped, as protobuf-JSON readers (Go's, Python's) do.
+    unb64_field(s).map_err(|_| BundleError::Malformed(format!("{} is not base64", path.join("."))))
+}
+
+/// Decodes a base64 byte field of a JSON document the way the bundle's are read: standard base64,
+/// line breaks inside skipped, as protobuf-JSON readers (Go's, Python's) do.
+pub fn unb64_field(s: &str) -> Result<Vec<u8>, base64::DecodeError> {
     let s: String = s.chars().filter(|c| !matches!(c, '\n' | '\r')).collect();
-    gitsign_protocol::unb64(&s).map_err(|_| BundleError::Malformed(format!("{} is not base64", path.join("."))))
+    gitsign_protocol::unb64(&s)
 }
 
 fn int_field(v: &Value, path: &[&str]) -> Result<i64, BundleError> {

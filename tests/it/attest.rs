@@ -316,3 +316,208 @@ fn openssl_and_sigstore_python_check_the_dsse_signature() {
     let out = py("bob@example.com");
     assert!(!out.status.success() && said(&out).contains("do not match bob@example.com"), "{}", said(&out));
 }
+
+/// A tag named `refs/attestations/commits` (which a clone fetches) is not the attestation ref:
+/// with the real ref missing, verify-attestation finds nothing and attest starts a new history.
+#[test]
+fn a_tag_named_like_the_attestation_ref_is_not_read() {
+    let stack = Stack::start();
+    let repo = setup(&stack);
+    let r = "refs/attestations/commits";
+    attest(&repo, &["-f", "pred.json", "--type", PTYPE]);
+    let good = repo.ok(&["rev-parse", r]).trim().to_string();
+    repo.ok(&["update-ref", &format!("refs/tags/{r}"), &good]);
+    repo.ok(&["update-ref", "-d", r]);
+    let out = verify(&repo, "ann@example.com", &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(said(&out).contains(&format!("no attestations: {r} does not exist")), "{}", said(&out));
+    assert!(!said(&out).contains("Verified OK"), "{}", said(&out));
+
+    std::fs::write(repo.path().join("other.json"), "{\"x\": 1}").unwrap();
+    let fresh = attest(&repo, &["-f", "other.json"]);
+    assert_eq!(repo.ok(&["log", "-1", "--format=%P", &fresh]).trim(), "", "not built on the tag");
+    let files = repo.ok(&["ls-tree", "-r", "--name-only", r]);
+    assert!(!files.contains("pred.json"), "the tag's tree was not carried over: {files}");
+    assert_eq!(repo.ok(&["rev-parse", &format!("refs/tags/{r}")]).trim(), good, "the tag is left alone");
+}
+
+/// The predicate file beside the envelope is compared exactly: a key twice (serde_json keeps the
+/// last) or a number that only equals the signed one after rounding to a float is refused; attest
+/// refuses a predicate its statement could not hold exactly.
+#[test]
+fn predicate_files_with_duplicate_keys_or_rounded_numbers_are_refused() {
+    let stack = Stack::start();
+    let repo = setup(&stack);
+    let head = repo.ok(&["rev-parse", "HEAD"]).trim().to_string();
+    let r = "refs/attestations/commits";
+    attest(&repo, &["-f", "pred.json"]);
+    let good = repo.ok(&["rev-parse", r]).trim().to_string();
+    let path = format!("{head}/pred.json");
+    rewrite(&repo, r, &[(&path, br#"{"foo": "evil", "foo": "bar", "n": [1, 2]}"#)]);
+    let out = verify(&repo, "ann@example.com", &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out)
+            .contains("the file pred.json is not the signed predicate (it was changed): it cannot be read as exact JSON: the key \"foo\" appears twice"),
+        "{}",
+        said(&out)
+    );
+    // Same value, other spelling: accepted.
+    repo.ok(&["update-ref", r, &good]);
+    rewrite(&repo, r, &[(&path, br#"{"n": [1.0, 2e0], "foo": "b\u0061r"}"#)]);
+    let out = verify(&repo, "ann@example.com", &[]);
+    assert!(out.status.success(), "{}", said(&out));
+
+    std::fs::write(repo.path().join("big.json"), r#"{"n": 123456789012345678901234567890}"#).unwrap();
+    let out = gitsign(&repo, &["attest", "-f", "big.json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out).contains("big.json cannot be signed as written: it differs from the signed predicate at /n"),
+        "{}",
+        said(&out)
+    );
+}
+
+/// `git mktree --missing` of `listing` (ls-tree lines, duplicates allowed), as an attacker can.
+fn mktree(repo: &Repo, listing: &str) -> String {
+    use std::io::Write as _;
+    let mut child = repo
+        .command("git")
+        .args(["mktree", "--missing"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(listing.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "git mktree");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// Points `refs/attestations/commits` at a commit of a top tree holding `dir` under `object`
+/// (`twice`: two such entries).
+fn set_dir(repo: &Repo, object: &str, dir: &str, twice: bool) {
+    let mut top = format!("040000 tree {dir}\t{object}\n");
+    if twice {
+        top = top.repeat(2);
+    }
+    let tree = mktree(repo, &top);
+    let commit = repo.ok(&["commit-tree", &tree, "-m", "attacker"]).trim().to_string();
+    repo.ok(&["update-ref", "refs/attestations/commits", &commit]);
+}
+
+/// Hand-made attestation trees: too many entries or attestations, a name twice, a symbolic link
+/// or submodule instead of a file: each refused with its reason.
+#[test]
+fn hand_made_attestation_trees_are_refused() {
+    let stack = Stack::start();
+    let repo = setup(&stack);
+    let head = repo.ok(&["rev-parse", "HEAD"]).trim().to_string();
+    let r = "refs/attestations/commits";
+    attest(&repo, &["-f", "pred.json"]);
+    let good_dir = repo.ok(&["rev-parse", &format!("{r}:{head}")]).trim().to_string();
+    let listing = repo.ok(&["ls-tree", &good_dir]);
+    let line = |name: &str| listing.lines().find(|l| l.ends_with(&format!("\t{name}"))).unwrap().to_string();
+    let sig = line("pred.json.sig");
+    let sig_oid = sig.split_whitespace().nth(2).unwrap().to_string();
+    let check = |dir: &str, twice: bool, want: &str| {
+        set_dir(&repo, &head, dir, twice);
+        let out = verify(&repo, "ann@example.com", &[]);
+        assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+        assert!(said(&out).contains(want), "want {want:?}: {}", said(&out));
+        assert!(!said(&out).contains("Verified OK"), "{}", said(&out));
+    };
+    // The real directory, rebuilt by hand, still verifies.
+    set_dir(&repo, &head, &mktree(&repo, &listing), false);
+    assert!(verify(&repo, "ann@example.com", &[]).status.success());
+
+    // The object's directory twice; an envelope twice.
+    check(&good_dir, true, &format!("names {head} twice"));
+    check(&mktree(&repo, &format!("{listing}{sig}\n")), false, "names pred.json.sig twice");
+    // More entries than read, more attestations than checked.
+    let extra: String = (0..1000).map(|i| format!("100644 blob {sig_oid}\tx{i:04}\n")).collect();
+    check(&mktree(&repo, &format!("{listing}{extra}")), false, "has more than 1000 entries");
+    let sigs: String = (0..100).map(|i| format!("100644 blob {sig_oid}\ta{i:03}.sig\n")).collect();
+    check(
+        &mktree(&repo, &format!("{listing}{sigs}")),
+        false,
+        "101 attestations under refs/attestations/commits, more than the 100 checked",
+    );
+    // A symbolic link or a submodule where the envelope is.
+    let others: String =
+        listing.lines().filter(|l| !l.ends_with("\tpred.json.sig")).map(|l| format!("{l}\n")).collect();
+    check(
+        &mktree(&repo, &format!("{others}120000 blob {sig_oid}\tpred.json.sig\n")),
+        false,
+        "pred.json.sig is not a regular file (mode 120000 blob",
+    );
+    check(
+        &mktree(&repo, &format!("{others}160000 commit {head}\tpred.json.sig\n")),
+        false,
+        "pred.json.sig is not a regular file (mode 160000 commit",
+    );
+}
+
+/// A file name from the ref is printed without Unicode format characters (a bidi override could
+/// reorder the line) and labelled as unsigned, beside the signed predicate type.
+#[test]
+fn names_from_the_ref_are_printed_without_format_characters_and_labelled() {
+    let stack = Stack::start();
+    let repo = setup(&stack);
+    let name = "evil\u{202E}nosj.json\u{2066}\u{200B}";
+    std::fs::copy(repo.path().join("pred.json"), repo.path().join(name)).unwrap();
+    attest(&repo, &["-f", name, "--type", PTYPE]);
+    let out = verify(&repo, "ann@example.com", &[]);
+    assert!(out.status.success(), "{}", said(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            " evilnosj.json (file name from the ref, not signed; signed predicate type \"{PTYPE}\"): signed by ann@example.com"
+        )),
+        "{stdout}"
+    );
+    assert!(!said(&out).chars().any(|c| matches!(c, '\u{202E}' | '\u{2066}' | '\u{200B}')), "{}", said(&out));
+}
+
+/// The bundle's signature and the envelope's are decoded by the same rules before they are
+/// compared: a bundle whose base64 carries line breaks (as protobuf-JSON writers may) still matches.
+#[test]
+fn bundle_and_envelope_signatures_are_decoded_alike() {
+    let stack = Stack::start();
+    let repo = setup(&stack);
+    let head = repo.ok(&["rev-parse", "HEAD"]).trim().to_string();
+    let r = "refs/attestations/commits";
+    let good = attest(&repo, &["-f", "pred.json"]);
+    let path = format!("{head}/pred.json.sigstore.json");
+    let mut bundle = envelope(&repo, &format!("{good}:{path}"));
+    let sig = bundle["messageSignature"]["signature"].as_str().unwrap().to_string();
+    let wrapped = format!("{}\n{}", &sig[..20], &sig[20..]);
+    bundle["messageSignature"]["signature"] = wrapped.into();
+    rewrite(&repo, r, &[(&path, &serde_json::to_vec(&bundle).unwrap())]);
+    let out = verify(&repo, "ann@example.com", &[]);
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(!said(&out).contains("is not the one"), "{}", said(&out));
+    // A different signature in the bundle is still refused, with its reason.
+    let mut other = unb64(&sig).unwrap();
+    *other.last_mut().unwrap() ^= 1;
+    bundle["messageSignature"]["signature"] = b64(&other).into();
+    repo.ok(&["update-ref", r, &good]);
+    rewrite(&repo, r, &[(&path, &serde_json::to_vec(&bundle).unwrap())]);
+    let out = verify(&repo, "ann@example.com", &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+}
+
+/// `--certificate-github-workflow-*` as for `gitsign verify`: each claim is checked against the
+/// signer's certificate (the devstack's email identity carries none, so asking for one fails).
+#[test]
+fn workflow_claims_are_checked_against_the_signer_certificate() {
+    let stack = Stack::start();
+    let repo = setup(&stack);
+    attest(&repo, &["-f", "pred.json"]);
+    let out = verify(&repo, "ann@example.com", &["--certificate-github-workflow-repository", "octo/repo"]);
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(said(&out).contains("bad: the signer's certificate: "), "{}", said(&out));
+    assert!(said(&out).contains("1.3.6.1.4.1.57264.1.5"), "{}", said(&out));
+    assert!(!said(&out).contains("Verified OK"), "{}", said(&out));
+    assert!(verify(&repo, "ann@example.com", &[]).status.success());
+}
