@@ -28,19 +28,10 @@ impl From<ObjType> for ObjectKind {
     }
 }
 
-/// Whether `c` is a Unicode format character (general category Cf: bidi overrides and isolates,
-/// zero-width characters, tag characters...), which can reorder or hide what is printed.
-fn is_format(c: char) -> bool {
-    matches!(u32::from(c),
-        0xAD | 0x600..=0x605 | 0x61C | 0x6DD | 0x70F | 0x890..=0x891 | 0x8E2 | 0x180E | 0x200B..=0x200F
-        | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD
-        | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F)
-}
-
-/// Text from the ref or a certificate made safe to print: control characters (the shared
-/// sanitiser) and Unicode format characters removed.
+/// Text from the ref or a certificate made safe to print (control and Unicode format
+/// characters removed).
 fn sanitize(text: &str) -> String {
-    crate::ui::sanitize(text).chars().filter(|c| !is_format(*c)).collect()
+    crate::ui::sanitize(text)
 }
 
 /// Runs git with `args` (and `input` on its standard input); its standard output.
