@@ -338,6 +338,9 @@ impl TrustRoot {
         if self.cas.len() == before {
             return Err(VerifyError::TrustRoot("no PEM certificate in the Fulcio root file".into()));
         }
+        // The remembered certificates name their CA by index into `cas`, and clones share the
+        // cache: a root with other CAs starts a cache of its own.
+        self.verified = Default::default();
         Ok(())
     }
 

@@ -3,7 +3,9 @@
 # workflow and the GitLab job here call it before verify-push.sh, and gitsign's own tests run it.
 #
 #   1. A gitsign with `verify --policy` already on PATH (a runner image that has it): used.
-#   2. The job runs in gitsign's own repository: built from the checkout.
+#   2. GITSIGN_FROM_CHECKOUT=1 and the checkout is gitsign's own source: built from it. Only
+#      gitsign's own CI sets this: the checkout is the code being judged, so a push that adds a
+#      Cargo.toml naming itself gitsign must never choose its own judge.
 #   3. Otherwise built from the git URL in GITSIGN_REPO (a CI variable: GitHub Settings >
 #      Secrets and variables > Actions > Variables; GitLab Settings > CI/CD > Variables),
 #      at the commit GITSIGN_REV when set: pin it, as whatever that builds judges
@@ -14,7 +16,7 @@ if command -v gitsign >/dev/null 2>&1 && gitsign verify --help 2>/dev/null | gre
   echo "gitsign: using $(command -v gitsign)"
   exit 0
 fi
-if [ -f Cargo.toml ] && grep -q '^name = "gitsign"$' Cargo.toml && [ -f git-hooks/ci/verify-push.sh ]; then
+if [ "${GITSIGN_FROM_CHECKOUT:-}" = 1 ] && [ -f Cargo.toml ] && grep -q '^name = "gitsign"$' Cargo.toml && [ -f git-hooks/ci/verify-push.sh ]; then
   echo "gitsign: building gitsign from this checkout (gitsign's own repository)"
   exec cargo install --locked --path .
 fi

@@ -562,6 +562,15 @@ fn ci_script_judges_a_push_by_the_policy_of_its_base() {
     let out = repo.command("sh").args(["-c", &github[0]]).env("PATH", "/usr/bin:/bin").output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("set the CI variable GITSIGN_REPO to the git"), "{}", text(&out));
+    // A pushed checkout that calls itself gitsign is not built as its own judge unless gitsign's
+    // own CI asks for it (GITSIGN_FROM_CHECKOUT=1).
+    let fake = repo.path().join("Cargo.toml");
+    std::fs::write(&fake, "[package]\nname = \"gitsign\"\n").unwrap();
+    assert!(repo.path().join("git-hooks/ci/verify-push.sh").exists(), "the checkout has the CI scripts");
+    let out = repo.command("sh").args(["-c", &github[0]]).env("PATH", "/usr/bin:/bin").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("set the CI variable GITSIGN_REPO to the git"), "{}", text(&out));
+    std::fs::remove_file(&fake).unwrap();
     // The judging step, with the variables each CI gives it: a GitHub push, a new branch, a
     // pull request; a GitLab push and a merge request.
     let zero = "0".repeat(40);
