@@ -10,6 +10,7 @@
 
 use crate::cli::{AttestArgs, ObjType, VerifyAttestationArgs};
 use crate::outcome::{Cause, EXIT_USAGE, Failure, Tally, Verdict};
+use crate::ui::sanitize;
 use gitsign_core::attest::{self, BUNDLE_SUFFIX, ENVELOPE_SUFFIX, ObjectKind};
 use gitsign_core::config::{CacheMode, Env, Purpose};
 use gitsign_core::verify::Policy;
@@ -26,12 +27,6 @@ impl From<ObjType> for ObjectKind {
             ObjType::Tree => ObjectKind::Tree,
         }
     }
-}
-
-/// Text from the ref or a certificate made safe to print (control and Unicode format
-/// characters removed).
-fn sanitize(text: &str) -> String {
-    crate::ui::sanitize(text)
 }
 
 /// Runs git with `args` (and `input` on its standard input); its standard output.
@@ -383,6 +378,13 @@ fn check_one(
         let sig_name = format!("{name}{ENVELOPE_SUFFIX}");
         let envelope = read_blob(find(sig_name.as_str()).ok_or_else(|| bad("no envelope"))?)?;
         let checked = attest::check_envelope(&envelope, kind, object, None).map_err(|e| bad(e.to_string()))?;
+        // Another type than --type asks for is skipped before its bundle is checked: a skipped
+        // attestation never counts as verified, and junk of an unrelated type costs nothing.
+        if let Some(want) = want_type
+            && want != checked.predicate_type
+        {
+            return Ok(Ended::Skipped(checked.predicate_type));
+        }
         let bundle_name = format!("{name}{BUNDLE_SUFFIX}");
         let bundle = read_blob(find(bundle_name.as_str()).ok_or_else(|| {
             bad(format!(
@@ -411,10 +413,7 @@ fn check_one(
             attest::check_predicate_file(&raw, &checked.payload)
                 .map_err(|e| bad(format!("the file {name} is not the signed predicate (it was changed): {e}")))?;
         }
-        match want_type {
-            Some(want) if want != checked.predicate_type => Ok(Ended::Skipped(checked.predicate_type)),
-            _ => Ok(Ended::Good(verified, checked.predicate_type)),
-        }
+        Ok(Ended::Good(verified, checked.predicate_type))
     })();
     result.unwrap_or_else(Ended::Failed)
 }

@@ -435,9 +435,10 @@ pub fn utc(secs: i64) -> String {
         .unwrap_or_else(|| secs.to_string())
 }
 
-/// `s` with control characters replaced, for terminals (the log's strings are anyone's).
+/// `s` with control and Unicode format characters (bidi overrides...) replaced, for terminals
+/// (the log's strings are anyone's).
 pub fn printable(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect()
+    s.chars().map(|c| if c.is_control() || gitsign_core::text::is_format(c) { '\u{fffd}' } else { c }).collect()
 }
 
 #[cfg(test)]
