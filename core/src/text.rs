@@ -11,7 +11,7 @@ pub fn sanitize(text: &str) -> String {
 /// Whether `c` is a Unicode format character (general category Cf: bidirectional overrides and
 /// isolates, zero-width characters, tag characters...), which can reorder or hide what a terminal
 /// shows (an identity that reads as another). The list is Unicode 16's Cf, written out: a few
-/// ranges that change rarely, where a general-category table would be a dependency for one test.
+/// ranges that change rarely, where a general-category table would be a dependency for one check.
 pub fn is_format(c: char) -> bool {
     matches!(u32::from(c),
         0xAD | 0x600..=0x605 | 0x61C | 0x6DD | 0x70F | 0x890..=0x891 | 0x8E2 | 0x180E | 0x200B..=0x200F
