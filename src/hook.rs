@@ -526,14 +526,6 @@ fn decide(
     decision.report(&judge.name, options.json, judge.hook_log.as_deref(), out, err)
 }
 
-/// Starts building the HTTP client (for online-mode signatures) while the policy, the
-/// configuration and the trust root are read.
-fn prewarm(options: &HookOptions) {
-    if !options.offline {
-        gitsign_core::net::prewarm();
-    }
-}
-
 /// `gitsign hook pre-receive`: reads `OLD NEW REF` lines on stdin (as git gives them).
 pub fn pre_receive(
     options: &HookOptions,
@@ -542,7 +534,6 @@ pub fn pre_receive(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
-    prewarm(options);
     let updates =
         match read_updates(stdin, |w| Some(Update { old: w[0].into(), new: w[1].into(), refname: w[2].into() }), 3) {
             Ok(u) => u,
@@ -587,7 +578,6 @@ pub fn pre_push(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
-    prewarm(options);
     let updates =
         match read_updates(stdin, |w| Some(Update { new: w[1].into(), refname: w[2].into(), old: w[3].into() }), 4) {
             Ok(u) => u,
@@ -641,7 +631,6 @@ pub fn verify(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
-    prewarm(options);
     let refname = match refname {
         Some(r) if r.starts_with("refs/") => r,
         Some(r) => format!("refs/heads/{r}"),

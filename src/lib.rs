@@ -207,8 +207,7 @@ fn version(env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
 }
 
 fn run_sign(status_fd: Option<i32>, env: &Env, io: Io<'_>) -> i32 {
-    // Build the HTTP client and run `git config` while the payload is read.
-    net::prewarm();
+    // Run `git config` while the payload is read.
     let git_config = gitconfig::start();
     let mut payload = Vec::new();
     if let Err(e) = io.stdin.read_to_end(&mut payload) {
@@ -218,7 +217,10 @@ fn run_sign(status_fd: Option<i32>, env: &Env, io: Io<'_>) -> i32 {
     let mut ui = ui::Ui::terminal();
     let result = load_config_from(git_config, env, config::Purpose::Sign, &mut ui)
         .map_err(gitsign_core::sign::SignError::from)
-        .and_then(|c| credential::sign(&payload, &c, env, &mut ui));
+        .and_then(|c| {
+            net::prewarm(c.service_urls());
+            credential::sign(&payload, &c, env, &mut ui)
+        });
     match result {
         Ok(signed) => {
             if let Err(e) = io.stdout.write_all(signed.armored.as_bytes()).and_then(|()| io.stdout.flush()) {

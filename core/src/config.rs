@@ -877,6 +877,14 @@ fn nearest(registry: &[Setting], key: &str) -> Option<&'static str> {
 }
 
 impl Config {
+    /// The services signing may reach: Fulcio, Rekor, the OIDC issuer and the timestamp authority.
+    pub fn service_urls(&self) -> impl Iterator<Item = &str> {
+        [Some(&self.fulcio), Some(&self.rekor), Some(&self.issuer), self.timestamp_server_url.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+    }
+
     /// Picks the services of a signing config as Sigstore clients do: of each kind, the first
     /// valid at `now` with an API version gitsign speaks; for Rekor, the newest such version
     /// (2 before 1). Fulcio and Rekor must be found; the issuer and the timestamp authority are

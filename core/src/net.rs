@@ -90,34 +90,39 @@ fn message_of(body: &str) -> String {
     crate::text::sanitize(&text)
 }
 
-/// A client being built on another thread (see [`prewarm`]).
-type Building = std::thread::JoinHandle<reqwest::Result<reqwest::blocking::Client>>;
-static PREWARMED: std::sync::Mutex<Option<Building>> = std::sync::Mutex::new(None);
+mod roots;
 
-fn build_client() -> reqwest::Result<reqwest::blocking::Client> {
+fn build_client() -> Result<reqwest::blocking::Client, String> {
+    let tls = roots::client_config().map_err(|e| e.to_string())?;
     // No client-wide timeout: every request carries the configured one.
     reqwest::blocking::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("gitsign/", env!("CARGO_PKG_VERSION")))
+        .tls_backend_preconfigured(tls)
         .build()
+        .map_err(|e| e.to_string())
 }
 
-/// Starts building the HTTP client (its TLS roots take ~3 ms) on another thread, so that it is
-/// ready once the payload and the configuration have been read.
-pub fn prewarm() {
-    if let Ok(mut slot) = PREWARMED.lock() {
-        *slot = Some(std::thread::spawn(build_client));
+/// Starts reading the system's TLS roots on another thread when one of `urls` (the services a
+/// command will reach) is not plain `http://`: the client reads them on its first HTTPS
+/// handshake, and this makes them ready by then. Plain-HTTP deployments never read them.
+pub fn prewarm<'a>(urls: impl IntoIterator<Item = &'a str>) {
+    if urls.into_iter().any(|u| !is_plain_http(u)) {
+        roots::prewarm();
     }
+}
+
+fn is_plain_http(url: &str) -> bool {
+    url.get(..7).is_some_and(|s| s.eq_ignore_ascii_case("http://"))
 }
 
 impl Http {
     /// A client whose every request ends within `timeout`.
     pub fn new(timeout: Duration) -> Result<Self, NetError> {
-        let prewarmed = PREWARMED.lock().ok().and_then(|mut slot| slot.take()).and_then(|h| h.join().ok());
-        let client = prewarmed.unwrap_or_else(build_client).map_err(|e| NetError::Unreachable {
+        let client = build_client().map_err(|detail| NetError::Unreachable {
             step: "setting up HTTP",
             url: String::new(),
-            detail: e.to_string(),
+            detail,
         })?;
         Ok(Http { client, timeout })
     }
@@ -314,8 +319,11 @@ impl Http {
     pub fn timestamp(&self, tsa: &str, signature: &[u8]) -> Result<Vec<u8>, NetError> {
         use gitsign_protocol::rfc3161;
         const STEP: &str = "getting a timestamp";
+        // The nonce only pairs the reply with this request (a failed draw leaves it zero, which
+        // the TSA still echoes); it comes from getrandom like the key, not from aws-lc's
+        // generator, whose first use in a process is the costly one (see .cargo/config.toml).
         let mut nonce = [0u8; 8];
-        let _ = aws_lc_rs::rand::fill(&mut nonce);
+        let _ = rand_core::RngCore::try_fill_bytes(&mut rand_core::OsRng, &mut nonce);
         let query = rfc3161::request_sha256(&gitsign_protocol::sha256(signature), &nonce);
         let resp = self
             .client
@@ -348,6 +356,41 @@ impl Http {
 
 #[cfg(test)]
 mod tests {
+    /// The roots are read lazily, but TLS is still verified: a loopback HTTPS server whose
+    /// certificate no system root issued is refused, naming the certificate, and nothing is read.
+    #[test]
+    fn an_https_server_with_an_unknown_issuer_is_refused() {
+        use std::sync::Arc;
+        let rcgen::CertifiedKey { cert, signing_key } =
+            rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        let key = rustls::pki_types::PrivateKeyDer::try_from(signing_key.serialize_der()).unwrap();
+        let server =
+            rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(vec![cert.der().clone()], key)
+                .unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let served = std::thread::spawn(move || {
+            let (tcp, _) = listener.accept().unwrap();
+            let conn = rustls::ServerConnection::new(Arc::new(server)).unwrap();
+            let mut tls = rustls::StreamOwned::new(conn, tcp);
+            let mut request = [0u8; 1];
+            // The client aborts the handshake: the server never gets a request byte.
+            std::io::Read::read(&mut tls, &mut request).map(|n| n > 0).unwrap_or(false)
+        });
+        let http = super::Http::new(std::time::Duration::from_secs(10)).unwrap();
+        let url = format!("https://localhost:{port}/");
+        let err = http
+            .json::<serde_json::Value>("testing TLS", http.client().get(&url), &url, "anything")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("certificate") && err.contains("UnknownIssuer"), "{err}");
+        assert!(!served.join().unwrap(), "the server got a request over an unverified connection");
+    }
+
     #[test]
     fn a_servers_message_loses_its_control_characters() {
         // Rekor / Fulcio refusals: the JSON message, or the start of a non-JSON body.

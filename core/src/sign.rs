@@ -184,18 +184,17 @@ pub fn sign_with(
         rekor: config.rekor.clone(),
         source: Box::new(source),
     };
-    // The timestamp is over the signature value (RFC 3161 appendix A), taken before the log entry
-    // so that both carry the same signature.
-    let timestamp = stamp(config, http, sig.as_bytes())?;
+    // The timestamp is over the signature value (RFC 3161 appendix A), the offline-mode log entry
+    // over the signed attributes and the signature: neither needs the other, so both requests run
+    // at once.
     let (der, verified) = match config.rekor_mode {
         RekorMode::Offline if config.rekor_version == 2 => {
-            if timestamp.is_none() {
+            if config.timestamp_server_url.is_none() {
                 return Err(SignError::Unsupported(V2_NEEDS_TIMESTAMP));
             }
-            let answer = http.log_entry_v2(&config.rekor, &sha256(&attrs_der), sig.as_bytes(), leaf)?;
-            let tlog = TransparencyLogEntry::from_rekor_v2(&answer)
-                .map_err(|source| SignError::Entry { url: config.rekor.clone(), source })?;
-            crate::debug_log!("logged in Rekor v2 {} at index {}", config.rekor, tlog.log_index);
+            let (timestamp, tlog) = beside_timestamp(config, http, sig.as_bytes(), || {
+                log_v2(http, config, &sha256(&attrs_der), sig.as_bytes(), leaf)
+            })?;
             let der = signature::assemble_with(
                 leaf,
                 attrs,
@@ -216,7 +215,7 @@ pub fn sign_with(
         RekorMode::Offline => {
             // The entry is over the signed attributes and is embedded in the signature.
             let entry = HashedRekord::new(&sha256(&attrs_der), sig.as_bytes(), &cert_pem);
-            let (tlog, _) = log(http, config, &entry)?;
+            let (timestamp, (tlog, _)) = beside_timestamp(config, http, sig.as_bytes(), || log(http, config, &entry))?;
             let der = signature::assemble_with(
                 leaf,
                 attrs,
@@ -230,7 +229,9 @@ pub fn sign_with(
         }
         RekorMode::Online => {
             // The Go gitsign's online mode: the entry is over the ID of the object git will
-            // write, signed with the same key, and is found later by searching Rekor.
+            // write, signed with the same key, and is found later by searching Rekor. That ID
+            // covers the signature, timestamp included, so the timestamp comes first.
+            let timestamp = stamp(config, http, sig.as_bytes())?;
             let der = signature::assemble_with(leaf, attrs, sig.as_bytes(), None, timestamp.as_deref())?;
             let object_hex = crate::gitobj::object_id(payload, &signature::armor(&der)).ok_or(
                 SignError::Unsupported("rekorMode=online signs git commits and tags only; this data is neither"),
@@ -255,6 +256,41 @@ pub fn sign_with(
         issuer: verified.issuer,
         log_index: verified.log_index,
     })
+}
+
+/// Runs `log_it` (a Rekor request) and, at the same time on another thread, the timestamp
+/// request over `signature` when an authority is configured. Both answers or the first error, the
+/// timestamp's first: one round trip is waited for instead of two.
+fn beside_timestamp<T: Send>(
+    config: &Config,
+    http: &Http,
+    signature: &[u8],
+    log_it: impl FnOnce() -> Result<T, SignError>,
+) -> Result<(Option<Vec<u8>>, T), SignError> {
+    if config.timestamp_server_url.is_none() {
+        return Ok((None, log_it()?));
+    }
+    std::thread::scope(|scope| {
+        let stamping = scope.spawn(|| stamp(config, http, signature));
+        let logged = log_it();
+        let stamped = stamping.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ok((stamped?, logged?))
+    })
+}
+
+/// Logs a hashedrekord v0.0.2 over `digest` in the configured Rekor v2; returns its entry.
+fn log_v2(
+    http: &Http,
+    config: &Config,
+    digest: &[u8; 32],
+    signature: &[u8],
+    leaf: &[u8],
+) -> Result<TransparencyLogEntry, SignError> {
+    let answer = http.log_entry_v2(&config.rekor, digest, signature, leaf)?;
+    let tlog = TransparencyLogEntry::from_rekor_v2(&answer)
+        .map_err(|source| SignError::Entry { url: config.rekor.clone(), source })?;
+    crate::debug_log!("logged in Rekor v2 {} at index {}", config.rekor, tlog.log_index);
+    Ok(tlog)
 }
 
 /// Logs `entry` in the configured Rekor; returns the entry in its embeddable form and the body
@@ -283,19 +319,18 @@ pub fn sign_blob(
     let digest = sha256(bytes);
     let sig: DerSignature =
         credential.key().try_sign(bytes).map_err(|e| SignError::Credential(CredentialError::Key(e.to_string())))?;
-    let timestamp = stamp(config, http, sig.as_bytes())?;
-    let timestamps: Vec<Vec<u8>> = timestamp.into_iter().collect();
     if config.rekor_version == 2 {
-        if timestamps.is_empty() {
+        if config.timestamp_server_url.is_none() {
             return Err(SignError::Unsupported(V2_NEEDS_TIMESTAMP));
         }
-        let answer = http.log_entry_v2(&config.rekor, &digest, sig.as_bytes(), leaf)?;
-        let tlog = TransparencyLogEntry::from_rekor_v2(&answer)
-            .map_err(|source| SignError::Entry { url: config.rekor.clone(), source })?;
+        let (timestamp, tlog) =
+            beside_timestamp(config, http, sig.as_bytes(), || log_v2(http, config, &digest, sig.as_bytes(), leaf))?;
         let body = tlog.canonicalized_body.clone();
+        let timestamps: Vec<Vec<u8>> = timestamp.into_iter().collect();
         return Ok(crate::bundle::message_signature_with(leaf, &digest, sig.as_bytes(), &tlog, &body, &timestamps));
     }
     let entry = HashedRekord::new(&digest, sig.as_bytes(), &pem_encode("CERTIFICATE", leaf));
-    let (tlog, body) = log(http, config, &entry)?;
+    let (timestamp, (tlog, body)) = beside_timestamp(config, http, sig.as_bytes(), || log(http, config, &entry))?;
+    let timestamps: Vec<Vec<u8>> = timestamp.into_iter().collect();
     Ok(crate::bundle::message_signature_with(leaf, &digest, sig.as_bytes(), &tlog, &body, &timestamps))
 }
