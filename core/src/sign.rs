@@ -14,7 +14,7 @@ use gitsign_protocol::keys::pem_encode;
 use gitsign_protocol::rekor::HashedRekord;
 use gitsign_protocol::sha256;
 use p256::ecdsa::DerSignature;
-use p256::ecdsa::signature::Signer as _;
+use p256::ecdsa::signature::RandomizedSigner as _;
 use prost::Message as _;
 
 /// Why signing stopped. Each names the step.
@@ -174,8 +174,12 @@ pub fn sign_with(
         der::asn1::UtcTime::from_unix_duration(std::time::Duration::from_secs(now.unix_timestamp().max(0) as u64))
             .map_err(SignatureError::from)?;
     let (attrs, attrs_der) = signature::signed_attributes(&sha256(payload), utc)?;
-    let sig: DerSignature =
-        key.try_sign(&attrs_der).map_err(|e| SignError::Credential(CredentialError::Key(e.to_string())))?;
+    // Hedged ECDSA (RFC 6979 with fresh randomness, as Go's crypto/ecdsa signs): the same payload
+    // signed twice in one second gets two signatures, so two Rekor entries rather than a refused
+    // duplicate (HTTP 409) for the second.
+    let sig: DerSignature = key
+        .try_sign_with_rng(&mut rand_core::OsRng, &attrs_der)
+        .map_err(|e| SignError::Credential(CredentialError::Key(e.to_string())))?;
 
     let cert_pem = pem_encode("CERTIFICATE", leaf);
     let selfcheck = |source| SignError::SelfCheck {
@@ -237,7 +241,7 @@ pub fn sign_with(
                 SignError::Unsupported("rekorMode=online signs git commits and tags only; this data is neither"),
             )?;
             let object_sig: DerSignature = key
-                .try_sign(object_hex.as_bytes())
+                .try_sign_with_rng(&mut rand_core::OsRng, object_hex.as_bytes())
                 .map_err(|e| SignError::Credential(CredentialError::Key(e.to_string())))?;
             let entry = HashedRekord::new(&sha256(object_hex.as_bytes()), object_sig.as_bytes(), &cert_pem);
             let (tlog, body) = log(http, config, &entry)?;
@@ -317,8 +321,10 @@ pub fn sign_blob(
         SignError::Credential(CredentialError::Certificate("the credential holds no certificate".into()))
     })?;
     let digest = sha256(bytes);
-    let sig: DerSignature =
-        credential.key().try_sign(bytes).map_err(|e| SignError::Credential(CredentialError::Key(e.to_string())))?;
+    let sig: DerSignature = credential
+        .key()
+        .try_sign_with_rng(&mut rand_core::OsRng, bytes)
+        .map_err(|e| SignError::Credential(CredentialError::Key(e.to_string())))?;
     if config.rekor_version == 2 {
         if config.timestamp_server_url.is_none() {
             return Err(SignError::Unsupported(V2_NEEDS_TIMESTAMP));

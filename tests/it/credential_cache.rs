@@ -803,3 +803,34 @@ fn a_go_gitsign_credential_cache_on_the_socket_is_named_in_one_line() {
         "{stderr}"
     );
 }
+
+/// The same payload signed twice with one cached key (a scripted `commit --amend` within one
+/// second, a re-run) gets two signatures and two log entries: signatures are hedged, so the second is not refused by
+/// Rekor as a duplicate of the first.
+#[test]
+fn the_same_payload_signed_twice_in_one_second_is_logged_twice() {
+    let stack = Stack::start();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let daemon = start_daemon(cache_dir.path());
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    repo.set_env("GITSIGN_CREDENTIAL_CACHE", &daemon.socket.display().to_string());
+    let payload = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor Ann <ann@example.com> 1 +0000\n\
+committer Ann <ann@example.com> 1 +0000\n\nsame\n";
+    // The signing time has one-second resolution: retry until both land in the same second.
+    for _ in 0..5 {
+        let first = sign_without_terminal(&repo, payload);
+        let second = sign_without_terminal(&repo, payload);
+        for out in [&first, &second] {
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+        let time = |out: &std::process::Output| {
+            let status = String::from_utf8_lossy(&out.stderr).into_owned();
+            status.lines().find(|l| l.contains("SIG_CREATED")).map(|l| l.split(' ').nth(6).unwrap_or("").to_string())
+        };
+        if time(&first).is_some() && time(&first) == time(&second) {
+            assert_ne!(first.stdout, second.stdout, "two signatures, not one repeated");
+            return;
+        }
+    }
+    panic!("five pairs of signings never landed in the same second");
+}
