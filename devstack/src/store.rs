@@ -151,10 +151,19 @@ impl Store {
 
     /// Records that the timestamp authority stamped the SHA-256 `imprint` at `gen_time`
     /// (seconds): the explorer shows it for a Rekor v2 entry, which has no integrated time.
+    ///
+    /// Not synced to disk on its own (`synchronous=NORMAL` for this one commit): the record only
+    /// serves the explorer, and the next log append's sync carries it. A timestamp is requested
+    /// beside every log append, so a synced commit here held the store's lock through a second
+    /// disk sync per signature.
     pub fn record_timestamp(&self, imprint: &[u8; 32], gen_time: i64) -> Result<()> {
-        self.conn
-            .prepare_cached("INSERT OR IGNORE INTO timestamps (imprint, gen_time) VALUES (?1, ?2)")?
-            .execute(params![&imprint[..], gen_time])?;
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let inserted = self
+            .conn
+            .prepare_cached("INSERT OR IGNORE INTO timestamps (imprint, gen_time) VALUES (?1, ?2)")
+            .and_then(|mut stmt| stmt.execute(params![&imprint[..], gen_time]));
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        inserted?;
         Ok(())
     }
 
