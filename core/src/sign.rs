@@ -189,16 +189,17 @@ pub fn sign_with(
         source: Box::new(source),
     };
     // The timestamp is over the signature value (RFC 3161 appendix A), the offline-mode log entry
-    // over the signed attributes and the signature: neither needs the other, so both requests run
-    // at once.
+    // over the signed attributes and the signature: neither needs the other, so for Rekor v1 both
+    // requests run at once (a failed timestamp then leaves a log entry behind, as any later
+    // failure does). Rekor v2 entries have no time of their own: the timestamp comes first, so
+    // that nothing is logged when it cannot be had.
     let (der, verified) = match config.rekor_mode {
         RekorMode::Offline if config.rekor_version == 2 => {
             if config.timestamp_server_url.is_none() {
                 return Err(SignError::Unsupported(V2_NEEDS_TIMESTAMP));
             }
-            let (timestamp, tlog) = beside_timestamp(config, http, sig.as_bytes(), || {
-                log_v2(http, config, &sha256(&attrs_der), sig.as_bytes(), leaf)
-            })?;
+            let timestamp = stamp(config, http, sig.as_bytes())?;
+            let tlog = log_v2(http, config, &sha256(&attrs_der), sig.as_bytes(), leaf)?;
             let der = signature::assemble_with(
                 leaf,
                 attrs,
@@ -262,9 +263,10 @@ pub fn sign_with(
     })
 }
 
-/// Runs `log_it` (a Rekor request) and, at the same time on another thread, the timestamp
+/// Runs `log_it` (a Rekor v1 request) and, at the same time on another thread, the timestamp
 /// request over `signature` when an authority is configured. Both answers or the first error, the
-/// timestamp's first: one round trip is waited for instead of two.
+/// timestamp's first: one round trip is waited for instead of two. Without a thread (the system
+/// refuses one), the two run one after the other.
 fn beside_timestamp<T: Send>(
     config: &Config,
     http: &Http,
@@ -275,9 +277,12 @@ fn beside_timestamp<T: Send>(
         return Ok((None, log_it()?));
     }
     std::thread::scope(|scope| {
-        let stamping = scope.spawn(|| stamp(config, http, signature));
+        let stamping = std::thread::Builder::new().spawn_scoped(scope, || stamp(config, http, signature));
         let logged = log_it();
-        let stamped = stamping.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let stamped = match stamping {
+            Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => stamp(config, http, signature),
+        };
         Ok((stamped?, logged?))
     })
 }
@@ -329,8 +334,8 @@ pub fn sign_blob(
         if config.timestamp_server_url.is_none() {
             return Err(SignError::Unsupported(V2_NEEDS_TIMESTAMP));
         }
-        let (timestamp, tlog) =
-            beside_timestamp(config, http, sig.as_bytes(), || log_v2(http, config, &digest, sig.as_bytes(), leaf))?;
+        let timestamp = stamp(config, http, sig.as_bytes())?;
+        let tlog = log_v2(http, config, &digest, sig.as_bytes(), leaf)?;
         let body = tlog.canonicalized_body.clone();
         let timestamps: Vec<Vec<u8>> = timestamp.into_iter().collect();
         return Ok(crate::bundle::message_signature_with(leaf, &digest, sig.as_bytes(), &tlog, &body, &timestamps));

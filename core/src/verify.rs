@@ -466,7 +466,6 @@ struct CertFacts {
     signature: Vec<u8>,
     issuer_raw: Vec<u8>,
     subject_raw: Vec<u8>,
-    issuer_text: String,
     not_before: i64,
     not_after: i64,
     /// Every SAN: its text for the kinds an identity can be (email, URI, Fulcio username), else a
@@ -547,8 +546,6 @@ fn facts_of(cert: &Certificate) -> Result<CertFacts, VerifyError> {
         signature: signature.to_vec(),
         issuer_raw: tbs.issuer().to_der().map_err(|e| malformed("issuer", e))?,
         subject_raw: tbs.subject().to_der().map_err(|e| malformed("subject", e))?,
-        // Certificate text, shown in errors: no control character reaches the terminal.
-        issuer_text: crate::text::sanitize(&tbs.issuer().to_string()),
         not_before: unix(&tbs.validity().not_before)?,
         not_after: unix(&tbs.validity().not_after)?,
         sans,
@@ -657,6 +654,18 @@ fn at(t: i64) -> Result<OffsetDateTime, VerifyError> {
     OffsetDateTime::from_unix_timestamp(t).map_err(|_| VerifyError::TimeOutOfRange(t))
 }
 
+impl CertFacts {
+    /// The issuer's name as text, for errors (made only then: formatting a name costs more than
+    /// parsing the certificate); no control character reaches the terminal.
+    fn issuer_text(&self) -> String {
+        use der::Decode as _;
+        match x509_cert::name::Name::from_der(&self.issuer_raw) {
+            Ok(name) => crate::text::sanitize(&name.to_string()),
+            Err(_) => "an issuer name that does not parse".into(),
+        }
+    }
+}
+
 fn within(c: &CertFacts, t: i64) -> bool {
     c.not_before <= t && t <= c.not_after
 }
@@ -670,10 +679,7 @@ fn verify_chain<'a>(trust: &'a TrustRoot, leaf: &CertFacts, t: i64) -> Result<&'
         .filter(|ca| ca.issuer.subject_raw == leaf.issuer_raw)
         .filter(|ca| ca.not_before <= t && t <= ca.not_after && ca.valid.as_ref().is_none_or(|v| v.contains(when)))
         .find(|ca| ca.key.verify_x509(&leaf.sig_alg, &leaf.tbs, &leaf.signature).is_ok())
-        .ok_or_else(|| VerifyError::UntrustedChain {
-            issuer: leaf.issuer_text.clone(),
-            hint: format!(" ({})", trust.name),
-        })
+        .ok_or_else(|| VerifyError::UntrustedChain { issuer: leaf.issuer_text(), hint: format!(" ({})", trust.name) })
 }
 
 /// Chain and SCT of a leaf at time `t`, remembering certificates already checked.

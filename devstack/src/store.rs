@@ -136,12 +136,14 @@ impl Store {
 
     /// Sets a value of the `meta` table.
     pub fn set_meta(&self, key: &str, value: &[u8]) -> Result<()> {
+        self.durable()?;
         self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", params![key, value])?;
         Ok(())
     }
 
     /// Records an issued certificate's serial; false if the serial was issued before.
     pub fn record_certificate(&self, serial: &[u8], issued_at: i64, identity: &str, issuer: &str) -> Result<bool> {
+        self.durable()?;
         let n = self.conn.execute(
             "INSERT OR IGNORE INTO certificates (serial, issued_at, identity, issuer) VALUES (?1, ?2, ?3, ?4)",
             params![serial, issued_at, identity, issuer],
@@ -149,13 +151,21 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// Makes the next commit synced to disk before it returns (`synchronous=FULL`, the store's
+    /// setting, which [`Store::record_timestamp`] lowers for its own commit).
+    fn durable(&self) -> Result<()> {
+        Ok(self.conn.pragma_update(None, "synchronous", "FULL")?)
+    }
+
     /// Records that the timestamp authority stamped the SHA-256 `imprint` at `gen_time`
     /// (seconds): the explorer shows it for a Rekor v2 entry, which has no integrated time.
     ///
     /// Not synced to disk on its own (`synchronous=NORMAL` for this one commit): the record only
-    /// serves the explorer, and the next log append's sync carries it. A timestamp is requested
-    /// beside every log append, so a synced commit here held the store's lock through a second
-    /// disk sync per signature.
+    /// serves the explorer, and the next synced commit to this database (a v1 entry, an issued
+    /// certificate) carries it; a power cut before then loses one record, not a log entry. A
+    /// timestamp is requested beside every v1 append, so a synced commit here held the store's
+    /// lock through a second disk sync per signature. Every commit that must be durable sets
+    /// `synchronous=FULL` itself ([`Store::durable`]), so a failure here cannot leave it off.
     pub fn record_timestamp(&self, imprint: &[u8; 32], gen_time: i64) -> Result<()> {
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         let inserted = self
@@ -209,6 +219,7 @@ impl Store {
         entries: &[NewEntry],
         mut sign_set: impl FnMut(u64, &NewEntry) -> std::result::Result<Vec<u8>, E>,
     ) -> std::result::Result<Vec<Appended>, AppendError<E>> {
+        self.durable()?;
         let tx = self.conn.transaction().map_err(StoreError::from)?;
         let mut size = tree_size(&tx)?;
         let mut out = Vec::with_capacity(entries.len());
@@ -302,6 +313,7 @@ impl Store {
         if self.meta(SEARCH_INDEX_VERSION)?.as_deref() == Some(version.as_bytes()) {
             return Ok(0);
         }
+        self.durable()?;
         let tx = self.conn.transaction()?;
         let mut read = 0u64;
         {

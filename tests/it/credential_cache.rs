@@ -823,12 +823,25 @@ committer Ann <ann@example.com> 1 +0000\n\nsame\n";
         for out in [&first, &second] {
             assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         }
-        let time = |out: &std::process::Output| {
-            let status = String::from_utf8_lossy(&out.stderr).into_owned();
-            status.lines().find(|l| l.contains("SIG_CREATED")).map(|l| l.split(' ').nth(6).unwrap_or("").to_string())
+        // SIG_CREATED's time and key fingerprint, and the log index gitsign reports.
+        let status = |out: &std::process::Output| {
+            let text = String::from_utf8_lossy(&out.stderr).into_owned();
+            let created: Vec<String> = text
+                .lines()
+                .find(|l| l.contains("SIG_CREATED"))
+                .map(|l| l.split(' ').map(str::to_string).collect())
+                .unwrap_or_default();
+            let index = text.split("(log index ").nth(1).and_then(|r| r.split(')').next()).map(str::to_string);
+            (created.get(6).cloned(), created.get(7).cloned(), index)
         };
-        if time(&first).is_some() && time(&first) == time(&second) {
+        let (time1, key1, index1) = status(&first);
+        let (time2, key2, index2) = status(&second);
+        assert!(key1.is_some() && index1.is_some(), "{}", String::from_utf8_lossy(&first.stderr));
+        // One cached key signed both (else each login's own key makes them differ anyway).
+        assert_eq!(key1, key2, "the second signing used the cached credential");
+        if time1 == time2 {
             assert_ne!(first.stdout, second.stdout, "two signatures, not one repeated");
+            assert_ne!(index1, index2, "two log entries");
             return;
         }
     }
