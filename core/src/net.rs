@@ -319,9 +319,9 @@ impl Http {
     pub fn timestamp(&self, tsa: &str, signature: &[u8]) -> Result<Vec<u8>, NetError> {
         use gitsign_protocol::rfc3161;
         const STEP: &str = "getting a timestamp";
-        // The nonce only pairs the reply with this request (a failed draw leaves it zero, which
-        // the TSA still echoes); it comes from getrandom like the key, not from aws-lc's
-        // generator, whose first use in a process is the costly one (see .cargo/config.toml).
+        // RFC 3161's nonce for pairing a reply with its request (a failed draw leaves it zero);
+        // drawn from getrandom like the key, not from aws-lc's generator, whose first use in a
+        // process is the costly one (see .cargo/config.toml).
         let mut nonce = [0u8; 8];
         let _ = rand_core::RngCore::try_fill_bytes(&mut rand_core::OsRng, &mut nonce);
         let query = rfc3161::request_sha256(&gitsign_protocol::sha256(signature), &nonce);

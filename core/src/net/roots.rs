@@ -49,7 +49,7 @@ pub fn client_config() -> Result<rustls::ClientConfig, rustls::Error> {
     config_with(platform)
 }
 
-/// A verifier got on first use from `verifier` (the platform's; the tests give their own).
+/// Where [`Lazy`] gets its verifier on first use (the platform's; the tests give their own).
 type Source = fn() -> Result<&'static dyn ServerCertVerifier, rustls::Error>;
 
 fn config_with(verifier: Source) -> Result<rustls::ClientConfig, rustls::Error> {
