@@ -15,9 +15,16 @@ pub fn obtain_credential(config: &Config, env: &Env, http: &Http, ui: &mut Ui) -
 }
 
 /// Signs `payload`: a credential (from the cache when one is configured and holds a fresh one,
-/// else a login), then [`sign_with`].
-pub fn sign(payload: &[u8], config: &Config, env: &Env, ui: &mut Ui) -> Result<Signed, SignError> {
-    let trust = crate::trust::load_trust(config).map_err(SignError::Trust)?;
+/// else a login), then [`sign_with`]; with the trust root loaded early when it is the one `config`
+/// names (see [`crate::trust::early`]).
+pub fn sign(
+    payload: &[u8],
+    config: &Config,
+    env: &Env,
+    ui: &mut Ui,
+    early: Option<crate::trust::Early>,
+) -> Result<Signed, SignError> {
+    let trust = crate::trust::take_or_load(early, config).map_err(SignError::Trust)?;
     crate::debug_log!("trust root loaded");
     let http = Http::new(config.timeout)?;
     crate::debug_log!("HTTP client ready");

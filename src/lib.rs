@@ -127,6 +127,13 @@ pub fn load_config(env: &Env, purpose: config::Purpose, warn: &mut dyn Write) ->
 
 /// [`load_config`] with the `git config` read started earlier ([`gitconfig::start`]), so that
 /// the caller's other start-up work overlaps it.
+/// The configuration as the environment alone gives it (git config not read): what work done
+/// while `git config` runs is based on, and kept only where the full configuration agrees (see
+/// [`trust::early`]). `None` when it does not resolve: the full configuration will say why.
+fn env_only_config(env: &Env, purpose: config::Purpose) -> Option<Config> {
+    Config::resolve_for(&std::collections::BTreeMap::new(), env, purpose).ok().map(|r| r.config)
+}
+
 pub fn load_config_from(
     git: gitconfig::Pending,
     env: &Env,
@@ -214,12 +221,14 @@ fn run_sign(status_fd: Option<i32>, env: &Env, io: Io<'_>) -> i32 {
         let _ = writeln!(io.stderr, "gitsign: cannot read the data to sign from stdin: {e}");
         return 1;
     }
+    // Then the trust root the environment names, kept if git config names the same one.
+    let early = env_only_config(env, config::Purpose::Sign).and_then(|guess| trust::early(&guess));
     let mut ui = ui::Ui::terminal();
     let result = load_config_from(git_config, env, config::Purpose::Sign, &mut ui)
         .map_err(gitsign_core::sign::SignError::from)
         .and_then(|c| {
             net::prewarm(c.service_urls());
-            credential::sign(&payload, &c, env, &mut ui)
+            credential::sign(&payload, &c, env, &mut ui, early)
         });
     match result {
         Ok(signed) => {
@@ -353,6 +362,24 @@ fn run_verify(
         Ok(p) => p,
         Err(e) => return failed(stdout, stderr, e.into(), None),
     };
+    // Still while git config runs: the signature checked against the trust root the environment
+    // names, under no identity policy. The verdict is kept only if the configuration names the
+    // same root; the configuration's policy is then judged on it (`Policy::judge`), which is what
+    // `verify_with` under that policy gives. A signature without an embedded log entry needs the
+    // configuration (Rekor online mode) and is checked afterwards.
+    let early = env_only_config(env, config::Purpose::Verify)
+        .filter(|_| parsed.tlog_entry.is_some())
+        .and_then(|guess| trust::early(&guess))
+        .map(|e| {
+            let unjudged = verify::verify_with(
+                e.trust(),
+                &payload,
+                &parsed,
+                &verify::Policy::default(),
+                &verify::LogEvidence::Embedded,
+            );
+            (e, unjudged)
+        });
     let mut config = match load_config_from(git_config, env, config::Purpose::Verify, stderr) {
         Ok(c) => c,
         Err(e) => return failed(stdout, stderr, e.into(), None),
@@ -362,7 +389,11 @@ fn run_verify(
         Ok(r) => r,
         Err(e) => return failed(stdout, stderr, Failure::Config(e.into()), None),
     };
-    let mut trust = match trust::load_trust(&config) {
+    let (trust, unjudged) = match early.and_then(|(e, unjudged)| Some((e.take(&config)?, unjudged))) {
+        Some((t, unjudged)) => (Ok(t), Some(unjudged)),
+        None => (trust::load_trust(&config), None),
+    };
+    let mut trust = match trust {
         Ok(t) => t,
         Err(e) => return failed(stdout, stderr, Failure::Config(e.into()), None),
     };
@@ -379,7 +410,13 @@ fn run_verify(
         Ok(e) => e,
         Err(e) => return failed(stdout, stderr, e, Some(&fpr)),
     };
-    match verify::verify_with(&trust, &payload, &parsed, &policy, &evidence) {
+    let verdict = match unjudged {
+        // Embedded evidence is what `evidence` gives a signature with a log entry, so this is the
+        // same check; a failure is redone under the policy, for the error it gives.
+        Some(Ok(v)) if matches!(evidence, verify::LogEvidence::Embedded) => policy.judge(&v).map(|()| v),
+        _ => verify::verify_with(&trust, &payload, &parsed, &policy, &evidence),
+    };
+    match verdict {
         Ok(v) => {
             if let Some(rule) = &push_rule
                 && let Err(e) = rule.judge(&v)

@@ -226,11 +226,13 @@ pub fn dearmor(text: &[u8]) -> Result<Vec<u8>, SignatureError> {
         }
         if line == end.as_bytes() {
             ended = true;
-        } else if !line.is_empty() && line.iter().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(b)) {
+        } else if !line.is_empty() {
+            // Any byte outside the base64 alphabet (a space, a carriage return) fails the decode
+            // below, as padding anywhere but at the very end does.
             body.extend_from_slice(line);
         } else {
             return Err(SignatureError::Armor(
-                "a line inside the block is not base64 (one block, nothing else, is accepted)".into(),
+                "a line inside the block is empty (one block, nothing else, is accepted)".into(),
             ));
         }
     }
@@ -238,9 +240,9 @@ pub fn dearmor(text: &[u8]) -> Result<Vec<u8>, SignatureError> {
         return Err(SignatureError::Armor(format!("the {end} line is missing")));
     }
     use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD
-        .decode(body)
-        .map_err(|e| SignatureError::Armor(format!("the base64 inside the block is invalid: {e}")))
+    base64::engine::general_purpose::STANDARD.decode(body).map_err(|e| {
+        SignatureError::Armor(format!("the block is not base64 ({e}): one block, nothing else, is accepted"))
+    })
 }
 
 /// The parts of a signature a verifier needs.
@@ -306,19 +308,19 @@ pub fn parse(der: &[u8]) -> Result<Parsed, SignatureError> {
     if sd.crls.is_some() {
         return Err(SignatureError::Crls);
     }
-    let certs: Vec<Certificate> = sd
+    let certs: Vec<&Certificate> = sd
         .certificates
         .iter()
         .flat_map(|s| s.0.iter())
         .filter_map(|c| match c {
-            CertificateChoices::Certificate(c) => Some(c.clone()),
+            CertificateChoices::Certificate(c) => Some(c),
             _ => None,
         })
         .collect();
     let SignerIdentifier::IssuerAndSerialNumber(isn) = &signer.sid else {
         return Err(SignatureError::SignerByKeyId);
     };
-    let signer_cert = certs
+    let signer_cert = *certs
         .iter()
         .find(|c| {
             c.tbs_certificate().issuer() == &isn.issuer && c.tbs_certificate().serial_number() == &isn.serial_number
@@ -349,14 +351,20 @@ pub fn parse(der: &[u8]) -> Result<Parsed, SignatureError> {
             }
         }
     };
+    // The signer's DER is encoded once, and is among `certificates` as it is carried.
+    let signer_der = signer_cert.to_der()?;
+    let certificates = certs
+        .iter()
+        .map(|c| if std::ptr::eq(*c, signer_cert) { Ok(signer_der.clone()) } else { c.to_der() })
+        .collect::<Result<_, _>>()?;
     Ok(Parsed {
         timestamps,
         signed_attrs_der: attrs.to_der()?,
         message_digest: digest.decode_as::<OctetString>()?.into_bytes().into_vec(),
         signature: signer.signature.as_bytes().to_vec(),
-        signer_cert: signer_cert.to_der()?,
+        signer_cert: signer_der,
         signer: signer_cert.clone(),
-        certificates: certs.iter().map(|c| c.to_der()).collect::<Result<_, _>>()?,
+        certificates,
         tlog_entry,
     })
 }
@@ -420,6 +428,11 @@ mod tests {
         refused(format!("{armored}\n"), "there is text after");
         refused(format!("{armored}{armored}"), "there is text after");
         refused(armored.replacen('\n', "\n \n", 1), "is not base64");
+        refused(armored.replacen('\n', "\n\n", 1), "is empty");
+        let mut crlf = armored.clone();
+        crlf.insert(armored.match_indices('\n').nth(1).unwrap().0, '\r');
+        refused(crlf, "is not base64");
+        refused(armored.replacen("-----\n", "-----\n=", 1), "is not base64");
         refused(armored.replace("-----END SIGNED MESSAGE-----\n", ""), "line is missing");
         assert!(matches!(dearmor(b"plain text"), Err(SignatureError::NotArmored)));
     }

@@ -85,23 +85,68 @@ fn logs_from_pem(path: &Path, what: &str, url: &str) -> Result<Vec<TransparencyL
         .collect())
 }
 
-/// Loads the trust root the configuration names (the embedded public-good one by default).
-/// `tuf_cache` is the directory `gitsign initialize` keeps its TUF state in (`None`: no such
-/// directory on this system); `note` receives remarks for the person (a stale cached root).
-/// Uses the network only to refresh a cache whose TUF timestamp has expired
-/// ([`tuf::refresh_if_expired`]).
+/// Everything in a configuration that the trust root depends on, and nothing else: [`load`]
+/// reads only this, so two configurations with equal sources load the same root (what lets a
+/// command load it before git config has answered, from the environment's view, and keep it when
+/// the full configuration names the same source).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustSource {
+    trusted_root: Option<std::path::PathBuf>,
+    fulcio_root: Option<std::path::PathBuf>,
+    root_file: Option<std::path::PathBuf>,
+    /// `SIGSTORE_REKOR_PUBLIC_KEY` and the Rekor URL its logs are named with.
+    rekor_key: Option<(std::path::PathBuf, String)>,
+    ct_log_public_key: Option<std::path::PathBuf>,
+    insecure_ignore_sct: bool,
+}
+
+impl TrustSource {
+    /// The trust-root settings of `config`.
+    pub fn of(config: &Config) -> Self {
+        TrustSource {
+            trusted_root: config.trusted_root.clone(),
+            fulcio_root: config.fulcio_root.clone(),
+            root_file: config.root_file.clone(),
+            rekor_key: config.rekor_public_key.clone().map(|p| (p, config.rekor.clone())),
+            ct_log_public_key: config.ct_log_public_key.clone(),
+            insecure_ignore_sct: config.insecure_ignore_sct,
+        }
+    }
+
+    /// Whether loading this source would refresh the TUF cache in `tuf_cache` over the network
+    /// now (its TUF timestamp has expired): a load that must not touch the network is not made.
+    pub fn refresh_due(&self, tuf_cache: Option<&Path>, now: time::OffsetDateTime) -> bool {
+        self.trusted_root.is_none() && tuf_cache.is_some_and(|d| tuf::refresh_due(d, now))
+    }
+}
+
+/// Loads the trust root the configuration names (the embedded public-good one by default):
+/// [`load`] of its [`TrustSource`], a cache refresh taking at most `config.timeout`.
 pub fn load_trust(
     config: &Config,
     tuf_cache: Option<&Path>,
     note: &mut dyn FnMut(&str),
 ) -> Result<TrustRoot, VerifyError> {
-    let (bytes, name) = match &config.trusted_root {
+    load(&TrustSource::of(config), config.timeout, tuf_cache, note)
+}
+
+/// Loads the trust root `source` names. `tuf_cache` is the directory `gitsign initialize` keeps
+/// its TUF state in (`None`: no such directory on this system); `note` receives remarks for the
+/// person (a stale cached root). Uses the network only to refresh a cache whose TUF timestamp has
+/// expired ([`tuf::refresh_if_expired`], within `timeout` and [`tuf::REFRESH_TIMEOUT`]).
+pub fn load(
+    source: &TrustSource,
+    timeout: std::time::Duration,
+    tuf_cache: Option<&Path>,
+    note: &mut dyn FnMut(&str),
+) -> Result<TrustRoot, VerifyError> {
+    let (bytes, name) = match &source.trusted_root {
         Some(path) => (read(path)?, path.display().to_string()),
         // A root refreshed by `gitsign initialize`, else the one built in (also when the cached
         // one is an older public-good root than this binary's). A cache whose TUF timestamp has
         // expired is refreshed first (at most once a day, with a short timeout), else used as it is.
         None => match tuf_cache.map(|d| {
-            let timeout = config.timeout.min(tuf::REFRESH_TIMEOUT);
+            let timeout = timeout.min(tuf::REFRESH_TIMEOUT);
             if let Refresh::Stale(why) =
                 tuf::refresh_if_expired(d, time::OffsetDateTime::now_utc(), || Http::new(timeout))
             {
@@ -120,8 +165,8 @@ pub fn load_trust(
             }
         },
     };
-    let cas: Vec<&Path> = [&config.fulcio_root, &config.root_file].into_iter().flatten().map(|p| p.as_path()).collect();
-    let mut trust = if cas.is_empty() && config.rekor_public_key.is_none() && config.ct_log_public_key.is_none() {
+    let cas: Vec<&Path> = [&source.fulcio_root, &source.root_file].into_iter().flatten().map(|p| p.as_path()).collect();
+    let mut trust = if cas.is_empty() && source.rekor_key.is_none() && source.ct_log_public_key.is_none() {
         TrustRoot::from_json(&bytes, &name)?
     } else {
         let mut root: TrustedRoot =
@@ -131,17 +176,17 @@ pub fn load_trust(
             root.certificate_authorities = cas.iter().map(|p| ca_from_pem(p)).collect::<Result<Vec<_>, _>>()?;
             parts.push("Fulcio roots");
         }
-        if let Some(p) = &config.rekor_public_key {
-            root.tlogs = logs_from_pem(p, "Rekor public key (SIGSTORE_REKOR_PUBLIC_KEY)", &config.rekor)?;
+        if let Some((p, rekor)) = &source.rekor_key {
+            root.tlogs = logs_from_pem(p, "Rekor public key (SIGSTORE_REKOR_PUBLIC_KEY)", rekor)?;
             parts.push("Rekor key");
         }
-        if let Some(p) = &config.ct_log_public_key {
+        if let Some(p) = &source.ct_log_public_key {
             root.ctlogs = logs_from_pem(p, "CT log public key (SIGSTORE_CT_LOG_PUBLIC_KEY_FILE)", "")?;
             parts.push("CT log key");
         }
         let json = serde_json::to_vec(&root).map_err(|e| VerifyError::TrustRoot(format!("{name}: {e}")))?;
         TrustRoot::from_json(&json, &format!("{name} with the configured {}", parts.join(", ")))?
     };
-    trust.set_insecure_ignore_sct(config.insecure_ignore_sct);
+    trust.set_insecure_ignore_sct(source.insecure_ignore_sct);
     Ok(trust)
 }

@@ -705,6 +705,12 @@ fn record_attempt(cache: &Path, now: time::OffsetDateTime) -> Result<(), TufErro
     std::fs::rename(&tmp, &path).map_err(io)
 }
 
+/// Whether [`refresh_if_expired`] would try a refresh at `now`: the cached TUF timestamp has
+/// expired (a refresh attempted less than a day ago is not tried again, but is still due here).
+pub fn refresh_due(cache: &Path, now: time::OffsetDateTime) -> bool {
+    cached_timestamp_expiry(cache).is_some_and(|e| e <= now)
+}
+
 /// When signing or verifying uses the trusted root cached in `cache`: if the cached TUF
 /// timestamp has expired at `now`, updates the cache through TUF from the mirror it was filled
 /// from (as `gitsign initialize` does), at most once a day — the attempt time is recorded in the
@@ -715,10 +721,7 @@ pub fn refresh_if_expired(
     now: time::OffsetDateTime,
     http: impl FnOnce() -> Result<Http, NetError>,
 ) -> Refresh {
-    let Some(expires) = cached_timestamp_expiry(cache) else { return Refresh::Fresh };
-    if expires > now {
-        return Refresh::Fresh;
-    }
+    let Some(expires) = cached_timestamp_expiry(cache).filter(|e| *e <= now) else { return Refresh::Fresh };
     let expired = expires.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
     let stale = |why: &str| {
         Refresh::Stale(crate::text::sanitize(&format!(

@@ -424,6 +424,28 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// Judges a verified signer by this policy: what [`verify_with`] under this policy gives,
+    /// from [`verify_with`]'s verdict under no policy (the policy is the last of its checks, and
+    /// reads nothing but the signer's identity and issuer).
+    pub fn judge(&self, verified: &Verified) -> Result<(), VerifyError> {
+        self.judge_parts(&verified.identity, verified.issuer.as_deref())
+    }
+
+    /// The identity, then the OIDC issuer (`None`: the certificate names none).
+    fn judge_parts(&self, identity: &str, issuer: Option<&str>) -> Result<(), VerifyError> {
+        if let Some(m) = &self.identity
+            && !m.matches(identity)
+        {
+            return Err(VerifyError::Identity { expected: m.describe(), found: vec![identity.to_string()] });
+        }
+        if let Some(m) = &self.issuer
+            && !issuer.is_some_and(|i| m.matches(i))
+        {
+            return Err(VerifyError::Issuer { expected: m.describe(), found: issuer.map(str::to_string) });
+        }
+        Ok(())
+    }
+
     /// Takes one of the command-line policy flags (`--certificate-identity[-regexp]`,
     /// `--certificate-oidc-issuer[-regexp]`); false if `name` is not one of them.
     pub fn take_flag(&mut self, name: &str, value: &mut dyn FnMut() -> Result<String, String>) -> Result<bool, String> {
@@ -1157,11 +1179,6 @@ fn check_certificate(
         return Err(VerifyError::NotCodeSigning);
     }
     let identity = leaf_identity(leaf)?;
-    if let Some(m) = &policy.identity
-        && !m.matches(&identity)
-    {
-        return Err(VerifyError::Identity { expected: m.describe(), found: vec![identity] });
-    }
     if let Some(issuer) = &leaf.oidc_issuer
         && issuer.chars().any(char::is_control)
     {
@@ -1170,11 +1187,7 @@ fn check_certificate(
             crate::text::sanitize(issuer)
         )));
     }
-    if let Some(m) = &policy.issuer
-        && !leaf.oidc_issuer.as_deref().is_some_and(|i| m.matches(i))
-    {
-        return Err(VerifyError::Issuer { expected: m.describe(), found: leaf.oidc_issuer.clone() });
-    }
+    policy.judge_parts(&identity, leaf.oidc_issuer.as_deref())?;
     let fingerprint = hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der));
     Ok(Verified {
         identity,

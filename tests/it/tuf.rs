@@ -328,6 +328,53 @@ fn fulcio_roots_replace_the_trust_roots_cas_instead_of_adding_to_them() {
     assert!(!out.status.success() && err.contains("does not chain to a Fulcio CA of the trust root"), "{err}");
 }
 
+/// gitsign checks a signature against the trust root the environment names while `git config`
+/// runs (src/trust.rs `early`); what git config then says must still decide: a CA replacing the
+/// root's, an identity policy, a root the environment does not name (the environment wins where
+/// it sets a setting, so these are the settings that can differ).
+#[test]
+fn settings_read_from_git_config_after_an_early_check_still_decide_the_verdict() {
+    let stack = Stack::start();
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "signed"]);
+    let verify = |repo: &Repo| {
+        let out = repo.git(&["verify-commit", "HEAD"]);
+        (out.status.success(), String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    let (good, err) = verify(&repo);
+    assert!(good, "{err}");
+    // A CA in git config replacing the root's (the environment's root alone accepts the commit).
+    let public: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("core/assets/public-good-trusted_root.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let other = pem(
+        "CERTIFICATE",
+        public["certificateAuthorities"][0]["certChain"]["certificates"][0]["rawBytes"].as_str().unwrap(),
+    );
+    let file = repo.home.path().join("other-ca.pem");
+    std::fs::write(&file, other).unwrap();
+    repo.ok(&["config", "gitsign.fulcioRoot", &file.display().to_string()]);
+    let (good, err) = verify(&repo);
+    assert!(!good && err.contains("does not chain to a Fulcio CA of the trust root"), "{err}");
+    repo.ok(&["config", "--unset", "gitsign.fulcioRoot"]);
+    // An identity policy in git config only.
+    repo.ok(&["config", "gitsign.certificateIdentity", "bob@example.com"]);
+    let (good, err) = verify(&repo);
+    assert!(!good && err.contains("bob@example.com"), "{err}");
+    repo.ok(&["config", "gitsign.certificateIdentity", "ann@example.com"]);
+    let (good, err) = verify(&repo);
+    assert!(good, "{err}");
+    // The root named in git config only: the environment's guess (the public-good root) refuses
+    // the commit, the configured devstack root accepts it.
+    repo.unset_env("GITSIGN_TRUSTED_ROOT");
+    repo.ok(&["config", "gitsign.trustedRoot", &stack.trusted_root().display().to_string()]);
+    let (good, err) = verify(&repo);
+    assert!(good, "{err}");
+}
+
 #[test]
 fn tuf_root_names_the_tuf_directory_for_initialize_and_verification() {
     let Some(py) = python() else { return };
