@@ -125,8 +125,6 @@ pub fn load_config(env: &Env, purpose: config::Purpose, warn: &mut dyn Write) ->
     load_config_from(gitconfig::start(), env, purpose, warn)
 }
 
-/// [`load_config`] with the `git config` read started earlier ([`gitconfig::start`]), so that
-/// the caller's other start-up work overlaps it.
 /// The configuration as the environment alone gives it (git config not read): what work done
 /// while `git config` runs is based on, and kept only where the full configuration agrees (see
 /// [`trust::early`]). `None` when it does not resolve: the full configuration will say why.
@@ -134,6 +132,8 @@ fn env_only_config(env: &Env, purpose: config::Purpose) -> Option<Config> {
     Config::resolve_for(&std::collections::BTreeMap::new(), env, purpose).ok().map(|r| r.config)
 }
 
+/// [`load_config`] with the `git config` read started earlier ([`gitconfig::start`]), so that
+/// the caller's other start-up work overlaps it.
 pub fn load_config_from(
     git: gitconfig::Pending,
     env: &Env,

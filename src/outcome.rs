@@ -216,7 +216,7 @@ impl Tally {
 impl From<verify::VerifyError> for Failure {
     fn from(e: verify::VerifyError) -> Self {
         match e {
-            verify::VerifyError::TrustRoot(_) => Failure::Config(e.into()),
+            verify::VerifyError::TrustRoot(_) | verify::VerifyError::RefreshDue => Failure::Config(e.into()),
             _ => Failure::Bad(e.into()),
         }
     }

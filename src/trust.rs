@@ -3,7 +3,7 @@
 //! the same root loaded early ([`early`]), while git config is still being read.
 
 use gitsign_core::config::Config;
-use gitsign_core::trust::TrustSource;
+use gitsign_core::trust::{Refreshing, TrustSource};
 use gitsign_core::verify::{TrustRoot, VerifyError};
 
 /// Loads the trust root the configuration names (the embedded public-good one by default).
@@ -29,12 +29,10 @@ pub struct Early {
 pub fn early(guess: &Config) -> Option<Early> {
     let source = TrustSource::of(guess);
     let cache = crate::tuf::cache_dir();
-    if source.refresh_due(cache.as_deref(), time::OffsetDateTime::now_utc()) {
-        return None;
-    }
     let mut notes = Vec::new();
     let trust =
-        gitsign_core::trust::load(&source, guess.timeout, cache.as_deref(), &mut |n| notes.push(n.to_string())).ok()?;
+        gitsign_core::trust::load(&source, Refreshing::Forbidden, cache.as_deref(), &mut |n| notes.push(n.to_string()))
+            .ok()?;
     Some(Early { source, trust, notes })
 }
 
@@ -51,6 +49,7 @@ impl Early {
         if self.source != TrustSource::of(config) {
             return None;
         }
+        crate::debug_log!("the trust root loaded while git config ran is the configured one: kept");
         for note in &self.notes {
             eprintln!("gitsign: note: {note}");
         }

@@ -918,7 +918,7 @@ impl Config {
     }
 
     /// Every field empty; [`Config::resolve_for`] fills in the defaults of [`SETTINGS`].
-    fn blank() -> Config {
+    pub(crate) fn blank() -> Config {
         Config {
             fulcio: String::new(),
             fulcio_root: None,

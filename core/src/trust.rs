@@ -88,8 +88,9 @@ fn logs_from_pem(path: &Path, what: &str, url: &str) -> Result<Vec<TransparencyL
 /// Everything in a configuration that the trust root depends on, and nothing else: [`load`]
 /// reads only this, so two configurations with equal sources load the same root (what lets a
 /// command load it before git config has answered, from the environment's view, and keep it when
-/// the full configuration names the same source).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// the full configuration names the same source). Paths are equal only byte for byte: `Path`'s
+/// own equality takes `root.json/` for `root.json`, which cannot be read as a file.
+#[derive(Debug, Clone)]
 pub struct TrustSource {
     trusted_root: Option<std::path::PathBuf>,
     fulcio_root: Option<std::path::PathBuf>,
@@ -112,12 +113,29 @@ impl TrustSource {
             insecure_ignore_sct: config.insecure_ignore_sct,
         }
     }
+}
 
-    /// Whether loading this source would refresh the TUF cache in `tuf_cache` over the network
-    /// now (its TUF timestamp has expired): a load that must not touch the network is not made.
-    pub fn refresh_due(&self, tuf_cache: Option<&Path>, now: time::OffsetDateTime) -> bool {
-        self.trusted_root.is_none() && tuf_cache.is_some_and(|d| tuf::refresh_due(d, now))
+impl PartialEq for TrustSource {
+    fn eq(&self, other: &Self) -> bool {
+        let bytes = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.as_os_str().to_owned());
+        let key = |s: &Self| {
+            (
+                [&s.trusted_root, &s.fulcio_root, &s.root_file, &s.ct_log_public_key].map(bytes),
+                s.rekor_key.as_ref().map(|(p, url)| (p.as_os_str().to_owned(), url.clone())),
+                s.insecure_ignore_sct,
+            )
+        };
+        key(self) == key(other)
     }
+}
+
+/// Whether [`load`] may refresh an expired TUF cache over the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refreshing {
+    /// Yes, each request within this timeout (and [`tuf::REFRESH_TIMEOUT`]).
+    Allowed(std::time::Duration),
+    /// No: a load that would refresh fails instead ([`VerifyError::RefreshDue`]).
+    Forbidden,
 }
 
 /// Loads the trust root the configuration names (the embedded public-good one by default):
@@ -127,16 +145,16 @@ pub fn load_trust(
     tuf_cache: Option<&Path>,
     note: &mut dyn FnMut(&str),
 ) -> Result<TrustRoot, VerifyError> {
-    load(&TrustSource::of(config), config.timeout, tuf_cache, note)
+    load(&TrustSource::of(config), Refreshing::Allowed(config.timeout), tuf_cache, note)
 }
 
 /// Loads the trust root `source` names. `tuf_cache` is the directory `gitsign initialize` keeps
 /// its TUF state in (`None`: no such directory on this system); `note` receives remarks for the
 /// person (a stale cached root). Uses the network only to refresh a cache whose TUF timestamp has
-/// expired ([`tuf::refresh_if_expired`], within `timeout` and [`tuf::REFRESH_TIMEOUT`]).
+/// expired ([`tuf::refresh_if_expired`]), and only when `refreshing` allows it.
 pub fn load(
     source: &TrustSource,
-    timeout: std::time::Duration,
+    refreshing: Refreshing,
     tuf_cache: Option<&Path>,
     note: &mut dyn FnMut(&str),
 ) -> Result<TrustRoot, VerifyError> {
@@ -146,20 +164,25 @@ pub fn load(
         // one is an older public-good root than this binary's). A cache whose TUF timestamp has
         // expired is refreshed first (at most once a day, with a short timeout), else used as it is.
         None => match tuf_cache.map(|d| {
-            let timeout = timeout.min(tuf::REFRESH_TIMEOUT);
-            if let Refresh::Stale(why) =
-                tuf::refresh_if_expired(d, time::OffsetDateTime::now_utc(), || Http::new(timeout))
-            {
-                note(&why);
+            let now = time::OffsetDateTime::now_utc();
+            match refreshing {
+                Refreshing::Forbidden if tuf::refresh_due(d, now) => return Err(VerifyError::RefreshDue),
+                Refreshing::Forbidden => {}
+                Refreshing::Allowed(timeout) => {
+                    let timeout = timeout.min(tuf::REFRESH_TIMEOUT);
+                    if let Refresh::Stale(why) = tuf::refresh_if_expired(d, now, || Http::new(timeout)) {
+                        note(&why);
+                    }
+                }
             }
-            tuf::cached_trusted_root(d, verify::PUBLIC_GOOD)
+            tuf::cached_trusted_root(d, verify::PUBLIC_GOOD).map_err(|e| VerifyError::TrustRoot(e.to_string()))
         }) {
             Some(Ok(Cached::Use(path, bytes))) => (bytes, format!("the TUF-refreshed root {}", path.display())),
             Some(Ok(Cached::Stale(stale))) => {
                 note(&stale);
                 (verify::PUBLIC_GOOD.to_vec(), "the embedded public-good trust root".into())
             }
-            Some(Err(e)) => return Err(VerifyError::TrustRoot(e.to_string())),
+            Some(Err(e)) => return Err(e),
             Some(Ok(Cached::None)) | None => {
                 (verify::PUBLIC_GOOD.to_vec(), "the embedded public-good trust root".into())
             }
@@ -189,4 +212,50 @@ pub fn load(
     };
     trust.set_insecure_ignore_sct(source.insecure_ignore_sct);
     Ok(trust)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn trust_sources_are_equal_only_when_every_setting_is_byte_for_byte() {
+        let base = Config::blank();
+        let same = |f: &dyn Fn(&mut Config)| {
+            let mut c = Config::blank();
+            f(&mut c);
+            TrustSource::of(&c) == TrustSource::of(&base)
+        };
+        assert!(same(&|_| {}));
+        // Settings the trust root does not depend on.
+        assert!(same(&|c| c.fulcio = "https://fulcio.invalid".into()));
+        assert!(same(&|c| c.rekor = "https://rekor.invalid".into()));
+        assert!(same(&|c| c.timeout = std::time::Duration::from_secs(1)));
+        // Every one it does.
+        assert!(!same(&|c| c.trusted_root = Some("root.json".into())));
+        assert!(!same(&|c| c.fulcio_root = Some("ca.pem".into())));
+        assert!(!same(&|c| c.root_file = Some("ca.pem".into())));
+        assert!(!same(&|c| c.rekor_public_key = Some("rekor.pem".into())));
+        assert!(!same(&|c| c.ct_log_public_key = Some("ct.pem".into())));
+        assert!(!same(&|c| c.insecure_ignore_sct = true));
+        // The Rekor URL names the logs of a Rekor key file.
+        let with_key = |rekor: &str| {
+            let mut c = Config::blank();
+            c.rekor_public_key = Some("rekor.pem".into());
+            c.rekor = rekor.into();
+            TrustSource::of(&c)
+        };
+        assert_ne!(with_key("https://a.invalid"), with_key("https://b.invalid"));
+        // Paths that `Path` equality takes for the same file but are not: `root.json/` cannot be
+        // read as a file.
+        let root = |p: &str| {
+            let mut c = Config::blank();
+            c.trusted_root = Some(p.into());
+            TrustSource::of(&c)
+        };
+        assert_eq!(root("/p/root.json"), root("/p/root.json"));
+        assert_ne!(root("/p/root.json"), root("/p/root.json/"));
+        assert_ne!(root("/p/root.json"), root("/p/./root.json"));
+    }
 }

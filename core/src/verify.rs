@@ -136,6 +136,10 @@ pub enum VerifyError {
     /// The trust root is unreadable.
     #[error("trust root: {0}")]
     TrustRoot(String),
+    /// The TUF-cached trust root is due a refresh over the network, and this load was made on
+    /// the condition that it use none (see `trust::Refreshing`).
+    #[error("trust root: the TUF cache is due a refresh over the network, which this load may not make")]
+    RefreshDue,
     /// A GitHub workflow claim of the certificate is not the one asked for.
     #[error("the certificate's GitHub workflow {claim} (extension {oid}) is {found:?}, expected {expected:?}")]
     WorkflowClaim {

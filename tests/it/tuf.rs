@@ -338,12 +338,18 @@ fn settings_read_from_git_config_after_an_early_check_still_decide_the_verdict()
     let mut repo = Repo::new(&stack, "ann@example.com");
     repo.stage("a.txt", "one\n");
     repo.ok(&["commit", "-S", "-q", "-m", "signed"]);
+    // The debug log says when the early root is kept: each case below is checked against it, so
+    // the test knows which path it took.
+    let log = repo.home.path().join("early.log");
+    repo.set_env("GITSIGN_LOG", &log.display().to_string());
     let verify = |repo: &Repo| {
+        let _ = std::fs::remove_file(&log);
         let out = repo.git(&["verify-commit", "HEAD"]);
-        (out.status.success(), String::from_utf8_lossy(&out.stderr).to_string())
+        let kept = std::fs::read_to_string(&log).unwrap_or_default().contains("is the configured one: kept");
+        (out.status.success(), format!("{}\n(early root kept: {kept})", String::from_utf8_lossy(&out.stderr)), kept)
     };
-    let (good, err) = verify(&repo);
-    assert!(good, "{err}");
+    let (good, err, kept) = verify(&repo);
+    assert!(good && kept, "the environment names the whole trust root, so the early one is kept: {err}");
     // A CA in git config replacing the root's (the environment's root alone accepts the commit).
     let public: serde_json::Value = serde_json::from_slice(
         &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("core/assets/public-good-trusted_root.json"))
@@ -357,22 +363,27 @@ fn settings_read_from_git_config_after_an_early_check_still_decide_the_verdict()
     let file = repo.home.path().join("other-ca.pem");
     std::fs::write(&file, other).unwrap();
     repo.ok(&["config", "gitsign.fulcioRoot", &file.display().to_string()]);
-    let (good, err) = verify(&repo);
-    assert!(!good && err.contains("does not chain to a Fulcio CA of the trust root"), "{err}");
+    let (good, err, kept) = verify(&repo);
+    assert!(!good && !kept && err.contains("does not chain to a Fulcio CA of the trust root"), "{err}");
     repo.ok(&["config", "--unset", "gitsign.fulcioRoot"]);
-    // An identity policy in git config only.
+    // An identity policy in git config only: the early root is kept, and the policy judged.
     repo.ok(&["config", "gitsign.certificateIdentity", "bob@example.com"]);
-    let (good, err) = verify(&repo);
-    assert!(!good && err.contains("bob@example.com"), "{err}");
+    let (good, err, kept) = verify(&repo);
+    assert!(!good && kept && err.contains("bob@example.com"), "{err}");
+    repo.ok(&["config", "--unset", "gitsign.certificateIdentity"]);
+    repo.ok(&["config", "gitsign.certificateOidcIssuer", "https://issuer.invalid"]);
+    let (good, err, kept) = verify(&repo);
+    assert!(!good && kept && err.contains("https://issuer.invalid"), "{err}");
+    repo.ok(&["config", "--unset", "gitsign.certificateOidcIssuer"]);
     repo.ok(&["config", "gitsign.certificateIdentity", "ann@example.com"]);
-    let (good, err) = verify(&repo);
-    assert!(good, "{err}");
+    let (good, err, kept) = verify(&repo);
+    assert!(good && kept, "{err}");
     // The root named in git config only: the environment's guess (the public-good root) refuses
     // the commit, the configured devstack root accepts it.
     repo.unset_env("GITSIGN_TRUSTED_ROOT");
     repo.ok(&["config", "gitsign.trustedRoot", &stack.trusted_root().display().to_string()]);
-    let (good, err) = verify(&repo);
-    assert!(good, "{err}");
+    let (good, err, kept) = verify(&repo);
+    assert!(good && !kept, "{err}");
 }
 
 #[test]
