@@ -708,6 +708,48 @@ fn verify_chain<'a>(trust: &'a TrustRoot, leaf: &CertFacts, t: i64) -> Result<&'
         .ok_or_else(|| VerifyError::UntrustedChain { issuer: leaf.issuer_text(), hint: format!(" ({})", trust.name) })
 }
 
+/// A signer's certificate as verification reads it, parsed once per exact DER
+/// ([`TrustRoot::leaves`]): commits signed through a credential cache share one.
+#[derive(Debug)]
+struct Leaf {
+    der: Vec<u8>,
+    facts: CertFacts,
+    key: PublicKey,
+    /// The certificate in PEM, as a Rekor v1 entry logs it.
+    pem: String,
+}
+
+/// Signers' certificates each thread keeps ([`leaf_of`]). Commits signed through a credential
+/// cache come in runs under one certificate (a few signers at a time); commits with a certificate
+/// each never repeat one, and pay a scan of this many entries, not a hash of every certificate.
+const LEAVES_KEPT: usize = 8;
+
+thread_local! {
+    /// The signers' certificates this thread parsed last, newest first. Per thread, so that a
+    /// certificate is freed by the thread that allocated it: with one list shared by the
+    /// verifiers, frees across threads' malloc arenas cost a history of certificates 6%.
+    static LEAVES: std::cell::RefCell<std::collections::VecDeque<std::rc::Rc<Leaf>>> =
+        const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
+}
+
+/// The signer's certificate of `parsed`, parsed, or as this thread parsed the same bytes before:
+/// what is kept is a function of the exact DER alone (found by comparing every byte), so a hit
+/// decides nothing a miss would not, whatever the trust root.
+fn leaf_of(parsed: &Parsed) -> Result<std::rc::Rc<Leaf>, VerifyError> {
+    let der = &parsed.signer_cert;
+    if let Some(leaf) = LEAVES.with_borrow(|l| l.iter().find(|l| l.der == *der).cloned()) {
+        return Ok(leaf);
+    }
+    let facts = facts_of(&parsed.signer)?;
+    let key = PublicKey::from_spki_der(&facts.spki).map_err(|e| VerifyError::Certificate(e.to_string()))?;
+    let leaf = std::rc::Rc::new(Leaf { der: der.clone(), facts, key, pem: pem_encode("CERTIFICATE", der) });
+    LEAVES.with_borrow_mut(|l| {
+        l.push_front(leaf.clone());
+        l.truncate(LEAVES_KEPT);
+    });
+    Ok(leaf)
+}
+
 /// Chain and SCT of a leaf at time `t`, remembering certificates already checked.
 fn verify_issuance(trust: &TrustRoot, der: &[u8], leaf: &CertFacts, t: i64) -> Result<(), VerifyError> {
     // Certificates remembered at most (a few kilobytes each): a history signed through a
@@ -983,8 +1025,8 @@ pub fn verify_with(
             ));
         }
     }
-    let leaf = facts_of(&parsed.signer)?;
-    let key = PublicKey::from_spki_der(&leaf.spki).map_err(|e| VerifyError::Certificate(e.to_string()))?;
+    let signer = leaf_of(parsed)?;
+    let (leaf, key) = (&signer.facts, &signer.key);
     // The parser admits only ecdsa-with-SHA256 (CMS signatureAlgorithm and SHA-256 digest): the
     // key is used with that algorithm, never with its own (P-384/SHA-384, RSA, Ed25519).
     key.verify_x509(ECDSA_WITH_SHA256, &parsed.signed_attrs_der, &parsed.signature).map_err(|e| match e {
@@ -1024,7 +1066,7 @@ pub fn verify_with(
                 }
                 check_v2_body(&entry.canonicalized_body, parsed)?;
                 let (index, _) = check_log_entry(trust, &entry, &entry.canonicalized_body, &stamped)?;
-                return check_at_times(trust, parsed, &leaf, &stamped, Some(index), policy);
+                return check_at_times(trust, parsed, leaf, &stamped, Some(index), policy);
             }
             if kv.kind != HASHEDREKORD || kv.version != HASHEDREKORD_VERSION {
                 return Err(VerifyError::LogEntry(format!(
@@ -1035,9 +1077,8 @@ pub fn verify_with(
                 )));
             }
             // The body is not stored: it is rebuilt from the signature, as the Go gitsign does.
-            let cert_pem = pem_encode("CERTIFICATE", &parsed.signer_cert);
             let body =
-                HashedRekord::new(&sha256(&parsed.signed_attrs_der), &parsed.signature, &cert_pem).canonical_json();
+                HashedRekord::new(&sha256(&parsed.signed_attrs_der), &parsed.signature, &signer.pem).canonical_json();
             // gitsign never writes one; a carried body must be exactly the rebuilt one, or which
             // body the log holds would be ambiguous.
             if !entry.canonicalized_body.is_empty() && entry.canonicalized_body != body {
@@ -1049,13 +1090,13 @@ pub fn verify_with(
             (Some(index), [vec![t], stamped].concat())
         }
         LogEvidence::Online { entry, body, object_hex } => {
-            check_online_body(body, object_hex, &key, &parsed.signer_cert)?;
+            check_online_body(body, object_hex, key, &parsed.signer_cert)?;
             let (index, t) = verify_log_entry(trust, entry, body)?;
             (Some(index), [vec![t], stamped].concat())
         }
         LogEvidence::Ignored => (None, [vec![leaf.not_before], stamped].concat()),
     };
-    check_at_times(trust, parsed, &leaf, &times, log_index, policy)
+    check_at_times(trust, parsed, leaf, &times, log_index, policy)
 }
 
 /// Entry version of a Rekor v2 hashedrekord.
