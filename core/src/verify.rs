@@ -709,7 +709,7 @@ fn verify_chain<'a>(trust: &'a TrustRoot, leaf: &CertFacts, t: i64) -> Result<&'
 }
 
 /// A signer's certificate as verification reads it, parsed once per exact DER
-/// ([`TrustRoot::leaves`]): commits signed through a credential cache share one.
+/// ([`leaf_of`]): commits signed through a credential cache share one.
 #[derive(Debug)]
 struct Leaf {
     der: Vec<u8>,
@@ -732,9 +732,11 @@ thread_local! {
         const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
 }
 
-/// The signer's certificate of `parsed`, parsed, or as this thread parsed the same bytes before:
-/// what is kept is a function of the exact DER alone (found by comparing every byte), so a hit
-/// decides nothing a miss would not, whatever the trust root.
+/// The signer's certificate of `parsed`, parsed, or as this thread parsed the same bytes before
+/// (found by comparing every byte of `signer_cert`). A miss reads the decoded `signer`, whose DER
+/// `signer_cert` is ([`crate::signature::parse`] encodes one from the other, and DER has one
+/// encoding per value): so what is kept is a function of those bytes alone, a hit decides
+/// nothing a miss would not, and nothing kept depends on the trust root, the time or the policy.
 fn leaf_of(parsed: &Parsed) -> Result<std::rc::Rc<Leaf>, VerifyError> {
     let der = &parsed.signer_cert;
     if let Some(leaf) = LEAVES.with_borrow(|l| l.iter().find(|l| l.der == *der).cloned()) {
