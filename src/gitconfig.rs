@@ -2,7 +2,8 @@
 //! [`gitsign_core::config::Config::resolve`] turns into typed settings. The subprocess is git
 //! itself, so gitsign sees exactly git's view (includes, conditional includes, `GIT_CONFIG_*`,
 //! `git -c`, worktree config, `GIT_DIR`); it can be started early ([`start`]) so that the
-//! process reads its input and parses the signature while git runs.
+//! process reads its input, and checks the signature against the trust root the environment
+//! names ([`crate::trust::early`]), while git runs.
 
 use gitsign_core::config::ConfigError;
 use std::collections::BTreeMap;

@@ -333,7 +333,7 @@ fn run_verify(
     io: Io<'_>,
 ) -> i32 {
     let Io { stdin, stdout, stderr } = io;
-    // git config runs while the payload and the signature are read and parsed.
+    // git config runs while the payload and the signature are read, parsed and checked (below).
     let git_config = gitconfig::start();
     let mut payload = Vec::new();
     let read = match data {

@@ -5,7 +5,8 @@
 //!
 //! Each setting is defined once, in [`SETTINGS`]: its key, environment names, doc line, parser,
 //! default and scope. Resolution, `gitsign version` and the README's table all come from it.
-//! This module reads no files and runs no process except [`read_git_config`].
+//! This module reads no files and runs no process: the `git config` output it resolves is read by
+//! the command layer (`src/gitconfig.rs`) and passed in.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
