@@ -302,15 +302,9 @@ fn a_private_deployment_given_only_the_go_way_signs_and_verifies() {
     assert!(!out.status.success() && err.contains("which the trust root does not hold"), "{err}");
 }
 
-#[test]
-fn fulcio_roots_replace_the_trust_roots_cas_instead_of_adding_to_them() {
-    let stack = Stack::start();
-    let mut repo = Repo::new(&stack, "ann@example.com");
-    repo.stage("a.txt", "one\n");
-    repo.ok(&["commit", "-S", "-q", "-m", "signed"]);
-    assert!(repo.git(&["verify-commit", "HEAD"]).status.success());
-    // Another CA (public-good Fulcio's) as the only Fulcio root: the devstack's CA, still in
-    // trustedRoot, is no longer trusted.
+/// A PEM file, in the repository's home, of a CA that did not issue the devstack's
+/// certificates: public-good Fulcio's.
+fn other_ca_pem(repo: &Repo) -> PathBuf {
     let public: serde_json::Value = serde_json::from_slice(
         &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("core/assets/public-good-trusted_root.json"))
             .unwrap(),
@@ -322,6 +316,19 @@ fn fulcio_roots_replace_the_trust_roots_cas_instead_of_adding_to_them() {
     );
     let file = repo.home.path().join("other-ca.pem");
     std::fs::write(&file, other).unwrap();
+    file
+}
+
+#[test]
+fn fulcio_roots_replace_the_trust_roots_cas_instead_of_adding_to_them() {
+    let stack = Stack::start();
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "signed"]);
+    assert!(repo.git(&["verify-commit", "HEAD"]).status.success());
+    // Another CA (public-good Fulcio's) as the only Fulcio root: the devstack's CA, still in
+    // trustedRoot, is no longer trusted.
+    let file = other_ca_pem(&repo);
     repo.set_env("SIGSTORE_ROOT_FILE", &file.display().to_string());
     let out = repo.git(&["verify-commit", "HEAD"]);
     let err = String::from_utf8_lossy(&out.stderr).to_string();
@@ -351,17 +358,7 @@ fn settings_read_from_git_config_after_an_early_check_still_decide_the_verdict()
     let (good, err, kept) = verify(&repo);
     assert!(good && kept, "the environment names the whole trust root, so the early one is kept: {err}");
     // A CA in git config replacing the root's (the environment's root alone accepts the commit).
-    let public: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("core/assets/public-good-trusted_root.json"))
-            .unwrap(),
-    )
-    .unwrap();
-    let other = pem(
-        "CERTIFICATE",
-        public["certificateAuthorities"][0]["certChain"]["certificates"][0]["rawBytes"].as_str().unwrap(),
-    );
-    let file = repo.home.path().join("other-ca.pem");
-    std::fs::write(&file, other).unwrap();
+    let file = other_ca_pem(&repo);
     repo.ok(&["config", "gitsign.fulcioRoot", &file.display().to_string()]);
     let (good, err, kept) = verify(&repo);
     assert!(!good && !kept && err.contains("does not chain to a Fulcio CA of the trust root"), "{err}");
