@@ -141,6 +141,7 @@ pub fn load_config_from(
     warn: &mut dyn Write,
 ) -> Result<Config, config::ConfigError> {
     static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let how = git.how.clone();
     let resolved = Config::resolve_for(&git.finish()?, env, purpose)?;
     let mut config = resolved.config;
     if purpose == config::Purpose::Sign {
@@ -149,6 +150,7 @@ pub fn load_config_from(
     if let Some(path) = &config.log_path {
         log::init(path);
     }
+    debug_log!("git config: {}", ui::sanitize(&how));
     debug_log!(
         "configuration: fulcio {} rekor {} issuer {} mode {:?}",
         config.fulcio,

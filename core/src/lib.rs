@@ -24,6 +24,7 @@ pub mod bundle;
 pub mod config;
 pub mod credential;
 pub mod debug;
+pub mod gitconfig;
 pub mod gitobj;
 pub mod net;
 pub mod online;

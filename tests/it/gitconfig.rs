@@ -227,3 +227,218 @@ fn the_last_value_wins_and_keys_are_case_insensitive() {
     repo.ok(&["config", "--add", "gitsign.Fulcio", "https://fulcio.last.example"]);
     both_see(|| repo.command("git"), &[], "https://fulcio.last.example");
 }
+
+/// gitsign run directly (not by git) from `repo`'s work tree with `adjust` applied: the `fulcio`
+/// it sees and the debug log's "git config:" line (how it read the configuration).
+fn gitsign_direct(repo: &Repo, adjust: impl Fn(&mut Command)) -> (String, String) {
+    let log = repo.home.path().join(format!("log-{}", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let mut c = repo.command(GITSIGN);
+    c.arg("version").env("GITSIGN_LOG", &log).env("XDG_CACHE_HOME", repo.home.path().join(".cache"));
+    adjust(&mut c);
+    let out = c.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "gitsign version failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let fulcio = stdout
+        .lines()
+        .find_map(|l| {
+            let mut words = l.split_whitespace();
+            (words.next() == Some("fulcio")).then(|| words.next().unwrap_or("").to_string())
+        })
+        .unwrap_or_else(|| panic!("no fulcio line in:\n{stdout}"));
+    let log = std::fs::read_to_string(&log).unwrap();
+    let how = log
+        .lines()
+        .find_map(|l| l.split_once("git config: ").map(|(_, how)| how.to_string()))
+        .unwrap_or_else(|| panic!("no `git config:` line in the debug log:\n{log}"));
+    (fulcio, how)
+}
+
+/// Both git and gitsign (run directly) see `want`, and gitsign read the files itself or not.
+fn direct_sees(repo: &Repo, adjust: impl Fn(&mut Command), want: &str, in_process: bool) -> String {
+    let mut git = repo.command("git");
+    adjust(&mut git);
+    assert_eq!(git_sees(git, &[]), want, "git itself");
+    let (fulcio, how) = gitsign_direct(repo, adjust);
+    assert_eq!(fulcio, want, "gitsign ({how})");
+    assert_eq!(how.starts_with("read in-process"), in_process, "{how}");
+    how
+}
+
+#[test]
+fn plain_configuration_is_read_in_process_and_agrees_with_git() {
+    let mut repo = new_repo();
+    let home = repo.home.path().to_path_buf();
+    let none = |_: &mut Command| {};
+    // Nothing set: the default, read in-process.
+    direct_sees(&repo, none, DEFAULT, true);
+    // ~/.gitconfig, then the XDG file under it (git reads the XDG file first, so ~/.gitconfig wins).
+    write(&home.join(".gitconfig"), "[user]\n\tname = A\n[GitSign]\n\tFulcio = https://fulcio.home.example # c\n");
+    std::fs::create_dir_all(home.join("xdg/git")).unwrap();
+    write(&home.join("xdg/git/config"), "[gitsign]\nfulcio = https://fulcio.xdg.example\n");
+    let xdg = |c: &mut Command| {
+        c.env("XDG_CONFIG_HOME", home.join("xdg"));
+    };
+    direct_sees(&repo, xdg, "https://fulcio.home.example", true);
+    std::fs::remove_file(home.join(".gitconfig")).unwrap();
+    let how = direct_sees(&repo, xdg, "https://fulcio.xdg.example", true);
+    assert!(how.contains("xdg/git/config"), "{how}");
+    // The repository's file over the global ones, with subsections around.
+    repo.ok(&["remote", "add", "origin", "https://example.com/r.git"]);
+    repo.ok(&["config", "branch.main.remote", "origin"]);
+    repo.ok(&["config", "gitsign.fulcio", "https://fulcio.repo.example"]);
+    direct_sees(&repo, xdg, "https://fulcio.repo.example", true);
+    // GIT_CONFIG_GLOBAL alone replaces the XDG file and ~/.gitconfig; GIT_CONFIG_SYSTEM is read first.
+    repo.ok(&["config", "--unset", "gitsign.fulcio"]);
+    write(&home.join("global.cfg"), "[gitsign]\n\tfulcio = https://fulcio.global.example\n");
+    write(
+        &home.join("system.cfg"),
+        "[gitsign]\n\tfulcio = https://fulcio.system.example\n\trekor = https://rekor.system.example\n",
+    );
+    let global = |c: &mut Command| {
+        c.env("XDG_CONFIG_HOME", home.join("xdg")).env("GIT_CONFIG_GLOBAL", home.join("global.cfg"));
+    };
+    direct_sees(&repo, global, "https://fulcio.global.example", true);
+    let system = |c: &mut Command| {
+        c.env("XDG_CONFIG_HOME", home.join("xdg"))
+            .env_remove("GIT_CONFIG_NOSYSTEM")
+            .env("GIT_CONFIG_SYSTEM", home.join("system.cfg"));
+    };
+    direct_sees(&repo, system, "https://fulcio.xdg.example", true);
+    std::fs::remove_file(home.join("xdg/git/config")).unwrap();
+    direct_sees(&repo, system, "https://fulcio.system.example", true);
+
+    // Whatever the in-process read cannot be sure of goes to git, which gives the answer.
+    write(&home.join(".gitconfig"), "[include]\n\tpath = global.cfg\n");
+    let how = direct_sees(&repo, none, "https://fulcio.global.example", false);
+    assert!(how.contains("include section"), "{how}");
+    write(&home.join(".gitconfig"), "[gitsign]\n\tfulcio = \"https://fulcio.quoted.example\"\n");
+    direct_sees(&repo, none, "https://fulcio.quoted.example", false);
+    std::fs::remove_file(home.join(".gitconfig")).unwrap();
+    repo.ok(&["config", "gitsign.fulcio", "https://fulcio.repo.example"]);
+    let env_set = |c: &mut Command| {
+        c.env("GIT_CONFIG_COUNT", "1")
+            .env("GIT_CONFIG_KEY_0", "gitsign.fulcio")
+            .env("GIT_CONFIG_VALUE_0", "https://fulcio.count.example");
+    };
+    let how = direct_sees(&repo, env_set, "https://fulcio.count.example", false);
+    assert!(how.contains("GIT_CONFIG_COUNT is set"), "{how}");
+    let sub = repo.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let in_sub = |c: &mut Command| {
+        c.current_dir(&sub);
+    };
+    direct_sees(&repo, in_sub, "https://fulcio.repo.example", false);
+    repo.ok(&["config", "extensions.worktreeConfig", "true"]);
+    direct_sees(&repo, none, "https://fulcio.repo.example", false);
+    repo.ok(&["config", "--unset", "extensions.worktreeConfig"]);
+    direct_sees(&repo, none, "https://fulcio.repo.example", true);
+
+    // The system file of the git on PATH: learnt (`git var GIT_CONFIG_SYSTEM`) while git is
+    // asked the first time, then read in-process.
+    repo.set_env("PATH", &std::env::var("PATH").unwrap());
+    let with_system = |c: &mut Command| {
+        c.env_remove("GIT_CONFIG_NOSYSTEM");
+    };
+    let mut var = repo.command("git");
+    var.env_remove("GIT_CONFIG_NOSYSTEM").args(["var", "GIT_CONFIG_SYSTEM"]);
+    let system_file = String::from_utf8(var.output().unwrap().stdout).unwrap().trim_end().to_string();
+    let how = direct_sees(&repo, with_system, "https://fulcio.repo.example", false);
+    assert!(how.contains("system config file of this git is not known yet"), "{how}");
+    let kept = std::fs::read_to_string(home.join(".cache/sigstore/gitsign/git-system-config")).unwrap();
+    assert!(kept.ends_with(&format!("\n{system_file}\n")), "{kept:?} does not end with {system_file:?}");
+    let how = direct_sees(&repo, with_system, "https://fulcio.repo.example", true);
+    // Read in-process when it exists (it need not on this machine).
+    if Path::new(&system_file).exists() {
+        assert!(how.contains(&system_file), "{how}");
+    }
+}
+
+/// The in-process reader's syntax against git's own parser (`git config --file F --list`) on
+/// generated files: whatever it reads, git reads the same; the rest it declines.
+#[test]
+fn plain_config_syntax_reads_as_git_reads_it() {
+    use gitsign_core::gitconfig::parse;
+    // Lines git reads one way (and a few it refuses), and lines of the syntax left to git.
+    const PLAIN: &[&str] = &[
+        "[a]",
+        "[GitSign]",
+        "[remote \"Or igin\"]",
+        "[a \"b]c#d\"]",
+        "[a\t\"t\"] # c",
+        "[a] ; c",
+        "[]",
+        "[ a]",
+        "[a \"s\" ]",
+        "k = v",
+        "Key=Value",
+        "k",
+        "k =",
+        "k = a  b  ",
+        "k = v # c",
+        "k = v;c",
+        "k-2 = é",
+        "1k = v",
+        "k_x = v",
+        "k v",
+        "k # c",
+        "# comment",
+        "; comment",
+        "",
+        "   ",
+        "\tk = v",
+        "k = [x]",
+        "k = =",
+    ];
+    const ODD: &[&str] =
+        &["[a.b]", "[a] k = v", "[a \"\"]", "k = \"q\"", "k = a\\", "k = \\t", "k = a\tb", "k = v\r", "k = v\u{b}"];
+    let repo = new_repo();
+    let file = repo.home.path().join("generated.cfg");
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let (mut read, mut declined) = (0, 0);
+    for i in 0..600 {
+        let lines = 1 + next() % 6;
+        let mut text = if i % 4 == 0 { String::new() } else { "[s]\n".to_string() };
+        for _ in 0..lines {
+            let pieces = if next() % 10 == 0 { ODD } else { PLAIN };
+            text.push_str(pieces[(next() % pieces.len() as u64) as usize]);
+            text.push('\n');
+        }
+        std::fs::write(&file, &text).unwrap();
+        let Ok(entries) = parse(text.as_bytes()) else {
+            declined += 1;
+            continue;
+        };
+        read += 1;
+        let out = repo.git(&["config", "--file", file.to_str().unwrap(), "--null", "--list"]);
+        assert!(out.status.success(), "git refuses what was read in-process: {text:?}");
+        let git: Vec<(String, Option<String>)> = out
+            .stdout
+            .split(|b| *b == 0)
+            .filter(|i| !i.is_empty())
+            .map(|i| {
+                let item = String::from_utf8(i.to_vec()).unwrap();
+                match item.split_once('\n') {
+                    Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                    None => (item, None),
+                }
+            })
+            .collect();
+        let ours: Vec<(String, Option<String>)> = entries
+            .iter()
+            .map(|e| {
+                let sub = e.subsection.as_ref().map(|s| format!(".{s}")).unwrap_or_default();
+                (format!("{}{sub}.{}", e.section, e.key), e.value.clone())
+            })
+            .collect();
+        assert_eq!(ours, git, "for {text:?}");
+    }
+    eprintln!("plain config syntax: {read} files read in-process and the same for git, {declined} declined");
+    assert!(read >= 100 && declined >= 100, "the generated files are too one-sided: {read} read, {declined} declined");
+}
