@@ -68,10 +68,15 @@ enum State {
 /// in-process when that is sure to be git's view, otherwise by `git config`. git's stdin is not
 /// gitsign's: that is the payload to sign or verify.
 pub fn start() -> Pending {
+    // The `git` that would be asked must be plainly the one whose view is computed (not a
+    // wrapper that could add settings), whether or not its system file is read.
     let system = SystemFile::of_path_git();
-    let declined = match in_process(system.as_ref().ok().and_then(SystemFile::known)) {
-        Ok((map, files)) => return Pending { state: State::Read(map), how: format!("read in-process ({files})") },
-        Err(why) => why,
+    let declined = match &system {
+        Ok(system) => match in_process(system.known()) {
+            Ok((map, files)) => return Pending { state: State::Read(map), how: format!("read in-process ({files})") },
+            Err(why) => why,
+        },
+        Err(why) => NotSure::Because(why.clone()),
     };
     // Learn the system file of this git meanwhile, for the next run, when that is what was missing.
     let probe = match (&declined, system) {
@@ -82,7 +87,7 @@ pub fn start() -> Pending {
         .args(["config", "--null", "--get-regexp", r"^gitsign\."])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn();
     Pending { state: State::Git { child, probe }, how: format!("asked git ({declined})") }
 }
@@ -99,9 +104,17 @@ impl Pending {
         if let Some(probe) = probe {
             probe.finish();
         }
-        // Exit 1 means no gitsign.* key is set.
+        let out = out?;
+        // Exit 1 means no gitsign.* key is set; anything else but 0 is git refusing the config.
+        if !matches!(out.status.code(), Some(0 | 1)) {
+            let said = String::from_utf8_lossy(&out.stderr);
+            return Err(ConfigError::GitFailed {
+                status: out.status.to_string(),
+                stderr: gitsign_core::text::sanitize(said.trim_end()).chars().take(500).collect(),
+            });
+        }
         let mut map = BTreeMap::new();
-        for item in out?.stdout.split(|b| *b == 0).filter(|i| !i.is_empty()) {
+        for item in out.stdout.split(|b| *b == 0).filter(|i| !i.is_empty()) {
             let text = String::from_utf8_lossy(item);
             let (key, value) = text.split_once('\n').unwrap_or((&text, ""));
             if let Some(name) = key.strip_prefix("gitsign.") {
@@ -188,7 +201,13 @@ fn in_process(system: Option<&Path>) -> Result<(BTreeMap<String, String>, String
     match var("GIT_CONFIG_GLOBAL") {
         Some(path) => files.push(plain_path(path, "GIT_CONFIG_GLOBAL")?),
         None => {
-            let xdg = var("XDG_CONFIG_HOME").map_or_else(|| home.join(".config"), PathBuf::from);
+            // A relative XDG_CONFIG_HOME is taken from the directory git works in, which
+            // core.worktree can change.
+            let xdg = match var("XDG_CONFIG_HOME") {
+                Some(x) if Path::new(&x).is_absolute() => PathBuf::from(x),
+                Some(_) => return Err("XDG_CONFIG_HOME is not an absolute path".into()),
+                None => home.join(".config"),
+            };
             files.push(xdg.join("git/config"));
             files.push(home.join(".gitconfig"));
         }
@@ -202,9 +221,7 @@ fn in_process(system: Option<&Path>) -> Result<(BTreeMap<String, String>, String
         }
     }
     // The repository: the current directory's `.git`, if it is a plain repository of this user.
-    let Some(git_dir) = plain_repository()? else {
-        return Ok((map, read.join(", ")));
-    };
+    let git_dir = plain_repository()?;
     let repo_config = git_dir.join("config");
     if let Some(entries) = read_file(&repo_config)? {
         for e in &entries {
@@ -214,6 +231,11 @@ fn in_process(system: Option<&Path>) -> Result<(BTreeMap<String, String>, String
             if e.is("core", "repositoryformatversion") && e.value.as_deref() != Some("0") {
                 return Err(format!("{} is not of repository format 0", repo_config.display()).into());
             }
+            // Read while git sets the repository up: a work tree elsewhere changes git's
+            // directory; a value git refuses stops it.
+            if e.is("core", "worktree") || (e.is("core", "bare") && e.value.as_deref() != Some("false")) {
+                return Err(format!("{} sets core.{}", repo_config.display(), e.key).into());
+            }
         }
         add_gitsign_keys(&mut map, &entries);
         read.push(repo_config.display().to_string());
@@ -221,10 +243,16 @@ fn in_process(system: Option<&Path>) -> Result<(BTreeMap<String, String>, String
     Ok((map, read.join(", ")))
 }
 
-/// A path from the environment that git uses as it is (not `~`-expanded, not relative).
+/// A path from the environment that means one file to git and to the kernel alike: absolute,
+/// and lexically normal — git normalises `GIT_CONFIG_SYSTEM` (`a/link/../b` is `a/b` to git,
+/// not to the kernel), and does not `~`-expand.
 fn plain_path(value: OsString, name: &str) -> Result<PathBuf, String> {
     let path = PathBuf::from(value);
-    if path.is_absolute() { Ok(path) } else { Err(format!("{name} is not an absolute path")) }
+    let normal: PathBuf = path.components().collect();
+    let plain = path.is_absolute()
+        && normal.as_os_str() == path.as_os_str()
+        && !path.components().any(|c| matches!(c, std::path::Component::ParentDir));
+    if plain { Ok(path) } else { Err(format!("{name} is not an absolute, normal path")) }
 }
 
 fn add_gitsign_keys(map: &mut BTreeMap<String, String>, entries: &[Entry]) {
@@ -245,7 +273,7 @@ fn read_file(path: &Path) -> Result<Option<Vec<Entry>>, String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("{}: {e}", path.display())),
     };
-    if path == Path::new("/dev/null") {
+    if path == Path::new("/dev/null") && std::os::unix::fs::FileTypeExt::is_char_device(&meta.file_type()) {
         return Ok(Some(Vec::new()));
     }
     if !meta.is_file() {
@@ -256,11 +284,11 @@ fn read_file(path: &Path) -> Result<Option<Vec<Entry>>, String> {
 }
 
 /// The current directory's `.git` when git would take it, as it is, for the repository: a
-/// directory with `objects/`, `refs/` and a `HEAD` naming a branch or a commit, owned (as is the
-/// current directory) by this user. `None` when there is no `.git` here and the current
-/// directory is plainly not a repository (no `HEAD`); `Err` for every other shape (a `.git`
-/// file, a bare repository, a subdirectory of a work tree...), which git resolves.
-fn plain_repository() -> Result<Option<PathBuf>, String> {
+/// directory (with no `commondir` sending git elsewhere) with `objects/` and `refs/` that this
+/// process can enter (git's `access(X_OK)`) and a `HEAD` naming a branch or a commit, owned (as
+/// is the current directory) by this user. `Err` for every other shape — no `.git` here (git
+/// looks in the parents), a `.git` file, a bare repository, another user's — which git resolves.
+fn plain_repository() -> Result<PathBuf, String> {
     let git_dir = PathBuf::from(".git");
     let meta = match std::fs::symlink_metadata(&git_dir) {
         Ok(m) => m,
@@ -280,10 +308,15 @@ fn plain_repository() -> Result<Option<PathBuf>, String> {
     if meta.uid() != me || cwd.uid() != me {
         return Err("the repository is not owned by this user (git checks safe.directory)".into());
     }
+    match std::fs::symlink_metadata(git_dir.join("commondir")) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        _ => return Err(".git/commondir sends git to another directory".into()),
+    }
     for dir in ["objects", "refs"] {
-        let m = std::fs::metadata(git_dir.join(dir)).map_err(|e| format!(".git/{dir}: {e}"))?;
-        if !m.is_dir() || m.mode() & 0o500 != 0o500 {
-            return Err(format!(".git/{dir} is not a directory this user can read"));
+        let path = git_dir.join(dir);
+        let m = std::fs::symlink_metadata(&path).map_err(|e| format!(".git/{dir}: {e}"))?;
+        if !m.is_dir() || rustix::fs::access(&path, rustix::fs::Access::EXEC_OK).is_err() {
+            return Err(format!(".git/{dir} is not a directory this process can enter"));
         }
     }
     let head = std::fs::symlink_metadata(git_dir.join("HEAD")).map_err(|e| format!(".git/HEAD: {e}"))?;
@@ -294,7 +327,7 @@ fn plain_repository() -> Result<Option<PathBuf>, String> {
     if !plain_head(&head) {
         return Err(".git/HEAD is not a plain branch or commit".into());
     }
-    Ok(Some(git_dir))
+    Ok(git_dir)
 }
 
 /// `ref: refs/...` or a hexadecimal object name, on one line.
@@ -309,7 +342,10 @@ fn plain_head(head: &[u8]) -> bool {
 /// The `git` a `Command::new("git")` runs, and what gitsign has learnt of its system config
 /// file (`git var GIT_CONFIG_SYSTEM`, kept in the cache directory under the binary's identity:
 /// path, device, inode, size, modification and change times, so that an upgraded git is asked
-/// again).
+/// again). The cache is read as untrusted: it counts only if this user owns it and no one else
+/// can write it, and a path is kept only if it is one git's build can give this binary —
+/// `/etc/gitconfig` or `PREFIX/etc/gitconfig` for `PREFIX/bin/git` or
+/// `PREFIX/libexec/git-core/git` — so a planted cache can at most choose between those.
 #[derive(Debug)]
 struct SystemFile {
     git: PathBuf,
@@ -320,7 +356,8 @@ struct SystemFile {
 
 impl SystemFile {
     /// The first `git` on `PATH`, if it is plainly what the spawn runs: an absolute directory,
-    /// an ELF file executable by all (a wrapper script could change git's environment).
+    /// a regular file this process may execute (what `execvp` takes), and an ELF binary (a
+    /// wrapper script could change git's environment or arguments).
     fn of_path_git() -> Result<SystemFile, String> {
         let path = std::env::var_os("PATH").ok_or("PATH is not set")?;
         let cache = directories::BaseDirs::new()
@@ -336,8 +373,8 @@ impl SystemFile {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(format!("{}: {e}", git.display())),
             };
-            if !meta.is_file() || meta.mode() & 0o111 != 0o111 {
-                return Err(format!("{} is not a file all can run", git.display()));
+            if !meta.is_file() || rustix::fs::access(&git, rustix::fs::Access::EXEC_OK).is_err() {
+                return Err(format!("{} is not a file this process can run", git.display()));
             }
             let mut magic = [0u8; 4];
             std::io::Read::read_exact(&mut std::fs::File::open(&git).map_err(|e| e.to_string())?, &mut magic)
@@ -345,23 +382,8 @@ impl SystemFile {
             if &magic != b"\x7fELF" {
                 return Err(format!("{} is not an ELF executable", git.display()));
             }
-            let identity = format!(
-                "{}\0{} {} {} {}.{} {}.{}",
-                git.display(),
-                meta.dev(),
-                meta.ino(),
-                meta.size(),
-                meta.mtime(),
-                meta.mtime_nsec(),
-                meta.ctime(),
-                meta.ctime_nsec()
-            );
-            let known = std::fs::read(&cache).ok().and_then(|bytes| {
-                let text = String::from_utf8(bytes).ok()?;
-                let (id, file) = text.strip_suffix('\n')?.rsplit_once('\n')?;
-                let file = PathBuf::from(file);
-                (id == identity && file.is_absolute()).then_some(file)
-            });
+            let identity = identity_of(&git, &meta);
+            let known = read_cache(&cache, &identity).filter(|file| plausible_system_file(&git, file));
             return Ok(SystemFile { git, identity, cache, known });
         }
         Err("no git on PATH".into())
@@ -370,6 +392,47 @@ impl SystemFile {
     fn known(&self) -> Option<&Path> {
         self.known.as_deref()
     }
+}
+
+fn identity_of(git: &Path, meta: &std::fs::Metadata) -> String {
+    format!(
+        "{}\0{} {} {} {}.{} {}.{}",
+        git.display(),
+        meta.dev(),
+        meta.ino(),
+        meta.size(),
+        meta.mtime(),
+        meta.mtime_nsec(),
+        meta.ctime(),
+        meta.ctime_nsec()
+    )
+}
+
+/// The system file kept for `identity`, if the cache file is this user's alone.
+fn read_cache(cache: &Path, identity: &str) -> Option<PathBuf> {
+    let meta = std::fs::symlink_metadata(cache).ok()?;
+    if !meta.is_file() || meta.uid() != rustix::process::geteuid().as_raw() || meta.mode() & 0o022 != 0 {
+        return None;
+    }
+    let text = String::from_utf8(std::fs::read(cache).ok()?).ok()?;
+    let (id, file) = text.strip_suffix('\n')?.rsplit_once('\n')?;
+    (id == identity).then(|| PathBuf::from(file))
+}
+
+/// Whether `file` is a system config path git's build gives a `git` at this path.
+fn plausible_system_file(git: &Path, file: &Path) -> bool {
+    if file.as_os_str() == "/etc/gitconfig" {
+        return true;
+    }
+    let prefix = git
+        .parent()
+        .and_then(|d| match d.file_name()?.to_str()? {
+            "bin" => d.parent(),
+            "git-core" if d.parent()?.file_name()? == "libexec" => d.parent()?.parent(),
+            _ => None,
+        })
+        .filter(|p| p.is_absolute());
+    prefix.is_some_and(|p| file.as_os_str() == p.join("etc/gitconfig").as_os_str())
 }
 
 /// `git var GIT_CONFIG_SYSTEM` under way, its answer to be kept in the cache.
@@ -393,19 +456,20 @@ impl SystemProbe {
         Some(SystemProbe { child, of })
     }
 
-    /// Keeps the answer (owner-only, written whole then renamed); any failure only means git is
-    /// asked again next time.
+    /// Keeps the answer (owner-only, written whole then renamed) if it is plausible and the
+    /// binary did not change while it ran; any failure only means git is asked again next time.
     fn finish(self) {
         let Ok(out) = self.child.wait_with_output() else { return };
         let Ok(answer) = String::from_utf8(out.stdout) else { return };
         let file = answer.strip_suffix('\n').unwrap_or(&answer);
-        if !out.status.success() || !Path::new(file).is_absolute() || file.contains('\n') {
+        if !out.status.success() || file.contains('\n') || !plausible_system_file(&self.of.git, Path::new(file)) {
             return;
         }
+        let same = std::fs::metadata(&self.of.git).is_ok_and(|m| identity_of(&self.of.git, &m) == self.of.identity);
         let Some(dir) = self.of.cache.parent() else { return };
         let mut builder = std::fs::DirBuilder::new();
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        if builder.recursive(true).create(dir).is_err() {
+        if !same || builder.recursive(true).create(dir).is_err() {
             return;
         }
         let tmp = dir.join(format!(".git-system-config.{}", std::process::id()));
@@ -415,6 +479,53 @@ impl SystemProbe {
         let written = options.open(&tmp).and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()));
         if written.is_err() || std::fs::rename(&tmp, &self.of.cache).is_err() {
             let _ = std::fs::remove_file(&tmp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn system_files_git_builds_can_give() {
+        let yes = [
+            ("/usr/bin/git", "/etc/gitconfig"),
+            ("/usr/bin/git", "/usr/etc/gitconfig"),
+            ("/usr/local/bin/git", "/usr/local/etc/gitconfig"),
+            ("/usr/local/libexec/git-core/git", "/usr/local/etc/gitconfig"),
+            ("/opt/git/2.47/bin/git", "/opt/git/2.47/etc/gitconfig"),
+        ];
+        for (git, file) in yes {
+            assert!(plausible_system_file(Path::new(git), Path::new(file)), "{git} {file}");
+        }
+        let no = [
+            ("/usr/bin/git", "/home/u/.cache/evil"),
+            ("/usr/bin/git", "/usr/local/etc/gitconfig"),
+            ("/usr/libexec/git/git", "/usr/etc/gitconfig"),
+            ("/usr/sbin/other/git", "/usr/sbin/etc/gitconfig"),
+            ("/git", "/etc/gitconfig/"),
+        ];
+        for (git, file) in no {
+            assert!(!plausible_system_file(Path::new(git), Path::new(file)), "{git} {file}");
+        }
+    }
+
+    #[test]
+    fn environment_paths_must_be_absolute_and_normal() {
+        assert!(plain_path("/a/b.cfg".into(), "X").is_ok());
+        for bad in ["a/b", "/a/../b", "/a/./b", "/a//b", "/a/b/", "~/b"] {
+            assert!(plain_path(bad.into(), "X").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn heads_git_reads_plainly() {
+        assert!(plain_head(b"ref: refs/heads/main\n"));
+        assert!(plain_head(format!("{}\n", "a".repeat(40)).as_bytes()));
+        for bad in [&b"ref: refs/heads/main"[..], b"ref:refs/heads/main\n", b"ref: refs/\n", b"ref: HEAD\n", b"ABC\n"] {
+            assert!(!plain_head(bad), "{bad:?}");
         }
     }
 }

@@ -31,6 +31,15 @@ pub enum ConfigError {
     /// `git config` could not be run.
     #[error("cannot read git config (is git on PATH?): {0}")]
     Git(std::io::Error),
+    /// `git config` ran and failed (a config file git refuses): gitsign does not go on with
+    /// defaults in place of settings it could not read.
+    #[error("git config failed ({status}): {stderr}; fix the config file git names")]
+    GitFailed {
+        /// How git exited.
+        status: String,
+        /// What git said (control characters replaced).
+        stderr: String,
+    },
     /// A signing config (`gitsign.signingConfig`) that cannot be used.
     #[error("signing config {path}: {detail}")]
     SigningConfig {

@@ -333,6 +333,45 @@ fn plain_configuration_is_read_in_process_and_agrees_with_git() {
     direct_sees(&repo, none, "https://fulcio.repo.example", false);
     repo.ok(&["config", "--unset", "extensions.worktreeConfig"]);
     direct_sees(&repo, none, "https://fulcio.repo.example", true);
+    // A path git normalises (`link/..` is lexical to git), a relative XDG_CONFIG_HOME.
+    std::fs::create_dir_all(home.join("real/sub")).unwrap();
+    std::os::unix::fs::symlink(home.join("real/sub"), home.join("link")).unwrap();
+    write(&home.join("real/system.cfg"), "[gitsign]\n\tfulcio = https://fulcio.symlinked.example\n");
+    let dotdot = |c: &mut Command| {
+        c.env_remove("GIT_CONFIG_NOSYSTEM").env("GIT_CONFIG_SYSTEM", home.join("link/../system.cfg"));
+    };
+    let how = direct_sees(&repo, dotdot, "https://fulcio.repo.example", false);
+    assert!(how.contains("GIT_CONFIG_SYSTEM is not an absolute, normal path"), "{how}");
+    let relative_xdg = |c: &mut Command| {
+        c.env("XDG_CONFIG_HOME", "xdg");
+    };
+    direct_sees(&repo, relative_xdg, "https://fulcio.repo.example", false);
+    // A repository whose config lives elsewhere (commondir) or whose work tree is elsewhere.
+    let common = home.join("common");
+    for dir in ["objects", "refs"] {
+        std::fs::create_dir_all(common.join(dir)).unwrap();
+    }
+    write(
+        &common.join("config"),
+        "[core]\n\trepositoryformatversion = 0\n[gitsign]\n\tfulcio = https://fulcio.common.example\n",
+    );
+    write(&repo.path().join(".git/commondir"), &format!("{}\n", common.display()));
+    let how = direct_sees(&repo, none, "https://fulcio.common.example", false);
+    assert!(how.contains("commondir"), "{how}");
+    std::fs::remove_file(repo.path().join(".git/commondir")).unwrap();
+    repo.ok(&["config", "core.worktree", repo.path().to_str().unwrap()]);
+    direct_sees(&repo, none, "https://fulcio.repo.example", false);
+    repo.ok(&["config", "--unset", "core.worktree"]);
+    // A config git refuses: git config fails, and so does gitsign (not defaults in its place).
+    repo.ok(&["config", "core.bare", "maybe"]);
+    let out = repo.command(GITSIGN).arg("version").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("git config failed") && stdout.contains("core.bare"), "{stdout}");
+    let config = repo.path().join(".git/config");
+    let text = std::fs::read_to_string(&config).unwrap();
+    write(&config, &text.replace("bare = maybe", "bare = false"));
+    direct_sees(&repo, none, "https://fulcio.repo.example", true);
 
     // The system file of the git on PATH: learnt (`git var GIT_CONFIG_SYSTEM`) while git is
     // asked the first time, then read in-process.
