@@ -181,8 +181,10 @@ pub enum CheckpointProblem {
     },
 }
 
-/// A Fulcio CA of the trust root, parsed and checked once: the certificate that issues leaves,
-/// and the window in which its whole chain (to a self-signed root) is valid.
+/// A Fulcio CA (or timestamp authority) of the trust root: the certificate that issues leaves,
+/// and the window in which its whole chain is valid. Parsed when the trust root is read; the
+/// signatures linking its chain are checked on first use ([`Ca::holds`]), since a trust root
+/// names CAs a signature never uses (the public-good root: three chains, one in use).
 #[derive(Debug, Clone)]
 struct Ca {
     /// Every certificate of the chain, DER (a signature may carry them; it may not alter them).
@@ -193,11 +195,17 @@ struct Ca {
     valid: Option<TimeRange>,
     not_before: i64,
     not_after: i64,
+    /// The chain's certificates, issuing certificate first (empty for an anchor).
+    chain: Vec<CertFacts>,
+    /// Whether each certificate of `chain` is signed by the next: computed once, by
+    /// [`Ca::holds`]; a clone carries the answer.
+    linked: std::sync::OnceLock<bool>,
 }
 
 impl Ca {
-    /// Parses a chain (issuing certificate first) and checks that each certificate is signed by
-    /// the next and the last by itself. `None` if it is not a working chain.
+    /// Parses a chain (issuing certificate first), each certificate issued by the next's
+    /// subject and the last by its own (a self-issued anchor). `None` if it does not parse or
+    /// the names do not link; the signatures are checked by [`Ca::holds`].
     fn from_chain(chain: &[Vec<u8>], valid: Option<TimeRange>) -> Option<Ca> {
         let facts: Vec<CertFacts> = chain.iter().map(|der| facts(der).ok()).collect::<Option<_>>()?;
         let first = facts.first()?.clone();
@@ -206,8 +214,6 @@ impl Ca {
             if parent.subject_raw != child.issuer_raw {
                 return None;
             }
-            let key = PublicKey::from_spki_der(&parent.spki).ok()?;
-            key.verify_x509(&child.sig_alg, &child.tbs, &child.signature).ok()?;
         }
         let key = PublicKey::from_spki_der(&first.spki).ok()?;
         Some(Ca {
@@ -218,6 +224,23 @@ impl Ca {
             not_before: facts.iter().map(|f| f.not_before).max()?,
             not_after: facts.iter().map(|f| f.not_after).min()?,
             issuer: first,
+            chain: facts,
+            linked: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// Whether the chain holds together: each certificate signed by the key of the next. A CA
+    /// whose chain does not can issue nothing, and its certificates count for nothing. The
+    /// last certificate is the trust anchor, trusted for its key as the trust root gives it:
+    /// its self-signature proves nothing and is not checked (RFC 5280 §6.1, as sigstore-go and
+    /// sigstore-python do).
+    fn holds(&self) -> bool {
+        *self.linked.get_or_init(|| {
+            self.chain.windows(2).all(|pair| {
+                let (child, parent) = (&pair[0], &pair[1]);
+                PublicKey::from_spki_der(&parent.spki)
+                    .is_ok_and(|key| key.verify_x509(&child.sig_alg, &child.tbs, &child.signature).is_ok())
+            })
         })
     }
 
@@ -233,6 +256,8 @@ impl Ca {
             not_before: f.not_before,
             not_after: f.not_after,
             issuer: f,
+            chain: Vec::new(),
+            linked: std::sync::OnceLock::new(),
         })
     }
 }
@@ -351,7 +376,7 @@ impl TrustRoot {
     /// Every certificate of the trust root's timestamp authorities' chains, DER (a token may
     /// embed only these).
     pub fn timestamp_certificates(&self) -> impl Iterator<Item = &[u8]> {
-        self.tsas.iter().flat_map(|(ca, _)| ca.chain_der.iter().map(Vec::as_slice))
+        self.tsas.iter().filter(|(ca, _)| ca.holds()).flat_map(|(ca, _)| ca.chain_der.iter().map(Vec::as_slice))
     }
 
     /// What it is called in messages.
@@ -654,10 +679,11 @@ impl crate::timestamp::Authorities for TrustRoot {
         at_time: i64,
     ) -> Result<crate::timestamp::Authority<'_>, TimestampError> {
         let t = at(at_time).map_err(|e| TimestampError(e.to_string()))?;
-        let (ca, window) =
-            self.tsas.iter().find(|(ca, _)| ca.issuer.issuer_raw == issuer && ca.issuer.serial == serial).ok_or_else(
-                || TimestampError("the token is signed by no timestamp authority of the trust root".into()),
-            )?;
+        let (ca, window) = self
+            .tsas
+            .iter()
+            .find(|(ca, _)| ca.issuer.issuer_raw == issuer && ca.issuer.serial == serial && ca.holds())
+            .ok_or_else(|| TimestampError("the token is signed by no timestamp authority of the trust root".into()))?;
         if !(window.contains(t) && ca.not_before <= at_time && at_time <= ca.not_after) {
             return Err(TimestampError(format!("the timestamp authority was not valid at {t}")));
         }
@@ -704,7 +730,7 @@ fn verify_chain<'a>(trust: &'a TrustRoot, leaf: &CertFacts, t: i64) -> Result<&'
         .iter()
         .filter(|ca| ca.issuer.subject_raw == leaf.issuer_raw)
         .filter(|ca| ca.not_before <= t && t <= ca.not_after && ca.valid.as_ref().is_none_or(|v| v.contains(when)))
-        .find(|ca| ca.key.verify_x509(&leaf.sig_alg, &leaf.tbs, &leaf.signature).is_ok())
+        .find(|ca| ca.holds() && ca.key.verify_x509(&leaf.sig_alg, &leaf.tbs, &leaf.signature).is_ok())
         .ok_or_else(|| VerifyError::UntrustedChain { issuer: leaf.issuer_text(), hint: format!(" ({})", trust.name) })
 }
 
@@ -1021,7 +1047,7 @@ pub fn verify_with(
     // Certificates beyond the leaf (2022 signatures carried the intermediate) must be the trust
     // root's own: nothing in a signature goes unchecked.
     for extra in parsed.certificates.iter().filter(|c| **c != parsed.signer_cert) {
-        if !trust.cas.iter().any(|ca| ca.chain_der.contains(extra)) {
+        if !trust.cas.iter().any(|ca| ca.chain_der.contains(extra) && ca.holds()) {
             return Err(VerifyError::Certificate(
                 "the signature carries a certificate that is neither its signer's nor the trust root's".into(),
             ));
@@ -2376,6 +2402,39 @@ mod tests {
         let fresh = TrustRoot::from_json(&serde_json::to_vec(&json).unwrap(), "short CA").unwrap();
         let err = verify_certificate(&fresh, &der, later, Some(1), &Policy::default()).unwrap_err();
         assert!(matches!(err, VerifyError::UntrustedChain { .. }), "{err:?}");
+    }
+
+    /// A chain's links are checked on first use, with the verdict the load used to give: a CA
+    /// whose intermediate is not signed by its root issues nothing; the anchor's own
+    /// self-signature is not a link (RFC 5280 §6.1).
+    #[test]
+    fn a_ca_whose_chain_does_not_hold_issues_nothing_and_the_anchor_is_trusted_for_its_key() {
+        let pki = make_pki("links");
+        let der = leaf(&pki, true, true);
+        let with_chain = |int: &[u8], root: &[u8]| {
+            let json = TrustedRoot {
+                media_type: TRUSTED_ROOT_MEDIA_TYPE.into(),
+                tlogs: vec![],
+                certificate_authorities: vec![authority(&[int, root])],
+                ctlogs: vec![log(&pki.ct_key.subject_public_key_info())],
+                timestamp_authorities: vec![],
+            };
+            TrustRoot::from_json(&serde_json::to_vec(&json).unwrap(), "links").unwrap()
+        };
+        // The last byte of a certificate is its signature's.
+        let broken = |der: &[u8]| {
+            let mut d = der.to_vec();
+            *d.last_mut().unwrap() ^= 1;
+            assert!(facts(&d).is_ok(), "still a certificate");
+            d
+        };
+        check(&with_chain(&pki.int_der, &pki.root_der), &der).unwrap();
+        let unlinked = with_chain(&broken(&pki.int_der), &pki.root_der);
+        for _ in 0..2 {
+            let err = check(&unlinked, &der).unwrap_err();
+            assert!(matches!(err, VerifyError::UntrustedChain { .. }), "{err:?}");
+        }
+        check(&with_chain(&pki.int_der, &broken(&pki.root_der)), &der).unwrap();
     }
 
     /// Identity and issuer policy, exact and regexp: the variant carries the policy and what the
