@@ -4,11 +4,12 @@
 //! Two ways, one answer:
 //! - **In-process**, when git's view is plainly the files gitsign can name: no `GIT_*` variable
 //!   that changes what git reads (`git -c`, `GIT_CONFIG_COUNT`, `GIT_DIR`, ...); the system file
-//!   this `git` was built with known (see [`SystemFile`]); the current directory's `.git` a
-//!   directory owned by this user and holding a repository of format 0 with no extensions; and
+//!   this `git` was built with known (see [`SystemFile`]), and that `git` a plain binary; the
+//!   current directory's `.git` a directory owned by this user holding a repository of format 0
+//!   with no extensions, no `commondir`, no `core.worktree`; and
 //!   every file in the plain syntax of [`gitsign_core::gitconfig`], with no include. Then the
 //!   system, global (XDG, then `~/.gitconfig`) and repository files are read in git's order.
-//!   That saves a `git` process, about 3 ms of each verification under git.
+//!   That saves a `git` process (git config runs ~3 ms; gitsign overlapped only part of it).
 //! - **By `git config`** in every other case: includes, conditional includes, `GIT_CONFIG_*`,
 //!   `git -c`, worktree config, `GIT_DIR`, a subdirectory, another user's repository. git is the
 //!   authority, and is asked whenever the in-process read is not sure to agree with it.
@@ -72,7 +73,7 @@ pub fn start() -> Pending {
     // wrapper that could add settings), whether or not its system file is read.
     let system = SystemFile::of_path_git();
     let declined = match &system {
-        Ok(system) => match in_process(system.known()) {
+        Ok(system) => match in_process(&system.learnt) {
             Ok((map, files)) => return Pending { state: State::Read(map), how: format!("read in-process ({files})") },
             Err(why) => why,
         },
@@ -80,7 +81,7 @@ pub fn start() -> Pending {
     };
     // Learn the system file of this git meanwhile, for the next run, when that is what was missing.
     let probe = match (&declined, system) {
-        (NotSure::SystemUnknown, Ok(system)) => SystemProbe::start(system),
+        (NotSure::SystemUnknown, Ok(system)) if system.learnt == Learnt::Not => SystemProbe::start(system),
         _ => None,
     };
     let child = Command::new("git")
@@ -162,7 +163,7 @@ impl std::fmt::Display for NotSure {
 
 /// git's view read in-process, with the files read (for the log); `Err` says why it is not
 /// sure to be git's, and git is asked.
-fn in_process(system: Option<&Path>) -> Result<(BTreeMap<String, String>, String), NotSure> {
+fn in_process(system: &Learnt) -> Result<(BTreeMap<String, String>, String), NotSure> {
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy();
         if name.starts_with("GIT_")
@@ -191,7 +192,11 @@ fn in_process(system: Option<&Path>) -> Result<(BTreeMap<String, String>, String
         }
         match var("GIT_CONFIG_SYSTEM") {
             Some(path) => files.push(plain_path(path, "GIT_CONFIG_SYSTEM")?),
-            None => files.push(system.ok_or(NotSure::SystemUnknown)?.to_path_buf()),
+            None => match system {
+                Learnt::File(file) => files.push(file.clone()),
+                Learnt::Unusable => return Err("this git's system config file cannot be learnt (git var)".into()),
+                Learnt::Not => return Err(NotSure::SystemUnknown),
+            },
         }
     }
     // The global files: GIT_CONFIG_GLOBAL alone, else the XDG file then ~/.gitconfig.
@@ -342,16 +347,45 @@ fn plain_head(head: &[u8]) -> bool {
 /// The `git` a `Command::new("git")` runs, and what gitsign has learnt of its system config
 /// file (`git var GIT_CONFIG_SYSTEM`, kept in the cache directory under the binary's identity:
 /// path, device, inode, size, modification and change times, so that an upgraded git is asked
-/// again). The cache is read as untrusted: it counts only if this user owns it and no one else
-/// can write it, and a path is kept only if it is one git's build can give this binary —
-/// `/etc/gitconfig` or `PREFIX/etc/gitconfig` for `PREFIX/bin/git` or
-/// `PREFIX/libexec/git-core/git` — so a planted cache can at most choose between those.
+/// again; a few binaries at once, as git's own directory comes first on `PATH` under git). The
+/// cache is read as untrusted: it counts only if this user owns it and no one else can write it,
+/// and a path counts only if it is one git's build can give this binary — `/etc/gitconfig` or
+/// `PREFIX/etc/gitconfig` for `PREFIX/bin/git` or `PREFIX/libexec/git-core/git`, the binary's
+/// path taken as given or with its links resolved — so a planted cache can at most choose
+/// between those. A git that cannot answer (before 2.42) or answers otherwise is remembered as
+/// such, and asked no more.
 #[derive(Debug)]
 struct SystemFile {
     git: PathBuf,
     identity: String,
     cache: PathBuf,
-    known: Option<PathBuf>,
+    learnt: Learnt,
+}
+
+/// What the cache says of a git's system file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Learnt {
+    /// Nothing yet: git is asked (`git var`) while `git config` runs.
+    Not,
+    /// This file.
+    File(PathBuf),
+    /// Nothing usable: git config is asked every time.
+    Unusable,
+}
+
+/// How many git binaries the cache remembers.
+const CACHE_RECORDS: usize = 4;
+
+/// What the cache file holds: `CACHE_RECORDS` at most of (identity, answer), newest first; an
+/// answer of `-` is [`Learnt::Unusable`].
+fn cache_records(cache: &Path) -> Vec<(String, String)> {
+    let Ok(meta) = std::fs::symlink_metadata(cache) else { return Vec::new() };
+    if !meta.is_file() || meta.uid() != rustix::process::geteuid().as_raw() || meta.mode() & 0o022 != 0 {
+        return Vec::new();
+    }
+    let Some(text) = std::fs::read(cache).ok().and_then(|b| String::from_utf8(b).ok()) else { return Vec::new() };
+    let lines: Vec<&str> = text.lines().collect();
+    lines.chunks_exact(2).take(CACHE_RECORDS).map(|r| (r[0].to_string(), r[1].to_string())).collect()
 }
 
 impl SystemFile {
@@ -383,21 +417,22 @@ impl SystemFile {
                 return Err(format!("{} is not an ELF executable", git.display()));
             }
             let identity = identity_of(&git, &meta);
-            let known = read_cache(&cache, &identity).filter(|file| plausible_system_file(&git, file));
-            return Ok(SystemFile { git, identity, cache, known });
+            let learnt = match cache_records(&cache).into_iter().find(|(id, _)| *id == identity) {
+                None => Learnt::Not,
+                Some((_, answer)) if plausible_system_file(&git, Path::new(&answer)) => Learnt::File(answer.into()),
+                Some(_) => Learnt::Unusable,
+            };
+            return Ok(SystemFile { git, identity, cache, learnt });
         }
         Err("no git on PATH".into())
     }
-
-    fn known(&self) -> Option<&Path> {
-        self.known.as_deref()
-    }
 }
 
+/// One line: the binary's path (made printable) and its file's identity.
 fn identity_of(git: &Path, meta: &std::fs::Metadata) -> String {
     format!(
-        "{}\0{} {} {} {}.{} {}.{}",
-        git.display(),
+        "{:?} {} {} {} {}.{} {}.{}",
+        git,
         meta.dev(),
         meta.ino(),
         meta.size(),
@@ -408,31 +443,21 @@ fn identity_of(git: &Path, meta: &std::fs::Metadata) -> String {
     )
 }
 
-/// The system file kept for `identity`, if the cache file is this user's alone.
-fn read_cache(cache: &Path, identity: &str) -> Option<PathBuf> {
-    let meta = std::fs::symlink_metadata(cache).ok()?;
-    if !meta.is_file() || meta.uid() != rustix::process::geteuid().as_raw() || meta.mode() & 0o022 != 0 {
-        return None;
-    }
-    let text = String::from_utf8(std::fs::read(cache).ok()?).ok()?;
-    let (id, file) = text.strip_suffix('\n')?.rsplit_once('\n')?;
-    (id == identity).then(|| PathBuf::from(file))
-}
-
-/// Whether `file` is a system config path git's build gives a `git` at this path.
+/// Whether `file` is a system config path git's build gives a `git` at this path, taken as
+/// given or with its links resolved.
 fn plausible_system_file(git: &Path, file: &Path) -> bool {
-    if file.as_os_str() == "/etc/gitconfig" {
-        return true;
-    }
-    let prefix = git
-        .parent()
-        .and_then(|d| match d.file_name()?.to_str()? {
-            "bin" => d.parent(),
-            "git-core" if d.parent()?.file_name()? == "libexec" => d.parent()?.parent(),
-            _ => None,
-        })
-        .filter(|p| p.is_absolute());
-    prefix.is_some_and(|p| file.as_os_str() == p.join("etc/gitconfig").as_os_str())
+    let by_prefix = |git: &Path| {
+        let prefix = git
+            .parent()
+            .and_then(|d| match d.file_name()?.to_str()? {
+                "bin" => d.parent(),
+                "git-core" if d.parent()?.file_name()? == "libexec" => d.parent()?.parent(),
+                _ => None,
+            })
+            .filter(|p| p.is_absolute());
+        prefix.is_some_and(|p| file.as_os_str() == p.join("etc/gitconfig").as_os_str())
+    };
+    file.as_os_str() == "/etc/gitconfig" || by_prefix(git) || std::fs::canonicalize(git).is_ok_and(|g| by_prefix(&g))
 }
 
 /// `git var GIT_CONFIG_SYSTEM` under way, its answer to be kept in the cache.
@@ -456,15 +481,17 @@ impl SystemProbe {
         Some(SystemProbe { child, of })
     }
 
-    /// Keeps the answer (owner-only, written whole then renamed) if it is plausible and the
-    /// binary did not change while it ran; any failure only means git is asked again next time.
+    /// Keeps the answer — the file if plausible, else "unusable" — (owner-only, written whole
+    /// then renamed) unless the binary changed while git ran; any failure to keep it only means
+    /// git is asked again next time.
     fn finish(self) {
         let Ok(out) = self.child.wait_with_output() else { return };
-        let Ok(answer) = String::from_utf8(out.stdout) else { return };
-        let file = answer.strip_suffix('\n').unwrap_or(&answer);
-        if !out.status.success() || file.contains('\n') || !plausible_system_file(&self.of.git, Path::new(file)) {
-            return;
-        }
+        let answer = String::from_utf8(out.stdout).ok().and_then(|a| {
+            let file = a.strip_suffix('\n').unwrap_or(&a).to_string();
+            let usable =
+                out.status.success() && !file.contains('\n') && plausible_system_file(&self.of.git, Path::new(&file));
+            usable.then_some(file)
+        });
         let same = std::fs::metadata(&self.of.git).is_ok_and(|m| identity_of(&self.of.git, &m) == self.of.identity);
         let Some(dir) = self.of.cache.parent() else { return };
         let mut builder = std::fs::DirBuilder::new();
@@ -472,8 +499,12 @@ impl SystemProbe {
         if !same || builder.recursive(true).create(dir).is_err() {
             return;
         }
+        let mut records = cache_records(&self.of.cache);
+        records.retain(|(id, _)| *id != self.of.identity);
+        records.insert(0, (self.of.identity.clone(), answer.unwrap_or_else(|| "-".into())));
+        records.truncate(CACHE_RECORDS);
+        let text: String = records.iter().map(|(id, answer)| format!("{id}\n{answer}\n")).collect();
         let tmp = dir.join(format!(".git-system-config.{}", std::process::id()));
-        let text = format!("{}\n{file}\n", self.of.identity);
         let mut options = std::fs::OpenOptions::new();
         std::os::unix::fs::OpenOptionsExt::mode(options.write(true).create_new(true), 0o600);
         let written = options.open(&tmp).and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()));

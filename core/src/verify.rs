@@ -2435,6 +2435,29 @@ mod tests {
             assert!(matches!(err, VerifyError::UntrustedChain { .. }), "{err:?}");
         }
         check(&with_chain(&pki.int_der, &broken(&pki.root_der)), &der).unwrap();
+        // A signature may carry only certificates of CAs that hold.
+        let s = signed();
+        let mut parsed = s.with_entry(&s.entry);
+        let mut trust = s.trust();
+        trust.cas.push(Ca::from_chain(&[broken(&pki.int_der), pki.root_der.clone()], None).unwrap());
+        verify(&trust, &s.payload, &parsed, &Policy::default()).unwrap();
+        parsed.certificates.push(broken(&pki.int_der));
+        let err = verify(&trust, &s.payload, &parsed, &Policy::default()).unwrap_err();
+        assert!(matches!(&err, VerifyError::Certificate(m) if m.contains("neither")), "{err:?}");
+        // A timestamp authority whose signing certificate is not signed by its root signs nothing,
+        // and its certificates are not the trust root's.
+        let (mut authority, issuer, serial, tsa_key) = tsa(9);
+        let signed_attrs = b"the signed attributes of a timestamp token";
+        let sig = tsa_key.sign(signed_attrs).unwrap();
+        let good = root(&pki, true, true, vec![authority.clone()], "tsa");
+        good.verify_signer(&issuer, &serial, ECDSA_SHA256, signed_attrs, &sig, now()).unwrap();
+        let signer = unb64(&authority.cert_chain.certificates[0].raw_bytes).unwrap();
+        assert!(good.holds_certificate(&signer));
+        authority.cert_chain.certificates[0].raw_bytes = b64(broken(&signer));
+        let unlinked = root(&pki, true, true, vec![authority], "tsa");
+        let err = unlinked.verify_signer(&issuer, &serial, ECDSA_SHA256, signed_attrs, &sig, now()).unwrap_err();
+        assert!(err.to_string().contains("signed by no timestamp authority"), "{err}");
+        assert!(!unlinked.holds_certificate(&broken(&signer)));
     }
 
     /// Identity and issuer policy, exact and regexp: the variant carries the policy and what the

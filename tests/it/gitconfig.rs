@@ -391,6 +391,30 @@ fn plain_configuration_is_read_in_process_and_agrees_with_git() {
     if Path::new(&system_file).exists() {
         assert!(how.contains(&system_file), "{how}");
     }
+    // The same git through a link: learnt the same. A copy elsewhere answers a system file its
+    // new place cannot give (unless it is /etc/gitconfig): remembered as unusable, not asked again.
+    let path_git =
+        std::env::split_paths(&std::env::var_os("PATH").unwrap()).map(|d| d.join("git")).find(|g| g.is_file()).unwrap();
+    for (dir, link) in [("linked-bin", true), ("copied-bin", false)] {
+        let bin = home.join(dir);
+        std::fs::create_dir(&bin).unwrap();
+        if link {
+            std::os::unix::fs::symlink(std::fs::canonicalize(&path_git).unwrap(), bin.join("git")).unwrap();
+        } else {
+            std::fs::copy(&path_git, bin.join("git")).unwrap();
+        }
+        repo.set_env("PATH", &format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()));
+        let how = direct_sees(&repo, with_system, "https://fulcio.repo.example", false);
+        assert!(how.contains("not known yet"), "{how}");
+        let learnt = link || system_file == "/etc/gitconfig";
+        let how = direct_sees(&repo, with_system, "https://fulcio.repo.example", learnt);
+        if !learnt {
+            assert!(how.contains("cannot be learnt"), "{how}");
+        }
+    }
+    // Each binary keeps its record: the first git is still read in-process.
+    repo.set_env("PATH", &std::env::var("PATH").unwrap());
+    direct_sees(&repo, with_system, "https://fulcio.repo.example", true);
 }
 
 /// The in-process reader's syntax against git's own parser (`git config --file F --list`) on
