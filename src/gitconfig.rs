@@ -126,11 +126,6 @@ impl Pending {
     }
 }
 
-/// Reads `gitsign.*` from git config (the repository's view when run inside one).
-pub fn read_git_config() -> Result<BTreeMap<String, String>, ConfigError> {
-    start().finish()
-}
-
 /// Why the in-process read is not sure to be git's view (and git is asked).
 #[derive(Debug)]
 enum NotSure {
