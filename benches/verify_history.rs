@@ -185,12 +185,7 @@ fn generate_fast(dir: &Path, n: usize, state_dir: &Path, rekor_url: &str, issuer
         let entry = NewEntry { body, integrated_time: now.unix_timestamp() + 1, search_keys: vec![] };
         let appended = store
             .append(std::slice::from_ref(&entry), |index, e| {
-                let payload = gitsign_protocol::rekor::set_payload(
-                    &gitsign_protocol::b64(&e.body),
-                    e.integrated_time,
-                    log.log_id_hex(),
-                    index,
-                );
+                let payload = gitsign_protocol::rekor::set_payload(&e.body, e.integrated_time, log.log_id_hex(), index);
                 set_key.sign(&payload)
             })
             .unwrap();

@@ -37,7 +37,7 @@ fn lines_with_offsets(bytes: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
         if at >= bytes.len() {
             return None;
         }
-        let end = bytes[at..].iter().position(|b| *b == b'\n').map_or(bytes.len(), |i| at + i + 1);
+        let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i + 1);
         let line = (at, &bytes[at..end]);
         at = end;
         Some(line)
@@ -90,7 +90,7 @@ pub fn split_signed(object: &[u8], kind: &str, sha256: bool) -> Result<Option<Si
         return Ok(start.map(|at| (object[..at].to_vec(), object[at..].to_vec())));
     }
     let ours: &str = if sha256 { "gpgsig-sha256" } else { "gpgsig" };
-    let (mut payload, mut sig) = (Vec::with_capacity(object.len()), Vec::new());
+    let (mut payload, mut sig) = (Vec::with_capacity(object.len()), Vec::with_capacity(object.len()));
     let (mut headers_seen, mut in_sig) = (0usize, false);
     for (at, line) in lines_with_offsets(object) {
         if line == b"\n" {

@@ -34,6 +34,7 @@ pub mod signature;
 pub mod text;
 pub mod timestamp;
 pub mod tlog;
+mod tlv;
 pub mod token;
 pub mod trust;
 pub mod tuf;

@@ -8,12 +8,12 @@ use crate::signature::{self, Parsed};
 use crate::timestamp::{AuthorityEku, TimestampError};
 use crate::tlog::TransparencyLogEntry;
 use ::time::OffsetDateTime;
+use der::Decode as _;
 use der::asn1::ObjectIdentifier;
-use der::{Decode as _, Encode as _};
 use gitsign_protocol::checkpoint::{self, SignedCheckpoint};
 use gitsign_protocol::keys::{PublicKey, pem_encode};
 use gitsign_protocol::merkle::{self, Hash};
-use gitsign_protocol::rekor::{HASHEDREKORD, HASHEDREKORD_VERSION, HashedRekord, set_payload};
+use gitsign_protocol::rekor::{HASHEDREKORD, HASHEDREKORD_VERSION, HashedRekord, hashedrekord_body, set_payload};
 use gitsign_protocol::trust::{TimeRange, TrustedRoot};
 use gitsign_protocol::{oid, sha256, unb64};
 use prost::Message as _;
@@ -267,6 +267,8 @@ impl Ca {
 struct LogKey {
     key: PublicKey,
     id: [u8; 32],
+    /// `id` in hex, as signed entry timestamps sign it.
+    id_hex: String,
     valid: TimeRange,
     /// The log's URL: its checkpoints are signed under the host[:port] it names.
     url: String,
@@ -320,7 +322,13 @@ impl TrustRoot {
                         .ok()
                         .and_then(|id| <[u8; 32]>::try_from(id).ok())
                         .unwrap_or_else(|| key.key_id());
-                    out.push(LogKey { id, key, valid: log.public_key.valid_for.clone(), url: log.base_url.clone() });
+                    out.push(LogKey {
+                        id,
+                        id_hex: hex::encode(id),
+                        key,
+                        valid: log.public_key.valid_for.clone(),
+                        url: log.base_url.clone(),
+                    });
                 }
             }
             Ok(out)
@@ -540,13 +548,35 @@ fn oid_is(id: &ObjectIdentifier, arcs: &[u64]) -> bool {
 /// Parses a DER certificate (strictly: trailing bytes are refused) and reads its facts.
 fn facts(der: &[u8]) -> Result<CertFacts, VerifyError> {
     let cert = Certificate::from_der(der).map_err(|e| VerifyError::Certificate(e.to_string()))?;
-    facts_of(&cert)
+    facts_of(&cert, der)
 }
 
-/// The facts of a certificate already parsed (a signature's signer, decoded with the CMS it
-/// came in): certificates are parsed once, by one parser.
-fn facts_of(cert: &Certificate) -> Result<CertFacts, VerifyError> {
+/// The encodings of a certificate's parts that are compared or verified as bytes, as they are
+/// in `der`: (tbsCertificate, issuer, subject, subjectPublicKeyInfo). A certificate's issuer
+/// signed the bytes that came, so these are taken from them, not encoded again.
+fn raw_parts(der: &[u8]) -> Result<[&[u8]; 4], der::Error> {
+    use crate::tlv::{context, expect, optional};
+    use der::Tag;
+    let mut input = der;
+    let mut cert = expect(&mut input, Tag::Sequence)?.value;
+    let tbs = expect(&mut cert, Tag::Sequence)?;
+    let mut fields = tbs.value;
+    optional(&mut fields, context(0))?; // version
+    expect(&mut fields, Tag::Integer)?; // serialNumber
+    expect(&mut fields, Tag::Sequence)?; // signature
+    let issuer = expect(&mut fields, Tag::Sequence)?;
+    expect(&mut fields, Tag::Sequence)?; // validity
+    let subject = expect(&mut fields, Tag::Sequence)?;
+    let spki = expect(&mut fields, Tag::Sequence)?;
+    Ok([tbs.whole, issuer.whole, subject.whole, spki.whole])
+}
+
+/// The facts of a certificate already parsed from `der` (a signature's signer, decoded with the
+/// CMS it came in): certificates are parsed once, by one parser.
+fn facts_of(cert: &Certificate, der: &[u8]) -> Result<CertFacts, VerifyError> {
     let malformed = |what: &str, e: der::Error| VerifyError::Certificate(format!("{what}: {e}"));
+    // `cert` was decoded from `der` (strictly): walking the same bytes finds the same fields.
+    let [tbs_raw, issuer_raw, subject_raw, spki_raw] = raw_parts(der).map_err(|e| malformed("certificate", e))?;
     let tbs = cert.tbs_certificate();
     let mut sans = Vec::new();
     let mut oidc_issuer = None;
@@ -589,14 +619,12 @@ fn facts_of(cert: &Certificate) -> Result<CertFacts, VerifyError> {
     Ok(CertFacts {
         serial: tbs.serial_number().as_bytes().to_vec(),
         sct_list,
-        spki: tbs.subject_public_key_info().to_der().map_err(|e| malformed("subjectPublicKeyInfo", e))?,
-        // The signed bytes, re-encoded: the parser accepts DER only, whose encoding is unique, so
-        // these are the bytes the issuer signed (were they not, the signature would not verify).
-        tbs: tbs.to_der().map_err(|e| malformed("tbsCertificate", e))?,
+        spki: spki_raw.to_vec(),
+        tbs: tbs_raw.to_vec(),
         sig_alg: cert.signature_algorithm().oid.to_string(),
         signature: signature.to_vec(),
-        issuer_raw: tbs.issuer().to_der().map_err(|e| malformed("issuer", e))?,
-        subject_raw: tbs.subject().to_der().map_err(|e| malformed("subject", e))?,
+        issuer_raw: issuer_raw.to_vec(),
+        subject_raw: subject_raw.to_vec(),
         not_before: unix(&tbs.validity().not_before)?,
         not_after: unix(&tbs.validity().not_after)?,
         sans,
@@ -759,16 +787,16 @@ thread_local! {
 }
 
 /// The signer's certificate of `parsed`, parsed, or as this thread parsed the same bytes before
-/// (found by comparing every byte of `signer_cert`). A miss reads the decoded `signer`, whose DER
-/// `signer_cert` is ([`crate::signature::parse`] encodes one from the other, and DER has one
-/// encoding per value): so what is kept is a function of those bytes alone, a hit decides
-/// nothing a miss would not, and nothing kept depends on the trust root, the time or the policy.
+/// (found by comparing every byte of `signer_cert`). A miss reads the decoded `signer`, which
+/// [`crate::signature::parse`] decoded from those very bytes, and their raw parts: so what is
+/// kept is a function of those bytes alone, a hit decides nothing a miss would not, and nothing
+/// kept depends on the trust root, the time or the policy.
 fn leaf_of(parsed: &Parsed) -> Result<std::rc::Rc<Leaf>, VerifyError> {
     let der = &parsed.signer_cert;
     if let Some(leaf) = LEAVES.with_borrow(|l| l.iter().find(|l| l.der == *der).cloned()) {
         return Ok(leaf);
     }
-    let facts = facts_of(&parsed.signer)?;
+    let facts = facts_of(&parsed.signer, der)?;
     let key = PublicKey::from_spki_der(&facts.spki).map_err(|e| VerifyError::Certificate(e.to_string()))?;
     let leaf = std::rc::Rc::new(Leaf { der: der.clone(), facts, key, pem: pem_encode("CERTIFICATE", der) });
     LEAVES.with_borrow_mut(|l| {
@@ -887,10 +915,20 @@ fn check_log_entry(
     }
     // The logged body must be of the kind and version the entry claims: its `kind` and
     // `apiVersion` are what the log accepted it as.
-    let header: serde_json::Value =
+    /// The two members of a logged body read here (the rest is skipped, not kept); a member
+    /// given twice is refused.
+    #[derive(serde::Deserialize)]
+    struct Header<'a> {
+        #[serde(borrow)]
+        kind: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow, rename = "apiVersion")]
+        api_version: Option<std::borrow::Cow<'a, str>>,
+    }
+    let header: Header<'_> =
         serde_json::from_slice(body).map_err(|e| bad(&format!("the logged body is not JSON: {e}")))?;
-    for (name, claimed) in [("kind", &kv.kind), ("apiVersion", &kv.version)] {
-        let found = header.get(name).and_then(serde_json::Value::as_str);
+    for (name, found, claimed) in
+        [("kind", header.kind.as_deref(), &kv.kind), ("apiVersion", header.api_version.as_deref(), &kv.version)]
+    {
         if found != Some(claimed.as_str()) {
             return Err(VerifyError::LogEntry(format!(
                 "the logged body's {name} is {}, but the entry says {:?}",
@@ -926,7 +964,8 @@ fn check_log_entry(
         let set = entry.inclusion_promise.as_ref().ok_or_else(|| bad("no signed entry timestamp"))?;
         log.key
             .verify(
-                &set_payload(&gitsign_protocol::b64(body), t, &hex::encode(&log_id), log_index_u),
+                // The entry's log ID is the log's: it was found by it.
+                &set_payload(body, t, &log.id_hex, log_index_u),
                 &set.signed_entry_timestamp,
             )
             .map_err(|_| VerifyError::BadEntryTimestamp { log_index: entry.log_index, log_id: hex::encode(&log_id) })?;
@@ -1105,8 +1144,7 @@ pub fn verify_with(
                 )));
             }
             // The body is not stored: it is rebuilt from the signature, as the Go gitsign does.
-            let body =
-                HashedRekord::new(&sha256(&parsed.signed_attrs_der), &parsed.signature, &signer.pem).canonical_json();
+            let body = hashedrekord_body(&sha256(&parsed.signed_attrs_der), &parsed.signature, &signer.pem);
             // gitsign never writes one; a carried body must be exactly the rebuilt one, or which
             // body the log holds would be ambiguous.
             if !entry.canonicalized_body.is_empty() && entry.canonicalized_body != body {
@@ -1261,14 +1299,10 @@ fn check_certificate(
         )));
     }
     policy.judge_parts(&identity, leaf.oidc_issuer.as_deref())?;
-    let fingerprint = hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der));
-    Ok(Verified {
-        identity,
-        issuer: leaf.oidc_issuer.clone(),
-        log_index,
-        integrated_time: when,
-        fingerprint: fingerprint.to_ascii_uppercase(),
-    })
+    let fingerprint = gitsign_protocol::hex_upper(
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der).as_ref(),
+    );
+    Ok(Verified { identity, issuer: leaf.oidc_issuer.clone(), log_index, integrated_time: when, fingerprint })
 }
 
 /// The GitHub workflow claims a certificate must carry (the Go gitsign's and cosign's
@@ -1342,6 +1376,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::timestamp::Authorities as _;
+    use der::Encode as _;
     use gitsign_protocol::b64;
     use gitsign_protocol::sct::{self, der_tlv};
     use gitsign_protocol::trust::{
@@ -1818,7 +1853,7 @@ mod tests {
 
     /// The signed entry timestamp Rekor gives `body` logged at `t`, index `index`.
     fn set(log_key: &KeyPair, body: &[u8], t: i64, index: i64) -> Vec<u8> {
-        let payload = set_payload(&b64(body), t, &hex::encode(log_id(log_key)), index as u64);
+        let payload = set_payload(body, t, &hex::encode(log_id(log_key)), index as u64);
         log_key.sign(&payload).unwrap()
     }
 

@@ -27,9 +27,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
     let cert_pem = format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", "A".repeat(900));
-    let sign = |index: u64, e: &NewEntry| {
-        key.sign(&set_payload(&gitsign_protocol::b64(&e.body), e.integrated_time, "00", index))
-    };
+    let sign = |index: u64, e: &NewEntry| key.sign(&set_payload(&e.body, e.integrated_time, "00", index));
     let mut store = Store::open(&dir.path().join("state.db")).unwrap();
 
     // Fill in batches of 1,000 (one transaction and one disk sync each).

@@ -166,7 +166,7 @@ impl Log {
         let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
         let outcome = store
             .append(std::slice::from_ref(&new), |index, e| {
-                let payload = wire::set_payload(&b64(&e.body), e.integrated_time, &self.log_id_hex, index);
+                let payload = wire::set_payload(&e.body, e.integrated_time, &self.log_id_hex, index);
                 self.key.sign(&payload)
             })
             .map_err(|e| match e {

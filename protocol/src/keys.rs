@@ -195,13 +195,20 @@ impl PublicKey {
 
 /// Encodes DER as PEM with 64-character lines.
 pub fn pem_encode(label: &str, der: &[u8]) -> String {
-    let body = crate::b64(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for chunk in body.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(chunk));
+    use base64::Engine as _;
+    let mut out = String::with_capacity(der.len() / 48 * 65 + 2 * label.len() + 70);
+    out.push_str("-----BEGIN ");
+    out.push_str(label);
+    out.push_str("-----\n");
+    // 48 bytes are 64 base64 characters, a whole line: each line is encoded on its own, with
+    // padding only on the last, as when the whole is encoded and then cut.
+    for chunk in der.chunks(48) {
+        base64::engine::general_purpose::STANDARD.encode_string(chunk, &mut out);
         out.push('\n');
     }
-    out.push_str(&format!("-----END {label}-----\n"));
+    out.push_str("-----END ");
+    out.push_str(label);
+    out.push_str("-----\n");
     out
 }
 
@@ -226,5 +233,34 @@ impl PublicKey {
             return self.verify(message, signature);
         }
         UnparsedPublicKey::new(alg, &self.raw).verify(message, signature).map_err(|_| self.bad())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// PEM as RFC 7468 lays it out: the whole base64, cut every 64 characters.
+    #[test]
+    fn pem_lines_are_the_whole_base64_cut_at_64() {
+        for len in 0..300 {
+            let der: Vec<u8> = (0..len).map(|i| (i * 131 % 251) as u8).collect();
+            let body = crate::b64(&der);
+            let lines: String =
+                body.as_bytes().chunks(64).map(|l| format!("{}\n", std::str::from_utf8(l).unwrap())).collect();
+            assert_eq!(
+                pem_encode("CERTIFICATE", &der),
+                format!("-----BEGIN CERTIFICATE-----\n{lines}-----END CERTIFICATE-----\n")
+            );
+        }
+    }
+
+    #[test]
+    fn hex_is_hex() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        assert_eq!(crate::hex_lower(&bytes), hex::encode(&bytes));
+        assert_eq!(crate::hex_upper(&bytes), hex::encode_upper(&bytes));
+        assert_eq!(crate::hex_lower(&[]), "");
     }
 }

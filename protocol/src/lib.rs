@@ -28,6 +28,26 @@ pub mod trust;
 #[path = "../../tests/it/common/skip.rs"]
 mod test_skip;
 
+/// Lower-case hex, as logs and digests are written (a table lookup per digit, not the `hex`
+/// crate's char iterator: every commit of a history writes a few).
+pub fn hex_lower(bytes: &[u8]) -> String {
+    hex_with(bytes, b"0123456789abcdef")
+}
+
+/// Upper-case hex, as gpg writes fingerprints.
+pub fn hex_upper(bytes: &[u8]) -> String {
+    hex_with(bytes, b"0123456789ABCDEF")
+}
+
+fn hex_with(bytes: &[u8], digits: &[u8; 16]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(digits[usize::from(b >> 4)]));
+        out.push(char::from(digits[usize::from(b & 0x0f)]));
+    }
+    out
+}
+
 /// Standard base64 (with padding), the encoding of every byte field in these JSON documents.
 pub fn b64(bytes: impl AsRef<[u8]>) -> String {
     use base64::Engine as _;

@@ -239,19 +239,43 @@ pub fn entry_uuid(body: &[u8]) -> String {
     hex::encode(crate::merkle::leaf_hash(body))
 }
 
-/// The bytes a signed entry timestamp signs: canonical JSON of body, integrated time, log ID and
-/// log index.
-pub fn set_payload(body_b64: &str, integrated_time: i64, log_id_hex: &str, log_index: u64) -> Vec<u8> {
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Payload<'a> {
-        body: &'a str,
-        integrated_time: i64,
-        #[serde(rename = "logID")]
-        log_id: &'a str,
-        log_index: u64,
-    }
-    canonical(&Payload { body: body_b64, integrated_time, log_id: log_id_hex, log_index })
+/// The bytes a signed entry timestamp signs: canonical JSON of the body (base64), integrated
+/// time, log ID and log index. Written directly, not through serde: base64 and integers need no
+/// escaping, and a history's every commit builds one around a body of a few kilobytes (the
+/// tests check it against a general RFC 8785 implementation).
+pub fn set_payload(body: &[u8], integrated_time: i64, log_id_hex: &str, log_index: u64) -> Vec<u8> {
+    use base64::Engine as _;
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(body.len() / 3 * 4 + log_id_hex.len() + 96);
+    out.push_str(r#"{"body":""#);
+    base64::engine::general_purpose::STANDARD.encode_string(body, &mut out);
+    // Writing to a String cannot fail.
+    let _ = write!(out, r#"","integratedTime":{integrated_time},"logID":"#);
+    out.push_str(&serde_json::to_string(log_id_hex).unwrap_or_default());
+    let _ = write!(out, r#","logIndex":{log_index}}}"#);
+    out.into_bytes()
+}
+
+/// The canonical body of a hashedrekord 0.0.1 over a SHA-256 digest: the bytes
+/// `HashedRekord::new(sha256, signature, cert_or_key_pem).canonical_json()` gives, written
+/// directly (every value in it is hex or base64, which JSON never escapes), because a history's
+/// every commit rebuilds one. The tests hold the two equal.
+pub fn hashedrekord_body(sha256: &[u8; 32], signature: &[u8], cert_or_key_pem: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    let b64 = &base64::engine::general_purpose::STANDARD;
+    let mut out = String::with_capacity((signature.len() + cert_or_key_pem.len()) / 3 * 4 + 224);
+    out.push_str(r#"{"apiVersion":""#);
+    out.push_str(HASHEDREKORD_VERSION);
+    out.push_str(r#"","kind":""#);
+    out.push_str(HASHEDREKORD);
+    out.push_str(r#"","spec":{"data":{"hash":{"algorithm":"sha256","value":""#);
+    out.push_str(&crate::hex_lower(sha256));
+    out.push_str(r#""}},"signature":{"content":""#);
+    b64.encode_string(signature, &mut out);
+    out.push_str(r#"","publicKey":{"content":""#);
+    b64.encode_string(cert_or_key_pem, &mut out);
+    out.push_str(r#""}}}}"#);
+    out.into_bytes()
 }
 
 #[cfg(test)]
@@ -260,7 +284,7 @@ mod tests {
 
     #[test]
     fn set_payload_is_sorted_compact_json() {
-        let p = set_payload("Ym9keQ==", 5, "ab", 7);
+        let p = set_payload(b"body", 5, "ab", 7);
         assert_eq!(
             String::from_utf8(p).unwrap(),
             r#"{"body":"Ym9keQ==","integratedTime":5,"logID":"ab","logIndex":7}"#
@@ -271,9 +295,27 @@ mod tests {
     fn compact_output_is_rfc8785_for_these_types() {
         let e = HashedRekord::new(&[7; 32], b"sig\x00\x1f\"\\", "pem with \n newline and \u{e9}");
         assert_eq!(e.canonical_json(), serde_json_canonicalizer::to_vec(&e).unwrap());
-        let p = set_payload("Ym9keQ==", -5, "ab", 123_456_789_012);
+        let p = set_payload(b"body", -5, "ab", 123_456_789_012);
         let v: serde_json::Value = serde_json::from_slice(&p).unwrap();
         assert_eq!(p, serde_json_canonicalizer::to_vec(&v).unwrap());
+        // A log ID that is not hex is escaped as JSON requires, not written raw.
+        let odd = set_payload(&[0xff, 0, 1, 2, 3], 0, "a\"\n\u{1}", 7);
+        let v: serde_json::Value = serde_json::from_slice(&odd).unwrap();
+        assert_eq!(odd, serde_json_canonicalizer::to_vec(&v).unwrap());
+        assert_eq!(v["logID"], "a\"\n\u{1}");
+    }
+
+    #[test]
+    fn the_written_body_is_the_serialized_one() {
+        for (len, pem) in [(0, ""), (1, "x"), (70, "-----BEGIN CERTIFICATE-----\nMII\u{e9}\"\\\n"), (200, "pem")] {
+            let signature: Vec<u8> = (0..len).map(|i| (i * 37 % 256) as u8).collect();
+            let digest = [len as u8; 32];
+            assert_eq!(
+                hashedrekord_body(&digest, &signature, pem),
+                HashedRekord::new(&digest, &signature, pem).canonical_json(),
+                "{len} {pem:?}"
+            );
+        }
     }
 
     #[test]

@@ -82,7 +82,7 @@ fn append_to_log(dir: &Path, body: &[u8]) -> u64 {
     let rng = aws_lc_rs::rand::SystemRandom::new();
     let out = store
         .append(std::slice::from_ref(&entry), |index, e| {
-            let payload = gitsign_protocol::rekor::set_payload(&b64(&e.body), e.integrated_time, &log_id_hex, index);
+            let payload = gitsign_protocol::rekor::set_payload(&e.body, e.integrated_time, &log_id_hex, index);
             key.sign(&rng, &payload).map(|s| s.as_ref().to_vec())
         })
         .map_err(|e| match e {

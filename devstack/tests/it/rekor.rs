@@ -17,7 +17,8 @@ fn verify_entry(dir: &std::path::Path, entry: &LogEntry) {
     assert_eq!(entry.log_id, hex::encode(key.key_id()));
     let v = entry.verification.as_ref().unwrap();
     let set = unb64(v.signed_entry_timestamp.as_ref().unwrap()).unwrap();
-    key.verify(&set_payload(&entry.body, entry.integrated_time, &entry.log_id, entry.log_index), &set).unwrap();
+    key.verify(&set_payload(&unb64(&entry.body).unwrap(), entry.integrated_time, &entry.log_id, entry.log_index), &set)
+        .unwrap();
     let proof = v.inclusion_proof.as_ref().unwrap();
     let leaf = merkle::leaf_hash(&unb64(&entry.body).unwrap());
     let hashes: Vec<Hash> = proof.hashes.iter().map(|x| h(x)).collect();
