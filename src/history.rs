@@ -293,7 +293,7 @@ pub(crate) fn check_object(
             (None, Some(o)) => online_evidence(&o.http, o.rekor, &payload, &String::from_utf8_lossy(&sig), &parsed)?,
         };
         let verified = verify::verify_with(trust, &payload, &parsed, policy, &evidence)?;
-        workflow.check(&parsed.signer)?;
+        workflow.check(parsed.signer())?;
         Ok(verified)
     })();
     match result {

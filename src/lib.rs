@@ -402,8 +402,9 @@ fn run_verify(
     if let Some(warning) = trust.apply_ignore_sct_flag(false) {
         let _ = writeln!(stderr, "{warning}");
     }
-    let fpr = hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &parsed.signer_cert))
-        .to_ascii_uppercase();
+    let fpr =
+        hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, parsed.signer_cert()))
+            .to_ascii_uppercase();
     let (policy, checked) = match policy(&config, &payload) {
         Ok(p) => p,
         Err(e) => return failed(stdout, stderr, Failure::Config(e.into()), None),

@@ -54,7 +54,7 @@ pub fn online_evidence(
     let object_hex = object_id(payload, armored).ok_or(OnlineError::NoObjectId)?;
     let digest = hex::encode(gitsign_protocol::sha256(object_hex.as_bytes()));
     let uuids = http.search_hash(rekor, &digest)?;
-    let cert_pem = gitsign_protocol::b64(gitsign_protocol::keys::pem_encode("CERTIFICATE", &parsed.signer_cert));
+    let cert_pem = gitsign_protocol::b64(gitsign_protocol::keys::pem_encode("CERTIFICATE", parsed.signer_cert()));
     for uuid in uuids.iter().take(20) {
         let entry = http.entry(rekor, uuid)?;
         let Ok(body) = gitsign_protocol::unb64(&entry.body) else { continue };

@@ -267,11 +267,12 @@ pub struct Parsed {
     pub message_digest: Vec<u8>,
     /// The signature value.
     pub signature: Vec<u8>,
-    /// The signer's certificate, as the bytes carried.
-    pub signer_cert: Vec<u8>,
-    /// The signer's certificate decoded from `signer_cert`, with the signature: verification
-    /// reads it from here, never parsing it a second time.
-    pub signer: Certificate,
+    /// The signer's certificate, as the bytes carried ([`Parsed::signer_cert`]).
+    signer_cert: Vec<u8>,
+    /// The signer's certificate decoded from `signer_cert` ([`Parsed::signer`]). The two are
+    /// private: verification reads some facts from one and some from the other, so nothing but
+    /// [`parse`] may set them.
+    signer: Certificate,
     /// Every certificate carried, as the bytes carried.
     pub certificates: Vec<Vec<u8>>,
     /// The embedded transparency-log entry (protobuf), if any.
@@ -342,6 +343,19 @@ fn attributes<'a>(set: &Tlv<'a>, ordered: bool) -> Result<Vec<RawAttribute<'a>>,
             Ok((id, values))
         })
         .collect()
+}
+
+impl Parsed {
+    /// The signer's certificate, as the bytes carried.
+    pub fn signer_cert(&self) -> &[u8] {
+        &self.signer_cert
+    }
+
+    /// The signer's certificate, decoded from [`Parsed::signer_cert`] with the signature:
+    /// verification reads it from here, never parsing it a second time.
+    pub fn signer(&self) -> &Certificate {
+        &self.signer
+    }
 }
 
 /// The one value of the attribute `oid`, if present. An attribute given twice (even byte for
@@ -776,16 +790,8 @@ mod tests {
                 both += 1;
             }
             (Err(_), Err(_)) => refused += 1,
-            (
-                Ok(_),
-                Err(
-                    SignatureError::NotACertificate
-                    | SignatureError::SignerCertificateAmbiguous
-                    | SignatureError::Der(_),
-                ),
-            ) => {
-                stricter += 1;
-            }
+            (Ok(_), Err(SignatureError::NotACertificate | SignatureError::SignerCertificateAmbiguous)) => stricter += 1,
+            (Ok(_), Err(SignatureError::Der(e))) if e.kind() == der::ErrorKind::SetOrdering => stricter += 1,
             (old, new) => panic!(
                 "the parsers disagree on {}: cms decoder {:?}, reader {:?}",
                 hex::encode(input),
@@ -816,8 +822,6 @@ mod tests {
         println!("both accepted {both}, both refused {refused}, only the cms decoder accepted {stricter}");
         assert!(both >= 2, "the unchanged signatures must parse");
         assert!(refused > 10_000, "most changes must be refused by both ({refused})");
-        // A `Der` divergence must be one of the stricter rules, not an accident: every one is
-        // counted, and there are few.
         assert!(stricter < 100, "{stricter} inputs only the cms decoder accepted");
     }
 }

@@ -792,13 +792,13 @@ thread_local! {
 /// kept is a function of those bytes alone, a hit decides nothing a miss would not, and nothing
 /// kept depends on the trust root, the time or the policy.
 fn leaf_of(parsed: &Parsed) -> Result<std::rc::Rc<Leaf>, VerifyError> {
-    let der = &parsed.signer_cert;
+    let der = parsed.signer_cert();
     if let Some(leaf) = LEAVES.with_borrow(|l| l.iter().find(|l| l.der == *der).cloned()) {
         return Ok(leaf);
     }
-    let facts = facts_of(&parsed.signer, der)?;
+    let facts = facts_of(parsed.signer(), der)?;
     let key = PublicKey::from_spki_der(&facts.spki).map_err(|e| VerifyError::Certificate(e.to_string()))?;
-    let leaf = std::rc::Rc::new(Leaf { der: der.clone(), facts, key, pem: pem_encode("CERTIFICATE", der) });
+    let leaf = std::rc::Rc::new(Leaf { der: der.to_vec(), facts, key, pem: pem_encode("CERTIFICATE", der) });
     LEAVES.with_borrow_mut(|l| {
         l.push_front(leaf.clone());
         l.truncate(LEAVES_KEPT);
@@ -923,6 +923,10 @@ fn check_log_entry(
         kind: Option<std::borrow::Cow<'a, str>>,
         #[serde(borrow, rename = "apiVersion")]
         api_version: Option<std::borrow::Cow<'a, str>>,
+    }
+    // A JSON object, and UTF-8 throughout (the members skipped are not otherwise checked).
+    if !body.trim_ascii_start().starts_with(b"{") || std::str::from_utf8(body).is_err() {
+        return Err(bad("the logged body is not JSON: it must be an object, in UTF-8"));
     }
     let header: Header<'_> =
         serde_json::from_slice(body).map_err(|e| bad(&format!("the logged body is not JSON: {e}")))?;
@@ -1085,7 +1089,7 @@ pub fn verify_with(
     }
     // Certificates beyond the leaf (2022 signatures carried the intermediate) must be the trust
     // root's own: nothing in a signature goes unchecked.
-    for extra in parsed.certificates.iter().filter(|c| **c != parsed.signer_cert) {
+    for extra in parsed.certificates.iter().filter(|c| c.as_slice() != parsed.signer_cert()) {
         if !trust.cas.iter().any(|ca| ca.chain_der.contains(extra) && ca.holds()) {
             return Err(VerifyError::Certificate(
                 "the signature carries a certificate that is neither its signer's nor the trust root's".into(),
@@ -1156,7 +1160,7 @@ pub fn verify_with(
             (Some(index), [vec![t], stamped].concat())
         }
         LogEvidence::Online { entry, body, object_hex } => {
-            check_online_body(body, object_hex, key, &parsed.signer_cert)?;
+            check_online_body(body, object_hex, key, parsed.signer_cert())?;
             let (index, t) = verify_log_entry(trust, entry, body)?;
             (Some(index), [vec![t], stamped].concat())
         }
@@ -1180,7 +1184,7 @@ fn check_at_times(
 ) -> Result<Verified, VerifyError> {
     let mut first = None;
     for t in times {
-        let v = check_certificate(trust, &parsed.signer_cert, leaf, *t, log_index, policy)?;
+        let v = check_certificate(trust, parsed.signer_cert(), leaf, *t, log_index, policy)?;
         first.get_or_insert(v);
     }
     first.ok_or_else(|| VerifyError::LogEntry("no verified time to check the certificate at".into()))
@@ -1203,7 +1207,7 @@ fn check_v2_body(body: &[u8], parsed: &Parsed) -> Result<(), VerifyError> {
     if bytes("/signature/content").as_deref() != Some(parsed.signature.as_slice()) {
         return Err(bad("logs another signature value"));
     }
-    if bytes("/signature/verifier/x509Certificate/rawBytes").as_deref() != Some(parsed.signer_cert.as_slice()) {
+    if bytes("/signature/verifier/x509Certificate/rawBytes").as_deref() != Some(parsed.signer_cert()) {
         return Err(bad("names another certificate than the signer's"));
     }
     Ok(())
@@ -2260,8 +2264,18 @@ mod tests {
         let s = signed();
         let trust = s.trust();
         let check = |body: &[u8]| verify_entry(&trust, &s.entry, body, &[]).unwrap_err();
-        let err = check(b"not json");
-        assert!(matches!(&err, VerifyError::LogEntry(m) if m.starts_with("the logged body is not JSON")), "{err:?}");
+        for not_an_object in [
+            &b"not json"[..],
+            br#"["hashedrekord","0.0.1"]"#,
+            br#"{"kind":"hashedrekord","kind":"hashedrekord","apiVersion":"0.0.1"}"#,
+            b"{\"kind\":\"hashedrekord\",\"apiVersion\":\"0.0.1\",\"x\":\"\xff\"}",
+        ] {
+            let err = check(not_an_object);
+            assert!(
+                matches!(&err, VerifyError::LogEntry(m) if m.starts_with("the logged body is not JSON")),
+                "{err:?}"
+            );
+        }
         let err = check(br#"{"kind":"dsse","apiVersion":"0.0.1"}"#);
         assert!(
             matches!(&err, VerifyError::LogEntry(m) if m.contains("body's kind is \"dsse\", but the entry says \"hashedrekord\"")),

@@ -58,7 +58,10 @@ fn signer_certs(repo: &Repo) -> Vec<Vec<u8>> {
         .map(|sha| {
             let (_, sig) =
                 gitsign_core::gitobj::split(repo.ok(&["cat-file", "commit", sha]).as_bytes(), "commit").unwrap();
-            gitsign_core::signature::parse(&gitsign_core::signature::dearmor(&sig).unwrap()).unwrap().signer_cert
+            gitsign_core::signature::parse(&gitsign_core::signature::dearmor(&sig).unwrap())
+                .unwrap()
+                .signer_cert()
+                .to_vec()
         })
         .collect()
 }
@@ -187,7 +190,7 @@ fn sixteen_signers_at_once_share_one_login() {
         let out = child.wait_with_output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let parsed = gitsign_core::signature::parse(&gitsign_core::signature::dearmor(&out.stdout).unwrap()).unwrap();
-        certs.insert(parsed.signer_cert);
+        certs.insert(parsed.signer_cert().to_vec());
     }
     assert_eq!(certs.len(), 1, "one login for sixteen concurrent signers");
 }
@@ -361,7 +364,10 @@ fn payload(n: u32) -> String {
 }
 
 fn cert_of(signature: &[u8]) -> Vec<u8> {
-    gitsign_core::signature::parse(&gitsign_core::signature::dearmor(signature).unwrap()).unwrap().signer_cert
+    gitsign_core::signature::parse(&gitsign_core::signature::dearmor(signature).unwrap())
+        .unwrap()
+        .signer_cert()
+        .to_vec()
 }
 
 fn verify_as(repo: &Repo, rev: &str, identity: &str) -> std::process::Output {

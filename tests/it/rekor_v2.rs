@@ -356,7 +356,7 @@ fn v2_bundles_verify_with_gitsign_sigstore_python_and_sigstore_js() {
     let e = entry(&parsed);
     let digest = gitsign_protocol::sha256(&parsed.signed_attrs_der);
     let commit_bundle = gitsign_core::bundle::message_signature_with(
-        &parsed.signer_cert,
+        parsed.signer_cert(),
         &digest,
         &parsed.signature,
         &e,

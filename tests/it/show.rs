@@ -111,7 +111,7 @@ fn lightweight_tags_and_unknown_revisions_are_refused() {
     use base64::Engine as _;
     let attrs = base64::engine::general_purpose::STANDARD.decode(info["attributes"].as_str().unwrap()).unwrap();
     assert_eq!(attrs, parsed.signed_attrs_der);
-    let pem = gitsign_protocol::keys::pem_encode("CERTIFICATE", &parsed.signer_cert);
+    let pem = gitsign_protocol::keys::pem_encode("CERTIFICATE", parsed.signer_cert());
     assert_eq!(info["certificate"], pem.as_str());
     assert_eq!(shown["predicate"]["source"]["message"], "one\n");
     assert_eq!(shown["predicate"]["source"]["committer"]["email"], "ann@example.com");

@@ -22,10 +22,10 @@ fn sigstore_python_verifies_the_embedded_log_entry() {
     let parsed = signature::parse(&signature::dearmor(armored.as_bytes()).unwrap()).unwrap();
     let entry = TransparencyLogEntry::decode(parsed.tlog_entry.as_deref().unwrap()).unwrap();
     let digest = sha256(&parsed.signed_attrs_der);
-    let body =
-        HashedRekord::new(&digest, &parsed.signature, &pem_encode("CERTIFICATE", &parsed.signer_cert)).canonical_json();
+    let body = HashedRekord::new(&digest, &parsed.signature, &pem_encode("CERTIFICATE", parsed.signer_cert()))
+        .canonical_json();
     let bundle =
-        gitsign_core::bundle::message_signature(&parsed.signer_cert, &digest, &parsed.signature, &entry, &body);
+        gitsign_core::bundle::message_signature(parsed.signer_cert(), &digest, &parsed.signature, &entry, &body);
 
     let work = tempfile::tempdir().unwrap();
     let artifact = work.path().join("signed-attributes.der");
