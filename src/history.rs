@@ -64,9 +64,12 @@ pub(crate) struct Batch {
 }
 
 impl Batch {
+    /// `git cat-file --batch --buffer`: the requests are all written before any answer is
+    /// awaited (a list, or rev-list's output), so git may buffer its output instead of writing
+    /// once per object.
     fn cat_file(stdin: std::process::Stdio) -> Result<std::process::Child, String> {
         Command::new("git")
-            .args(["cat-file", "--batch"])
+            .args(["cat-file", "--batch", "--buffer"])
             .stdin(stdin)
             .stdout(std::process::Stdio::piped())
             .spawn()

@@ -272,7 +272,7 @@ pub struct Parsed {
     /// The signer's certificate decoded from `signer_cert` ([`Parsed::signer`]). The two are
     /// private: verification reads some facts from one and some from the other, so nothing but
     /// [`parse`] may set them.
-    signer: Certificate,
+    signer: std::sync::Arc<Certificate>,
     /// Every certificate carried, as the bytes carried.
     pub certificates: Vec<Vec<u8>>,
     /// The embedded transparency-log entry (protobuf), if any.
@@ -435,15 +435,24 @@ pub fn parse(der: &[u8]) -> Result<Parsed, SignatureError> {
     finished(si)?;
     // Every certificate carried is decoded (strict DER); anything else carried (attribute
     // certificates, other formats) has no place in a gitsign signature.
-    let mut certs: Vec<(Certificate, &[u8])> = Vec::new();
+    let mut certs: Vec<(std::sync::Arc<Certificate>, &[u8])> = Vec::new();
     for c in elements(certificates.map_or(&[][..], |c| c.value))? {
         if c.tag != Tag::Sequence {
             return Err(SignatureError::NotACertificate);
         }
-        certs.push((Certificate::from_der(c.whole)?, c.whole));
+        certs.push((decode_certificate(c.whole)?, c.whole));
     }
-    let isn = match sid.tag {
-        Tag::Sequence => IssuerAndSerialNumber::from_der(sid.whole)?,
+    // IssuerAndSerialNumber ::= SEQUENCE { issuer Name, serialNumber INTEGER }: compared, as
+    // bytes, with each certificate's own (a certificate decoded above, so a match is a Name and
+    // an INTEGER that decode).
+    let (sid_issuer, sid_serial) = match sid.tag {
+        Tag::Sequence => {
+            let mut isn = sid.value;
+            let issuer = expect(&mut isn, Tag::Sequence)?;
+            let serial = expect(&mut isn, Tag::Integer)?;
+            finished(isn)?;
+            (issuer.whole, serial.whole)
+        }
         Tag::ContextSpecific { constructed: false, number: der::TagNumber(0) } => {
             return Err(SignatureError::SignerByKeyId);
         }
@@ -451,15 +460,18 @@ pub fn parse(der: &[u8]) -> Result<Parsed, SignatureError> {
             return Err(unexpected(Tag::Sequence, t).into());
         }
     };
-    let is_signer = |c: &Certificate| {
-        c.tbs_certificate().issuer() == &isn.issuer && c.tbs_certificate().serial_number() == &isn.serial_number
+    let mut matching = Vec::new();
+    for (i, (_, der)) in certs.iter().enumerate() {
+        let parts = crate::tlv::certificate_parts(der)?;
+        if parts.issuer == sid_issuer && parts.serial == sid_serial {
+            matching.push(i);
+        }
+    }
+    let signer_index = match matching[..] {
+        [i] => i,
+        [] => return Err(SignatureError::SignerCertificateMissing),
+        _ => return Err(SignatureError::SignerCertificateAmbiguous),
     };
-    let signer_index =
-        match certs.iter().enumerate().filter(|(_, (c, _))| is_signer(c)).map(|(i, _)| i).collect::<Vec<_>>()[..] {
-            [i] => i,
-            [] => return Err(SignatureError::SignerCertificateMissing),
-            _ => return Err(SignatureError::SignerCertificateAmbiguous),
-        };
     let signed_attrs = signed_attrs.ok_or(SignatureError::NoSignedAttributes)?;
     let attrs = attributes(&signed_attrs, true)?;
     let content_type =
@@ -508,6 +520,30 @@ pub fn parse(der: &[u8]) -> Result<Parsed, SignatureError> {
         certificates,
         tlog_entry,
     })
+}
+
+/// Certificates this thread decoded last, newest first, by their exact DER: a history signed
+/// through a credential cache carries one certificate in commit after commit, and decoding it
+/// again would give the same value (decoding is a function of the bytes alone).
+const DECODED_KEPT: usize = 8;
+
+thread_local! {
+    static DECODED: std::cell::RefCell<std::collections::VecDeque<(Vec<u8>, std::sync::Arc<Certificate>)>> =
+        const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
+}
+
+/// `der` decoded as a certificate (strictly: trailing bytes refused), or as this thread decoded
+/// the same bytes before.
+fn decode_certificate(der: &[u8]) -> Result<std::sync::Arc<Certificate>, SignatureError> {
+    if let Some(found) = DECODED.with_borrow(|d| d.iter().find(|(k, _)| k == der).map(|(_, c)| c.clone())) {
+        return Ok(found);
+    }
+    let cert = std::sync::Arc::new(Certificate::from_der(der)?);
+    DECODED.with_borrow_mut(|d| {
+        d.push_front((der.to_vec(), cert.clone()));
+        d.truncate(DECODED_KEPT);
+    });
+    Ok(cert)
 }
 
 /// One signer of a CMS signature: (DER of its signed attributes as a SET, DER of its certificate).
@@ -641,7 +677,7 @@ mod oracle {
             message_digest: digest.decode_as::<OctetString>()?.into_bytes().into_vec(),
             signature: signer.signature.as_bytes().to_vec(),
             signer_cert: signer_der,
-            signer: signer_cert.clone(),
+            signer: std::sync::Arc::new(signer_cert.clone()),
             certificates,
             tlog_entry,
         })

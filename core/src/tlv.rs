@@ -79,3 +79,38 @@ pub(crate) const fn context(n: u8) -> Tag {
 pub(crate) fn unexpected(expected: Tag, actual: Tag) -> der::Error {
     der::ErrorKind::TagUnexpected { expected: Some(expected), actual }.into()
 }
+
+/// The encodings of the parts of an X.509 certificate that are compared or verified as bytes,
+/// as they are in its DER: the issuer signed the bytes that came, so these are taken from them,
+/// never encoded again from decoded values.
+#[derive(Clone, Copy)]
+pub(crate) struct CertificateParts<'a> {
+    pub(crate) tbs: &'a [u8],
+    pub(crate) serial: &'a [u8],
+    pub(crate) issuer: &'a [u8],
+    pub(crate) subject: &'a [u8],
+    pub(crate) spki: &'a [u8],
+}
+
+/// Finds the [`CertificateParts`] of a certificate's DER. This locates fields and checks their
+/// tags; it is no substitute for decoding the certificate (`x509-cert`), which callers do.
+pub(crate) fn certificate_parts(der: &[u8]) -> Result<CertificateParts<'_>, der::Error> {
+    let mut input = der;
+    let mut cert = expect(&mut input, Tag::Sequence)?.value;
+    let tbs = expect(&mut cert, Tag::Sequence)?;
+    let mut fields = tbs.value;
+    optional(&mut fields, context(0))?; // version
+    let serial = expect(&mut fields, Tag::Integer)?;
+    expect(&mut fields, Tag::Sequence)?; // signature
+    let issuer = expect(&mut fields, Tag::Sequence)?;
+    expect(&mut fields, Tag::Sequence)?; // validity
+    let subject = expect(&mut fields, Tag::Sequence)?;
+    let spki = expect(&mut fields, Tag::Sequence)?;
+    Ok(CertificateParts {
+        tbs: tbs.whole,
+        serial: serial.whole,
+        issuer: issuer.whole,
+        subject: subject.whole,
+        spki: spki.whole,
+    })
+}

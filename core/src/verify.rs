@@ -551,32 +551,12 @@ fn facts(der: &[u8]) -> Result<CertFacts, VerifyError> {
     facts_of(&cert, der)
 }
 
-/// The encodings of a certificate's parts that are compared or verified as bytes, as they are
-/// in `der`: (tbsCertificate, issuer, subject, subjectPublicKeyInfo). A certificate's issuer
-/// signed the bytes that came, so these are taken from them, not encoded again.
-fn raw_parts(der: &[u8]) -> Result<[&[u8]; 4], der::Error> {
-    use crate::tlv::{context, expect, optional};
-    use der::Tag;
-    let mut input = der;
-    let mut cert = expect(&mut input, Tag::Sequence)?.value;
-    let tbs = expect(&mut cert, Tag::Sequence)?;
-    let mut fields = tbs.value;
-    optional(&mut fields, context(0))?; // version
-    expect(&mut fields, Tag::Integer)?; // serialNumber
-    expect(&mut fields, Tag::Sequence)?; // signature
-    let issuer = expect(&mut fields, Tag::Sequence)?;
-    expect(&mut fields, Tag::Sequence)?; // validity
-    let subject = expect(&mut fields, Tag::Sequence)?;
-    let spki = expect(&mut fields, Tag::Sequence)?;
-    Ok([tbs.whole, issuer.whole, subject.whole, spki.whole])
-}
-
 /// The facts of a certificate already parsed from `der` (a signature's signer, decoded with the
 /// CMS it came in): certificates are parsed once, by one parser.
 fn facts_of(cert: &Certificate, der: &[u8]) -> Result<CertFacts, VerifyError> {
     let malformed = |what: &str, e: der::Error| VerifyError::Certificate(format!("{what}: {e}"));
     // `cert` was decoded from `der` (strictly): walking the same bytes finds the same fields.
-    let [tbs_raw, issuer_raw, subject_raw, spki_raw] = raw_parts(der).map_err(|e| malformed("certificate", e))?;
+    let raw = crate::tlv::certificate_parts(der).map_err(|e| malformed("certificate", e))?;
     let tbs = cert.tbs_certificate();
     let mut sans = Vec::new();
     let mut oidc_issuer = None;
@@ -619,12 +599,12 @@ fn facts_of(cert: &Certificate, der: &[u8]) -> Result<CertFacts, VerifyError> {
     Ok(CertFacts {
         serial: tbs.serial_number().as_bytes().to_vec(),
         sct_list,
-        spki: spki_raw.to_vec(),
-        tbs: tbs_raw.to_vec(),
+        spki: raw.spki.to_vec(),
+        tbs: raw.tbs.to_vec(),
         sig_alg: cert.signature_algorithm().oid.to_string(),
         signature: signature.to_vec(),
-        issuer_raw: issuer_raw.to_vec(),
-        subject_raw: subject_raw.to_vec(),
+        issuer_raw: raw.issuer.to_vec(),
+        subject_raw: raw.subject.to_vec(),
         not_before: unix(&tbs.validity().not_before)?,
         not_after: unix(&tbs.validity().not_after)?,
         sans,

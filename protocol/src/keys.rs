@@ -93,6 +93,15 @@ impl std::fmt::Debug for PublicKey {
 impl PublicKey {
     /// Parses a DER `SubjectPublicKeyInfo`.
     pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
+        // A P-256 key with an uncompressed point, the key of every Fulcio leaf, has one DER
+        // encoding up to its point: read without the general parser (a history reads one per
+        // commit). The point is checked by aws-lc as any other.
+        if let Some(point) = der.strip_prefix(P256_SPKI_PREFIX).filter(|p| p.len() == 65) {
+            let kind = KeyKind::EcdsaP256;
+            let raw = point.to_vec();
+            let parsed = UnparsedPublicKey::new(kind.algorithm(), &raw).parse().ok().map(std::sync::Arc::new);
+            return Ok(PublicKey { spki_der: der.to_vec(), kind, raw, parsed });
+        }
         let (rest, spki) =
             x509_parser::x509::SubjectPublicKeyInfo::from_der(der).map_err(|e| KeyError::Spki(e.to_string()))?;
         if !rest.is_empty() {
@@ -212,6 +221,13 @@ pub fn pem_encode(label: &str, der: &[u8]) -> String {
     out
 }
 
+/// The DER of a P-256 SubjectPublicKeyInfo up to its 65-byte uncompressed point:
+/// SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING (0 unused bits) }.
+const P256_SPKI_PREFIX: &[u8] = &[
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
+    0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+];
+
 /// Signature algorithms of X.509 certificates, by OID.
 const ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
 const ECDSA_SHA384: &str = "1.2.840.10045.4.3.3";
@@ -254,6 +270,33 @@ mod tests {
                 format!("-----BEGIN CERTIFICATE-----\n{lines}-----END CERTIFICATE-----\n")
             );
         }
+    }
+
+    /// The P-256 shortcut reads what the general parser reads, and only that shape.
+    #[test]
+    fn p256_keys_read_alike_with_or_without_the_shortcut() {
+        use aws_lc_rs::encoding::AsDer as _;
+        use aws_lc_rs::signature::KeyPair as _;
+        let pair = aws_lc_rs::signature::EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_ASN1_SIGNING).unwrap();
+        // aws-lc's own SubjectPublicKeyInfo encoding, not one built from the prefix.
+        let der = pair.public_key().as_der().unwrap().as_ref().to_vec();
+        assert!(der.starts_with(P256_SPKI_PREFIX) && der.len() == P256_SPKI_PREFIX.len() + 65);
+        let fast = PublicKey::from_spki_der(&der).unwrap();
+        // The same key through the general parser: the prefix's bytes are not the shortcut's.
+        let (rest, spki) = x509_parser::x509::SubjectPublicKeyInfo::from_der(&der).unwrap();
+        assert!(rest.is_empty());
+        assert_eq!(fast.raw, spki.subject_public_key.data.to_vec());
+        assert_eq!(fast.kind, KeyKind::EcdsaP256);
+        assert!(fast.parsed.is_some());
+        // A point that is not on the curve is still refused by aws-lc.
+        let mut bad = der.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        assert!(PublicKey::from_spki_der(&bad).map(|k| k.parsed.is_none()).unwrap_or(true));
+        // Trailing bytes: not the shortcut's shape, and refused by the general parser.
+        let mut long = der.clone();
+        long.push(0);
+        assert!(PublicKey::from_spki_der(&long).is_err());
     }
 
     #[test]
