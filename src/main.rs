@@ -1,12 +1,6 @@
 //! `gitsign`: see the library.
 #![forbid(unsafe_code)]
 
-/// mimalloc, not glibc's malloc: verifying a history allocates and frees a few kilobytes per
-/// commit on every core, where glibc's arenas spent 4% of the time (consolidating and
-/// unlinking free chunks) in a profile of `gitsign verify --all`.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let env: gitsign_core::config::Env =
