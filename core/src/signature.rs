@@ -546,6 +546,18 @@ fn decode_certificate(der: &[u8]) -> Result<std::sync::Arc<Certificate>, Signatu
     Ok(cert)
 }
 
+/// The X.509 certificates a decoded SignedData carries (other kinds left out).
+fn x509_certificates(sd: &SignedData) -> Vec<&Certificate> {
+    sd.certificates
+        .iter()
+        .flat_map(|s| s.0.iter())
+        .filter_map(|c| match c {
+            CertificateChoices::Certificate(c) => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
 /// One signer of a CMS signature: (DER of its signed attributes as a SET, DER of its certificate).
 pub type SignerDer = (Vec<u8>, Vec<u8>);
 
@@ -559,15 +571,7 @@ pub fn signer_infos(der: &[u8]) -> Result<Vec<SignerDer>, SignatureError> {
         return Err(SignatureError::NotSignedData { found: ci.content_type });
     }
     let sd: SignedData = ci.content.decode_as()?;
-    let certs: Vec<&Certificate> = sd
-        .certificates
-        .iter()
-        .flat_map(|s| s.0.iter())
-        .filter_map(|c| match c {
-            CertificateChoices::Certificate(c) => Some(c),
-            _ => None,
-        })
-        .collect();
+    let certs = x509_certificates(&sd);
     let mut out = Vec::new();
     for signer in sd.signer_infos.0.iter() {
         let SignerIdentifier::IssuerAndSerialNumber(isn) = &signer.sid else { continue };
@@ -626,15 +630,7 @@ mod oracle {
         if sd.crls.is_some() {
             return Err(SignatureError::Crls);
         }
-        let certs: Vec<&Certificate> = sd
-            .certificates
-            .iter()
-            .flat_map(|s| s.0.iter())
-            .filter_map(|c| match c {
-                CertificateChoices::Certificate(c) => Some(c),
-                _ => None,
-            })
-            .collect();
+        let certs = x509_certificates(&sd);
         let SignerIdentifier::IssuerAndSerialNumber(isn) = &signer.sid else {
             return Err(SignatureError::SignerByKeyId);
         };
