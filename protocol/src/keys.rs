@@ -96,12 +96,16 @@ impl PublicKey {
         // A P-256 key with an uncompressed point, the key of every Fulcio leaf, has one DER
         // encoding up to its point: read without the general parser (a history reads one per
         // commit). The point is checked by aws-lc as any other.
-        if let Some(point) = der.strip_prefix(P256_SPKI_PREFIX).filter(|p| p.len() == 65) {
-            let kind = KeyKind::EcdsaP256;
-            let raw = point.to_vec();
-            let parsed = UnparsedPublicKey::new(kind.algorithm(), &raw).parse().ok().map(std::sync::Arc::new);
-            return Ok(PublicKey { spki_der: der.to_vec(), kind, raw, parsed });
-        }
+        let (kind, raw) = match der.strip_prefix(P256_SPKI_PREFIX).filter(|p| p.len() == 65) {
+            Some(point) => (KeyKind::EcdsaP256, point.to_vec()),
+            None => Self::read_spki(der)?,
+        };
+        let parsed = UnparsedPublicKey::new(kind.algorithm(), &raw).parse().ok().map(std::sync::Arc::new);
+        Ok(PublicKey { spki_der: der.to_vec(), kind, raw, parsed })
+    }
+
+    /// A SubjectPublicKeyInfo of any shape, through the general parser: (algorithm, key bytes).
+    fn read_spki(der: &[u8]) -> Result<(KeyKind, Vec<u8>), KeyError> {
         let (rest, spki) =
             x509_parser::x509::SubjectPublicKeyInfo::from_der(der).map_err(|e| KeyError::Spki(e.to_string()))?;
         if !rest.is_empty() {
@@ -127,9 +131,7 @@ impl PublicKey {
             OID_RSA => KeyKind::Rsa,
             other => return Err(KeyError::Unsupported(other.to_string())),
         };
-        let raw = spki.subject_public_key.data.to_vec();
-        let parsed = UnparsedPublicKey::new(kind.algorithm(), &raw).parse().ok().map(std::sync::Arc::new);
-        Ok(PublicKey { spki_der: der.to_vec(), kind, raw, parsed })
+        Ok((kind, spki.subject_public_key.data.to_vec()))
     }
 
     /// Reads the key of a PEM certificate or a PEM public key (the two forms a hashedrekord's
