@@ -83,9 +83,18 @@ fn distinct_signatures(n: usize) -> Vec<Signed> {
         .collect()
 }
 
-/// P-256 verifications per second on `threads` threads for `secs` seconds, in-process, with the
-/// key type and call gitsign verifies every signature with, going round `work` (each thread from
-/// its own place in it).
+/// Verifies `count` signatures of `work` from the `i`-th on (round and round), with the key type
+/// and call gitsign verifies every signature with.
+fn verify_round(work: &[Signed], i: &mut usize, count: usize) {
+    for _ in 0..count {
+        let (key, message, sig) = &work[*i % work.len()];
+        key.verify(message, sig).unwrap();
+        *i += 1;
+    }
+}
+
+/// P-256 verifications per second on `threads` threads for `secs` seconds, in-process, going
+/// round `work` (each thread from its own place in it).
 fn ceiling_in_process(threads: usize, secs: f64, work: &[Signed]) -> f64 {
     let deadline = Instant::now() + Duration::from_secs_f64(secs);
     let started = Instant::now();
@@ -95,11 +104,7 @@ fn ceiling_in_process(threads: usize, secs: f64, work: &[Signed]) -> f64 {
                 s.spawn(move || {
                     let (mut n, mut i) = (0u64, t * work.len() / threads.max(1));
                     while Instant::now() < deadline {
-                        for _ in 0..64 {
-                            let (key, message, sig) = &work[i % work.len()];
-                            key.verify(message, sig).unwrap();
-                            i += 1;
-                        }
+                        verify_round(work, &mut i, 64);
                         n += 64;
                     }
                     n
@@ -122,19 +127,13 @@ fn repeated_signature_bias(threads: usize, secs: f64, work: &[Signed]) -> f64 {
             .map(|t| {
                 s.spawn(move || {
                     let (mut spent, mut i) = ([0f64; 2], t * work.len() / threads.max(1));
-                    let repeated = &work[i % work.len()];
+                    let repeated = std::slice::from_ref(&work[i % work.len()]);
                     while Instant::now() < deadline {
                         let a = Instant::now();
-                        for _ in 0..32 {
-                            repeated.0.verify(&repeated.1, &repeated.2).unwrap();
-                        }
+                        verify_round(repeated, &mut 0, 32);
                         spent[0] += a.elapsed().as_secs_f64();
                         let a = Instant::now();
-                        for _ in 0..32 {
-                            let (key, message, sig) = &work[i % work.len()];
-                            key.verify(message, sig).unwrap();
-                            i += 1;
-                        }
+                        verify_round(work, &mut i, 32);
                         spent[1] += a.elapsed().as_secs_f64();
                     }
                     spent
