@@ -291,8 +291,8 @@ fn oid_of(tlv: &Tlv<'_>) -> Result<ObjectIdentifier, SignatureError> {
     Ok(ObjectIdentifier::from_der(tlv.whole)?)
 }
 
-/// Whether `tlv` is an AlgorithmIdentifier of `oid` without parameters; `Err` carries the OID
-/// found (for the error), or a DER error when it is no AlgorithmIdentifier.
+/// Whether `tlv` is an AlgorithmIdentifier of `oid` without parameters (`false` for another
+/// algorithm, or parameters); a DER error when it is no AlgorithmIdentifier at all.
 fn is_algorithm(tlv: &Tlv<'_>, oid: &ObjectIdentifier) -> Result<bool, SignatureError> {
     if tlv.tag != Tag::Sequence {
         return Err(unexpected(Tag::Sequence, tlv.tag).into());
