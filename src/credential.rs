@@ -37,7 +37,9 @@ pub fn sign(
     if config.match_committer {
         match_committer(payload, &credential)?;
     }
-    sign_with(payload, &credential, config, &http, &trust)
+    let signed = sign_with(payload, &credential, config, &http, &trust);
+    crate::trust::keep_links(&trust);
+    signed
 }
 
 /// The committer (tagger in a tag) of a payload: (name, email).

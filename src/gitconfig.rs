@@ -353,7 +353,6 @@ fn plain_head(head: &[u8]) -> bool {
 struct SystemFile {
     git: PathBuf,
     identity: String,
-    cache: PathBuf,
     learnt: Learnt,
 }
 
@@ -371,14 +370,13 @@ enum Learnt {
 /// How many git binaries the cache remembers.
 const CACHE_RECORDS: usize = 4;
 
+/// The kept file ([`crate::kept`]) of system files learnt.
+const CACHE_FILE: &str = "git-system-config";
+
 /// What the cache file holds: `CACHE_RECORDS` at most of (identity, answer), newest first; an
 /// answer of `-` is [`Learnt::Unusable`].
-fn cache_records(cache: &Path) -> Vec<(String, String)> {
-    let Ok(meta) = std::fs::symlink_metadata(cache) else { return Vec::new() };
-    if !meta.is_file() || meta.uid() != rustix::process::geteuid().as_raw() || meta.mode() & 0o022 != 0 {
-        return Vec::new();
-    }
-    let Some(text) = std::fs::read(cache).ok().and_then(|b| String::from_utf8(b).ok()) else { return Vec::new() };
+fn cache_records() -> Vec<(String, String)> {
+    let Some(text) = crate::kept::read(CACHE_FILE) else { return Vec::new() };
     let lines: Vec<&str> = text.lines().collect();
     lines.chunks_exact(2).take(CACHE_RECORDS).map(|r| (r[0].to_string(), r[1].to_string())).collect()
 }
@@ -389,9 +387,7 @@ impl SystemFile {
     /// wrapper script could change git's environment or arguments).
     fn of_path_git() -> Result<SystemFile, String> {
         let path = std::env::var_os("PATH").ok_or("PATH is not set")?;
-        let cache = directories::BaseDirs::new()
-            .map(|d| d.cache_dir().join("sigstore/gitsign/git-system-config"))
-            .ok_or("no cache directory")?;
+        crate::kept::path(CACHE_FILE).ok_or("no cache directory")?;
         for dir in std::env::split_paths(&path) {
             if !dir.is_absolute() {
                 return Err(format!("PATH has a relative directory ({})", dir.display()));
@@ -412,12 +408,12 @@ impl SystemFile {
                 return Err(format!("{} is not an ELF executable", git.display()));
             }
             let identity = identity_of(&git, &meta);
-            let learnt = match cache_records(&cache).into_iter().find(|(id, _)| *id == identity) {
+            let learnt = match cache_records().into_iter().find(|(id, _)| *id == identity) {
                 None => Learnt::Not,
                 Some((_, answer)) if plausible_system_file(&git, Path::new(&answer)) => Learnt::File(answer.into()),
                 Some(_) => Learnt::Unusable,
             };
-            return Ok(SystemFile { git, identity, cache, learnt });
+            return Ok(SystemFile { git, identity, learnt });
         }
         Err("no git on PATH".into())
     }
@@ -488,24 +484,15 @@ impl SystemProbe {
             usable.then_some(file)
         });
         let same = std::fs::metadata(&self.of.git).is_ok_and(|m| identity_of(&self.of.git, &m) == self.of.identity);
-        let Some(dir) = self.of.cache.parent() else { return };
-        let mut builder = std::fs::DirBuilder::new();
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        if !same || builder.recursive(true).create(dir).is_err() {
+        if !same {
             return;
         }
-        let mut records = cache_records(&self.of.cache);
+        let mut records = cache_records();
         records.retain(|(id, _)| *id != self.of.identity);
         records.insert(0, (self.of.identity.clone(), answer.unwrap_or_else(|| "-".into())));
         records.truncate(CACHE_RECORDS);
         let text: String = records.iter().map(|(id, answer)| format!("{id}\n{answer}\n")).collect();
-        let tmp = dir.join(format!(".git-system-config.{}", std::process::id()));
-        let mut options = std::fs::OpenOptions::new();
-        std::os::unix::fs::OpenOptionsExt::mode(options.write(true).create_new(true), 0o600);
-        let written = options.open(&tmp).and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()));
-        if written.is_err() || std::fs::rename(&tmp, &self.of.cache).is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
+        crate::kept::write(CACHE_FILE, &text);
     }
 }
 

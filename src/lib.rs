@@ -8,7 +8,7 @@
 //! logins), [`cache`] (the credential cache daemon and the OS keyring), [`credential`] (which of
 //! them a signature uses), [`trust`] (the trust root with this user's TUF cache), [`tuf`]
 //! (`gitsign initialize`), [`history`] (`gitsign verify`, `verify-tag`), [`blob`] (`sign-blob`,
-//! `verify-blob`).
+//! `verify-blob`), [`kept`] (what one run keeps for the next in the user's cache directory).
 #![forbid(unsafe_code)]
 
 pub mod attest;
@@ -22,6 +22,7 @@ pub mod guide;
 pub mod history;
 pub mod hook;
 pub mod identity;
+pub mod kept;
 pub mod log;
 pub mod outcome;
 pub mod output;
@@ -419,6 +420,7 @@ fn run_verify(
         Some(Ok(v)) if matches!(evidence, verify::LogEvidence::Embedded) => policy.judge(&v).map(|()| v),
         _ => verify::verify_with(&trust, &payload, &parsed, &policy, &evidence),
     };
+    trust::keep_links(&trust);
     match verdict {
         Ok(v) => {
             if let Some(rule) = &push_rule

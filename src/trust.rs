@@ -1,15 +1,66 @@
 //! The trust root for this user: [`gitsign_core::trust::load_trust`] with the TUF cache
 //! directory of `gitsign initialize` ([`crate::tuf::cache_dir`]) and its notes on stderr; and
-//! the same root loaded early ([`early`]), while git config is still being read.
+//! the same root loaded early ([`early`]), while git config is still being read. Either is told
+//! of the chain links earlier runs verified ([`keep_links`]).
 
 use gitsign_core::config::Config;
 use gitsign_core::trust::{Refreshing, TrustSource};
-use gitsign_core::verify::{TrustRoot, VerifyError};
+use gitsign_core::verify::{LinkId, TrustRoot, VerifyError};
 
 /// Loads the trust root the configuration names (the embedded public-good one by default).
 pub fn load_trust(config: &Config) -> Result<TrustRoot, VerifyError> {
     let cache = crate::tuf::cache_dir();
-    gitsign_core::trust::load_trust(config, cache.as_deref(), &mut |note| eprintln!("gitsign: note: {note}"))
+    let mut trust =
+        gitsign_core::trust::load_trust(config, cache.as_deref(), &mut |note| eprintln!("gitsign: note: {note}"))?;
+    trust.know_links(kept_links());
+    Ok(trust)
+}
+
+/// The kept file ([`crate::kept`]) of trust-root chain links earlier runs verified
+/// ([`LinkId`]): one in hex per line, newest first. Whoever can write it could vouch for a CA
+/// certificate its issuer never signed, so it is read only as the user's own file, in the
+/// user's own cache directory: where the TUF cache and the git config choosing the trust root
+/// are, which give that power already.
+const LINKS_FILE: &str = "verified-chain-links";
+
+/// Links kept at most. A trust root has a few (the public-good one five, the devstack's two),
+/// and the newest are kept first: more only when roots change.
+const LINKS_KEPT: usize = 64;
+
+/// The chain links earlier runs kept; none if the file is not the user's own or any line of it
+/// is not a link.
+fn kept_links() -> Vec<LinkId> {
+    let Some(text) = crate::kept::read(LINKS_FILE) else { return Vec::new() };
+    let links: Option<Vec<LinkId>> = text
+        .lines()
+        .take(LINKS_KEPT)
+        .map(|line| hex::decode(line).ok().and_then(|id| LinkId::try_from(id).ok()))
+        .collect();
+    links.unwrap_or_else(|| {
+        crate::debug_log!("the kept chain links do not parse: ignored");
+        Vec::new()
+    })
+}
+
+/// Keeps the chain links `trust` verified in this run for the next ones
+/// ([`TrustRoot::links_verified`]), so that a process per signature (`git verify-commit`,
+/// `git log --show-signature`) does not verify its trust root's CA certificates every time.
+/// Writes only when a link was verified: once per trust root.
+pub fn keep_links(trust: &TrustRoot) {
+    let mut links = trust.links_verified();
+    if links.is_empty() {
+        return;
+    }
+    let new = links.len();
+    for id in kept_links() {
+        if !links.contains(&id) {
+            links.push(id);
+        }
+    }
+    links.truncate(LINKS_KEPT);
+    let text: String = links.iter().map(|id| format!("{}\n", hex::encode(id))).collect();
+    let kept = crate::kept::write(LINKS_FILE, &text);
+    crate::debug_log!("{new} trust-root chain link(s) verified: {}", if kept { "kept" } else { "could not be kept" });
 }
 
 /// A trust root loaded before the configuration was known ([`early`]). It is used only through
@@ -30,9 +81,10 @@ pub fn early(guess: &Config) -> Option<Early> {
     let source = TrustSource::of(guess);
     let cache = crate::tuf::cache_dir();
     let mut notes = Vec::new();
-    let trust =
+    let mut trust =
         gitsign_core::trust::load(&source, Refreshing::Forbidden, cache.as_deref(), &mut |n| notes.push(n.to_string()))
             .ok()?;
+    trust.know_links(kept_links());
     Some(Early { source, trust, notes })
 }
 

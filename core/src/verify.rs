@@ -181,6 +181,32 @@ pub enum CheckpointProblem {
     },
 }
 
+/// One link of a trust root's chain, named by what it is made of: SHA-256 over a label, the
+/// issuing key (its SubjectPublicKeyInfo, DER) and the whole certificate that key is said to
+/// have signed (DER: to-be-signed part, algorithm and signature). Whether that signature
+/// verifies is a fixed fact of those bytes, the same at any time, under any policy or trust
+/// root; so a link once verified need not be verified again ([`TrustRoot::know_links`]).
+pub type LinkId = [u8; 32];
+
+/// The [`LinkId`] of `child` (DER) signed by the key `parent_spki` (DER).
+fn link_id(parent_spki: &[u8], child: &[u8]) -> LinkId {
+    let mut named = Vec::with_capacity(64 + parent_spki.len() + child.len());
+    named.extend_from_slice(b"gitsign trust-root chain link v1\0");
+    for part in [parent_spki, child] {
+        named.extend_from_slice(&(part.len() as u64).to_be_bytes());
+        named.extend_from_slice(part);
+    }
+    sha256(&named)
+}
+
+/// Chain links known to hold before they are needed ([`TrustRoot::know_links`]), and those this
+/// process verified that were not ([`TrustRoot::links_verified`]).
+#[derive(Debug, Default)]
+struct Links {
+    known: std::collections::HashSet<LinkId>,
+    verified: Vec<LinkId>,
+}
+
 /// A Fulcio CA (or timestamp authority) of the trust root: the certificate that issues leaves,
 /// and the window in which its whole chain is valid. Parsed when the trust root is read; the
 /// signatures linking its chain are checked on first use ([`Ca::holds`]), since a trust root
@@ -234,12 +260,23 @@ impl Ca {
     /// last certificate is the trust anchor, trusted for its key as the trust root gives it:
     /// its self-signature proves nothing and is not checked (RFC 5280 §6.1, as sigstore-go and
     /// sigstore-python do).
-    fn holds(&self) -> bool {
+    ///
+    /// A link in `links.known` is taken as verified (see [`LinkId`]); one verified here is added
+    /// to `links.verified`, for the caller to keep.
+    fn holds(&self, links: &std::sync::Mutex<Links>) -> bool {
         *self.linked.get_or_init(|| {
-            self.chain.windows(2).all(|pair| {
+            self.chain.windows(2).zip(&self.chain_der).all(|(pair, child_der)| {
                 let (child, parent) = (&pair[0], &pair[1]);
-                PublicKey::from_spki_der(&parent.spki)
-                    .is_ok_and(|key| key.verify_x509(&child.sig_alg, &child.tbs, &child.signature).is_ok())
+                let id = link_id(&parent.spki, child_der);
+                if links.lock().is_ok_and(|l| l.known.contains(&id)) {
+                    return true;
+                }
+                let holds = PublicKey::from_spki_der(&parent.spki)
+                    .is_ok_and(|key| key.verify_x509(&child.sig_alg, &child.tbs, &child.signature).is_ok());
+                if holds && let Ok(mut l) = links.lock() {
+                    l.verified.push(id);
+                }
+                holds
             })
         })
     }
@@ -283,6 +320,9 @@ pub struct TrustRoot {
     /// that share a certificate check it once; the key is the exact certificate, never a digest
     /// or a part of it, and what is kept depends on nothing but those bytes and the trust root.
     verified: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Vec<u8>, usize>>>,
+    /// Chain links known to hold, and those verified since: shared by clones (what they hold
+    /// is a fact of the bytes, whatever the root).
+    links: std::sync::Arc<std::sync::Mutex<Links>>,
     cas: Vec<Ca>,
     logs: Vec<LogKey>,
     ctlogs: Vec<LogKey>,
@@ -347,6 +387,7 @@ impl TrustRoot {
         Ok(TrustRoot {
             tsas,
             verified: Default::default(),
+            links: Default::default(),
             cas,
             logs: keys(&root.tlogs)?,
             ctlogs: keys(&root.ctlogs)?,
@@ -384,7 +425,28 @@ impl TrustRoot {
     /// Every certificate of the trust root's timestamp authorities' chains, DER (a token may
     /// embed only these).
     pub fn timestamp_certificates(&self) -> impl Iterator<Item = &[u8]> {
-        self.tsas.iter().filter(|(ca, _)| ca.holds()).flat_map(|(ca, _)| ca.chain_der.iter().map(Vec::as_slice))
+        self.tsas
+            .iter()
+            .filter(|(ca, _)| ca.holds(&self.links))
+            .flat_map(|(ca, _)| ca.chain_der.iter().map(Vec::as_slice))
+    }
+
+    /// Links of trust-root chains already verified, by an earlier run ([`Self::links_verified`])
+    /// that the caller kept: their signatures are not checked again. Whoever can write where
+    /// they are kept decides what is trusted, as with the trust root itself: keep them only
+    /// where the trust root's own choice is kept (the user's own files).
+    pub fn know_links(&mut self, ids: impl IntoIterator<Item = LinkId>) {
+        if let Ok(mut links) = self.links.lock() {
+            links.known.extend(ids);
+        }
+    }
+
+    /// Links of this root's chains verified since it was loaded, other than those it was told
+    /// of ([`Self::know_links`]): what to keep for the next run. Each process that loads the
+    /// root verifies the links of the chains it uses (on the public-good root, a P-384
+    /// signature: a quarter of the instructions of one `git verify-commit`).
+    pub fn links_verified(&self) -> Vec<LinkId> {
+        self.links.lock().map(|l| l.verified.clone()).unwrap_or_default()
     }
 
     /// What it is called in messages.
@@ -690,7 +752,7 @@ impl crate::timestamp::Authorities for TrustRoot {
         let (ca, window) = self
             .tsas
             .iter()
-            .find(|(ca, _)| ca.issuer.issuer_raw == issuer && ca.issuer.serial == serial && ca.holds())
+            .find(|(ca, _)| ca.issuer.issuer_raw == issuer && ca.issuer.serial == serial && ca.holds(&self.links))
             .ok_or_else(|| TimestampError("the token is signed by no timestamp authority of the trust root".into()))?;
         if !(window.contains(t) && ca.not_before <= at_time && at_time <= ca.not_after) {
             return Err(TimestampError(format!("the timestamp authority was not valid at {t}")));
@@ -738,7 +800,7 @@ fn verify_chain<'a>(trust: &'a TrustRoot, leaf: &CertFacts, t: i64) -> Result<&'
         .iter()
         .filter(|ca| ca.issuer.subject_raw == leaf.issuer_raw)
         .filter(|ca| ca.not_before <= t && t <= ca.not_after && ca.valid.as_ref().is_none_or(|v| v.contains(when)))
-        .find(|ca| ca.holds() && ca.key.verify_x509(&leaf.sig_alg, &leaf.tbs, &leaf.signature).is_ok())
+        .find(|ca| ca.holds(&trust.links) && ca.key.verify_x509(&leaf.sig_alg, &leaf.tbs, &leaf.signature).is_ok())
         .ok_or_else(|| VerifyError::UntrustedChain { issuer: leaf.issuer_text(), hint: format!(" ({})", trust.name) })
 }
 
@@ -1070,7 +1132,7 @@ pub fn verify_with(
     // Certificates beyond the leaf (2022 signatures carried the intermediate) must be the trust
     // root's own: nothing in a signature goes unchecked.
     for extra in parsed.certificates.iter().filter(|c| c.as_slice() != parsed.signer_cert()) {
-        if !trust.cas.iter().any(|ca| ca.chain_der.contains(extra) && ca.holds()) {
+        if !trust.cas.iter().any(|ca| ca.chain_der.contains(extra) && ca.holds(&trust.links)) {
             return Err(VerifyError::Certificate(
                 "the signature carries a certificate that is neither its signer's nor the trust root's".into(),
             ));
@@ -2487,6 +2549,51 @@ mod tests {
         let err = unlinked.verify_signer(&issuer, &serial, ECDSA_SHA256, signed_attrs, &sig, now()).unwrap_err();
         assert!(err.to_string().contains("signed by no timestamp authority"), "{err}");
         assert!(!unlinked.holds_certificate(&broken(&signer)));
+    }
+
+    /// A chain link verified once is reported for keeping, and a root told of it does not verify
+    /// it again; a kept link names exact bytes: it vouches for no other certificate or key.
+    #[test]
+    fn chain_links_verified_once_are_kept_and_bind_their_exact_bytes() {
+        let pki = make_pki("kept links");
+        let der = leaf(&pki, true, true);
+        let json = |int: &[u8]| {
+            let root = TrustedRoot {
+                media_type: TRUSTED_ROOT_MEDIA_TYPE.into(),
+                tlogs: vec![],
+                certificate_authorities: vec![authority(&[int, &pki.root_der])],
+                ctlogs: vec![log(&pki.ct_key.subject_public_key_info())],
+                timestamp_authorities: vec![],
+            };
+            serde_json::to_vec(&root).unwrap()
+        };
+        let first = TrustRoot::from_json(&json(&pki.int_der), "kept links").unwrap();
+        assert!(first.links_verified().is_empty(), "nothing is verified before it is used");
+        check(&first, &der).unwrap();
+        let kept = first.links_verified();
+        let root_spki = facts(&pki.root_der).unwrap().spki;
+        assert_eq!(kept, vec![link_id(&root_spki, &pki.int_der)]);
+        // A clone shares what was verified; a second check verifies nothing new.
+        check(&first.clone(), &der).unwrap();
+        assert_eq!(first.links_verified(), kept);
+        // The next run, told of the link, has nothing new to keep.
+        let mut next = TrustRoot::from_json(&json(&pki.int_der), "kept links").unwrap();
+        next.know_links(kept.clone());
+        check(&next, &der).unwrap();
+        assert!(next.links_verified().is_empty());
+        // An intermediate whose signature is broken is not vouched for by the good one's link,
+        // nor by a link of the same certificate under another key; and it is not kept.
+        let mut bad_int = pki.int_der.clone();
+        *bad_int.last_mut().unwrap() ^= 1;
+        let mut forged = TrustRoot::from_json(&json(&bad_int), "kept links").unwrap();
+        let other_key = facts(&pki.int_der).unwrap().spki;
+        forged.know_links(kept.into_iter().chain([link_id(&other_key, &bad_int)]));
+        let err = check(&forged, &der).unwrap_err();
+        assert!(matches!(err, VerifyError::UntrustedChain { .. }), "{err:?}");
+        assert!(forged.links_verified().is_empty());
+        // Parts are length-prefixed: moving bytes between the key and the certificate names
+        // another link.
+        assert_ne!(link_id(b"ab", b"c"), link_id(b"a", b"bc"));
     }
 
     /// Identity and issuer policy, exact and regexp: the variant carries the policy and what the

@@ -385,3 +385,59 @@ committer Ann Example <ann@example.com> 1 +0000\n\nm\n";
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(log_size(), before + 1);
 }
+
+/// The trust root's CA certificates are verified by the first gitsign process that uses them,
+/// and the links kept (owner-only) for the next: `git log --show-signature` runs a process per
+/// commit. A kept file that is not the user's own regular file, or does not parse, is ignored
+/// and replaced, and the chain is verified again.
+#[test]
+fn trust_root_chain_links_are_verified_once_and_kept_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let stack = Stack::start();
+    let mut repo = Repo::new(&stack, "ann@example.com");
+    let log = repo.home.path().join("gitsign.log");
+    repo.set_env("GITSIGN_LOG", &log.display().to_string());
+    repo.stage("a.txt", "one\n");
+    repo.ok(&["commit", "-S", "-q", "-m", "signed"]);
+    let kept = repo.home.path().join(".cache/sigstore/gitsign/verified-chain-links");
+    let mode = |p: &std::path::Path| std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777;
+    // Verifies, and says whether it verified (and kept) a link.
+    let verify = || {
+        std::fs::write(&log, "").unwrap();
+        let out = repo.git(&["verify-commit", "HEAD"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(!text.contains("could not be kept"), "{text}");
+        text.contains("chain link(s) verified: kept")
+    };
+
+    std::fs::remove_file(&kept).ok();
+    assert!(verify(), "the first verification verifies the CA certificate and keeps the link");
+    let links = std::fs::read_to_string(&kept).unwrap();
+    assert!(!links.is_empty() && links.lines().all(|l| l.len() == 64 && hex::decode(l).is_ok()), "{links:?}");
+    assert_eq!(mode(&kept), 0o600);
+    assert_eq!(mode(kept.parent().unwrap()), 0o700);
+    assert!(!verify(), "the next one uses the kept link");
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), links);
+
+    // A link the chain does not have counts for nothing; the file keeps it after the real ones.
+    let other = format!("{}\n", "00".repeat(32));
+    std::fs::write(&kept, &other).unwrap();
+    assert!(verify());
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), format!("{links}{other}"));
+    // A file that does not parse, one others may write, and a link are ignored and replaced.
+    for (text, perm) in [("not a link\n", 0o600), (links.as_str(), 0o666)] {
+        std::fs::write(&kept, text).unwrap();
+        std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(perm)).unwrap();
+        assert!(verify(), "{text:?} with mode {perm:o} is ignored");
+        assert_eq!(std::fs::read_to_string(&kept).unwrap(), links);
+        assert_eq!(mode(&kept), 0o600);
+    }
+    let elsewhere = repo.home.path().join("links-elsewhere");
+    std::fs::write(&elsewhere, &links).unwrap();
+    std::fs::remove_file(&kept).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &kept).unwrap();
+    assert!(verify(), "a symbolic link is not read");
+    assert!(std::fs::symlink_metadata(&kept).unwrap().is_file());
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), links);
+}

@@ -82,6 +82,7 @@ impl Repo {
         let mut c = Command::new(program);
         c.current_dir(self.dir.path())
             .env("HOME", self.home.path())
+            .env("XDG_CACHE_HOME", self.home.path().join(".cache"))
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .stdin(Stdio::null());
         for k in std::env::vars().map(|(k, _)| k).filter(|k| k.starts_with("GITSIGN_") || LEAKY.contains(&k.as_str())) {
