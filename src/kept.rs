@@ -3,7 +3,8 @@
 //! next can reuse (the system config file of a git binary, trust-root chain links verified).
 //!
 //! A kept file is read only when it is plainly this user's own: a regular file (not a link),
-//! owned by the effective user, writable by no one else. It is written whole to a new
+//! owned by the effective user, writable by no one else, in a directory that is the same (no one
+//! else can rename files into it). It is written whole to a new
 //! owner-only file in an owner-only directory, then renamed into place, so a reader sees the
 //! old file or the new one, never a part. Keeping is advice: a file that is missing, foreign or
 //! unreadable reads as nothing, and a failure to write only means the next run learns again.
@@ -19,8 +20,11 @@ pub fn path(name: &str) -> Option<PathBuf> {
 /// The kept file `name`, if it is this user's own and UTF-8 text.
 pub fn read(name: &str) -> Option<String> {
     let path = path(name)?;
-    let meta = std::fs::symlink_metadata(&path).ok()?;
-    if !meta.is_file() || meta.uid() != rustix::process::geteuid().as_raw() || meta.mode() & 0o022 != 0 {
+    let me = rustix::process::geteuid().as_raw();
+    let own = |meta: std::fs::Metadata| meta.uid() == me && meta.mode() & 0o022 == 0;
+    let file = std::fs::symlink_metadata(&path).ok()?;
+    let dir = path.parent().and_then(|d| std::fs::symlink_metadata(d).ok());
+    if !(file.is_file() && own(file) && dir.is_some_and(|d| d.is_dir() && own(d))) {
         crate::debug_log!("{}: not a file of this user's own: not read", path.display());
         return None;
     }

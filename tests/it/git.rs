@@ -440,4 +440,10 @@ fn trust_root_chain_links_are_verified_once_and_kept_owner_only() {
     assert!(verify(), "a symbolic link is not read");
     assert!(std::fs::symlink_metadata(&kept).unwrap().is_file());
     assert_eq!(std::fs::read_to_string(&kept).unwrap(), links);
+    // Nor a file in a directory others may write.
+    let dir = kept.parent().unwrap();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    assert!(verify(), "a directory others may write is not read from");
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    assert!(!verify());
 }
