@@ -23,12 +23,12 @@ pub fn load_trust(config: &Config) -> Result<TrustRoot, VerifyError> {
 /// are, which give that power already.
 const LINKS_FILE: &str = "verified-chain-links";
 
-/// Links kept at most. A trust root has a few (the public-good one five, the devstack's two),
-/// and the newest are kept first: more only when roots change.
+/// Links kept at most (and lines read). A trust root has a few (the public-good one two, the
+/// devstack's two), and the newest are kept first: more only when roots or builds change.
 const LINKS_KEPT: usize = 64;
 
-/// The chain links earlier runs kept; none if the file is not the user's own or any line of it
-/// is not a link.
+/// The chain links earlier runs kept; none if the file is not the user's own or any of its
+/// first [`LINKS_KEPT`] lines is not a link.
 fn kept_links() -> Vec<LinkId> {
     let Some(text) = crate::kept::read(LINKS_FILE) else { return Vec::new() };
     let links: Option<Vec<LinkId>> = text
@@ -45,7 +45,8 @@ fn kept_links() -> Vec<LinkId> {
 /// Keeps the chain links `trust` verified in this run for the next ones
 /// ([`TrustRoot::links_verified`]), so that a process per signature (`git verify-commit`,
 /// `git log --show-signature`) does not verify its trust root's CA certificates every time.
-/// Writes only when a link was verified: once per trust root.
+/// Writes only when a link was verified: once per trust root and build, as long as the file can
+/// be kept.
 pub fn keep_links(trust: &TrustRoot) {
     let mut links = trust.links_verified();
     if links.is_empty() {
@@ -99,6 +100,8 @@ impl Early {
     /// stderr as [`load_trust`]'s would. `None`: load the configuration's own.
     pub fn take(self, config: &Config) -> Option<TrustRoot> {
         if self.source != TrustSource::of(config) {
+            // Not the root to use, but what it verified of its chains is as true.
+            keep_links(&self.trust);
             return None;
         }
         crate::debug_log!("the trust root loaded while git config ran is the configured one: kept");

@@ -184,14 +184,20 @@ pub enum CheckpointProblem {
 /// One link of a trust root's chain, named by what it is made of: SHA-256 over a label, the
 /// issuing key (its SubjectPublicKeyInfo, DER) and the whole certificate that key is said to
 /// have signed (DER: to-be-signed part, algorithm and signature). Whether that signature
-/// verifies is a fixed fact of those bytes, the same at any time, under any policy or trust
-/// root; so a link once verified need not be verified again ([`TrustRoot::know_links`]).
+/// verifies is a fact of those bytes and of the code that parses and verifies them — the same
+/// at any time, under any policy or trust root — so a link once verified need not be verified
+/// again ([`TrustRoot::know_links`]). The label names this library's version: another version that
+/// parses or verifies differently (an algorithm dropped, a bug fixed) names every link anew,
+/// and trusts none that an older one verified.
 pub type LinkId = [u8; 32];
+
+/// What a [`LinkId`] hashes first.
+const LINK_LABEL: &str = concat!("gitsign trust-root chain link, gitsign-core ", env!("CARGO_PKG_VERSION"), "\0");
 
 /// The [`LinkId`] of `child` (DER) signed by the key `parent_spki` (DER).
 fn link_id(parent_spki: &[u8], child: &[u8]) -> LinkId {
     let mut named = Vec::with_capacity(64 + parent_spki.len() + child.len());
-    named.extend_from_slice(b"gitsign trust-root chain link v1\0");
+    named.extend_from_slice(LINK_LABEL.as_bytes());
     for part in [parent_spki, child] {
         named.extend_from_slice(&(part.len() as u64).to_be_bytes());
         named.extend_from_slice(part);
@@ -209,8 +215,9 @@ struct Links {
 
 /// A Fulcio CA (or timestamp authority) of the trust root: the certificate that issues leaves,
 /// and the window in which its whole chain is valid. Parsed when the trust root is read; the
-/// signatures linking its chain are checked on first use ([`Ca::holds`]), since a trust root
-/// names CAs a signature never uses (the public-good root: three chains, one in use).
+/// signatures linking its chain are checked on first use ([`Ca::holds`]; unless known from an
+/// earlier run, [`TrustRoot::know_links`]), since a trust root names CAs a signature never uses
+/// (the public-good root: two Fulcio chains and a timestamp authority, one chain in use).
 #[derive(Debug, Clone)]
 struct Ca {
     /// Every certificate of the chain, DER (a signature may carry them; it may not alter them).
@@ -262,7 +269,7 @@ impl Ca {
     /// sigstore-python do).
     ///
     /// A link in `links.known` is taken as verified (see [`LinkId`]); one verified here is added
-    /// to `links.verified`, for the caller to keep.
+    /// to it, and to `links.verified` for the caller to keep.
     fn holds(&self, links: &std::sync::Mutex<Links>) -> bool {
         *self.linked.get_or_init(|| {
             self.chain.windows(2).zip(&self.chain_der).all(|(pair, child_der)| {
@@ -273,7 +280,9 @@ impl Ca {
                 }
                 let holds = PublicKey::from_spki_der(&parent.spki)
                     .is_ok_and(|key| key.verify_x509(&child.sig_alg, &child.tbs, &child.signature).is_ok());
+                // Known from now on: a link two chains share is verified once, and kept once.
                 if holds && let Ok(mut l) = links.lock() {
+                    l.known.insert(id);
                     l.verified.push(id);
                 }
                 holds
@@ -442,9 +451,10 @@ impl TrustRoot {
     }
 
     /// Links of this root's chains verified since it was loaded, other than those it was told
-    /// of ([`Self::know_links`]): what to keep for the next run. Each process that loads the
-    /// root verifies the links of the chains it uses (on the public-good root, a P-384
-    /// signature: a quarter of the instructions of one `git verify-commit`).
+    /// of ([`Self::know_links`]), each once: what to keep for the next run. Without them each
+    /// process that loads the root verifies the links of the chains it uses (on the
+    /// public-good root, a P-384 signature: a quarter of the instructions of one
+    /// `git verify-commit`).
     pub fn links_verified(&self) -> Vec<LinkId> {
         self.links.lock().map(|l| l.verified.clone()).unwrap_or_default()
     }
@@ -2594,6 +2604,44 @@ mod tests {
         // Parts are length-prefixed: moving bytes between the key and the certificate names
         // another link.
         assert_ne!(link_id(b"ab", b"c"), link_id(b"a", b"bc"));
+    }
+
+    /// In a longer chain each link is named by its own pair (a known link further up does not
+    /// stand for the one below it), and a link two chains share is verified and kept once.
+    #[test]
+    fn each_link_of_a_longer_chain_is_its_own_and_shared_links_are_kept_once() {
+        let pki = make_pki("long chain");
+        let (root_key, int_key, tsa_key) = (key(), key(), key());
+        let root_params = ca_params("tsa root", 1);
+        let root_cert = root_params.self_signed(&root_key).unwrap();
+        let int_params = ca_params("tsa intermediate", 2);
+        let int_cert = int_params.signed_by(&int_key, &Issuer::from_params(&root_params, &root_key)).unwrap();
+        let mut p = ca_params("tsa signer", 3);
+        p.is_ca = IsCa::NoCa;
+        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::TimeStamping];
+        let signer = p.signed_by(&tsa_key, &Issuer::from_params(&int_params, &int_key)).unwrap();
+        let (signer, int, root_der) = (signer.der().to_vec(), int_cert.der().to_vec(), root_cert.der().to_vec());
+        let chain = authority(&[&signer, &int, &root_der]);
+        let lower = link_id(&facts(&int).unwrap().spki, &signer);
+        let upper = link_id(&facts(&root_der).unwrap().spki, &int);
+        // The same chain twice: each link verified once, in chain order.
+        let twice = root(&pki, true, true, vec![chain.clone(), chain.clone()], "twice");
+        assert_eq!(twice.timestamp_certificates().count(), 6);
+        assert_eq!(twice.links_verified(), vec![lower, upper]);
+        // The upper link known: only the lower one is verified.
+        let mut told = root(&pki, true, true, vec![chain.clone()], "told");
+        told.know_links([upper]);
+        assert!(told.holds_certificate(&signer));
+        assert_eq!(told.links_verified(), vec![lower]);
+        // A broken lower link is not vouched for by the upper one being known.
+        let mut bad = chain;
+        let mut broken = signer.clone();
+        *broken.last_mut().unwrap() ^= 1;
+        bad.cert_chain.certificates[0].raw_bytes = b64(&broken);
+        let mut forged = root(&pki, true, true, vec![bad], "forged");
+        forged.know_links([upper, lower]);
+        assert!(!forged.holds_certificate(&broken));
+        assert!(forged.links_verified().is_empty());
     }
 
     /// Identity and issuer policy, exact and regexp: the variant carries the policy and what the

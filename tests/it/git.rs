@@ -388,11 +388,11 @@ committer Ann Example <ann@example.com> 1 +0000\n\nm\n";
 
 /// The trust root's CA certificates are verified by the first gitsign process that uses them,
 /// and the links kept (owner-only) for the next: `git log --show-signature` runs a process per
-/// commit. A kept file that is not the user's own regular file, or does not parse, is ignored
-/// and replaced, and the chain is verified again.
+/// commit. A kept file that is not the user's own regular file in the user's own directory, or
+/// does not parse, is ignored and replaced, and the chain is verified again.
 #[test]
 fn trust_root_chain_links_are_verified_once_and_kept_owner_only() {
-    use std::os::unix::fs::PermissionsExt as _;
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
     let stack = Stack::start();
     let mut repo = Repo::new(&stack, "ann@example.com");
     let log = repo.home.path().join("gitsign.log");
@@ -400,50 +400,72 @@ fn trust_root_chain_links_are_verified_once_and_kept_owner_only() {
     repo.stage("a.txt", "one\n");
     repo.ok(&["commit", "-S", "-q", "-m", "signed"]);
     let kept = repo.home.path().join(".cache/sigstore/gitsign/verified-chain-links");
+    let dir = kept.parent().unwrap().to_path_buf();
     let mode = |p: &std::path::Path| std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777;
-    // Verifies, and says whether it verified (and kept) a link.
+    let chmod = |p: &std::path::Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    // Verifies; the debug log says whether a link was verified, and kept.
     let verify = || {
         std::fs::write(&log, "").unwrap();
         let out = repo.git(&["verify-commit", "HEAD"]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let text = std::fs::read_to_string(&log).unwrap();
-        assert!(!text.contains("could not be kept"), "{text}");
-        text.contains("chain link(s) verified: kept")
+        match (
+            text.contains("chain link(s) verified: kept"),
+            text.contains("chain link(s) verified: could not be kept"),
+        ) {
+            (false, false) => "used",
+            (true, false) => "kept",
+            (false, true) => "not kept",
+            (true, true) => panic!("{text}"),
+        }
     };
 
     std::fs::remove_file(&kept).ok();
-    assert!(verify(), "the first verification verifies the CA certificate and keeps the link");
+    assert_eq!(verify(), "kept", "the first verification verifies the CA certificate and keeps the link");
     let links = std::fs::read_to_string(&kept).unwrap();
     assert!(!links.is_empty() && links.lines().all(|l| l.len() == 64 && hex::decode(l).is_ok()), "{links:?}");
     assert_eq!(mode(&kept), 0o600);
-    assert_eq!(mode(kept.parent().unwrap()), 0o700);
-    assert!(!verify(), "the next one uses the kept link");
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(verify(), "used", "the next one uses the kept link");
     assert_eq!(std::fs::read_to_string(&kept).unwrap(), links);
 
     // A link the chain does not have counts for nothing; the file keeps it after the real ones.
     let other = format!("{}\n", "00".repeat(32));
     std::fs::write(&kept, &other).unwrap();
-    assert!(verify());
+    assert_eq!(verify(), "kept");
     assert_eq!(std::fs::read_to_string(&kept).unwrap(), format!("{links}{other}"));
-    // A file that does not parse, one others may write, and a link are ignored and replaced.
-    for (text, perm) in [("not a link\n", 0o600), (links.as_str(), 0o666)] {
+    // A file that does not parse, one its group or others may write, and (where the test may
+    // give files away) another user's file, are ignored and replaced.
+    let mut cases = vec![("not a link\n", 0o600, None), (links.as_str(), 0o620, None), (links.as_str(), 0o602, None)];
+    if rustix::process::geteuid().is_root() {
+        cases.push((links.as_str(), 0o600, Some(4242)));
+    }
+    for (text, perm, owner) in cases {
         std::fs::write(&kept, text).unwrap();
-        std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(perm)).unwrap();
-        assert!(verify(), "{text:?} with mode {perm:o} is ignored");
+        chmod(&kept, perm);
+        if let Some(uid) = owner {
+            std::os::unix::fs::chown(&kept, Some(uid), None).unwrap();
+        }
+        assert_eq!(verify(), "kept", "{text:?} with mode {perm:o}, owner {owner:?}, is ignored");
         assert_eq!(std::fs::read_to_string(&kept).unwrap(), links);
         assert_eq!(mode(&kept), 0o600);
+        assert_eq!(std::fs::metadata(&kept).unwrap().uid(), rustix::process::geteuid().as_raw());
     }
+    // Nor is a symbolic link followed (its target is left alone).
     let elsewhere = repo.home.path().join("links-elsewhere");
     std::fs::write(&elsewhere, &links).unwrap();
     std::fs::remove_file(&kept).unwrap();
     std::os::unix::fs::symlink(&elsewhere, &kept).unwrap();
-    assert!(verify(), "a symbolic link is not read");
+    assert_eq!(verify(), "kept", "a symbolic link is not read");
     assert!(std::fs::symlink_metadata(&kept).unwrap().is_file());
     assert_eq!(std::fs::read_to_string(&kept).unwrap(), links);
-    // Nor a file in a directory others may write.
-    let dir = kept.parent().unwrap();
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
-    assert!(verify(), "a directory others may write is not read from");
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).unwrap();
-    assert!(!verify());
+    assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), links);
+    // A directory others may write is neither read from nor written to.
+    std::fs::write(&kept, &other).unwrap();
+    chmod(&dir, 0o777);
+    assert_eq!(verify(), "not kept");
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), other);
+    chmod(&dir, 0o700);
+    assert_eq!(verify(), "kept");
+    assert_eq!(verify(), "used");
 }
