@@ -25,7 +25,8 @@ fn main() -> Result<(), Failure> {
     let rounds: usize = args.next().map(|r| r.parse()).transpose()?.unwrap_or(5);
     let repo = Path::new(&repo);
     objects(repo, rounds)?;
-    config(rounds)?;
+    config(rounds, false)?;
+    config(rounds, true)?;
     Ok(())
 }
 
@@ -135,8 +136,11 @@ fn by_gix(dir: &Path) -> Result<BTreeMap<String, String>, Failure> {
 /// A repository whose `gitsign.*` comes from the repository file, an include, a conditional
 /// include and `GIT_CONFIG_COUNT`; each reader's view and cost. gix reads the process
 /// environment itself, so its side runs in a child of this program with the variables set
-/// (`--gix-config`), timed inside the child: in-process, as gitsign would use it.
-fn config(rounds: usize) -> Result<(), Failure> {
+/// (`--gix-config`), timed inside the child: in-process, as gitsign would use it. A gitsign
+/// process reads its config once, so the child's first read is its figure; the later reads of
+/// the same process are printed beside it. `system`: with the system file of the `git` on
+/// `PATH` (which gix finds by asking that git), else `GIT_CONFIG_NOSYSTEM=1`.
+fn config(rounds: usize, system: bool) -> Result<(), Failure> {
     let home = std::env::temp_dir().join(format!("gix-compare-{}", std::process::id()));
     let repo = home.join("repo");
     std::fs::create_dir_all(&repo)?;
@@ -150,57 +154,81 @@ fn config(rounds: usize) -> Result<(), Failure> {
     git(&["config", &gitdir, &home.join("conditional").display().to_string()])?;
     let env = [
         ("HOME", home.to_str().ok_or("home")?),
-        ("GIT_CONFIG_NOSYSTEM", "1"),
+        ("GIT_CONFIG_NOSYSTEM", if system { "0" } else { "1" }),
         ("GIT_CONFIG_COUNT", "1"),
         ("GIT_CONFIG_KEY_0", "gitsign.timestampServerURL"),
         ("GIT_CONFIG_VALUE_0", "https://tsa.env.example"),
     ];
     let n = rounds * 20;
     let git_view = by_git(&repo, &env)?;
-    let child =
-        Command::new(std::env::current_exe()?).envs(env).arg("--gix-config").arg(&repo).arg(n.to_string()).output()?;
-    let text = String::from_utf8(child.stdout)?;
-    let (mut gix_view, mut gix_ns) = (BTreeMap::new(), 0f64);
-    for line in text.lines() {
-        match line.split_once('=') {
-            Some(("median_ns", v)) => gix_ns = v.parse()?,
-            Some((k, v)) => {
-                gix_view.insert(k.to_string(), v.to_string());
-            }
-            None => {}
-        }
-    }
-    println!(
-        "config view (repository file, include, includeIf gitdir, GIT_CONFIG_COUNT): {}\n  git {git_view:?}\n  gix {gix_view:?}",
-        if git_view == gix_view { "the same" } else { "DIFFERENT" }
-    );
-    let mut t_git = Vec::new();
-    for _ in 0..n {
+    // Alternating: a git config process, then a process reading with gix (its first read timed).
+    let (mut t_git, mut t_first, mut t_later) = (Vec::new(), Vec::new(), Vec::new());
+    let mut gix_view = BTreeMap::new();
+    for i in 0..n {
         let t = Instant::now();
         by_git(&repo, &env)?;
         t_git.push(t.elapsed());
+        let later = if i == 0 { 20 } else { 0 };
+        let child = Command::new(std::env::current_exe()?)
+            .envs(env)
+            .arg("--gix-config")
+            .arg(&repo)
+            .arg(later.to_string())
+            .output()?;
+        gix_view.clear();
+        for line in String::from_utf8(child.stdout)?.lines() {
+            match line.split_once('=') {
+                Some(("first_ns", v)) => t_first.push(Duration::from_nanos(v.parse()?)),
+                Some(("later_ns", v)) => t_later.push(Duration::from_nanos(v.parse()?)),
+                Some((k, v)) => {
+                    gix_view.insert(k.to_string(), v.to_string());
+                }
+                None => {}
+            }
+        }
     }
-    let g = median(t_git).as_secs_f64() * 1e3;
-    let x = gix_ns / 1e6;
+    let what = if system { "with the system file" } else { "GIT_CONFIG_NOSYSTEM=1" };
+    if system {
+        // Where each looks for it: a key set there is seen by one and not the other if they differ.
+        let out = Command::new("git").args(["var", "GIT_CONFIG_SYSTEM"]).output()?;
+        println!(
+            "system file: the git on PATH reads {} (git var GIT_CONFIG_SYSTEM); gix reads {}",
+            String::from_utf8_lossy(&out.stdout).trim_end(),
+            gix::path::env::system_config().map_or("none".into(), |p| p.display().to_string())
+        );
+    }
     println!(
-        "config read, median of {n}: git config --get-regexp (a process) {g:.3} ms, gix discover + snapshot (in-process) {x:.3} ms; gix / git = {:.2}",
+        "config view ({what}; repository file, include, includeIf gitdir, GIT_CONFIG_COUNT): {}\n  git {git_view:?}\n  gix {gix_view:?}",
+        if git_view == gix_view { "the same" } else { "DIFFERENT" }
+    );
+    let ms = |v: Vec<Duration>| median(v).as_secs_f64() * 1e3;
+    let (g, x, later) = (ms(t_git), ms(t_first), ms(t_later));
+    println!(
+        "config read ({what}), median of {n}: git config --get-regexp (a process) {g:.3} ms; gix discover + snapshot, a process's first read {x:.3} ms (later reads {later:.3} ms); gix / git = {:.2}",
         x / g
     );
     std::fs::remove_dir_all(&home)?;
     Ok(())
 }
 
-/// The child's side of [`config`]: gix's view, then the median time of `n` reads, as lines.
+/// The child's side of [`config`]: gix's view and the time of this process's first read, then
+/// the median of `n` more reads (if `n` > 0), as lines.
 fn gix_config(dir: &Path, n: usize) -> Result<(), Failure> {
-    for (k, v) in by_gix(dir)? {
+    let t = Instant::now();
+    let view = by_gix(dir)?;
+    let first = t.elapsed();
+    for (k, v) in view {
         println!("{k}={v}");
     }
-    let mut times = Vec::new();
-    for _ in 0..n {
-        let t = Instant::now();
-        by_gix(dir)?;
-        times.push(t.elapsed());
+    println!("first_ns={}", first.as_nanos());
+    if n > 0 {
+        let mut times = Vec::new();
+        for _ in 0..n {
+            let t = Instant::now();
+            by_gix(dir)?;
+            times.push(t.elapsed());
+        }
+        println!("later_ns={}", median(times).as_nanos());
     }
-    println!("median_ns={}", median(times).as_nanos());
     Ok(())
 }
