@@ -387,6 +387,7 @@ impl SystemFile {
     /// wrapper script could change git's environment or arguments).
     fn of_path_git() -> Result<SystemFile, String> {
         let path = std::env::var_os("PATH").ok_or("PATH is not set")?;
+        // Without a cache directory nothing learnt can be kept: git is asked, and no probe runs.
         crate::kept::path(CACHE_FILE).ok_or("no cache directory")?;
         for dir in std::env::split_paths(&path) {
             if !dir.is_absolute() {
