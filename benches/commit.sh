@@ -11,7 +11,9 @@ bin="$PWD/target/release"
 work=$(mktemp -d)
 "$bin/gitsign-devstack" up --state "$work/state" >/dev/null 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
+# The stopped servers' status (143) must not end the trap under set -e before the work directory
+# (which holds an SSH key and tokens) is removed, nor become the script's exit status.
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do [ -s "$work/state/env.sh" ] && break; sleep 0.1; done
 . "$work/state/env.sh"
 export HOME="$work" GIT_CONFIG_NOSYSTEM=1
@@ -44,7 +46,7 @@ setup "$work/cached" gpg.format x509 gpg.x509.program "$bin/gitsign"
 git -C "$work/gitsign" commit -q --allow-empty -S -m warm-up
 "$bin/gitsign-credential-cache" --socket "$work/cache/cache.sock" 2>/dev/null &
 cache_pid=$!
-trap 'kill $pid $cache_pid 2>/dev/null; wait $pid $cache_pid 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $pid $cache_pid 2>/dev/null || true; wait $pid $cache_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do [ -S "$work/cache/cache.sock" ] && break; sleep 0.05; done
 [ -S "$work/cache/cache.sock" ] || { echo "bench: the credential cache did not start" >&2; exit 1; }
 run "$work/plain" "unsigned"

@@ -29,7 +29,9 @@ work=$(mktemp -d)
 "$bin/gitsign-devstack" up --state "$work/state" >/dev/null 2>&1 &
 pid=$!
 cache_pid=
-trap 'kill $pid $cache_pid 2>/dev/null; wait $pid $cache_pid 2>/dev/null; rm -rf "$work"' EXIT
+# The stopped servers' status (143) must not end the trap under set -e before the work directory
+# (which holds an SSH key and tokens) is removed, nor become the script's exit status.
+trap 'kill $pid $cache_pid 2>/dev/null || true; wait $pid $cache_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do [ -s "$work/state/env.sh" ] && break; sleep 0.1; done
 [ -s "$work/state/env.sh" ] || { echo "bench: the devstack did not start" >&2; exit 1; }
 . "$work/state/env.sh"
