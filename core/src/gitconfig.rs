@@ -2,9 +2,15 @@
 //! rule by which gitsign may read a config file itself instead of asking `git config`: a file is
 //! read only when every line has one meaning that git's own parser (`config.c`) is sure to give
 //! it too; anything else — quotes outside `[section "subsection"]`, backslashes, a key after a section header on the same line,
-//! `[section.sub]`, carriage returns, control characters, a byte-order mark, invalid UTF-8, an
-//! `include` or `includeIf` section — is [`Declined`], and the caller asks git. So it can be
-//! wrong only by declining, which costs time, never a setting.
+//! `[section.sub]`, carriage returns, control characters, a byte-order mark, invalid UTF-8 — is
+//! [`Declined`], and the caller asks git. So it can be wrong only by declining, which costs time,
+//! never a setting.
+//!
+//! It also owns git's rules for includes ([`include`], [`include_path`], [`gitdir_matches`],
+//! [`onbranch_matches`]): which file an `include.path` or `includeIf.<condition>.path` entry
+//! names, and whether its condition holds. The caller reads the files; what these rules do not
+//! judge exactly as git does (`hasconfig:`, `~user`, `%(prefix)`, a condition git does not
+//! know) is declined too.
 //!
 //! What git does with an accepted line (and so what this gives):
 //! - section and key names are case-insensitive (lower-cased); a subsection is kept as written;
@@ -26,12 +32,9 @@ pub enum Declined {
         /// What it has.
         what: &'static str,
     },
-    /// An `include` or `includeIf` section: other files, chosen by git's rules.
-    #[error("line {line}: an include section")]
-    Include {
-        /// The line of its header.
-        line: usize,
-    },
+    /// An include this module does not judge as git would.
+    #[error("an include {0}")]
+    Include(&'static str),
 }
 
 /// The largest file read here; git reads bigger ones.
@@ -83,9 +86,6 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Entry>, Declined> {
                 return Err(bad("text after a section header"));
             }
             let name = name.to_ascii_lowercase();
-            if name == "include" || name == "includeif" {
-                return Err(Declined::Include { line: i + 1 });
-            }
             section = Some((name, subsection.map(str::to_string)));
             continue;
         }
@@ -152,6 +152,157 @@ fn is_comment_or_blank(rest: &str) -> bool {
     rest.is_empty() || rest.starts_with(['#', ';'])
 }
 
+/// What an entry includes, by git's rules (`git_config_include` in `config.c`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Include<'a> {
+    /// `include.path`: always.
+    Always,
+    /// `includeIf "gitdir:PATTERN"` (or `gitdir/i:`, `icase`): when the repository's directory
+    /// matches.
+    GitDir {
+        /// The pattern as written.
+        pattern: &'a str,
+        /// `gitdir/i:`: ASCII letters match either case.
+        icase: bool,
+    },
+    /// `includeIf "onbranch:PATTERN"`: when the checked-out branch matches.
+    OnBranch(&'a str),
+}
+
+/// The include an entry makes, with its path as written: `Ok(None)` for an entry that includes
+/// nothing (any other key, or another key of an include section). Declined: an include path
+/// with no value or an empty one (git stops on the first, and reads a directory for the
+/// second); `[include "x"]` and `[includeIf]` without a condition (keys, not includes, to git,
+/// but a typo worth git's own reading); `hasconfig:` and every condition git does not know
+/// (always false to git; left to it).
+pub fn include(e: &Entry) -> Result<Option<(Include<'_>, &str)>, Declined> {
+    let rule = match (e.section.as_str(), e.subsection.as_deref()) {
+        ("include", None) => Include::Always,
+        ("includeif", Some(condition)) => {
+            if e.key != "path" {
+                return Ok(None);
+            }
+            if let Some(pattern) = condition.strip_prefix("gitdir:") {
+                Include::GitDir { pattern, icase: false }
+            } else if let Some(pattern) = condition.strip_prefix("gitdir/i:") {
+                Include::GitDir { pattern, icase: true }
+            } else if let Some(pattern) = condition.strip_prefix("onbranch:") {
+                Include::OnBranch(pattern)
+            } else {
+                return Err(Declined::Include("with a condition other than gitdir: or onbranch:"));
+            }
+        }
+        ("include", Some(_)) => return Err(Declined::Include("section with a subsection")),
+        ("includeif", None) => return Err(Declined::Include("section with no condition")),
+        _ => return Ok(None),
+    };
+    if e.key != "path" {
+        return Ok(None);
+    }
+    match e.value.as_deref() {
+        None | Some("") => Err(Declined::Include("path with no value")),
+        Some(path) => Ok(Some((rule, path))),
+    }
+}
+
+/// The file an include path names (git's `handle_path_include`): `~` and `~/…` are `home`;
+/// an absolute path is itself; a relative one is taken from the directory of the including
+/// file, as that file's path is written (`including`). `~user` and `%(prefix)/` are declined.
+pub fn include_path(path: &str, home: &str, including: &str) -> Result<String, Declined> {
+    let path = expand_home(path, home)?;
+    if path.starts_with('/') {
+        return Ok(path);
+    }
+    Ok(match including.rfind('/') {
+        Some(slash) => format!("{}{path}", &including[..=slash]),
+        None => path,
+    })
+}
+
+/// `~` and `~/…` as git's `interpolate_path` expands them; `~user` and `%(prefix)/` declined.
+fn expand_home(path: &str, home: &str) -> Result<String, Declined> {
+    if path.starts_with("%(prefix)/") {
+        return Err(Declined::Include("path under %(prefix)"));
+    }
+    match path.strip_prefix('~') {
+        None => Ok(path.to_string()),
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => Ok(format!("{home}{rest}")),
+        Some(_) => Err(Declined::Include("path under another user's home (~user)")),
+    }
+}
+
+/// The most `*` a pattern may hold here: gix-glob's wildmatch stops at a recursion depth (64)
+/// that git's does not have, and each `*` can take one level.
+const MAX_STARS: usize = 32;
+
+/// Whether `includeIf "gitdir:PATTERN"` holds (git's `include_by_gitdir` and
+/// `prepare_include_condition_pattern`): `~` is the real path of the home directory
+/// (`real_home`), `./` the real directory of the including file (`real_including_dir`, matched
+/// literally), any other relative pattern gets `**/` before it, and a trailing `/` gets `**`
+/// after; the pattern is then matched against `git_dir` (the repository directory's real path)
+/// as `wildmatch(WM_PATHNAME)` matches. git tries the directory's absolute path too when that
+/// differs (a `$PWD` through a symbolic link): the caller declines when that could matter.
+pub fn gitdir_matches(
+    pattern: &str,
+    icase: bool,
+    git_dir: &str,
+    real_home: impl FnOnce() -> Option<String>,
+    real_including_dir: impl FnOnce() -> Option<String>,
+) -> Result<bool, Declined> {
+    let mut pattern = if pattern.starts_with('~') {
+        let home = real_home().ok_or(Declined::Include("condition under a home with no real path"))?;
+        expand_home(pattern, &home)?
+    } else {
+        expand_home(pattern, "")?
+    };
+    let mut prefix = 0;
+    if let Some(rest) = pattern.strip_prefix("./") {
+        let dir = real_including_dir().ok_or(Declined::Include("condition relative to a file with no real path"))?;
+        pattern = format!("{dir}/{rest}");
+        prefix = dir.len() + 1;
+    } else if !pattern.starts_with('/') {
+        pattern.insert_str(0, "**/");
+    }
+    if pattern.ends_with('/') {
+        pattern.push_str("**");
+    }
+    if pattern.matches('*').count() > MAX_STARS {
+        return Err(Declined::Include("condition with too many wildcards"));
+    }
+    if prefix > 0 {
+        let (literal, text) = (&pattern.as_bytes()[..prefix], git_dir.as_bytes());
+        let same = text.len() >= prefix
+            && if icase { literal.eq_ignore_ascii_case(&text[..prefix]) } else { *literal == text[..prefix] };
+        if !same {
+            return Ok(false);
+        }
+    }
+    let (pattern, text) = (&pattern.as_bytes()[prefix..], git_dir.as_bytes().get(prefix..).unwrap_or_default());
+    let mut mode = gix_glob::wildmatch::Mode::NO_MATCH_SLASH_LITERAL;
+    if icase {
+        mode |= gix_glob::wildmatch::Mode::IGNORE_CASE;
+    }
+    Ok(gix_glob::wildmatch(pattern.into(), text.into(), mode))
+}
+
+/// Whether `includeIf "onbranch:PATTERN"` holds for the checked-out branch `branch` (its name
+/// under `refs/heads/`; git's `include_by_branch`): a trailing `/` gets `**` after it, and
+/// the pattern matches as `wildmatch(WM_PATHNAME)` does.
+pub fn onbranch_matches(pattern: &str, branch: &str) -> Result<bool, Declined> {
+    let mut pattern = pattern.to_string();
+    if pattern.ends_with('/') {
+        pattern.push_str("**");
+    }
+    if pattern.matches('*').count() > MAX_STARS {
+        return Err(Declined::Include("condition with too many wildcards"));
+    }
+    Ok(gix_glob::wildmatch(
+        pattern.as_bytes().into(),
+        branch.as_bytes().into(),
+        gix_glob::wildmatch::Mode::NO_MATCH_SLASH_LITERAL,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -204,13 +355,100 @@ mod tests {
             ("[]\n", "empty section name"),
             ("[a]\nk = v\x0b\n", "vertical tab"),
             ("[a]\nk = a\tb\n", "tab inside a value"),
-            ("[include]\npath = x\n", "include"),
-            ("[IncludeIf]\n", "includeIf"),
             ("[a]\nk_x = v\n", "underscore"),
         ] {
             assert!(parse(text.as_bytes()).is_err(), "{why}: {text:?} was read");
         }
         assert!(parse(b"[a]\nk = \xff\n").is_err());
         assert!(parse(&vec![b'#'; MAX_FILE + 1]).is_err());
+    }
+
+    fn entry(section: &str, subsection: Option<&str>, key: &str, value: Option<&str>) -> Entry {
+        Entry {
+            section: section.into(),
+            subsection: subsection.map(str::to_string),
+            key: key.into(),
+            value: value.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn include_sections_are_entries_and_say_what_they_include() {
+        let e = parse(b"[Include]\n\tPath = a.cfg\n[includeIf \"gitdir/i:~/Work/\"]\n\tpath = w.cfg\n").unwrap();
+        assert_eq!(include(&e[0]).unwrap(), Some((Include::Always, "a.cfg")));
+        assert_eq!(include(&e[1]).unwrap(), Some((Include::GitDir { pattern: "~/Work/", icase: true }, "w.cfg")));
+        let c = |cond: &str| entry("includeif", Some(cond), "path", Some("x"));
+        assert_eq!(include(&c("gitdir:/a")).unwrap(), Some((Include::GitDir { pattern: "/a", icase: false }, "x")));
+        assert_eq!(include(&c("onbranch:main")).unwrap(), Some((Include::OnBranch("main"), "x")));
+        for cond in ["hasconfig:remote.*.url:x", "GitDir:/a", "unknown:x", "gitdir"] {
+            assert!(include(&c(cond)).is_err(), "{cond}");
+        }
+        // Other keys include nothing; shapes git does not take as includes are left to it.
+        assert_eq!(include(&entry("include", None, "other", Some("x"))).unwrap(), None);
+        assert_eq!(include(&entry("includeif", Some("gitdir:/a"), "other", Some("x"))).unwrap(), None);
+        assert_eq!(include(&entry("gitsign", None, "path", Some("x"))).unwrap(), None);
+        assert!(include(&entry("include", Some("x"), "path", Some("x"))).is_err());
+        assert!(include(&entry("includeif", None, "path", Some("x"))).is_err());
+        assert!(include(&entry("include", None, "path", None)).is_err());
+        assert!(include(&entry("include", None, "path", Some(""))).is_err());
+    }
+
+    #[test]
+    fn include_paths_are_taken_from_the_including_file() {
+        assert_eq!(include_path("a.cfg", "/h", "/h/.gitconfig").unwrap(), "/h/a.cfg");
+        assert_eq!(include_path("sub/a.cfg", "/h", ".git/config").unwrap(), ".git/sub/a.cfg");
+        assert_eq!(include_path("../a.cfg", "/h", "/x/y/c").unwrap(), "/x/y/../a.cfg");
+        assert_eq!(include_path("/abs/a.cfg", "/h", "/x/c").unwrap(), "/abs/a.cfg");
+        assert_eq!(include_path("~/a.cfg", "/h", "/x/c").unwrap(), "/h/a.cfg");
+        assert_eq!(include_path("~", "/h", "/x/c").unwrap(), "/h");
+        assert!(include_path("~user/a.cfg", "/h", "/x/c").is_err());
+        assert!(include_path("%(prefix)/etc/a.cfg", "/h", "/x/c").is_err());
+    }
+
+    #[test]
+    fn gitdir_conditions_match_as_git_matches_them() {
+        let m = |pattern: &str, icase: bool, dir: &str| {
+            gitdir_matches(pattern, icase, dir, || Some("/real/home".into()), || Some("/etc/cfg".into())).unwrap()
+        };
+        let dir = "/real/home/work/repo/.git";
+        assert!(m("~/work/", false, dir));
+        assert!(!m("~/play/", false, dir));
+        assert!(m("/real/home/work/repo/", false, dir));
+        assert!(!m("/real/home/work/repo", false, dir));
+        assert!(m("work/", false, dir), "relative: any directory above");
+        assert!(m("repo/.git", false, dir));
+        assert!(!m("ork/", false, dir), "whole components");
+        assert!(m("/real/home/*/repo/.git", false, dir));
+        assert!(!m("/real/*/repo/.git", false, dir), "`*` stays in one component");
+        assert!(m("/real/**/repo/.git", false, dir));
+        assert!(!m("/REAL/home/", false, dir));
+        assert!(m("/REAL/home/", true, dir));
+        // `./` is the including file's real directory, matched literally (wildcards in it too).
+        assert!(m("./x/", false, "/etc/cfg/x/.git"));
+        assert!(!m("./x/", false, "/etc/cfgx/.git"));
+        assert!(!m("./", false, "/etc/cf"));
+        assert!(
+            gitdir_matches("./x/", false, "/d*r/x/.git", || None, || Some("/d*r".into())).unwrap(),
+            "literal prefix"
+        );
+        assert!(!gitdir_matches("./x/", false, "/dir/x/.git", || None, || Some("/d*r".into())).unwrap());
+        assert!(m("./X/", true, "/ETC/cfg/x/.git"));
+        // What cannot be judged as git judges it is declined.
+        assert!(gitdir_matches("~/w/", false, dir, || None, || None).is_err());
+        assert!(gitdir_matches("./w/", false, dir, || None, || None).is_err());
+        assert!(gitdir_matches("~user/w/", false, dir, || None, || None).is_err());
+        assert!(gitdir_matches("%(prefix)/w/", false, dir, || None, || None).is_err());
+        assert!(gitdir_matches(&"/*".repeat(33), false, dir, || None, || None).is_err());
+    }
+
+    #[test]
+    fn onbranch_conditions_match_as_git_matches_them() {
+        assert!(onbranch_matches("main", "main").unwrap());
+        assert!(!onbranch_matches("main", "main2").unwrap());
+        assert!(onbranch_matches("ma*", "main").unwrap());
+        assert!(onbranch_matches("feat/", "feat/a/b").unwrap());
+        assert!(!onbranch_matches("feat*", "feat/a").unwrap());
+        assert!(onbranch_matches("feat/**", "feat/a/b").unwrap());
+        assert!(onbranch_matches("f?at/[a-c]", "feat/b").unwrap());
     }
 }

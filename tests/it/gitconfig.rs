@@ -308,10 +308,11 @@ fn plain_configuration_is_read_in_process_and_agrees_with_git() {
     std::fs::remove_file(home.join("xdg/git/config")).unwrap();
     direct_sees(&repo, system, "https://fulcio.system.example", true);
 
-    // Whatever the in-process read cannot be sure of goes to git, which gives the answer.
+    // An include is followed in-process (more in `includes_are_followed_in_process_as_git_follows_them`).
     write(&home.join(".gitconfig"), "[include]\n\tpath = global.cfg\n");
-    let how = direct_sees(&repo, none, "https://fulcio.global.example", false);
-    assert!(how.contains("include section"), "{how}");
+    let how = direct_sees(&repo, none, "https://fulcio.global.example", true);
+    assert!(how.contains("global.cfg"), "{how}");
+    // Whatever the in-process read cannot be sure of goes to git, which gives the answer.
     write(&home.join(".gitconfig"), "[gitsign]\n\tfulcio = \"https://fulcio.quoted.example\"\n");
     direct_sees(&repo, none, "https://fulcio.quoted.example", false);
     std::fs::remove_file(home.join(".gitconfig")).unwrap();
@@ -415,6 +416,141 @@ fn plain_configuration_is_read_in_process_and_agrees_with_git() {
     // Each binary keeps its record: the first git is still read in-process.
     repo.set_env("PATH", &std::env::var("PATH").unwrap());
     direct_sees(&repo, with_system, "https://fulcio.repo.example", true);
+}
+
+/// Includes and conditional includes are followed in-process, where they stand, as git follows
+/// them (each case checked against `git config`); what the in-process read does not judge as git
+/// does goes to git.
+#[test]
+fn includes_are_followed_in_process_as_git_follows_them() {
+    let repo = new_repo();
+    let home = repo.home.path().to_path_buf();
+    let none = |_: &mut Command| {};
+    let cfg = |path: &Path, host: &str| write(path, &format!("[gitsign]\n\tfulcio = https://{host}\n"));
+    let global = |text: &str| write(&home.join(".gitconfig"), text);
+    // include.path: relative to the including file, or under `~/`; taken where it stands.
+    cfg(&home.join("a.cfg"), "a.example");
+    global("[gitsign]\n\tfulcio = https://before.example\n[include]\n\tpath = a.cfg\n");
+    let how = direct_sees(&repo, none, "https://a.example", true);
+    assert!(how.contains("a.cfg"), "{how}");
+    global("[include]\n\tpath = ~/a.cfg\n[gitsign]\n\tfulcio = https://after.example\n");
+    direct_sees(&repo, none, "https://after.example", true);
+    // The repository's file includes from .git/; includes nest; a missing file is skipped.
+    std::fs::create_dir_all(home.join("nested")).unwrap();
+    write(
+        &repo.path().join(".git/r.cfg"),
+        &format!("[include]\n\tpath = {}\n\tpath = missing.cfg\n", home.join("nested/b.cfg").display()),
+    );
+    write(&home.join("nested/b.cfg"), "[include]\n\tpath = c.cfg\n");
+    cfg(&home.join("nested/c.cfg"), "c.example");
+    repo.ok(&["config", "include.path", "r.cfg"]);
+    let how = direct_sees(&repo, none, "https://c.example", true);
+    assert!(how.contains("nested/c.cfg"), "{how}");
+    repo.ok(&["config", "--unset", "include.path"]);
+
+    // includeIf "gitdir:": absolute, relative (any directory above), `*` within one component,
+    // `**` across, a trailing `/`, case (gitdir/i).
+    let git_dir = repo.path().join(".git").canonicalize().unwrap();
+    let work = git_dir.parent().unwrap();
+    let (above, name) = (work.parent().unwrap(), work.file_name().unwrap().to_str().unwrap());
+    cfg(&home.join("g.cfg"), "gitdir.example");
+    let upper = work.display().to_string().to_uppercase();
+    for (condition, holds) in [
+        (format!("gitdir:{}/", work.display()), true),
+        (format!("gitdir:{name}/"), true),
+        (format!("gitdir:{}/*/.git", above.display()), true),
+        (format!("gitdir:{}/*", above.display()), false),
+        (format!("gitdir:{}/**", above.display()), true),
+        (format!("gitdir:{}", work.display()), false),
+        (format!("gitdir:{upper}/"), false),
+        (format!("gitdir/i:{upper}/"), true),
+        ("gitdir:/elsewhere/".to_string(), false),
+        ("gitdir:~/".to_string(), false),
+    ] {
+        global(&format!("[includeIf \"{condition}\"]\n\tpath = g.cfg\n"));
+        let want = if holds { "https://gitdir.example" } else { DEFAULT };
+        direct_sees(&repo, none, want, true);
+    }
+    // `./`: from the real directory of the including file, matched literally.
+    write(
+        &repo.path().join("inc.cfg"),
+        &format!("[includeIf \"gitdir:./.git\"]\n\tpath = {}\n", home.join("g.cfg").display()),
+    );
+    repo.ok(&["config", "include.path", "../inc.cfg"]);
+    direct_sees(&repo, none, "https://gitdir.example", true);
+    write(
+        &repo.path().join("inc.cfg"),
+        &format!("[includeIf \"gitdir:./.GIT\"]\n\tpath = {}\n", home.join("g.cfg").display()),
+    );
+    direct_sees(&repo, none, DEFAULT, true);
+    write(
+        &repo.path().join("inc.cfg"),
+        &format!("[includeIf \"gitdir/i:./.GIT\"]\n\tpath = {}\n", home.join("g.cfg").display()),
+    );
+    direct_sees(&repo, none, "https://gitdir.example", true);
+    repo.ok(&["config", "--unset", "include.path"]);
+
+    // includeIf "onbranch:": the checked-out branch, `*` within one component, a trailing `/`.
+    cfg(&home.join("b.cfg"), "onbranch.example");
+    let on = |pattern: &str, holds: bool| {
+        global(&format!("[includeIf \"onbranch:{pattern}\"]\n\tpath = b.cfg\n"));
+        direct_sees(&repo, none, if holds { "https://onbranch.example" } else { DEFAULT }, true);
+    };
+    on("main", true);
+    on("ma*", true);
+    on("feat/", false);
+    repo.ok(&["checkout", "-q", "-b", "feat/x"]);
+    on("feat/", true);
+    on("feat*", false);
+    on("feat/**", true);
+    repo.ok(&["-c", "commit.gpgsign=false", "commit", "-q", "--allow-empty", "-m", "c"]);
+    repo.ok(&["checkout", "-q", "--detach"]);
+    on("feat/", false);
+    repo.ok(&["checkout", "-q", "feat/x"]);
+
+    // Left to git: conditions it judges by other files or does not know, `~user`,
+    // `%(prefix)`, and a gitdir condition when `$PWD` reaches the repository through a link.
+    for (text, reason) in [
+        ("[includeIf \"hasconfig:remote.*.url:https://x/**\"]\n\tpath = b.cfg\n", "condition other than"),
+        ("[includeIf \"unknown:x\"]\n\tpath = b.cfg\n", "condition other than"),
+        ("[include]\n\tpath = ~nobody/b.cfg\n", "another user's home"),
+        ("[include]\n\tpath = %(prefix)/b.cfg\n", "%(prefix)"),
+    ] {
+        global(text);
+        let how = direct_sees(&repo, none, DEFAULT, false);
+        assert!(how.contains(reason), "{text:?}: {how}");
+    }
+    // An include git refuses: git's error, not a view without it.
+    global("[include]\n\tpath\n");
+    let out = repo.command(GITSIGN).arg("version").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("git config failed") && stdout.contains("include.path"), "{stdout}");
+    let link = home.join("link-to-work");
+    std::os::unix::fs::symlink(work, &link).unwrap();
+    global(&format!("[includeIf \"gitdir:{}/\"]\n\tpath = g.cfg\n", link.display()));
+    let through_link = |c: &mut Command| {
+        c.env("PWD", &link);
+    };
+    let want = git_sees(
+        {
+            let mut g = repo.command("git");
+            through_link(&mut g);
+            g
+        },
+        &[],
+    );
+    let how = direct_sees(&repo, through_link, &want, false);
+    assert!(how.contains("through a link"), "{how}");
+    // The same condition with `$PWD` the real path: no link, judged in-process.
+    direct_sees(
+        &repo,
+        |c: &mut Command| {
+            c.env("PWD", work);
+        },
+        DEFAULT,
+        true,
+    );
 }
 
 /// The in-process reader's syntax against git's own parser (`git config --file F --list`) on
