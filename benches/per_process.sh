@@ -15,6 +15,8 @@
 #   release build, built first).
 #   BENCH_BASELINE: another gitsign binary (e.g. a build of the previous commit), measured in the
 #   same run, interleaved, as the kind "baseline": before and after side by side.
+#   BENCH_INCLUDE=1: a global config with a conditional include (`includeIf "gitdir:…"`, as
+#   many developers keep one for work repositories) for every kind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-300}
@@ -36,6 +38,11 @@ for _ in $(seq 100); do [ -s "$work/state/env.sh" ] && break; sleep 0.1; done
 [ -s "$work/state/env.sh" ] || { echo "bench: the devstack did not start" >&2; exit 1; }
 . "$work/state/env.sh"
 export HOME="$work" GIT_CONFIG_NOSYSTEM=1 LC_ALL=C
+if [ "${BENCH_INCLUDE:-0}" = 1 ]; then
+  printf '[includeIf "gitdir:%s/"]\n\tpath = work.cfg\n' "$work" >"$work/.gitconfig"
+  printf '[user]\n\temail = bench@example.com\n' >"$work/work.cfg"
+  echo "global config: an includeIf \"gitdir:$work/\""
+fi
 SIGSTORE_ID_TOKEN=$("$bin/gitsign-devstack" token --state "$work/state" --email bench@example.com)
 export SIGSTORE_ID_TOKEN
 ssh-keygen -q -t ed25519 -N '' -f "$work/ssh_key"

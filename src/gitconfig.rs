@@ -53,6 +53,9 @@ const HARMLESS_GIT_VARS: &[&str] = &[
     "GIT_TERMINAL_PROMPT",
     "GIT_ASKPASS",
     "GIT_INDEX_FILE",
+    // Set by git for the programs it runs while its pager is on (`git log --show-signature` at a
+    // terminal): it changes colours, not what config git reads.
+    "GIT_PAGER_IN_USE",
 ];
 
 /// A `git config` read under way, or done (see [`start`]); [`Pending::finish`] gives its map.

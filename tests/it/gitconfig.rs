@@ -322,6 +322,15 @@ fn plain_configuration_is_read_in_process_and_agrees_with_git() {
             .env("GIT_CONFIG_KEY_0", "gitsign.fulcio")
             .env("GIT_CONFIG_VALUE_0", "https://fulcio.count.example");
     };
+    // git's pager sets GIT_PAGER_IN_USE for what it runs: no other view.
+    direct_sees(
+        &repo,
+        |c: &mut Command| {
+            c.env("GIT_PAGER_IN_USE", "true");
+        },
+        "https://fulcio.repo.example",
+        true,
+    );
     let how = direct_sees(&repo, env_set, "https://fulcio.count.example", false);
     assert!(how.contains("GIT_CONFIG_COUNT is set"), "{how}");
     let sub = repo.path().join("sub");
