@@ -13,7 +13,8 @@
 //!   where it stands, by git's rules ([`gitsign_core::gitconfig::include`]). That saves a `git`
 //!   process (1.2–1.5 ms on the 2-core machine this was measured on).
 //! - **By `git config`** in every other case: `hasconfig:` and unknown conditions, `~user` and
-//!   `%(prefix)` paths, a `gitdir:` condition when `$PWD` reaches the repository through a link,
+//!   `%(prefix)` paths, a `gitdir:` condition when `$PWD` names the repository by another path,
+//!   bracket expressions, a branch whose ref is not a plain file,
 //!   `GIT_CONFIG_*`, `git -c`, worktree config, `GIT_DIR`, a subdirectory, another user's
 //!   repository. git is the authority, and is asked whenever the in-process read is not sure to
 //!   agree with it.
@@ -223,8 +224,9 @@ fn in_process(system: &Learnt) -> Result<(BTreeMap<String, String>, String), Not
     // Its setup (format, extensions, work tree) is read from its own config file, without
     // includes, as git's setup reads it.
     let git_dir = plain_repository()?;
+    let own = OwnFiles::of_this_process();
     let repo_config = git_dir.join("config");
-    let repo_entries = read_file(&repo_config)?;
+    let repo_entries = read_file(&repo_config, &own)?;
     if let Some(entries) = &repo_entries {
         for e in entries {
             if e.section == "extensions" {
@@ -240,7 +242,7 @@ fn in_process(system: &Learnt) -> Result<(BTreeMap<String, String>, String), Not
             }
         }
     }
-    let mut reading = Reading { home, git_dir, map: BTreeMap::new(), read: Vec::new() };
+    let mut reading = Reading { home, git_dir, own, map: BTreeMap::new(), read: Vec::new() };
     for file in &files {
         reading.file(file, 0)?;
     }
@@ -260,6 +262,7 @@ struct Reading {
     home: PathBuf,
     /// The repository directory (`.git`): its real path is what `gitdir:` conditions match.
     git_dir: PathBuf,
+    own: OwnFiles,
     map: BTreeMap<String, String>,
     /// The files read, for the log.
     read: Vec<String>,
@@ -268,7 +271,7 @@ struct Reading {
 impl Reading {
     /// Reads `path` (nothing if it does not exist), at include depth `depth`.
     fn file(&mut self, path: &Path, depth: usize) -> Result<(), NotSure> {
-        match read_file(path)? {
+        match read_file(path, &self.own)? {
             Some(entries) => self.entries(path, &entries, depth),
             None => Ok(()),
         }
@@ -315,9 +318,10 @@ impl Reading {
                 let including_dir = || real(Path::new(including)).and_then(|p| Some(p[..p.rfind('/')?].to_string()));
                 let holds = syntax::gitdir_matches(pattern, icase, &git_dir, || real(&self.home), including_dir)?;
                 // git tries the directory's absolute path as well, which is `$PWD`'s when that
-                // names the current directory through a link: then only git can say.
+                // names the current directory by another path (a link, `//`, `/./`): then only
+                // git can say.
                 if !holds && pwd_is_an_alias() {
-                    return Err(syntax::Declined::Include("condition on a directory $PWD reaches through a link"));
+                    return Err(syntax::Declined::Include("condition on a directory $PWD names by another path"));
                 }
                 Ok(holds)
             }
@@ -332,8 +336,10 @@ impl Reading {
 /// Whether `$PWD` names the current directory by another path (git's
 /// `strbuf_add_absolute_path` then uses it).
 fn pwd_is_an_alias() -> bool {
+    use std::os::unix::ffi::OsStrExt as _;
     let (Some(pwd), Ok(cwd)) = (std::env::var_os("PWD"), std::env::current_dir()) else { return false };
-    if Path::new(&pwd) == cwd {
+    // git compares the strings (`/a//b` is another path to it), not the components.
+    if pwd.as_bytes() == cwd.as_os_str().as_bytes() {
         return false;
     }
     match (std::fs::metadata(&pwd), std::fs::metadata(&cwd)) {
@@ -343,24 +349,58 @@ fn pwd_is_an_alias() -> bool {
 }
 
 /// The branch `HEAD` names (under `refs/heads/`), as git's `onbranch:` sees it: `None` for a
-/// detached `HEAD` or one naming a ref outside `refs/heads/`. A branch that is itself a
-/// symbolic ref is declined (git follows it).
+/// detached `HEAD` or one naming a ref outside `refs/heads/`. Only plain shapes are judged
+/// here: a name of ASCII letters, digits and `-_./` that git's ref-name rules take, whose loose
+/// ref is a regular file holding an object name, or is absent with no `packed-refs` beside it
+/// (an unborn branch). Anything else — a link, a FIFO, an unreadable or odd ref, a name git
+/// may refuse, a branch that may be packed — is declined: git resolves it, or refuses it.
 fn checked_out_branch(git_dir: &Path) -> Result<Option<String>, syntax::Declined> {
-    let head = std::fs::read(git_dir.join("HEAD"))
-        .map_err(|_| syntax::Declined::Include("condition on an unreadable HEAD"))?;
+    use rustix::fs::{FileType, Mode, OFlags};
+    let decline = syntax::Declined::Include;
+    let head = std::fs::read(git_dir.join("HEAD")).map_err(|_| decline("condition on an unreadable HEAD"))?;
     let Some(name) = head.strip_suffix(b"\n").and_then(|l| l.strip_prefix(b"ref: refs/heads/")) else {
         return Ok(None);
     };
     let name = std::str::from_utf8(name)
         .ok()
-        .filter(|n| !n.ends_with(".lock") && n.split('/').all(|c| !c.is_empty() && !c.starts_with('.')))
-        .ok_or(syntax::Declined::Include("condition on a branch name git may not take"))?;
-    match std::fs::read(git_dir.join("refs/heads").join(name)) {
-        Ok(target) if target.starts_with(b"ref:") => {
-            Err(syntax::Declined::Include("condition on a branch that is a symbolic ref"))
+        .filter(|n| plain_branch_name(n))
+        .ok_or(decline("condition on a branch name that is not plain"))?;
+    let loose = git_dir.join("refs/heads").join(name);
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let fd = match rustix::fs::open(&loose, flags, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::NOENT) if std::fs::symlink_metadata(git_dir.join("packed-refs")).is_err() => {
+            return Ok(Some(name.to_string()));
         }
-        _ => Ok(Some(name.to_string())),
+        Err(_) => return Err(decline("condition on a branch whose ref is not a plain file")),
+    };
+    let not_plain = decline("condition on a branch whose ref is not a plain object name");
+    if !rustix::fs::fstat(&fd).is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::RegularFile) {
+        return Err(not_plain);
     }
+    let mut target = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(std::fs::File::from(fd), 80), &mut target)
+        .map_err(|_| not_plain.clone())?;
+    match target.strip_suffix(b"\n") {
+        Some(id) if matches!(id.len(), 40 | 64) && id.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) => {
+            Ok(Some(name.to_string()))
+        }
+        _ => Err(not_plain),
+    }
+}
+
+/// A branch name (under `refs/heads/`) of the plain kind git's `check_refname_format` takes:
+/// components of ASCII letters, digits and `-_.`, none empty, none starting with `.` or ending
+/// with `.` or `.lock`, and no `..`.
+fn plain_branch_name(name: &str) -> bool {
+    !name.contains("..")
+        && name.split('/').all(|c| {
+            !c.is_empty()
+                && !c.starts_with('.')
+                && !c.ends_with('.')
+                && !c.ends_with(".lock")
+                && c.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        })
 }
 
 /// A path from the environment that means one file to git and to the kernel alike: absolute,
@@ -375,22 +415,67 @@ fn plain_path(value: OsString, name: &str) -> Result<PathBuf, String> {
     if plain { Ok(path) } else { Err(format!("{name} is not an absolute, normal path")) }
 }
 
+/// Files a config file must not be to be read in-process, for git would read another file
+/// there: this process's standard streams (`/dev/stdin`, or a link to it, is gitsign's input;
+/// the `git config` asked instead reads its own) and procfs (`/proc/self/…` is another process
+/// to git).
+struct OwnFiles {
+    streams: Vec<(u64, u64)>,
+    procfs: Option<u64>,
+}
+
+impl OwnFiles {
+    fn of_this_process() -> OwnFiles {
+        use std::os::fd::AsFd as _;
+        let streams = [
+            rustix::fs::fstat(std::io::stdin().as_fd()),
+            rustix::fs::fstat(std::io::stdout().as_fd()),
+            rustix::fs::fstat(std::io::stderr().as_fd()),
+        ];
+        OwnFiles {
+            streams: streams.iter().flatten().map(file_id).collect(),
+            procfs: std::fs::metadata("/proc/self").ok().map(|m| m.dev()),
+        }
+    }
+}
+
+/// A file's (device, inode).
+#[allow(clippy::unnecessary_cast)] // u64 on this target, not on every one
+fn file_id(st: &rustix::fs::Stat) -> (u64, u64) {
+    (st.st_dev as u64, st.st_ino as u64)
+}
+
 /// A config file's entries; `None` when it does not exist (git skips it too). Anything else git
-/// could treat otherwise — unreadable, not a regular file, outside the plain syntax — is `Err`.
-fn read_file(path: &Path) -> Result<Option<Vec<Entry>>, String> {
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("{}: {e}", path.display())),
+/// could treat otherwise — unreadable, not a regular file, one of [`OwnFiles`], outside the
+/// plain syntax — is `Err`. The file is checked as opened (never blocking on a FIFO put there
+/// meanwhile), links followed as git follows them.
+fn read_file(path: &Path, own: &OwnFiles) -> Result<Option<Vec<Entry>>, String> {
+    use rustix::fs::{FileType, Mode, OFlags};
+    let at = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let fd = match rustix::fs::open(path, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::NOENT) => return Ok(None),
+        Err(e) => return Err(at(&e)),
     };
-    if path == Path::new("/dev/null") && std::os::unix::fs::FileTypeExt::is_char_device(&meta.file_type()) {
+    let st = rustix::fs::fstat(&fd).map_err(|e| at(&e))?;
+    let kind = FileType::from_raw_mode(st.st_mode);
+    if path == Path::new("/dev/null") && kind == FileType::CharacterDevice {
         return Ok(Some(Vec::new()));
     }
-    if !meta.is_file() {
+    if kind != FileType::RegularFile {
         return Err(format!("{} is not a regular file", path.display()));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    syntax::parse(&bytes).map(Some).map_err(|e| format!("{}: {e}", path.display()))
+    let id = file_id(&st);
+    if own.streams.contains(&id) || own.procfs == Some(id.0) {
+        return Err(format!("{} is this process's own (a standard stream or procfs)", path.display()));
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::fs::File::from(fd), syntax::MAX_FILE as u64 + 1),
+        &mut bytes,
+    )
+    .map_err(|e| at(&e))?;
+    syntax::parse(&bytes).map(Some).map_err(|e| at(&e))
 }
 
 /// The current directory's `.git` when git would take it, as it is, for the repository: a

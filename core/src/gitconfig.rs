@@ -235,6 +235,19 @@ fn expand_home(path: &str, home: &str) -> Result<String, Declined> {
 /// that git's does not have, and each `*` can take one level.
 const MAX_STARS: usize = 32;
 
+/// Patterns gix-glob's wildmatch is sure to match as git's does: no bracket expression (under
+/// case folding gix folds inside brackets and git does not; an unfinished `[:` class is read
+/// otherwise), and at most [`MAX_STARS`] `*`.
+fn plain_wildcards(pattern: &str) -> Result<(), Declined> {
+    if pattern.contains('[') {
+        return Err(Declined::Include("condition with a bracket expression"));
+    }
+    if pattern.matches('*').count() > MAX_STARS {
+        return Err(Declined::Include("condition with too many wildcards"));
+    }
+    Ok(())
+}
+
 /// Whether `includeIf "gitdir:PATTERN"` holds (git's `include_by_gitdir` and
 /// `prepare_include_condition_pattern`): `~` is the real path of the home directory
 /// (`real_home`), `./` the real directory of the including file (`real_including_dir`, matched
@@ -266,9 +279,7 @@ pub fn gitdir_matches(
     if pattern.ends_with('/') {
         pattern.push_str("**");
     }
-    if pattern.matches('*').count() > MAX_STARS {
-        return Err(Declined::Include("condition with too many wildcards"));
-    }
+    plain_wildcards(&pattern)?;
     if prefix > 0 {
         let (literal, text) = (&pattern.as_bytes()[..prefix], git_dir.as_bytes());
         let same = text.len() >= prefix
@@ -293,9 +304,7 @@ pub fn onbranch_matches(pattern: &str, branch: &str) -> Result<bool, Declined> {
     if pattern.ends_with('/') {
         pattern.push_str("**");
     }
-    if pattern.matches('*').count() > MAX_STARS {
-        return Err(Declined::Include("condition with too many wildcards"));
-    }
+    plain_wildcards(&pattern)?;
     Ok(gix_glob::wildmatch(
         pattern.as_bytes().into(),
         branch.as_bytes().into(),
@@ -439,6 +448,10 @@ mod tests {
         assert!(gitdir_matches("~user/w/", false, dir, || None, || None).is_err());
         assert!(gitdir_matches("%(prefix)/w/", false, dir, || None, || None).is_err());
         assert!(gitdir_matches(&"/*".repeat(33), false, dir, || None, || None).is_err());
+        for bracket in ["/real/[h]ome/", "/real/[[:R]ome/"] {
+            assert!(gitdir_matches(bracket, true, dir, || None, || None).is_err(), "{bracket}");
+            assert!(gitdir_matches(bracket, false, dir, || None, || None).is_err(), "{bracket}");
+        }
     }
 
     #[test]
@@ -449,6 +462,7 @@ mod tests {
         assert!(onbranch_matches("feat/", "feat/a/b").unwrap());
         assert!(!onbranch_matches("feat*", "feat/a").unwrap());
         assert!(onbranch_matches("feat/**", "feat/a/b").unwrap());
-        assert!(onbranch_matches("f?at/[a-c]", "feat/b").unwrap());
+        assert!(onbranch_matches("f?at/*", "feat/b").unwrap());
+        assert!(onbranch_matches("f[a-z]at", "feat").is_err(), "brackets are left to git");
     }
 }

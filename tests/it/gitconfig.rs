@@ -516,6 +516,43 @@ fn includes_are_followed_in_process_as_git_follows_them() {
     repo.ok(&["checkout", "-q", "--detach"]);
     on("feat/", false);
     repo.ok(&["checkout", "-q", "feat/x"]);
+    // A branch whose ref is not a plain file of an object name, may be packed, or has a name git
+    // may refuse: git resolves it (or refuses it), not the in-process read.
+    let refs = repo.path().join(".git/refs/heads");
+    let id = std::fs::read_to_string(refs.join("feat/x")).unwrap();
+    let left_to_git = |why: &str| {
+        let want = git_sees(repo.command("git"), &[]);
+        let how = direct_sees(&repo, none, &want, false);
+        assert!(how.contains(why), "{how}");
+    };
+    global("[includeIf \"onbranch:feat/\"]\n\tpath = b.cfg\n");
+    write(&refs.join("feat/x"), "");
+    left_to_git("not a plain object name");
+    write(&refs.join("feat/x"), &id.to_uppercase());
+    left_to_git("not a plain object name");
+    // A link is a symbolic ref to git, never opened (here it names a FIFO: nothing may block).
+    std::fs::remove_file(refs.join("feat/x")).unwrap();
+    std::fs::create_dir_all(refs.join("feat/refs/heads")).unwrap();
+    assert!(Command::new("mkfifo").arg(refs.join("feat/refs/heads/dev")).status().unwrap().success());
+    std::os::unix::fs::symlink("refs/heads/dev", refs.join("feat/x")).unwrap();
+    left_to_git("not a plain file");
+    std::fs::remove_file(refs.join("feat/x")).unwrap();
+    std::fs::remove_dir_all(refs.join("feat/refs")).unwrap();
+    write(&refs.join("feat/x"), &id);
+    on("feat/", true);
+    repo.ok(&["pack-refs", "--all"]);
+    left_to_git("not a plain file");
+    write(&repo.path().join(".git/HEAD"), "ref: refs/heads/feat/a..b\n");
+    left_to_git("branch name that is not plain");
+    write(&repo.path().join(".git/HEAD"), "ref: refs/heads/feat/x\n");
+    // A config file that is this process's standard input (`/dev/stdin`): the `git config` asked
+    // instead reads its own.
+    global("[include]\n\tpath = /dev/stdin\n");
+    let (fulcio, how) = gitsign_direct(&repo, |c| {
+        c.stdin(std::fs::File::open(home.join("b.cfg")).unwrap());
+    });
+    assert_eq!(fulcio, DEFAULT, "{how}");
+    assert!(how.contains("standard stream"), "{how}");
 
     // Left to git: conditions it judges by other files or does not know, `~user`,
     // `%(prefix)`, and a gitdir condition when `$PWD` reaches the repository through a link.
@@ -550,7 +587,23 @@ fn includes_are_followed_in_process_as_git_follows_them() {
         &[],
     );
     let how = direct_sees(&repo, through_link, &want, false);
-    assert!(how.contains("through a link"), "{how}");
+    assert!(how.contains("$PWD names by another path"), "{how}");
+    // Another spelling of the same path is another path to git (it compares the strings).
+    let dotted = format!("{}/./{name}", above.display());
+    global(&format!("[includeIf \"gitdir:{dotted}/\"]\n\tpath = g.cfg\n"));
+    let pwd_dotted = |c: &mut Command| {
+        c.env("PWD", &dotted);
+    };
+    let want = git_sees(
+        {
+            let mut g = repo.command("git");
+            pwd_dotted(&mut g);
+            g
+        },
+        &[],
+    );
+    let how = direct_sees(&repo, pwd_dotted, &want, false);
+    assert!(how.contains("$PWD names by another path"), "{how}");
     // The same condition with `$PWD` the real path: no link, judged in-process.
     direct_sees(
         &repo,
