@@ -572,38 +572,25 @@ fn includes_are_followed_in_process_as_git_follows_them() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("git config failed") && stdout.contains("include.path"), "{stdout}");
+    // `$PWD` naming the repository by another path: through a link, or spelt otherwise (git
+    // compares the strings, then matches that path too).
     let link = home.join("link-to-work");
     std::os::unix::fs::symlink(work, &link).unwrap();
-    global(&format!("[includeIf \"gitdir:{}/\"]\n\tpath = g.cfg\n", link.display()));
-    let through_link = |c: &mut Command| {
-        c.env("PWD", &link);
-    };
-    let want = git_sees(
-        {
-            let mut g = repo.command("git");
-            through_link(&mut g);
-            g
-        },
-        &[],
-    );
-    let how = direct_sees(&repo, through_link, &want, false);
-    assert!(how.contains("$PWD names by another path"), "{how}");
-    // Another spelling of the same path is another path to git (it compares the strings).
-    let dotted = format!("{}/./{name}", above.display());
-    global(&format!("[includeIf \"gitdir:{dotted}/\"]\n\tpath = g.cfg\n"));
-    let pwd_dotted = |c: &mut Command| {
-        c.env("PWD", &dotted);
-    };
-    let want = git_sees(
-        {
-            let mut g = repo.command("git");
-            pwd_dotted(&mut g);
-            g
-        },
-        &[],
-    );
-    let how = direct_sees(&repo, pwd_dotted, &want, false);
-    assert!(how.contains("$PWD names by another path"), "{how}");
+    for pwd in [link.display().to_string(), format!("{}/./{name}", above.display())] {
+        global(&format!("[includeIf \"gitdir:{pwd}/\"]\n\tpath = g.cfg\n"));
+        let mut git = repo.command("git");
+        git.env("PWD", &pwd);
+        let want = git_sees(git, &[]);
+        let how = direct_sees(
+            &repo,
+            |c: &mut Command| {
+                c.env("PWD", &pwd);
+            },
+            &want,
+            false,
+        );
+        assert!(how.contains("$PWD names by another path"), "{pwd}: {how}");
+    }
     // The same condition with `$PWD` the real path: no link, judged in-process.
     direct_sees(
         &repo,
