@@ -226,7 +226,7 @@ fn in_process(system: &Learnt) -> Result<(BTreeMap<String, String>, String), Not
     let git_dir = plain_repository()?;
     let own = OwnFiles::of_this_process();
     let repo_config = git_dir.join("config");
-    let repo_entries = read_file(&repo_config, &own)?;
+    let repo_entries = read_file(&repo_config, &own, false)?;
     if let Some(entries) = &repo_entries {
         for e in entries {
             if e.section == "extensions" {
@@ -271,7 +271,7 @@ struct Reading {
 impl Reading {
     /// Reads `path` (nothing if it does not exist), at include depth `depth`.
     fn file(&mut self, path: &Path, depth: usize) -> Result<(), NotSure> {
-        match read_file(path, &self.own)? {
+        match read_file(path, &self.own, depth > 0)? {
             Some(entries) => self.entries(path, &entries, depth),
             None => Ok(()),
         }
@@ -292,9 +292,8 @@ impl Reading {
             }
             let Some((rule, target)) = syntax::include(e).map_err(at)? else { continue };
             let including = path.to_str().ok_or_else(|| format!("{}: the path is not UTF-8", path.display()))?;
-            if !self.holds(rule, including).map_err(at)? {
-                continue;
-            }
+            let holds = self.holds(rule, including).map_err(at)?;
+            let Some(target) = target.filter(|_| holds) else { continue };
             if depth + 1 > MAX_INCLUDE_DEPTH {
                 return Err(format!("{}: includes nested deeper than git allows", path.display()).into());
             }
@@ -382,7 +381,8 @@ fn checked_out_branch(git_dir: &Path) -> Result<Option<String>, syntax::Declined
     std::io::Read::read_to_end(&mut std::io::Read::take(std::fs::File::from(fd), 80), &mut target)
         .map_err(|_| not_plain.clone())?;
     match target.strip_suffix(b"\n") {
-        Some(id) if matches!(id.len(), 40 | 64) && id.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) => {
+        // A repository of format 0 with no extensions names objects by SHA-1.
+        Some(id) if id.len() == 40 && id.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) => {
             Ok(Some(name.to_string()))
         }
         _ => Err(not_plain),
@@ -415,13 +415,11 @@ fn plain_path(value: OsString, name: &str) -> Result<PathBuf, String> {
     if plain { Ok(path) } else { Err(format!("{name} is not an absolute, normal path")) }
 }
 
-/// Files a config file must not be to be read in-process, for git would read another file
-/// there: this process's standard streams (`/dev/stdin`, or a link to it, is gitsign's input;
-/// the `git config` asked instead reads its own) and procfs (`/proc/self/…` is another process
-/// to git).
+/// This process's standard streams: a config file that is one of them is declined. Without
+/// `openat2` ([`open_as_git_would`]) `GIT_CONFIG_GLOBAL=/dev/stdin` would open gitsign's input,
+/// not what the `git config` asked instead would read.
 struct OwnFiles {
     streams: Vec<(u64, u64)>,
-    procfs: Option<u64>,
 }
 
 impl OwnFiles {
@@ -432,10 +430,7 @@ impl OwnFiles {
             rustix::fs::fstat(std::io::stdout().as_fd()),
             rustix::fs::fstat(std::io::stderr().as_fd()),
         ];
-        OwnFiles {
-            streams: streams.iter().flatten().map(file_id).collect(),
-            procfs: std::fs::metadata("/proc/self").ok().map(|m| m.dev()),
-        }
+        OwnFiles { streams: streams.iter().flatten().map(file_id).collect() }
     }
 }
 
@@ -445,18 +440,61 @@ fn file_id(st: &rustix::fs::Stat) -> (u64, u64) {
     (st.st_dev as u64, st.st_ino as u64)
 }
 
-/// A config file's entries; `None` when it does not exist (git skips it too). Anything else git
-/// could treat otherwise — unreadable, not a regular file, one of [`OwnFiles`], outside the
-/// plain syntax — is `Err`. The file is checked as opened (never blocking on a FIFO put there
-/// meanwhile), links followed as git follows them.
-fn read_file(path: &Path, own: &OwnFiles) -> Result<Option<Vec<Entry>>, String> {
-    use rustix::fs::{FileType, Mode, OFlags};
+/// Opens `path` for reading as git would, links followed, except procfs's "magic" links
+/// (`/dev/fd/N`, `/proc/self/fd/N`, `/proc/self/cwd`, ...), which name this process's own open
+/// files: the `git config` asked instead has others there (its fd 3 is the config file it is
+/// reading). `Ok(None)`: the file is missing, for git too. `included`: a file an include names
+/// (one a repository's work tree can offer); without `openat2` (Linux before 5.6, or a sandbox
+/// refusing it) only the files git always reads are opened, plainly.
+fn open_as_git_would(path: &Path, included: bool) -> Result<Option<rustix::fd::OwnedFd>, String> {
+    use rustix::fs::{Mode, OFlags};
+    use rustix::io::Errno;
     let at = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let fd = match rustix::fs::open(path, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty()) {
-        Ok(fd) => fd,
-        Err(rustix::io::Errno::NOENT) => return Ok(None),
-        Err(e) => return Err(at(&e)),
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    #[cfg(target_os = "linux")]
+    let opened =
+        rustix::fs::openat2(rustix::fs::CWD, path, flags, Mode::empty(), rustix::fs::ResolveFlags::NO_MAGICLINKS);
+    #[cfg(not(target_os = "linux"))]
+    let opened: rustix::io::Result<rustix::fd::OwnedFd> = Err(Errno::NOSYS);
+    let opened = match opened {
+        Err(Errno::NOSYS | Errno::PERM) if included => {
+            return Err(at(&"included, and it cannot be opened without following procfs's links (openat2)"));
+        }
+        Err(Errno::NOSYS | Errno::PERM) => rustix::fs::open(path, flags, Mode::empty()),
+        other => other,
     };
+    match opened {
+        Ok(fd) => Ok(Some(fd)),
+        Err(Errno::NOENT) if missing_for_git_too(path) => Ok(None),
+        Err(Errno::NOENT) => Err(at(&"missing here through a dangling link or in procfs, where git may find a file")),
+        Err(Errno::LOOP) => Err(at(&"reached through a link of procfs (or too many links)")),
+        Err(e) => Err(at(&e)),
+    }
+}
+
+/// Whether a path this process found missing is missing for git too: its deepest existing
+/// ancestor is reached with no dangling link on the way, and is not in procfs (where
+/// `/proc/self/fd/N` exists in git and not here).
+fn missing_for_git_too(path: &Path) -> bool {
+    for p in path.ancestors() {
+        let p = if p.as_os_str().is_empty() { Path::new(".") } else { p };
+        match std::fs::metadata(p) {
+            Ok(_) => return rustix::fs::statfs(p).is_ok_and(|s| s.f_type != rustix::fs::PROC_SUPER_MAGIC),
+            Err(_) if std::fs::symlink_metadata(p).is_ok() => return false,
+            Err(_) => {}
+        }
+    }
+    false
+}
+
+/// A config file's entries; `None` when it does not exist (git skips it too). Anything else git
+/// could treat otherwise — unreadable, not a regular file, in procfs or reached through its
+/// links ([`open_as_git_would`]), one of this process's [`OwnFiles`], outside the plain syntax
+/// — is `Err`. The file is checked as opened (never blocking on a FIFO put there meanwhile).
+fn read_file(path: &Path, own: &OwnFiles, included: bool) -> Result<Option<Vec<Entry>>, String> {
+    use rustix::fs::FileType;
+    let at = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let Some(fd) = open_as_git_would(path, included)? else { return Ok(None) };
     let st = rustix::fs::fstat(&fd).map_err(|e| at(&e))?;
     let kind = FileType::from_raw_mode(st.st_mode);
     if path == Path::new("/dev/null") && kind == FileType::CharacterDevice {
@@ -465,9 +503,11 @@ fn read_file(path: &Path, own: &OwnFiles) -> Result<Option<Vec<Entry>>, String> 
     if kind != FileType::RegularFile {
         return Err(format!("{} is not a regular file", path.display()));
     }
-    let id = file_id(&st);
-    if own.streams.contains(&id) || own.procfs == Some(id.0) {
-        return Err(format!("{} is this process's own (a standard stream or procfs)", path.display()));
+    if own.streams.contains(&file_id(&st)) {
+        return Err(format!("{} is one of this process's standard streams", path.display()));
+    }
+    if rustix::fs::fstatfs(&fd).map_or(true, |s| s.f_type == rustix::fs::PROC_SUPER_MAGIC) {
+        return Err(format!("{} is in procfs (another process's view to git)", path.display()));
     }
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(

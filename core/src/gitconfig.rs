@@ -169,19 +169,19 @@ pub enum Include<'a> {
     OnBranch(&'a str),
 }
 
-/// The include an entry makes, with its path as written: `Ok(None)` for an entry that includes
-/// nothing (any other key, or another key of an include section). Declined: an include path
-/// with no value or an empty one (git stops on the first, and reads a directory for the
-/// second); `[include "x"]` and `[includeIf]` without a condition (keys, not includes, to git,
-/// but a typo worth git's own reading); `hasconfig:` and every condition git does not know
-/// (always false to git; left to it).
-pub fn include(e: &Entry) -> Result<Option<(Include<'_>, &str)>, Declined> {
+/// The include an entry makes, with its path as written: `Ok(None)` for an entry of no include
+/// section, or another key of `[include]`. A key of `[includeIf "…"]` other than `path` gives
+/// its rule and no path: git judges the condition for every key (and stops when it cannot, as
+/// for a `gitdir:~/…` whose home has no real path), so the caller judges it too. Declined: an
+/// include path with no value or an empty one (git stops on the first, and reads a directory
+/// for the second); `[include "x"]` and `[includeIf]` without a condition (keys, not includes,
+/// to git, but a typo worth git's own reading); `hasconfig:` and every condition git does not
+/// know (always false to git; left to it).
+pub fn include(e: &Entry) -> Result<Option<(Include<'_>, Option<&str>)>, Declined> {
     let rule = match (e.section.as_str(), e.subsection.as_deref()) {
+        ("include", None) if e.key != "path" => return Ok(None),
         ("include", None) => Include::Always,
         ("includeif", Some(condition)) => {
-            if e.key != "path" {
-                return Ok(None);
-            }
             if let Some(pattern) = condition.strip_prefix("gitdir:") {
                 Include::GitDir { pattern, icase: false }
             } else if let Some(pattern) = condition.strip_prefix("gitdir/i:") {
@@ -197,11 +197,11 @@ pub fn include(e: &Entry) -> Result<Option<(Include<'_>, &str)>, Declined> {
         _ => return Ok(None),
     };
     if e.key != "path" {
-        return Ok(None);
+        return Ok(Some((rule, None)));
     }
     match e.value.as_deref() {
         None | Some("") => Err(Declined::Include("path with no value")),
-        Some(path) => Ok(Some((rule, path))),
+        Some(path) => Ok(Some((rule, Some(path)))),
     }
 }
 
@@ -280,6 +280,10 @@ pub fn gitdir_matches(
         pattern.push_str("**");
     }
     plain_wildcards(&pattern)?;
+    // git folds case with the C library's `tolower`, which the locale extends past ASCII.
+    if icase && !(pattern.is_ascii() && git_dir.is_ascii()) {
+        return Err(Declined::Include("case-insensitive condition on a path that is not ASCII"));
+    }
     if prefix > 0 {
         let (literal, text) = (&pattern.as_bytes()[..prefix], git_dir.as_bytes());
         let same = text.len() >= prefix
@@ -384,17 +388,24 @@ mod tests {
     #[test]
     fn include_sections_are_entries_and_say_what_they_include() {
         let e = parse(b"[Include]\n\tPath = a.cfg\n[includeIf \"gitdir/i:~/Work/\"]\n\tpath = w.cfg\n").unwrap();
-        assert_eq!(include(&e[0]).unwrap(), Some((Include::Always, "a.cfg")));
-        assert_eq!(include(&e[1]).unwrap(), Some((Include::GitDir { pattern: "~/Work/", icase: true }, "w.cfg")));
+        assert_eq!(include(&e[0]).unwrap(), Some((Include::Always, Some("a.cfg"))));
+        assert_eq!(include(&e[1]).unwrap(), Some((Include::GitDir { pattern: "~/Work/", icase: true }, Some("w.cfg"))));
         let c = |cond: &str| entry("includeif", Some(cond), "path", Some("x"));
-        assert_eq!(include(&c("gitdir:/a")).unwrap(), Some((Include::GitDir { pattern: "/a", icase: false }, "x")));
-        assert_eq!(include(&c("onbranch:main")).unwrap(), Some((Include::OnBranch("main"), "x")));
+        assert_eq!(
+            include(&c("gitdir:/a")).unwrap(),
+            Some((Include::GitDir { pattern: "/a", icase: false }, Some("x")))
+        );
+        assert_eq!(include(&c("onbranch:main")).unwrap(), Some((Include::OnBranch("main"), Some("x"))));
         for cond in ["hasconfig:remote.*.url:x", "GitDir:/a", "unknown:x", "gitdir"] {
             assert!(include(&c(cond)).is_err(), "{cond}");
         }
-        // Other keys include nothing; shapes git does not take as includes are left to it.
+        // Other keys include nothing (an includeIf's condition is still judged, as git judges
+        // it); shapes git does not take as includes are left to it.
         assert_eq!(include(&entry("include", None, "other", Some("x"))).unwrap(), None);
-        assert_eq!(include(&entry("includeif", Some("gitdir:/a"), "other", Some("x"))).unwrap(), None);
+        assert_eq!(
+            include(&entry("includeif", Some("gitdir:/a"), "other", Some("x"))).unwrap(),
+            Some((Include::GitDir { pattern: "/a", icase: false }, None))
+        );
         assert_eq!(include(&entry("gitsign", None, "path", Some("x"))).unwrap(), None);
         assert!(include(&entry("include", Some("x"), "path", Some("x"))).is_err());
         assert!(include(&entry("includeif", None, "path", Some("x"))).is_err());
@@ -442,6 +453,8 @@ mod tests {
         );
         assert!(!gitdir_matches("./x/", false, "/dir/x/.git", || None, || Some("/d*r".into())).unwrap());
         assert!(m("./X/", true, "/ETC/cfg/x/.git"));
+        assert!(gitdir_matches("/É/", true, "/é/.git", || None, || None).is_err(), "locale-dependent");
+        assert!(!gitdir_matches("/É/", false, "/é/.git", || None, || None).unwrap());
         // What cannot be judged as git judges it is declined.
         assert!(gitdir_matches("~/w/", false, dir, || None, || None).is_err());
         assert!(gitdir_matches("./w/", false, dir, || None, || None).is_err());

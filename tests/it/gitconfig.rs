@@ -545,6 +545,31 @@ fn includes_are_followed_in_process_as_git_follows_them() {
     write(&repo.path().join(".git/HEAD"), "ref: refs/heads/feat/a..b\n");
     left_to_git("branch name that is not plain");
     write(&repo.path().join(".git/HEAD"), "ref: refs/heads/feat/x\n");
+    // An object name of SHA-256's length in this SHA-1 repository: git does not read it.
+    std::fs::create_dir_all(refs.join("feat")).unwrap();
+    write(&refs.join("feat/x"), &format!("{}\n", "a".repeat(64)));
+    left_to_git("not a plain object name");
+    write(&refs.join("feat/x"), &id);
+    // An include reaching this process's own open files (`/dev/fd/N`, a link to it, maybe from
+    // a work tree): in the `git config` asked instead, those are git's (fd 3 is the config file
+    // it reads), so only git can say.
+    write(&repo.path().join("tracked.cfg"), "[include]\n\tpath = d/y\n");
+    std::fs::create_dir_all(repo.path().join("d")).unwrap();
+    std::os::unix::fs::symlink("/dev/fd/4", repo.path().join("d/y")).unwrap();
+    global("");
+    let config = repo.path().join(".git/config");
+    let kept = std::fs::read_to_string(&config).unwrap();
+    write(&config, &format!("{kept}[include]\n\tpath = ../tracked.cfg\n"));
+    let want = git_sees(repo.command("git"), &[]);
+    direct_sees(&repo, none, &want, false);
+    write(&config, &kept);
+    // `/dev/fd/3` is the including file itself to git, which then stops at its depth limit:
+    // gitsign asks git, and fails with it.
+    global("[include]\n\tpath = /dev/fd/3\n");
+    let out = repo.command(GITSIGN).arg("version").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("git config failed") && stdout.contains("include depth"), "{stdout}");
     // A config file that is this process's standard input (`/dev/stdin`): the `git config` asked
     // instead reads its own.
     global("[include]\n\tpath = /dev/stdin\n");
@@ -552,7 +577,7 @@ fn includes_are_followed_in_process_as_git_follows_them() {
         c.stdin(std::fs::File::open(home.join("b.cfg")).unwrap());
     });
     assert_eq!(fulcio, DEFAULT, "{how}");
-    assert!(how.contains("standard stream"), "{how}");
+    assert!(how.contains("link of procfs"), "{how}");
 
     // Left to git: conditions it judges by other files or does not know, `~user`,
     // `%(prefix)`, and a gitdir condition when `$PWD` reaches the repository through a link.
@@ -566,6 +591,22 @@ fn includes_are_followed_in_process_as_git_follows_them() {
         let how = direct_sees(&repo, none, DEFAULT, false);
         assert!(how.contains(reason), "{text:?}: {how}");
     }
+    // git judges an includeIf's condition for every key, and stops when it cannot: so does
+    // gitsign (a home with no real path, for `~`).
+    write(
+        &home.join("cond.cfg"),
+        "[gitsign]\n\tfulcio = https://mine.example\n[includeIf \"gitdir:~/x/\"]\n\tfoo = 1\n",
+    );
+    let out = repo
+        .command(GITSIGN)
+        .arg("version")
+        .env("GIT_CONFIG_GLOBAL", home.join("cond.cfg"))
+        .env("HOME", home.join("no/such"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("git config failed"), "{stdout}");
     // An include git refuses: git's error, not a view without it.
     global("[include]\n\tpath\n");
     let out = repo.command(GITSIGN).arg("version").output().unwrap();
