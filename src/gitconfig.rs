@@ -226,7 +226,7 @@ fn in_process(system: &Learnt) -> Result<(BTreeMap<String, String>, String), Not
     let git_dir = plain_repository()?;
     let own = OwnFiles::of_this_process();
     let repo_config = git_dir.join("config");
-    let repo_entries = read_file(&repo_config, &own, false)?;
+    let repo_entries = read_file(&repo_config, &own)?;
     if let Some(entries) = &repo_entries {
         for e in entries {
             if e.section == "extensions" {
@@ -271,7 +271,7 @@ struct Reading {
 impl Reading {
     /// Reads `path` (nothing if it does not exist), at include depth `depth`.
     fn file(&mut self, path: &Path, depth: usize) -> Result<(), NotSure> {
-        match read_file(path, &self.own, depth > 0)? {
+        match read_file(path, &self.own)? {
             Some(entries) => self.entries(path, &entries, depth),
             None => Ok(()),
         }
@@ -365,14 +365,20 @@ fn checked_out_branch(git_dir: &Path) -> Result<Option<String>, syntax::Declined
         .filter(|n| plain_branch_name(n))
         .ok_or(decline("condition on a branch name that is not plain"))?;
     let loose = git_dir.join("refs/heads").join(name);
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-    let fd = match rustix::fs::open(&loose, flags, Mode::empty()) {
-        Ok(fd) => fd,
-        Err(rustix::io::Errno::NOENT) if std::fs::symlink_metadata(git_dir.join("packed-refs")).is_err() => {
+    let not_a_file = decline("condition on a branch whose ref is not a plain file");
+    // git takes a link there for a symbolic ref; a directory on the way may reach procfs.
+    if std::fs::symlink_metadata(&loose).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(not_a_file);
+    }
+    match exists_outside_procfs(&loose) {
+        Ok(true) => {}
+        Ok(false) if std::fs::symlink_metadata(git_dir.join("packed-refs")).is_err() => {
             return Ok(Some(name.to_string()));
         }
-        Err(_) => return Err(decline("condition on a branch whose ref is not a plain file")),
-    };
+        _ => return Err(not_a_file),
+    }
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let fd = rustix::fs::open(&loose, flags, Mode::empty()).map_err(|_| not_a_file.clone())?;
     let not_plain = decline("condition on a branch whose ref is not a plain object name");
     if !rustix::fs::fstat(&fd).is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::RegularFile) {
         return Err(not_plain);
@@ -415,9 +421,8 @@ fn plain_path(value: OsString, name: &str) -> Result<PathBuf, String> {
     if plain { Ok(path) } else { Err(format!("{name} is not an absolute, normal path")) }
 }
 
-/// This process's standard streams: a config file that is one of them is declined. Without
-/// `openat2` ([`open_as_git_would`]) `GIT_CONFIG_GLOBAL=/dev/stdin` would open gitsign's input,
-/// not what the `git config` asked instead would read.
+/// This process's standard streams: a config file that is one of them is declined (by any name:
+/// the `git config` asked instead has other streams).
 struct OwnFiles {
     streams: Vec<(u64, u64)>,
 }
@@ -440,64 +445,101 @@ fn file_id(st: &rustix::fs::Stat) -> (u64, u64) {
     (st.st_dev as u64, st.st_ino as u64)
 }
 
-/// Opens `path` for reading as git would, links followed, except procfs's "magic" links
-/// (`/dev/fd/N`, `/proc/self/fd/N`, `/proc/self/cwd`, ...), which name this process's own open
-/// files: the `git config` asked instead has others there (its fd 3 is the config file it is
-/// reading). `Ok(None)`: the file is missing, for git too. `included`: a file an include names
-/// (one a repository's work tree can offer); without `openat2` (Linux before 5.6, or a sandbox
-/// refusing it) only the files git always reads are opened, plainly.
-fn open_as_git_would(path: &Path, included: bool) -> Result<Option<rustix::fd::OwnedFd>, String> {
-    use rustix::fs::{Mode, OFlags};
-    use rustix::io::Errno;
-    let at = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
-    #[cfg(target_os = "linux")]
-    let opened =
-        rustix::fs::openat2(rustix::fs::CWD, path, flags, Mode::empty(), rustix::fs::ResolveFlags::NO_MAGICLINKS);
-    #[cfg(not(target_os = "linux"))]
-    let opened: rustix::io::Result<rustix::fd::OwnedFd> = Err(Errno::NOSYS);
-    let opened = match opened {
-        Err(Errno::NOSYS | Errno::PERM) if included => {
-            return Err(at(&"included, and it cannot be opened without following procfs's links (openat2)"));
-        }
-        Err(Errno::NOSYS | Errno::PERM) => rustix::fs::open(path, flags, Mode::empty()),
-        other => other,
-    };
-    match opened {
-        Ok(fd) => Ok(Some(fd)),
-        Err(Errno::NOENT) if missing_for_git_too(path) => Ok(None),
-        Err(Errno::NOENT) => Err(at(&"missing here through a dangling link or in procfs, where git may find a file")),
-        Err(Errno::LOOP) => Err(at(&"reached through a link of procfs (or too many links)")),
-        Err(e) => Err(at(&e)),
-    }
-}
+/// How many links a path may go through, as the kernel allows (`ELOOP` past it).
+const MAX_LINKS: usize = 40;
 
-/// Whether a path this process found missing is missing for git too: its deepest existing
-/// ancestor is reached with no dangling link on the way, and is not in procfs (where
-/// `/proc/self/fd/N` exists in git and not here).
-fn missing_for_git_too(path: &Path) -> bool {
-    for p in path.ancestors() {
-        let p = if p.as_os_str().is_empty() { Path::new(".") } else { p };
-        match std::fs::metadata(p) {
-            Ok(_) => return rustix::fs::statfs(p).is_ok_and(|s| s.f_type != rustix::fs::PROC_SUPER_MAGIC),
-            Err(_) if std::fs::symlink_metadata(p).is_ok() => return false,
-            Err(_) => {}
-        }
+/// Whether `path` exists, found by resolving it as the kernel does, one component at a time, links
+/// followed: `Ok(false)` when it is missing (for git too: a dangling link, a missing directory).
+/// `Err` when the resolution passes through procfs — there `/proc/self`, `/dev/fd/N` and
+/// `/proc/self/fd/N` are this process's own, and name other files in the `git config` asked
+/// instead (its fd 3 is the config file it is reading) — or through a file where a directory
+/// must be, or past [`MAX_LINKS`].
+fn exists_outside_procfs(path: &Path) -> Result<bool, String> {
+    use std::ffi::OsString;
+    use std::path::Component;
+    let procfs = |p: &Path| rustix::fs::statfs(p).map_or(true, |s| s.f_type == rustix::fs::PROC_SUPER_MAGIC);
+    let mut at = if path.is_absolute() {
+        PathBuf::from("/")
+    } else {
+        std::env::current_dir().map_err(|e| format!("the current directory: {e}"))?
+    };
+    if procfs(&at) {
+        return Err(format!("{} is in procfs", at.display()));
     }
-    false
+    let mut dev = std::fs::metadata(&at).map_err(|e| format!("{}: {e}", at.display()))?.dev();
+    // Components still to resolve, last first.
+    let mut pending: Vec<OsString> = path
+        .components()
+        .rev()
+        .filter_map(|c| match c {
+            Component::Normal(name) => Some(name.to_os_string()),
+            Component::ParentDir => Some("..".into()),
+            _ => None,
+        })
+        .collect();
+    let mut links = 0;
+    while let Some(name) = pending.pop() {
+        if name == ".." {
+            at.pop();
+            dev = std::fs::metadata(&at).map_err(|e| format!("{}: {e}", at.display()))?.dev();
+            continue;
+        }
+        let next = at.join(&name);
+        let meta = match std::fs::symlink_metadata(&next) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(format!("{}: {e}", next.display())),
+        };
+        // A mount crossed (the only way into procfs): what is mounted there?
+        if meta.dev() != dev {
+            if procfs(&next) {
+                return Err(format!("{} is reached through procfs ({})", path.display(), next.display()));
+            }
+            dev = meta.dev();
+        }
+        if meta.file_type().is_symlink() {
+            links += 1;
+            if links > MAX_LINKS {
+                return Err(format!("{}: too many links", path.display()));
+            }
+            let target = std::fs::read_link(&next).map_err(|e| format!("{}: {e}", next.display()))?;
+            if target.is_absolute() {
+                at = PathBuf::from("/");
+                dev = std::fs::metadata(&at).map_err(|e| format!("/: {e}"))?.dev();
+            }
+            pending.extend(target.components().rev().filter_map(|c| match c {
+                Component::Normal(name) => Some(name.to_os_string()),
+                Component::ParentDir => Some("..".into()),
+                _ => None,
+            }));
+            continue;
+        }
+        if !pending.is_empty() && !meta.is_dir() {
+            return Err(format!("{}: {} is not a directory", path.display(), next.display()));
+        }
+        at = next;
+    }
+    Ok(true)
 }
 
 /// A config file's entries; `None` when it does not exist (git skips it too). Anything else git
-/// could treat otherwise — unreadable, not a regular file, in procfs or reached through its
-/// links ([`open_as_git_would`]), one of this process's [`OwnFiles`], outside the plain syntax
-/// — is `Err`. The file is checked as opened (never blocking on a FIFO put there meanwhile).
-fn read_file(path: &Path, own: &OwnFiles, included: bool) -> Result<Option<Vec<Entry>>, String> {
-    use rustix::fs::FileType;
+/// could treat otherwise — reached through procfs ([`exists_outside_procfs`]), refused by
+/// `access`, not a regular file, one of this process's [`OwnFiles`], outside the plain syntax —
+/// is `Err`. The file is checked as opened (never blocking on a FIFO put there meanwhile).
+fn read_file(path: &Path, own: &OwnFiles) -> Result<Option<Vec<Entry>>, String> {
+    use rustix::fs::{FileType, Mode, OFlags};
     let at = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let Some(fd) = open_as_git_would(path, included)? else { return Ok(None) };
+    if !exists_outside_procfs(path)? {
+        return Ok(None);
+    }
+    // git reads a file only when `access(R_OK)` allows it (with the real ids, no capabilities).
+    rustix::fs::access(path, rustix::fs::Access::READ_OK).map_err(|e| at(&e))?;
+    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| at(&e))?;
     let st = rustix::fs::fstat(&fd).map_err(|e| at(&e))?;
     let kind = FileType::from_raw_mode(st.st_mode);
-    if path == Path::new("/dev/null") && kind == FileType::CharacterDevice {
+    // /dev/null, by any name: git reads nothing from it.
+    if kind == FileType::CharacterDevice && (rustix::fs::major(st.st_rdev), rustix::fs::minor(st.st_rdev)) == (1, 3) {
         return Ok(Some(Vec::new()));
     }
     if kind != FileType::RegularFile {

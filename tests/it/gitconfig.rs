@@ -577,7 +577,20 @@ fn includes_are_followed_in_process_as_git_follows_them() {
         c.stdin(std::fs::File::open(home.join("b.cfg")).unwrap());
     });
     assert_eq!(fulcio, DEFAULT, "{how}");
-    assert!(how.contains("link of procfs"), "{how}");
+    assert!(how.contains("procfs"), "{how}");
+    // A path through procfs, even one that leaves it again (`/proc/self/..`: another directory
+    // in git's process when it goes on to the task): left to git.
+    global(&format!("[include]\n\tpath = /proc/self/../..{}\n", home.join("b.cfg").display()));
+    let how = direct_sees(&repo, none, "https://onbranch.example", false);
+    assert!(how.contains("procfs"), "{how}");
+    // A dangling link is a missing file, and a link to /dev/null an empty one, for git and gitsign.
+    std::fs::remove_file(home.join(".gitconfig")).unwrap();
+    std::os::unix::fs::symlink(home.join("dotfiles/missing"), home.join(".gitconfig")).unwrap();
+    direct_sees(&repo, none, DEFAULT, true);
+    std::fs::remove_file(home.join(".gitconfig")).unwrap();
+    std::os::unix::fs::symlink("/dev/null", home.join(".gitconfig")).unwrap();
+    direct_sees(&repo, none, DEFAULT, true);
+    std::fs::remove_file(home.join(".gitconfig")).unwrap();
 
     // Left to git: conditions it judges by other files or does not know, `~user`,
     // `%(prefix)`, and a gitdir condition when `$PWD` reaches the repository through a link.
