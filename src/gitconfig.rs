@@ -366,19 +366,20 @@ fn checked_out_branch(git_dir: &Path) -> Result<Option<String>, syntax::Declined
         .ok_or(decline("condition on a branch name that is not plain"))?;
     let loose = git_dir.join("refs/heads").join(name);
     let not_a_file = decline("condition on a branch whose ref is not a plain file");
-    // git takes a link there for a symbolic ref; a directory on the way may reach procfs.
+    // git takes a link as the ref itself for a symbolic ref (directories on the way it follows,
+    // as [`locate`] does, declining procfs).
     if std::fs::symlink_metadata(&loose).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(not_a_file);
     }
-    match exists_outside_procfs(&loose) {
-        Ok(true) => {}
-        Ok(false) if std::fs::symlink_metadata(git_dir.join("packed-refs")).is_err() => {
+    let found = match locate(&loose) {
+        Ok(Some(found)) => found,
+        Ok(None) if std::fs::symlink_metadata(git_dir.join("packed-refs")).is_err() => {
             return Ok(Some(name.to_string()));
         }
         _ => return Err(not_a_file),
-    }
+    };
     let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-    let fd = rustix::fs::open(&loose, flags, Mode::empty()).map_err(|_| not_a_file.clone())?;
+    let fd = rustix::fs::openat(&found.dir, &found.name, flags, Mode::empty()).map_err(|_| not_a_file.clone())?;
     let not_plain = decline("condition on a branch whose ref is not a plain object name");
     if !rustix::fs::fstat(&fd).is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::RegularFile) {
         return Err(not_plain);
@@ -448,94 +449,113 @@ fn file_id(st: &rustix::fs::Stat) -> (u64, u64) {
 /// How many links a path may go through, as the kernel allows (`ELOOP` past it).
 const MAX_LINKS: usize = 40;
 
-/// Whether `path` exists, found by resolving it as the kernel does, one component at a time, links
-/// followed: `Ok(false)` when it is missing (for git too: a dangling link, a missing directory).
-/// `Err` when the resolution passes through procfs — there `/proc/self`, `/dev/fd/N` and
-/// `/proc/self/fd/N` are this process's own, and name other files in the `git config` asked
-/// instead (its fd 3 is the config file it is reading) — or through a file where a directory
-/// must be, or past [`MAX_LINKS`].
-fn exists_outside_procfs(path: &Path) -> Result<bool, String> {
-    use std::ffi::OsString;
+/// Where a path leads: the directory it ends in (open, `O_PATH`) and the name there.
+struct Located {
+    dir: rustix::fd::OwnedFd,
+    name: std::ffi::OsString,
+}
+
+/// The components of `path` for [`locate`], last first; a trailing `/` is a `.` after the last
+/// (the kernel then needs a directory there).
+fn components_last_first(path: &Path) -> Vec<std::ffi::OsString> {
+    use std::os::unix::ffi::OsStrExt as _;
     use std::path::Component;
-    let procfs = |p: &Path| rustix::fs::statfs(p).map_or(true, |s| s.f_type == rustix::fs::PROC_SUPER_MAGIC);
-    let mut at = if path.is_absolute() {
-        PathBuf::from("/")
-    } else {
-        std::env::current_dir().map_err(|e| format!("the current directory: {e}"))?
-    };
-    if procfs(&at) {
-        return Err(format!("{} is in procfs", at.display()));
-    }
-    let mut dev = std::fs::metadata(&at).map_err(|e| format!("{}: {e}", at.display()))?.dev();
-    // Components still to resolve, last first.
-    let mut pending: Vec<OsString> = path
+    let mut names: Vec<std::ffi::OsString> = path
         .components()
-        .rev()
         .filter_map(|c| match c {
             Component::Normal(name) => Some(name.to_os_string()),
             Component::ParentDir => Some("..".into()),
+            Component::CurDir => Some(".".into()),
             _ => None,
         })
         .collect();
+    if path.as_os_str().as_bytes().ends_with(b"/") && !names.is_empty() {
+        names.push(".".into());
+    }
+    names.reverse();
+    names
+}
+
+/// Resolves `path` as the kernel would, one component at a time from the current directory
+/// (or `/`), each opened with `O_PATH|O_NOFOLLOW` and links followed by reading them — so that
+/// search permissions, `..` and mounts are the kernel's own — and says where it leads: `None`
+/// when a component is missing (for git too). `Err` when the resolution passes through procfs
+/// (there `/proc/self`, `/dev/fd/N` and `/proc/self/fd/N` are this process's own, and name other
+/// files in the `git config` asked instead: its fd 3 is the config file it is reading), is
+/// refused on the way (permissions, a file where a directory must be), is longer than the
+/// kernel takes, or goes through more than [`MAX_LINKS`] links. The caller opens the file from
+/// the directory found, so what is read is what was checked.
+fn locate(path: &Path) -> Result<Option<Located>, String> {
+    use rustix::fs::{FileType, Mode, OFlags};
+    use rustix::io::Errno;
+    use std::os::unix::ffi::OsStringExt as _;
+    let at = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    // PATH_MAX: git's own calls fail past it.
+    if path.as_os_str().len() >= 4096 {
+        return Err(at(&"longer than a path may be"));
+    }
+    let in_procfs =
+        |fd: &rustix::fd::OwnedFd| rustix::fs::fstatfs(fd).map_or(true, |s| s.f_type == rustix::fs::PROC_SUPER_MAGIC);
+    let dir_flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let root = || rustix::fs::open("/", dir_flags, Mode::empty()).map_err(|e| at(&e));
+    let mut dir = if path.is_absolute() {
+        root()?
+    } else {
+        rustix::fs::openat(rustix::fs::CWD, ".", dir_flags, Mode::empty()).map_err(|e| at(&e))?
+    };
+    let mut pending = components_last_first(path);
     let mut links = 0;
+    if in_procfs(&dir) {
+        return Err(at(&"reached through procfs"));
+    }
     while let Some(name) = pending.pop() {
-        if name == ".." {
-            at.pop();
-            dev = std::fs::metadata(&at).map_err(|e| format!("{}: {e}", at.display()))?.dev();
-            continue;
-        }
-        let next = at.join(&name);
-        let meta = match std::fs::symlink_metadata(&next) {
-            Ok(m) => m,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-            Err(e) => return Err(format!("{}: {e}", next.display())),
+        let fd = match rustix::fs::openat(&dir, &name, OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
+        {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) => return Ok(None),
+            Err(e) => return Err(at(&e)),
         };
-        // A mount crossed (the only way into procfs): what is mounted there?
-        if meta.dev() != dev {
-            if procfs(&next) {
-                return Err(format!("{} is reached through procfs ({})", path.display(), next.display()));
-            }
-            dev = meta.dev();
+        if in_procfs(&fd) {
+            return Err(at(&"reached through procfs"));
         }
-        if meta.file_type().is_symlink() {
+        let kind = FileType::from_raw_mode(rustix::fs::fstat(&fd).map_err(|e| at(&e))?.st_mode);
+        if kind == FileType::Symlink {
             links += 1;
             if links > MAX_LINKS {
-                return Err(format!("{}: too many links", path.display()));
+                return Err(at(&"too many links"));
             }
-            let target = std::fs::read_link(&next).map_err(|e| format!("{}: {e}", next.display()))?;
+            let target = rustix::fs::readlinkat(&fd, "", Vec::new()).map_err(|e| at(&e))?;
+            let target = PathBuf::from(std::ffi::OsString::from_vec(target.into_bytes()));
             if target.is_absolute() {
-                at = PathBuf::from("/");
-                dev = std::fs::metadata(&at).map_err(|e| format!("/: {e}"))?.dev();
+                dir = root()?;
             }
-            pending.extend(target.components().rev().filter_map(|c| match c {
-                Component::Normal(name) => Some(name.to_os_string()),
-                Component::ParentDir => Some("..".into()),
-                _ => None,
-            }));
+            pending.extend(components_last_first(&target));
             continue;
         }
-        if !pending.is_empty() && !meta.is_dir() {
-            return Err(format!("{}: {} is not a directory", path.display(), next.display()));
+        if pending.is_empty() {
+            return Ok(Some(Located { dir, name }));
         }
-        at = next;
+        if kind != FileType::Directory {
+            return Err(at(&"a file where a directory must be"));
+        }
+        dir = fd;
     }
-    Ok(true)
+    Ok(Some(Located { dir, name: ".".into() }))
 }
 
 /// A config file's entries; `None` when it does not exist (git skips it too). Anything else git
-/// could treat otherwise — reached through procfs ([`exists_outside_procfs`]), refused by
+/// could treat otherwise — reached through procfs ([`locate`]), refused by
 /// `access`, not a regular file, one of this process's [`OwnFiles`], outside the plain syntax —
 /// is `Err`. The file is checked as opened (never blocking on a FIFO put there meanwhile).
 fn read_file(path: &Path, own: &OwnFiles) -> Result<Option<Vec<Entry>>, String> {
     use rustix::fs::{FileType, Mode, OFlags};
     let at = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    if !exists_outside_procfs(path)? {
-        return Ok(None);
-    }
+    let Some(found) = locate(path)? else { return Ok(None) };
     // git reads a file only when `access(R_OK)` allows it (with the real ids, no capabilities).
-    rustix::fs::access(path, rustix::fs::Access::READ_OK).map_err(|e| at(&e))?;
-    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())
+    rustix::fs::accessat(&found.dir, &found.name, rustix::fs::Access::READ_OK, rustix::fs::AtFlags::empty())
         .map_err(|e| at(&e))?;
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let fd = rustix::fs::openat(&found.dir, &found.name, flags, Mode::empty()).map_err(|e| at(&e))?;
     let st = rustix::fs::fstat(&fd).map_err(|e| at(&e))?;
     let kind = FileType::from_raw_mode(st.st_mode);
     // /dev/null, by any name: git reads nothing from it.

@@ -583,6 +583,16 @@ fn includes_are_followed_in_process_as_git_follows_them() {
     global(&format!("[include]\n\tpath = /proc/self/../..{}\n", home.join("b.cfg").display()));
     let how = direct_sees(&repo, none, "https://onbranch.example", false);
     assert!(how.contains("procfs"), "{how}");
+    // A file named as a directory (`b.cfg/`: git skips it), and a path past the kernel's length
+    // limit (git stops): left to git.
+    global("[include]\n\tpath = b.cfg/\n");
+    let how = direct_sees(&repo, none, DEFAULT, false);
+    assert!(how.contains("a file where a directory must be"), "{how}");
+    global(&format!("[include]\n\tpath = {}missing.cfg\n", "./".repeat(2100)));
+    let out = repo.command(GITSIGN).arg("version").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("git config failed"), "{stdout}");
     // A dangling link is a missing file, and a link to /dev/null an empty one, for git and gitsign.
     std::fs::remove_file(home.join(".gitconfig")).unwrap();
     std::os::unix::fs::symlink(home.join("dotfiles/missing"), home.join(".gitconfig")).unwrap();
