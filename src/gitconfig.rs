@@ -176,6 +176,12 @@ fn in_process(system: &Learnt) -> Result<(BTreeMap<String, String>, String), Not
             return Err(format!("{name} is set").into());
         }
     }
+    // git checks access with the real ids, on the whole path: with other effective ids, only
+    // git can say what it may read.
+    use rustix::process::{getegid, geteuid, getgid, getuid};
+    if getuid() != geteuid() || getgid() != getegid() {
+        return Err("the real and effective ids differ".into());
+    }
     let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
     let set_but_empty = |name: &str| std::env::var_os(name).is_some_and(|v| v.is_empty());
     let home = var("HOME").map(PathBuf::from).filter(|h| h.is_absolute()).ok_or("HOME is not an absolute path")?;
@@ -373,9 +379,9 @@ fn checked_out_branch(git_dir: &Path) -> Result<Option<String>, syntax::Declined
     }
     let found = match locate(&loose) {
         Ok(Some(found)) => found,
-        Ok(None) if std::fs::symlink_metadata(git_dir.join("packed-refs")).is_err() => {
-            return Ok(Some(name.to_string()));
-        }
+        // Packed (`git gc` packs refs), or unborn: either way the branch is `name`, once git
+        // can read `packed-refs` (it stops on a line it does not expect).
+        Ok(None) if plain_packed_refs(git_dir) => return Ok(Some(name.to_string())),
         _ => return Err(not_a_file),
     };
     let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
@@ -394,6 +400,46 @@ fn checked_out_branch(git_dir: &Path) -> Result<Option<String>, syntax::Declined
         }
         _ => Err(not_plain),
     }
+}
+
+/// Whether `packed-refs` is absent, or a regular file (under 1 MiB) of lines git reads: an
+/// optional `# pack-refs with:` header, then `<40 hex> refs/…` and `^<40 hex>` lines.
+fn plain_packed_refs(git_dir: &Path) -> bool {
+    use rustix::fs::{FileType, Mode, OFlags};
+    let hex40 = |id: &[u8]| id.len() == 40 && id.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let found = match locate(&git_dir.join("packed-refs")) {
+        Ok(None) => return true,
+        Ok(Some(found)) => found,
+        Err(_) => return false,
+    };
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let Ok(fd) = rustix::fs::openat(&found.dir, &found.name, flags, Mode::empty()) else { return false };
+    if !rustix::fs::fstat(&fd).is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::RegularFile) {
+        return false;
+    }
+    let mut text = Vec::new();
+    let limit = gitsign_core::gitconfig::MAX_FILE as u64;
+    if std::io::Read::read_to_end(&mut std::io::Read::take(std::fs::File::from(fd), limit + 1), &mut text).is_err()
+        || text.len() as u64 > limit
+    {
+        return false;
+    }
+    let Some(body) = text.strip_suffix(b"\n") else { return text.is_empty() };
+    body.split(|b| *b == b'\n').enumerate().all(|(i, line)| {
+        if i == 0 && line.starts_with(b"# pack-refs with:") {
+            return line.iter().all(|b| b.is_ascii_graphic() || *b == b' ');
+        }
+        if let Some(peeled) = line.strip_prefix(b"^") {
+            return hex40(peeled);
+        }
+        match line.split_at_checked(40) {
+            Some((id, rest)) => {
+                hex40(id)
+                    && rest.strip_prefix(b" refs/").is_some_and(|r| !r.is_empty() && r.iter().all(u8::is_ascii_graphic))
+            }
+            None => false,
+        }
+    })
 }
 
 /// A branch name (under `refs/heads/`) of the plain kind git's `check_refname_format` takes:
@@ -455,21 +501,17 @@ struct Located {
     name: std::ffi::OsString,
 }
 
-/// The components of `path` for [`locate`], last first; a trailing `/` is a `.` after the last
-/// (the kernel then needs a directory there).
+/// The components of `path` for [`locate`], last first, split on `/` as the kernel splits it:
+/// `.` kept (`file/.` needs a directory, as `file/` does, which is a `.` after the last).
 fn components_last_first(path: &Path) -> Vec<std::ffi::OsString> {
-    use std::os::unix::ffi::OsStrExt as _;
-    use std::path::Component;
-    let mut names: Vec<std::ffi::OsString> = path
-        .components()
-        .filter_map(|c| match c {
-            Component::Normal(name) => Some(name.to_os_string()),
-            Component::ParentDir => Some("..".into()),
-            Component::CurDir => Some(".".into()),
-            _ => None,
-        })
+    use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
+    let bytes = path.as_os_str().as_bytes();
+    let mut names: Vec<std::ffi::OsString> = bytes
+        .split(|b| *b == b'/')
+        .filter(|n| !n.is_empty())
+        .map(|n| std::ffi::OsString::from_vec(n.to_vec()))
         .collect();
-    if path.as_os_str().as_bytes().ends_with(b"/") && !names.is_empty() {
+    if bytes.ends_with(b"/") && !names.is_empty() {
         names.push(".".into());
     }
     names.reverse();
@@ -508,9 +550,19 @@ fn locate(path: &Path) -> Result<Option<Located>, String> {
     if in_procfs(&dir) {
         return Err(at(&"reached through procfs"));
     }
+    let step = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     while let Some(name) = pending.pop() {
-        let fd = match rustix::fs::openat(&dir, &name, OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
-        {
+        // A directory on the way is opened as one (an automount point is mounted then, as in
+        // git's lookups); a link or a file there is opened again as what it is.
+        let opened = if pending.is_empty() {
+            rustix::fs::openat(&dir, &name, step, Mode::empty())
+        } else {
+            match rustix::fs::openat(&dir, &name, step | OFlags::DIRECTORY, Mode::empty()) {
+                Err(Errno::NOTDIR) => rustix::fs::openat(&dir, &name, step, Mode::empty()),
+                other => other,
+            }
+        };
+        let fd = match opened {
             Ok(fd) => fd,
             Err(Errno::NOENT) => return Ok(None),
             Err(e) => return Err(at(&e)),
@@ -602,6 +654,13 @@ fn plain_repository() -> Result<PathBuf, String> {
         return Err("run by root under sudo (git judges ownership by SUDO_UID)".into());
     }
     let cwd = std::fs::metadata(".").map_err(|e| format!("the current directory: {e}"))?;
+    // git starts from the current directory's name (getcwd): it must still lead here.
+    let named = std::env::current_dir()
+        .and_then(std::fs::metadata)
+        .map_err(|e| format!("the current directory's name: {e}"))?;
+    if (named.dev(), named.ino()) != (cwd.dev(), cwd.ino()) {
+        return Err("the current directory's name leads elsewhere (a mount over it)".into());
+    }
     if meta.uid() != me || cwd.uid() != me {
         return Err("the repository is not owned by this user (git checks safe.directory)".into());
     }

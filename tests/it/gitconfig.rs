@@ -540,8 +540,16 @@ fn includes_are_followed_in_process_as_git_follows_them() {
     std::fs::remove_dir_all(refs.join("feat/refs")).unwrap();
     write(&refs.join("feat/x"), &id);
     on("feat/", true);
+    // Packed (as `git gc` leaves it): read in-process; a `packed-refs` git would stop on: left to it.
     repo.ok(&["pack-refs", "--all"]);
-    left_to_git("not a plain file");
+    on("feat/", true);
+    let packed = repo.path().join(".git/packed-refs");
+    let text = std::fs::read_to_string(&packed).unwrap();
+    write(&packed, &format!("{text}garbage line\n"));
+    let out = repo.command(GITSIGN).arg("version").output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("packed-refs"), "{}", String::from_utf8_lossy(&out.stdout));
+    write(&packed, &text);
     write(&repo.path().join(".git/HEAD"), "ref: refs/heads/feat/a..b\n");
     left_to_git("branch name that is not plain");
     write(&repo.path().join(".git/HEAD"), "ref: refs/heads/feat/x\n");
@@ -585,9 +593,11 @@ fn includes_are_followed_in_process_as_git_follows_them() {
     assert!(how.contains("procfs"), "{how}");
     // A file named as a directory (`b.cfg/`: git skips it), and a path past the kernel's length
     // limit (git stops): left to git.
-    global("[include]\n\tpath = b.cfg/\n");
-    let how = direct_sees(&repo, none, DEFAULT, false);
-    assert!(how.contains("a file where a directory must be"), "{how}");
+    for path in ["b.cfg/", "b.cfg/.", "./b.cfg//."] {
+        global(&format!("[include]\n\tpath = {path}\n"));
+        let how = direct_sees(&repo, none, DEFAULT, false);
+        assert!(how.contains("a file where a directory must be"), "{path}: {how}");
+    }
     global(&format!("[include]\n\tpath = {}missing.cfg\n", "./".repeat(2100)));
     let out = repo.command(GITSIGN).arg("version").output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
