@@ -182,6 +182,15 @@ fn in_process(system: &Learnt) -> Result<(BTreeMap<String, String>, String), Not
     if getuid() != geteuid() || getgid() != getegid() {
         return Err("the real and effective ids differ".into());
     }
+    // Nor may capabilities let this process through where `access` (which drops them for a
+    // user other than root) stops git.
+    use rustix::thread::CapabilitySet as Cap;
+    if !getuid().is_root()
+        && rustix::thread::capabilities(None)
+            .map_or(true, |c| c.effective.intersects(Cap::DAC_OVERRIDE | Cap::DAC_READ_SEARCH))
+    {
+        return Err("file-access capabilities are in effect".into());
+    }
     let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
     let set_but_empty = |name: &str| std::env::var_os(name).is_some_and(|v| v.is_empty());
     let home = var("HOME").map(PathBuf::from).filter(|h| h.is_absolute()).ok_or("HOME is not an absolute path")?;
@@ -417,28 +426,33 @@ fn plain_packed_refs(git_dir: &Path) -> bool {
     if !rustix::fs::fstat(&fd).is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::RegularFile) {
         return false;
     }
+    let Ok(size) = rustix::fs::fstat(&fd).map(|st| st.st_size) else { return false };
     let mut text = Vec::new();
     let limit = gitsign_core::gitconfig::MAX_FILE as u64;
+    // git reads the size fstat gives, and stops on less.
     if std::io::Read::read_to_end(&mut std::io::Read::take(std::fs::File::from(fd), limit + 1), &mut text).is_err()
         || text.len() as u64 > limit
+        || i64::try_from(text.len()).ok() != Some(size)
     {
         return false;
     }
     let Some(body) = text.strip_suffix(b"\n") else { return text.is_empty() };
+    // A `^` (peeled) line only right after the ref it peels.
+    let mut after_ref = false;
     body.split(|b| *b == b'\n').enumerate().all(|(i, line)| {
-        if i == 0 && line.starts_with(b"# pack-refs with:") {
-            return line.iter().all(|b| b.is_ascii_graphic() || *b == b' ');
-        }
-        if let Some(peeled) = line.strip_prefix(b"^") {
-            return hex40(peeled);
-        }
-        match line.split_at_checked(40) {
-            Some((id, rest)) => {
+        let (plain, is_ref) = if i == 0 && line.starts_with(b"# pack-refs with:") {
+            (line.iter().all(|b| b.is_ascii_graphic() || *b == b' '), false)
+        } else if let Some(peeled) = line.strip_prefix(b"^") {
+            (after_ref && hex40(peeled), false)
+        } else {
+            let is_ref = line.split_at_checked(40).is_some_and(|(id, rest)| {
                 hex40(id)
                     && rest.strip_prefix(b" refs/").is_some_and(|r| !r.is_empty() && r.iter().all(u8::is_ascii_graphic))
-            }
-            None => false,
-        }
+            });
+            (is_ref, true)
+        };
+        after_ref = is_ref;
+        plain
     })
 }
 
@@ -532,6 +546,9 @@ fn locate(path: &Path) -> Result<Option<Located>, String> {
     use rustix::io::Errno;
     use std::os::unix::ffi::OsStringExt as _;
     let at = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    if path.as_os_str().is_empty() {
+        return Err(at(&"an empty path"));
+    }
     // PATH_MAX: git's own calls fail past it.
     if path.as_os_str().len() >= 4096 {
         return Err(at(&"longer than a path may be"));
@@ -553,7 +570,8 @@ fn locate(path: &Path) -> Result<Option<Located>, String> {
     let step = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     while let Some(name) = pending.pop() {
         // A directory on the way is opened as one (an automount point is mounted then, as in
-        // git's lookups); a link or a file there is opened again as what it is.
+        // git's lookups); a link or a file there (ENOTDIR) is opened again as what it is. Any
+        // other error (a failed automount, permissions) declines, below.
         let opened = if pending.is_empty() {
             rustix::fs::openat(&dir, &name, step, Mode::empty())
         } else {

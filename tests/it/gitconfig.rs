@@ -545,10 +545,14 @@ fn includes_are_followed_in_process_as_git_follows_them() {
     on("feat/", true);
     let packed = repo.path().join(".git/packed-refs");
     let text = std::fs::read_to_string(&packed).unwrap();
-    write(&packed, &format!("{text}garbage line\n"));
-    let out = repo.command(GITSIGN).arg("version").output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("packed-refs"), "{}", String::from_utf8_lossy(&out.stdout));
+    // A stray line, and a peeled (`^`) line that follows no ref: git stops on both.
+    for bad in [format!("{text}garbage line\n"), format!("^{}{text}", id)] {
+        write(&packed, &bad);
+        let out = repo.command(GITSIGN).arg("version").output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{bad:?}: {stdout}");
+        assert!(stdout.contains("packed-refs"), "{bad:?}: {stdout}");
+    }
     write(&packed, &text);
     write(&repo.path().join(".git/HEAD"), "ref: refs/heads/feat/a..b\n");
     left_to_git("branch name that is not plain");
