@@ -369,7 +369,6 @@ fn pwd_is_an_alias() -> bool {
 /// (an unborn branch). Anything else — a link, a FIFO, an unreadable or odd ref, a name git
 /// may refuse, a branch that may be packed — is declined: git resolves it, or refuses it.
 fn checked_out_branch(git_dir: &Path) -> Result<Option<String>, syntax::Declined> {
-    use rustix::fs::{FileType, Mode, OFlags};
     let decline = syntax::Declined::Include;
     let head = std::fs::read(git_dir.join("HEAD")).map_err(|_| decline("condition on an unreadable HEAD"))?;
     let Some(name) = head.strip_suffix(b"\n").and_then(|l| l.strip_prefix(b"ref: refs/heads/")) else {
@@ -393,20 +392,14 @@ fn checked_out_branch(git_dir: &Path) -> Result<Option<String>, syntax::Declined
         Ok(None) if plain_packed_refs(git_dir) => return Ok(Some(name.to_string())),
         _ => return Err(not_a_file),
     };
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-    let fd = rustix::fs::openat(&found.dir, &found.name, flags, Mode::empty()).map_err(|_| not_a_file.clone())?;
     let not_plain = decline("condition on a branch whose ref is not a plain object name");
-    if !rustix::fs::fstat(&fd).is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::RegularFile) {
+    let (fd, st) = found.open().map_err(|_| not_a_file)?;
+    if !is_regular(&st) {
         return Err(not_plain);
     }
-    let mut target = Vec::new();
-    std::io::Read::read_to_end(&mut std::io::Read::take(std::fs::File::from(fd), 80), &mut target)
-        .map_err(|_| not_plain.clone())?;
+    let target = read_up_to(fd, 41).map_err(|_| not_plain.clone())?;
     match target.strip_suffix(b"\n") {
-        // A repository of format 0 with no extensions names objects by SHA-1.
-        Some(id) if id.len() == 40 && id.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) => {
-            Ok(Some(name.to_string()))
-        }
+        Some(id) if sha1_hex(id) => Ok(Some(name.to_string())),
         _ => Err(not_plain),
     }
 }
@@ -414,26 +407,18 @@ fn checked_out_branch(git_dir: &Path) -> Result<Option<String>, syntax::Declined
 /// Whether `packed-refs` is absent, or a regular file (under 1 MiB) of lines git reads: an
 /// optional `# pack-refs with:` header, then `<40 hex> refs/…` and `^<40 hex>` lines.
 fn plain_packed_refs(git_dir: &Path) -> bool {
-    use rustix::fs::{FileType, Mode, OFlags};
-    let hex40 = |id: &[u8]| id.len() == 40 && id.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     let found = match locate(&git_dir.join("packed-refs")) {
         Ok(None) => return true,
         Ok(Some(found)) => found,
         Err(_) => return false,
     };
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-    let Ok(fd) = rustix::fs::openat(&found.dir, &found.name, flags, Mode::empty()) else { return false };
-    if !rustix::fs::fstat(&fd).is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::RegularFile) {
+    let Ok((fd, st)) = found.open() else { return false };
+    if !is_regular(&st) {
         return false;
     }
-    let Ok(size) = rustix::fs::fstat(&fd).map(|st| st.st_size) else { return false };
-    let mut text = Vec::new();
-    let limit = gitsign_core::gitconfig::MAX_FILE as u64;
     // git reads the size fstat gives, and stops on less.
-    if std::io::Read::read_to_end(&mut std::io::Read::take(std::fs::File::from(fd), limit + 1), &mut text).is_err()
-        || text.len() as u64 > limit
-        || i64::try_from(text.len()).ok() != Some(size)
-    {
+    let Ok(text) = read_up_to(fd, syntax::MAX_FILE) else { return false };
+    if text.len() > syntax::MAX_FILE || i64::try_from(text.len()).ok() != Some(st.st_size) {
         return false;
     }
     let Some(body) = text.strip_suffix(b"\n") else { return text.is_empty() };
@@ -443,10 +428,10 @@ fn plain_packed_refs(git_dir: &Path) -> bool {
         let (plain, is_ref) = if i == 0 && line.starts_with(b"# pack-refs with:") {
             (line.iter().all(|b| b.is_ascii_graphic() || *b == b' '), false)
         } else if let Some(peeled) = line.strip_prefix(b"^") {
-            (after_ref && hex40(peeled), false)
+            (after_ref && sha1_hex(peeled), false)
         } else {
             let is_ref = line.split_at_checked(40).is_some_and(|(id, rest)| {
-                hex40(id)
+                sha1_hex(id)
                     && rest.strip_prefix(b" refs/").is_some_and(|r| !r.is_empty() && r.iter().all(u8::is_ascii_graphic))
             });
             (is_ref, true)
@@ -513,6 +498,35 @@ const MAX_LINKS: usize = 40;
 struct Located {
     dir: rustix::fd::OwnedFd,
     name: std::ffi::OsString,
+}
+
+impl Located {
+    /// Opens what was found, for reading (a link put there since is not followed, a FIFO not
+    /// waited on), with its `fstat`.
+    fn open(&self) -> rustix::io::Result<(rustix::fd::OwnedFd, rustix::fs::Stat)> {
+        use rustix::fs::{Mode, OFlags};
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(&self.dir, &self.name, flags, Mode::empty())?;
+        let st = rustix::fs::fstat(&fd)?;
+        Ok((fd, st))
+    }
+}
+
+fn is_regular(st: &rustix::fs::Stat) -> bool {
+    rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile
+}
+
+/// An open file's bytes, up to `limit` and one more (so that the caller sees it was longer).
+fn read_up_to(fd: rustix::fd::OwnedFd, limit: usize) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(std::fs::File::from(fd), limit as u64 + 1), &mut bytes)?;
+    Ok(bytes)
+}
+
+/// A SHA-1 object name in lower-case hex: what a repository of format 0 with no extensions
+/// names objects by.
+fn sha1_hex(id: &[u8]) -> bool {
+    id.len() == 40 && id.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// The components of `path` for [`locate`], last first, split on `/` as the kernel splits it:
@@ -618,21 +632,20 @@ fn locate(path: &Path) -> Result<Option<Located>, String> {
 /// `access`, not a regular file, one of this process's [`OwnFiles`], outside the plain syntax —
 /// is `Err`. The file is checked as opened (never blocking on a FIFO put there meanwhile).
 fn read_file(path: &Path, own: &OwnFiles) -> Result<Option<Vec<Entry>>, String> {
-    use rustix::fs::{FileType, Mode, OFlags};
+    use rustix::fs::FileType;
     let at = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
     let Some(found) = locate(path)? else { return Ok(None) };
     // git reads a file only when `access(R_OK)` allows it (with the real ids, no capabilities).
     rustix::fs::accessat(&found.dir, &found.name, rustix::fs::Access::READ_OK, rustix::fs::AtFlags::empty())
         .map_err(|e| at(&e))?;
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-    let fd = rustix::fs::openat(&found.dir, &found.name, flags, Mode::empty()).map_err(|e| at(&e))?;
-    let st = rustix::fs::fstat(&fd).map_err(|e| at(&e))?;
-    let kind = FileType::from_raw_mode(st.st_mode);
+    let (fd, st) = found.open().map_err(|e| at(&e))?;
     // /dev/null, by any name: git reads nothing from it.
-    if kind == FileType::CharacterDevice && (rustix::fs::major(st.st_rdev), rustix::fs::minor(st.st_rdev)) == (1, 3) {
+    if FileType::from_raw_mode(st.st_mode) == FileType::CharacterDevice
+        && (rustix::fs::major(st.st_rdev), rustix::fs::minor(st.st_rdev)) == (1, 3)
+    {
         return Ok(Some(Vec::new()));
     }
-    if kind != FileType::RegularFile {
+    if !is_regular(&st) {
         return Err(format!("{} is not a regular file", path.display()));
     }
     if own.streams.contains(&file_id(&st)) {
@@ -641,12 +654,7 @@ fn read_file(path: &Path, own: &OwnFiles) -> Result<Option<Vec<Entry>>, String> 
     if rustix::fs::fstatfs(&fd).map_or(true, |s| s.f_type == rustix::fs::PROC_SUPER_MAGIC) {
         return Err(format!("{} is in procfs (another process's view to git)", path.display()));
     }
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(
-        &mut std::io::Read::take(std::fs::File::from(fd), syntax::MAX_FILE as u64 + 1),
-        &mut bytes,
-    )
-    .map_err(|e| at(&e))?;
+    let bytes = read_up_to(fd, syntax::MAX_FILE).map_err(|e| at(&e))?;
     syntax::parse(&bytes).map(Some).map_err(|e| at(&e))
 }
 
