@@ -13,7 +13,7 @@ use der::asn1::ObjectIdentifier;
 use gitsign_protocol::checkpoint::{self, SignedCheckpoint};
 use gitsign_protocol::keys::{PublicKey, pem_encode};
 use gitsign_protocol::merkle::{self, Hash};
-use gitsign_protocol::rekor::{HASHEDREKORD, HASHEDREKORD_VERSION, HashedRekord, hashedrekord_body, set_payload};
+use gitsign_protocol::rekor::{HASHEDREKORD, HASHEDREKORD_VERSION, HashedRekord, hashedrekord_body_with, set_payload};
 use gitsign_protocol::trust::{TimeRange, TrustedRoot};
 use gitsign_protocol::{oid, sha256, unb64};
 use prost::Message as _;
@@ -604,6 +604,8 @@ struct CertFacts {
     sans: Vec<Result<String, String>>,
     oidc_issuer: Option<String>,
     eku: Option<Eku>,
+    /// Hex SHA-1 of the DER, upper case (gpg's fingerprint field, [`Verified::fingerprint`]).
+    fingerprint: String,
 }
 
 const ID_SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::SUBJECT_ALT_NAME);
@@ -682,6 +684,9 @@ fn facts_of(cert: &Certificate, der: &[u8]) -> Result<CertFacts, VerifyError> {
         sans,
         oidc_issuer: oidc_issuer.or(oidc_issuer_v1),
         eku,
+        fingerprint: gitsign_protocol::hex_upper(
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der).as_ref(),
+        ),
     })
 }
 
@@ -821,8 +826,8 @@ struct Leaf {
     der: Vec<u8>,
     facts: CertFacts,
     key: PublicKey,
-    /// The certificate in PEM, as a Rekor v1 entry logs it.
-    pem: String,
+    /// The certificate in PEM, in base64: what a Rekor v1 entry logs as its public key's content.
+    pem_base64: String,
 }
 
 /// Signers' certificates each thread keeps ([`leaf_of`]). Commits signed through a credential
@@ -850,7 +855,8 @@ fn leaf_of(parsed: &Parsed) -> Result<std::rc::Rc<Leaf>, VerifyError> {
     }
     let facts = facts_of(parsed.signer(), der)?;
     let key = PublicKey::from_spki_der(&facts.spki).map_err(|e| VerifyError::Certificate(e.to_string()))?;
-    let leaf = std::rc::Rc::new(Leaf { der: der.to_vec(), facts, key, pem: pem_encode("CERTIFICATE", der) });
+    let pem_base64 = gitsign_protocol::b64(pem_encode("CERTIFICATE", der));
+    let leaf = std::rc::Rc::new(Leaf { der: der.to_vec(), facts, key, pem_base64 });
     LEAVES.with_borrow_mut(|l| {
         l.push_front(leaf.clone());
         l.truncate(LEAVES_KEPT);
@@ -1200,7 +1206,7 @@ pub fn verify_with(
                 )));
             }
             // The body is not stored: it is rebuilt from the signature, as the Go gitsign does.
-            let body = hashedrekord_body(&sha256(&parsed.signed_attrs_der), &parsed.signature, &signer.pem);
+            let body = hashedrekord_body_with(&sha256(&parsed.signed_attrs_der), &parsed.signature, &signer.pem_base64);
             // gitsign never writes one; a carried body must be exactly the rebuilt one, or which
             // body the log holds would be ambiguous.
             if !entry.canonicalized_body.is_empty() && entry.canonicalized_body != body {
@@ -1355,10 +1361,13 @@ fn check_certificate(
         )));
     }
     policy.judge_parts(&identity, leaf.oidc_issuer.as_deref())?;
-    let fingerprint = gitsign_protocol::hex_upper(
-        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der).as_ref(),
-    );
-    Ok(Verified { identity, issuer: leaf.oidc_issuer.clone(), log_index, integrated_time: when, fingerprint })
+    Ok(Verified {
+        identity,
+        issuer: leaf.oidc_issuer.clone(),
+        log_index,
+        integrated_time: when,
+        fingerprint: leaf.fingerprint.clone(),
+    })
 }
 
 /// The GitHub workflow claims a certificate must carry (the Go gitsign's and cosign's

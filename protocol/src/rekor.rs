@@ -261,9 +261,14 @@ pub fn set_payload(body: &[u8], integrated_time: i64, log_id_hex: &str, log_inde
 /// directly (every value in it is hex or base64, which JSON never escapes), because a history's
 /// every commit rebuilds one. The tests hold the two equal.
 pub fn hashedrekord_body(sha256: &[u8; 32], signature: &[u8], cert_or_key_pem: &str) -> Vec<u8> {
+    hashedrekord_body_with(sha256, signature, &crate::b64(cert_or_key_pem))
+}
+
+/// [`hashedrekord_body`] with the public key's content given already in base64 (the base64 of the
+/// PEM): a verifier of commits signed under one certificate encodes it once, not once a commit.
+pub fn hashedrekord_body_with(sha256: &[u8; 32], signature: &[u8], pem_base64: &str) -> Vec<u8> {
     use base64::Engine as _;
-    let b64 = &base64::engine::general_purpose::STANDARD;
-    let mut out = String::with_capacity((signature.len() + cert_or_key_pem.len()) / 3 * 4 + 224);
+    let mut out = String::with_capacity(signature.len() / 3 * 4 + pem_base64.len() + 232);
     out.push_str(r#"{"apiVersion":""#);
     out.push_str(HASHEDREKORD_VERSION);
     out.push_str(r#"","kind":""#);
@@ -271,9 +276,9 @@ pub fn hashedrekord_body(sha256: &[u8; 32], signature: &[u8], cert_or_key_pem: &
     out.push_str(r#"","spec":{"data":{"hash":{"algorithm":"sha256","value":""#);
     out.push_str(&crate::hex_lower(sha256));
     out.push_str(r#""}},"signature":{"content":""#);
-    b64.encode_string(signature, &mut out);
+    base64::engine::general_purpose::STANDARD.encode_string(signature, &mut out);
     out.push_str(r#"","publicKey":{"content":""#);
-    b64.encode_string(cert_or_key_pem, &mut out);
+    out.push_str(pem_base64);
     out.push_str(r#""}}}}"#);
     out.into_bytes()
 }
