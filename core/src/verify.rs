@@ -604,8 +604,10 @@ struct CertFacts {
     sans: Vec<Result<String, String>>,
     oidc_issuer: Option<String>,
     eku: Option<Eku>,
-    /// Hex SHA-1 of the DER, upper case (gpg's fingerprint field, [`Verified::fingerprint`]).
-    fingerprint: String,
+    /// Hex SHA-1 of the DER, upper case (gpg's fingerprint field, [`Verified::fingerprint`]),
+    /// made when a signature under the certificate is first reported (never for a trust root's
+    /// own certificates), from the DER these facts were read from.
+    fingerprint: std::sync::OnceLock<String>,
 }
 
 const ID_SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap(oid::SUBJECT_ALT_NAME);
@@ -684,9 +686,7 @@ fn facts_of(cert: &Certificate, der: &[u8]) -> Result<CertFacts, VerifyError> {
         sans,
         oidc_issuer: oidc_issuer.or(oidc_issuer_v1),
         eku,
-        fingerprint: gitsign_protocol::hex_upper(
-            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der).as_ref(),
-        ),
+        fingerprint: std::sync::OnceLock::new(),
     })
 }
 
@@ -1331,6 +1331,7 @@ pub fn verify_entry(
     check_log_entry(trust, entry, body, times)
 }
 
+/// [`verify_certificate`] of `der`, whose facts `leaf` are.
 fn check_certificate(
     trust: &TrustRoot,
     der: &[u8],
@@ -1366,7 +1367,15 @@ fn check_certificate(
         issuer: leaf.oidc_issuer.clone(),
         log_index,
         integrated_time: when,
-        fingerprint: leaf.fingerprint.clone(),
+        // `leaf` holds the facts of `der` (every caller passes the two together).
+        fingerprint: leaf
+            .fingerprint
+            .get_or_init(|| {
+                gitsign_protocol::hex_upper(
+                    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der).as_ref(),
+                )
+            })
+            .clone(),
     })
 }
 
