@@ -576,8 +576,8 @@ pub(crate) fn check_parallel(
         for _ in 0..workers {
             let (tx, reader, tokens) = (done_tx.clone(), &reader, &token_rx);
             scope.spawn(move || {
-                // A policy of its own: a regular expression shared by the verifiers would have
-                // them take turns at its one cache (a clone has its own).
+                // A policy of its own: the verifiers of one regular expression would contend on
+                // its one pool of match caches (a clone has a pool of its own).
                 let own_policy = policy.0.clone();
                 /// Tells the calling thread when a verifier panics, so that it stops waiting for
                 /// the lost chunk (and gives back no token the others wait for); the scope then

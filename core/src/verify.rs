@@ -605,8 +605,8 @@ struct CertFacts {
     oidc_issuer: Option<String>,
     eku: Option<Eku>,
     /// Hex SHA-1 of the DER, upper case (gpg's fingerprint field, [`Verified::fingerprint`]),
-    /// made when a signature under the certificate is first reported (never for a trust root's
-    /// own certificates), from the DER these facts were read from.
+    /// made the first time the certificate passes [`check_certificate`] (never for a trust
+    /// root's own certificates), from the DER these facts were read from.
     fingerprint: std::sync::OnceLock<String>,
 }
 

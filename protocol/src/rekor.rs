@@ -266,8 +266,10 @@ pub fn hashedrekord_body(sha256: &[u8; 32], signature: &[u8], cert_or_key_pem: &
 
 /// [`hashedrekord_body`] with the public key's content given already in base64 (the base64 of the
 /// PEM): a verifier of commits signed under one certificate encodes it once, not once a commit.
+/// `pem_base64` is written as it is, unescaped: it must be base64, as [`crate::b64`] gives it.
 pub fn hashedrekord_body_with(sha256: &[u8; 32], signature: &[u8], pem_base64: &str) -> Vec<u8> {
     use base64::Engine as _;
+    debug_assert!(pem_base64.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b)));
     let mut out = String::with_capacity(signature.len() / 3 * 4 + pem_base64.len() + 232);
     out.push_str(r#"{"apiVersion":""#);
     out.push_str(HASHEDREKORD_VERSION);
@@ -315,11 +317,9 @@ mod tests {
         for (len, pem) in [(0, ""), (1, "x"), (70, "-----BEGIN CERTIFICATE-----\nMII\u{e9}\"\\\n"), (200, "pem")] {
             let signature: Vec<u8> = (0..len).map(|i| (i * 37 % 256) as u8).collect();
             let digest = [len as u8; 32];
-            assert_eq!(
-                hashedrekord_body(&digest, &signature, pem),
-                HashedRekord::new(&digest, &signature, pem).canonical_json(),
-                "{len} {pem:?}"
-            );
+            let serialized = HashedRekord::new(&digest, &signature, pem).canonical_json();
+            assert_eq!(hashedrekord_body(&digest, &signature, pem), serialized, "{len} {pem:?}");
+            assert_eq!(hashedrekord_body_with(&digest, &signature, &crate::b64(pem)), serialized, "{len} {pem:?}");
         }
     }
 
