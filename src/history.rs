@@ -441,7 +441,6 @@ pub fn run(
             online.as_ref(),
             o.ignore_tlog,
             &asked,
-            false,
             &mut |sha, _, _, outcome| {
                 done += 1;
                 tally.add(outcome.verdict());
@@ -530,7 +529,7 @@ const CHUNK: usize = 16;
 const IN_FLIGHT_PER_WORKER: usize = 4;
 
 /// Checks every object `batch` reads, on one verifier per core, and hands each to `done` in the
-/// order read: (id, type, bytes, outcome), the bytes empty unless `keep_raw`. `asked(i)`: the tag name the i-th
+/// order read, with its raw bytes: (id, type, bytes, outcome). `asked(i)`: the tag name the i-th
 /// object must carry (`None`: a commit, or a tag not asked for by name). The identity is judged
 /// by `policy` (pass an empty one to judge the signer afterwards, as the push policy does).
 ///
@@ -540,7 +539,7 @@ const IN_FLIGHT_PER_WORKER: usize = 4;
 /// the last, and the threads meet once per chunk, not once per object. At most
 /// [`IN_FLIGHT_PER_WORKER`] chunks per verifier are out at once, so nothing is kept for the
 /// whole run.
-#[allow(clippy::too_many_arguments)] // the same arguments as check_object, plus the stream and what to hand back
+#[allow(clippy::too_many_arguments)] // the same arguments as check_object, plus the stream
 pub(crate) fn check_parallel(
     batch: Batch,
     trust: &TrustRoot,
@@ -548,7 +547,6 @@ pub(crate) fn check_parallel(
     online: Option<&Online<'_>>,
     ignore_tlog: bool,
     asked: &(dyn Fn(usize) -> Option<String> + Sync),
-    keep_raw: bool,
     done: &mut dyn FnMut(String, String, Vec<u8>, Outcome),
 ) -> Result<(), Abort> {
     type Checked = (String, String, Vec<u8>, Outcome);
@@ -576,9 +574,6 @@ pub(crate) fn check_parallel(
         for _ in 0..workers {
             let (tx, reader, tokens) = (done_tx.clone(), &reader, &token_rx);
             scope.spawn(move || {
-                // A policy of its own: the verifiers of one regular expression would contend on
-                // its one pool of match caches (a clone has a pool of its own).
-                let own_policy = policy.0.clone();
                 /// Tells the calling thread when a verifier panics, so that it stops waiting for
                 /// the lost chunk (and gives back no token the others wait for); the scope then
                 /// re-raises the panic.
@@ -635,7 +630,7 @@ pub(crate) fn check_parallel(
                             let tag = asked(first + k);
                             let outcome = check_object(
                                 trust,
-                                (&own_policy, policy.1),
+                                policy,
                                 online,
                                 ignore_tlog,
                                 &raw,
@@ -643,8 +638,7 @@ pub(crate) fn check_parallel(
                                 tag.as_deref(),
                                 sha.len() == 64,
                             );
-                            // Freed here, by the thread that allocated it, unless the caller reads it.
-                            (sha, kind, if keep_raw { raw } else { Vec::new() }, outcome)
+                            (sha, kind, raw, outcome)
                         })
                         .collect();
                     if tx.send((seq, checked)).is_err() {

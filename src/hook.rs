@@ -318,7 +318,6 @@ impl Judge {
             online.as_ref(),
             false,
             asked,
-            true,
             &mut |sha, kind, raw, outcome| {
                 // An object too large to read (or missing) is a verdict of its own, listed beside
                 // the others: its bytes are the reason, not a commit.
