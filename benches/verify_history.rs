@@ -375,9 +375,6 @@ impl PackWriter {
     }
 }
 
-/// Runs the verifier; returns (seconds, peak RSS in kB, user + system CPU seconds). Panics, so
-/// that no figure is printed, unless the verifier exited 0 and its summary says all `n` commits
-/// verified: the speed of refusing every commit is no speed of verifying them.
 /// What one verifier run measured.
 struct Run {
     /// Seconds the verifier ran: from its start to its exit, less the time it was stopped.
@@ -429,6 +426,8 @@ fn all_stopped(pid: u32) -> bool {
 /// measure the ceiling in the same seconds (see [`RUN_SLICE`]). The time it is stopped is
 /// taken off its own only from when every thread of the group is seen stopped to just before
 /// it is continued: a little of the pause counts as the verifier's, never the other way.
+/// Panics, so that no figure is printed, unless the verifier exited 0 and its summary says all
+/// `n` commits verified: the speed of refusing every commit is no speed of verifying them.
 fn verify(dir: &Path, gitsign: &Path, n: usize, ceiling: Option<(&[Signed], usize)>) -> Run {
     use std::os::unix::process::CommandExt as _;
     let mut cmd = Command::new(gitsign);
