@@ -216,10 +216,15 @@ fn version(env: &Env, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     }
 }
 
+/// What a payload buffer starts with: most commits and tags are smaller.
+const PAYLOAD_CAPACITY: usize = 8 * 1024;
+
 fn run_sign(status_fd: Option<i32>, env: &Env, io: Io<'_>) -> i32 {
     // Run `git config` while the payload is read.
     let git_config = gitconfig::start();
-    let mut payload = Vec::new();
+    // Room for a usual commit or tag at once: read_to_end into an empty buffer starts with
+    // 32-byte reads.
+    let mut payload = Vec::with_capacity(PAYLOAD_CAPACITY);
     if let Err(e) = io.stdin.read_to_end(&mut payload) {
         let _ = writeln!(io.stderr, "gitsign: cannot read the data to sign from stdin: {e}");
         return 1;
@@ -338,7 +343,7 @@ fn run_verify(
     let Io { stdin, stdout, stderr } = io;
     // git config runs while the payload and the signature are read, parsed and checked (below).
     let git_config = gitconfig::start();
-    let mut payload = Vec::new();
+    let mut payload = Vec::with_capacity(PAYLOAD_CAPACITY);
     let read = match data {
         Some(p) => std::fs::read(p).map(|b| payload = b),
         None => stdin.read_to_end(&mut payload).map(|_| ()),
