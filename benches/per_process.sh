@@ -113,7 +113,7 @@ if [ "$gs_good" -ne "$n" ] || [ "$ssh_good" -ne "$n" ]; then
 fi
 mapfile -t gs_commits < <(git -C "$work/gitsign" rev-list -"$n" main)
 if [ -n "${BENCH_BASELINE:-}" ]; then
-  git clone -q "$work/gitsign" "$work/baseline-verify"
+  cp -a "$work/gitsign" "$work/baseline-verify"
   git -C "$work/baseline-verify" config gpg.x509.program "$(realpath "$BENCH_BASELINE")"
 fi
 mapfile -t ssh_commits < <(git -C "$work/ssh" rev-list -"$n" main)
@@ -134,7 +134,7 @@ vkinds=(gitsign ssh)
 load_verify=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((r = 0; r < runs; r++)); do
   for kind in "${vkinds[@]}"; do
-    # The baseline verifies the gitsign repository's commits with the other binary, in a clone
+    # The baseline verifies the gitsign repository's commits with the other binary, in a copy
     # whose own config names it (not `git -c`: GIT_CONFIG_PARAMETERS sends gitsign's config
     # read to a `git config` process, ~1 ms that the kind it is compared with does not pay).
     dir=$work/$kind

@@ -46,7 +46,8 @@ pub struct Io<'a> {
     pub stdin: &'a mut dyn Read,
     /// The signature (signing) or status lines (verifying with --status-fd=1).
     pub stdout: &'a mut dyn Write,
-    /// Diagnostics for git to show.
+    /// Diagnostics for git to show. The gitsign binary passes it line-buffered: every message
+    /// must end its line, or it waits for the next one (or the end of the run).
     pub stderr: &'a mut dyn Write,
 }
 
@@ -343,10 +344,13 @@ fn run_verify(
     let Io { stdin, stdout, stderr } = io;
     // git config runs while the payload and the signature are read, parsed and checked (below).
     let git_config = gitconfig::start();
-    let mut payload = Vec::with_capacity(PAYLOAD_CAPACITY);
+    let mut payload = Vec::new();
     let read = match data {
         Some(p) => std::fs::read(p).map(|b| payload = b),
-        None => stdin.read_to_end(&mut payload).map(|_| ()),
+        None => {
+            payload.reserve(PAYLOAD_CAPACITY);
+            stdin.read_to_end(&mut payload).map(|_| ())
+        }
     };
     // Every way this ends goes through the one mapping (outcome.rs): status line, message, exit code.
     let failed = |stdout: &mut dyn Write, stderr: &mut dyn Write, why: Failure, fingerprint: Option<&str>| {
